@@ -1,0 +1,19 @@
+// Parsing of durations typed by people ("1ms", "250us", "2.5s", "0").
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace waitscope {
+
+// Accepts a non-negative number followed by ns, us, µs, ms, s, m or h. A bare
+// number is rejected (is "5" seconds or milliseconds?) except 0, and so is
+// anything above 100 days. The error says what was wrong with `text`.
+Result<std::uint64_t> ParseDurationNs(std::string_view text);
+
+// Like ParseDurationNs, but a bare number means seconds (for --duration).
+Result<std::uint64_t> ParseSecondsOrDurationNs(std::string_view text);
+
+}  // namespace waitscope
