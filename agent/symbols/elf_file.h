@@ -1,0 +1,38 @@
+// ElfFile: an open ELF object, owning both the file descriptor and the libelf
+// handle (Elf*) so neither leaks on an early error return.
+// Contract: Open() fails with a message naming the path when the file cannot
+// be opened or is not ELF. The handle reads through mmap, so the object must
+// outlive any data pointer obtained from libelf.
+#pragma once
+
+#include <libelf.h>
+#include <sys/stat.h>
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "symbols/unique_fd.h"
+
+namespace waitscope {
+
+class ElfFile {
+ public:
+  static Result<ElfFile> Open(const std::string& path);
+
+  Elf* get() const { return elf_.get(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  struct ElfEnd {
+    void operator()(Elf* e) const { elf_end(e); }
+  };
+  ElfFile(std::string path, UniqueFd fd, Elf* elf)
+      : path_(std::move(path)), fd_(std::move(fd)), elf_(elf) {}
+
+  std::string path_;
+  UniqueFd fd_;  // declared before elf_ so the Elf* is released first
+  std::unique_ptr<Elf, ElfEnd> elf_;
+};
+
+}  // namespace waitscope
