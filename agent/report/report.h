@@ -1,0 +1,73 @@
+// The in-memory form of report.json (docs: ../shared/docs/report-contract.md).
+// Everything a recording produces lands here first; the JSON, text, folded,
+// pprof and SVG writers only read it. Sections that later features fill are
+// present (and written as empty arrays) from the start, because scripts rely on
+// every top-level key existing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/stack.h"
+#include "core/wait_class.h"
+
+namespace waitscope {
+
+struct Target {
+  std::uint32_t pid = 0;
+  std::string comm;
+  std::string exe;  // empty when unknown (kernel thread, or gone before we looked)
+};
+
+struct Loss {
+  std::uint64_t events_dropped = 0;  // ring-buffer reservations that failed, map inserts refused
+  std::uint64_t bytes_truncated =
+      0;  // payload bytes not captured (filled by the wire-traffic feature)
+  std::uint64_t parse_errors = 0;
+};
+
+// One row of report.json `waits`: blocked time of one process, summed over
+// all stacks, for one (class, syscall, target).
+struct WaitRow {
+  std::uint32_t pid = 0;
+  std::string comm;
+  WaitClass wait_class = WaitClass::kOther;
+  std::string syscall;
+  std::string target;  // path, peer "ip:port", or "-" when the wait has no object
+  std::uint64_t count = 0;
+  std::uint64_t total_ns = 0;
+  std::uint64_t max_ns = 0;
+};
+
+// Blocked time for one user stack; the folded/pprof/SVG outputs are built from
+// these. `frames` is empty when no stack was taken (wait shorter than the
+// stack threshold) or the stack could not be read.
+struct WaitStack {
+  std::uint32_t pid = 0;
+  std::string comm;
+  WaitClass wait_class = WaitClass::kOther;
+  std::string syscall;
+  std::string target;
+  std::vector<Frame> frames;  // root first
+  bool stack_taken = false;   // false: below --min-block, so no stack was collected
+  std::uint64_t count = 0;
+  std::uint64_t total_ns = 0;
+  std::uint64_t max_ns = 0;
+};
+
+struct Report {
+  std::string tool_version;
+  double duration_s = 0;
+  std::uint64_t min_block_ns = 0;  // stack threshold in force
+  std::vector<Target> targets;
+  Loss loss;
+  std::vector<WaitRow> waits;     // sorted by total_ns, largest first
+  std::vector<WaitStack> stacks;  // not in report.json; feeds the flame outputs
+};
+
+// Sums `stacks` into report rows keyed by (pid, class, syscall, target),
+// sorted by total time (largest first, ties by key so output is stable).
+std::vector<WaitRow> SummarizeWaits(const std::vector<WaitStack>& stacks);
+
+}  // namespace waitscope
