@@ -1,0 +1,97 @@
+// waitscope: shows where server requests wait, from kernel tracepoints.
+// Entry point: parses the command line and dispatches to a subcommand.
+// Errors reach the user as one line on stderr and a non-zero exit code.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "cli/record_command.h"
+#include "cli/version.h"
+#include "core/duration.h"
+
+namespace {
+
+void SetUpLogging(int verbosity) {
+  auto logger = spdlog::stderr_color_mt("waitscope");
+  logger->set_pattern("waitscope: %^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(verbosity >= 2   ? spdlog::level::trace
+                    : verbosity == 1 ? spdlog::level::debug
+                                     : spdlog::level::info);
+}
+
+// CLI11 validator for human durations ("1ms"); `seconds_default` lets a bare
+// number mean seconds.
+CLI::Validator DurationValidator(bool seconds_default) {
+  return CLI::Validator(
+      [seconds_default](std::string& value) -> std::string {
+        auto parsed = seconds_default ? waitscope::ParseSecondsOrDurationNs(value)
+                                      : waitscope::ParseDurationNs(value);
+        return parsed.ok() ? std::string() : parsed.error().message;
+      },
+      "DURATION");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "waitscope shows where a process's threads wait (disk, network, locks, sleeps, polls), "
+      "from kernel tracepoints, with no change to the program."};
+  app.set_version_flag("--version", std::string("waitscope ") + waitscope::kWaitscopeVersion);
+  app.require_subcommand(1);
+  int verbosity = 0;
+  app.add_flag("-v,--verbose", verbosity,
+               "More detail on stderr (-v: debug, -vv: also libbpf and verifier messages)");
+
+  waitscope::RecordOptions record;
+  std::string duration_text;
+  std::string min_block_text = "1ms";
+  CLI::App* rec = app.add_subcommand(
+      "record",
+      "Trace processes and write a report directory: report.json, report.txt, "
+      "flamegraph.svg, waits.folded, waits.pb.gz.\n"
+      "Examples:\n"
+      "  waitscope record -p 1234 --duration 30s -o /tmp/ws\n"
+      "  waitscope record -o /tmp/ws -- python3 app.py");
+  rec->add_option("-p,--pid", record.pids,
+                  "Process to trace (repeatable); its child processes are traced too")
+      ->check(CLI::PositiveNumber);
+  rec->add_option("--duration", duration_text,
+                  "Stop after this long (e.g. 30, 30s, 2m, 500ms; a bare number is seconds). "
+                  "Default: until Ctrl-C, the command exits, or every traced process exits")
+      ->check(DurationValidator(true));
+  rec->add_option("-o,--output", record.output_dir,
+                  "Report directory, created if missing (default: ./waitscope-DATE-TIME)");
+  rec->add_option("--min-block", min_block_text,
+                  "Take the user stack of waits at least this long (e.g. 1ms, 200us, 0 for "
+                  "every wait). Shorter waits are still counted, without a stack")
+      ->check(DurationValidator(false))
+      ->capture_default_str();
+  rec->add_flag("-q,--quiet", record.quiet, "Do not print the summary on stdout");
+  rec->add_option("command", record.command,
+                  "Command to start and trace until it exits (put it after --)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  SetUpLogging(verbosity);
+
+  try {
+    if (rec->parsed()) {
+      if (!duration_text.empty()) record.duration_ns = *waitscope::ParseSecondsOrDurationNs(duration_text);
+      record.min_block_ns = *waitscope::ParseDurationNs(min_block_text);
+      return waitscope::RunRecord(record);
+    }
+  } catch (const std::exception& e) {
+    // Last line of defence: a bug must still end in one readable line.
+    std::fprintf(stderr, "waitscope: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

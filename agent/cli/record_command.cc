@@ -1,0 +1,206 @@
+#include "cli/record_command.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+
+#include "aggregate/wait_collector.h"
+#include "cli/progress_line.h"
+#include "cli/version.h"
+#include "loader/privileges.h"
+#include "loader/waits_probe.h"
+#include "output/report_dir.h"
+#include "procs/child_launcher.h"
+#include "procs/process_table.h"
+#include "report/report_text.h"
+#include "symbols/symbolizer.h"
+
+#include <spdlog/spdlog.h>
+
+namespace waitscope {
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "waitscope: error: %s\n", message.c_str());
+  return 1;
+}
+
+bool ProcessExists(std::uint32_t pid) {
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::string DefaultOutputDir() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "waitscope-%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+// SIGINT/SIGTERM end the recording; SIGCHLD tells us the command may have
+// exited. They are blocked and read from a signalfd in the event loop, so no
+// handler touches global state.
+class SignalReader {
+ public:
+  SignalReader() {
+    sigemptyset(&mask_);
+    sigaddset(&mask_, SIGINT);
+    sigaddset(&mask_, SIGTERM);
+    sigaddset(&mask_, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask_, &old_);
+    fd_ = signalfd(-1, &mask_, SFD_NONBLOCK | SFD_CLOEXEC);
+  }
+  ~SignalReader() {
+    if (fd_ >= 0) close(fd_);
+    sigprocmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SignalReader(const SignalReader&) = delete;
+  SignalReader& operator=(const SignalReader&) = delete;
+
+  // The next pending signal number, or 0.
+  int Next() {
+    signalfd_siginfo info{};
+    if (fd_ < 0 || read(fd_, &info, sizeof(info)) != sizeof(info)) return 0;
+    return static_cast<int>(info.ssi_signo);
+  }
+
+ private:
+  sigset_t mask_{};
+  sigset_t old_{};
+  int fd_ = -1;
+};
+
+Status ValidatePids(const std::vector<std::uint32_t>& pids) {
+  for (std::uint32_t pid : pids) {
+    if (pid == 0) return Error{"-p 0 is not a process id"};
+    if (pid == static_cast<std::uint32_t>(getpid())) return Error{"waitscope cannot trace itself"};
+    if (!ProcessExists(pid)) return Error{"no process with PID " + std::to_string(pid)};
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunRecord(const RecordOptions& options) {
+  if (options.pids.empty() && options.command.empty()) {
+    return Fail("nothing to record: give -p PID or -- COMMAND (see waitscope record --help)");
+  }
+  if (Status s = ValidatePids(options.pids); !s.ok()) return Fail(s.error().message);
+  const std::string out_dir = options.output_dir.empty() ? DefaultOutputDir() : options.output_dir;
+  if (Status s = PrepareOutputDir(out_dir); !s.ok()) return Fail(s.error().message);
+  if (Status s = CheckTracingPrivileges(); !s.ok()) return Fail(s.error().message);
+  if (Status s = CheckKernelBtf(); !s.ok()) return Fail(s.error().message);
+
+  SignalReader signals;
+
+  // Fork the command first (parked before exec), so its pid is in the traced
+  // set before it runs a single instruction of the new program.
+  std::optional<ChildLauncher> child;
+  if (!options.command.empty()) {
+    Result<ChildLauncher> launched = ChildLauncher::Fork(options.command);
+    if (!launched.ok()) return Fail(launched.error().message);
+    child.emplace(std::move(launched.value()));
+  }
+
+  ProbeOptions probe_options;
+  probe_options.min_stack_ns = options.min_block_ns;
+  Result<std::unique_ptr<WaitsProbe>> started = WaitsProbe::Start(probe_options);
+  if (!started.ok()) return Fail(started.error().message);
+  WaitsProbe& probe = *started.value();
+
+  ProcessTable procs;
+  Symbolizer symbolizer;
+  WaitCollector collector(probe, procs, symbolizer);
+  probe.SetEventHandler([&](std::span<const std::byte> data) { collector.OnEvent(data); });
+
+  for (std::uint32_t pid : options.pids) {
+    probe.TracePid(pid);
+    procs.Observe(pid);
+  }
+  if (child) {
+    probe.TracePid(static_cast<std::uint32_t>(child->pid()));
+    if (Status s = child->Release(); !s.ok()) return Fail(s.error().message);
+    // comm/exe/maps are read after exec via the exec event; observe now so
+    // a command that exits at once is still listed.
+    procs.Observe(static_cast<std::uint32_t>(child->pid()));
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  const std::int64_t start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
+  auto elapsed_s = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  ProgressLine progress;
+  std::string stop_reason;
+  auto last_liveness_check = start;
+
+  while (stop_reason.empty()) {
+    if (Status s = probe.Poll(100); !s.ok()) {
+      progress.Clear();
+      return Fail(s.error().message);
+    }
+    for (int sig = signals.Next(); sig != 0; sig = signals.Next()) {
+      if (sig == SIGINT || sig == SIGTERM) stop_reason = "interrupted";
+    }
+    if (child) {
+      if (std::optional<int> status = child->TryWait()) {
+        stop_reason = "the command " + ChildLauncher::DescribeStatus(*status);
+      }
+    }
+    if (options.duration_ns && elapsed_s() * 1e9 >= static_cast<double>(*options.duration_ns)) {
+      stop_reason = "duration reached";
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (!child && stop_reason.empty() && now - last_liveness_check > std::chrono::milliseconds(500)) {
+      last_liveness_check = now;
+      bool any_alive = false;
+      for (const Target& t : procs.Targets()) {
+        const ProcessInfo* info = procs.Find(t.pid);
+        if (info && !info->exited && ProcessExists(t.pid)) any_alive = true;
+      }
+      if (!any_alive) stop_reason = "every traced process exited";
+    }
+    KernelCounters counters = probe.ReadCounters();
+    progress.Update(elapsed_s(), counters.waits,
+                    counters.ringbuf_drops + counters.waits_lost(), procs.Targets().size());
+  }
+  const double duration_s = elapsed_s();
+  progress.Clear();
+  (void)probe.Poll(0);  // drain events already in the ring buffer
+
+  const KernelCounters counters = probe.ReadCounters();
+  Report report;
+  report.tool_version = kWaitscopeVersion;
+  report.duration_s = duration_s;
+  report.min_block_ns = options.min_block_ns;
+  report.stacks = collector.Collect();
+  report.waits = SummarizeWaits(report.stacks);
+  report.targets = procs.Targets();
+  report.loss.events_dropped = counters.ringbuf_drops + counters.waits_lost() +
+                               counters.stacks_full + collector.stats().bad_events;
+
+  if (Status s = WriteReportDir(report, out_dir, start_unix_ns); !s.ok()) {
+    return Fail(s.error().message);
+  }
+  if (!options.quiet) {
+    std::fputs(RenderReportText(report, TextReportOptions{.top_n = 10}).c_str(), stdout);
+  }
+  std::fprintf(stderr, "waitscope: recorded %.1fs (%s); report in %s/\n", duration_s,
+               stop_reason.c_str(), out_dir.c_str());
+  if (counters.stack_errors > 0) {
+    spdlog::info("{} stacks could not be read (counted without their stack)",
+                 counters.stack_errors);
+  }
+  return 0;
+}
+
+}  // namespace waitscope

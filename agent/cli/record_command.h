@@ -1,0 +1,26 @@
+// `waitscope record`: trace processes for a while and write a report
+// directory. Options come parsed from main.cc; this file runs the recording:
+// checks, probe start, event loop, shutdown, outputs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace waitscope {
+
+struct RecordOptions {
+  std::vector<std::uint32_t> pids;
+  std::optional<std::uint64_t> duration_ns;
+  std::string output_dir;  // empty: ./waitscope-YYYYmmdd-HHMMSS
+  std::uint64_t min_block_ns = 1'000'000;
+  std::vector<std::string> command;  // after --
+  bool quiet = false;                // no summary on stdout
+};
+
+// Returns the process exit code: 0 when a report was written, 1 on errors
+// (already printed as one line on stderr).
+int RunRecord(const RecordOptions& options);
+
+}  // namespace waitscope

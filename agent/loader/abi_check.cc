@@ -1,0 +1,20 @@
+// Compile-time checks of the kernel <-> user ABI in include/waitscope/bpf/:
+// a layout change in the header that breaks these must bump
+// WS_WAITS_ABI_VERSION and the user-space readers together.
+#include <cstddef>
+
+#include "waitscope/bpf/waits.h"
+
+static_assert(WS_WAITS_ABI_VERSION == 1);
+static_assert(sizeof(ws_target) == 40);
+static_assert(offsetof(ws_target, ino) == 16);
+static_assert(offsetof(ws_target, addr) == 24);
+static_assert(sizeof(ws_wait_key) == 56);
+static_assert(offsetof(ws_wait_key, target) == 16);
+static_assert(sizeof(ws_wait_val) == 24);
+static_assert(sizeof(ws_stack_key) == 16);
+static_assert(sizeof(ws_stack) == 8 + 8 * WS_MAX_STACK_DEPTH);
+static_assert(sizeof(ws_event_header) == 16);
+static_assert(sizeof(ws_stack_event) == 24);
+static_assert(offsetof(ws_name_event, components) == 40);
+static_assert(sizeof(ws_proc_event) == 40);

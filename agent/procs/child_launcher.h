@@ -1,0 +1,48 @@
+// Starts `waitscope record -- COMMAND` in two steps: the child is forked and
+// parked before exec, so it can be traced from its very first instruction of
+// the new image, and released once the probes are attached. A failed exec
+// (no such file, not executable) is reported to the parent through a
+// close-on-exec pipe as a clean error instead of a mysterious exit code.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace waitscope {
+
+class ChildLauncher {
+ public:
+  // Forks; the child waits until Release(). argv[0] is looked up in PATH.
+  static Result<ChildLauncher> Fork(const std::vector<std::string>& argv);
+
+  ChildLauncher(ChildLauncher&& other) noexcept;
+  ChildLauncher& operator=(ChildLauncher&&) = delete;
+  ~ChildLauncher();
+
+  pid_t pid() const { return pid_; }
+
+  // Lets the child exec. Fails if exec failed (the child is then reaped).
+  Status Release();
+
+  // Non-blocking: the exit status once the child has exited (reaps it).
+  std::optional<int> TryWait();
+  // Human description of the status TryWait returned ("exited with 3", "killed by SIGKILL").
+  static std::string DescribeStatus(int status);
+
+ private:
+  ChildLauncher(pid_t pid, int go_fd, int exec_err_fd)
+      : pid_(pid), go_fd_(go_fd), exec_err_fd_(exec_err_fd) {}
+
+  pid_t pid_ = -1;
+  int go_fd_ = -1;        // parent writes one byte: "exec now"
+  int exec_err_fd_ = -1;  // child writes errno if exec fails; EOF means exec succeeded
+  bool reaped_ = false;
+  std::string program_;
+};
+
+}  // namespace waitscope

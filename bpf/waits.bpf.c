@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: GPL-2.0
+/* waits: how long traced threads are blocked inside syscalls, and on what.
+ *
+ * Hooks (tracepoints only: no kprobes, no fentry):
+ *   sys_enter      remember syscall number, fd argument and start time
+ *   sched_switch   a thread in a syscall leaves the CPU blocked: start an
+ *                  off-CPU interval and, the first time, classify its fd;
+ *                  it comes back: add the interval
+ *   sys_exit       if the syscall was off CPU at all, aggregate
+ *                  (tgid, syscall, user stack, target) -> count/total/max
+ *   sched_process_fork/exec/exit  follow child processes, tell user space
+ *
+ * Each hook exists as tp_btf (BTF-typed, cheapest) and raw_tp; user space
+ * probes the kernel and autoloads one set. Both call the same inline bodies.
+ *
+ * The first check in every hook is the traced-tgid bitmap, so untraced
+ * processes pay one array read.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "core_fixes.bpf.h"
+#include "maps.bpf.h"
+#include "waitscope/bpf/waits.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define TASK_RUNNING 0
+
+/* Configuration, set by user space between open and load. */
+const volatile __u64 min_stack_ns = 1000000; /* take user stacks for waits >= this */
+const volatile __u32 self_tgid = 0;          /* never trace waitscope itself */
+const volatile __u8 trace_all = 0;           /* ignore the bitmap (agent mode) */
+
+/* Traced tgids, one bit each. In .bss so user space sets bits with atomic
+ * ops through the mmapped skeleton, racing safely with fork-time inserts. */
+__u64 traced_tgids[WS_TGID_BITMAP_WORDS] SEC(".bss");
+
+struct inflight {
+  __u64 enter_ns;
+  __u64 switch_out_ns; /* 0 while on CPU */
+  __u64 offcpu_ns;
+  __u32 syscall_nr;
+  __s32 fd;            /* -1: no fd argument */
+  __u8 resolved;       /* target filled */
+  __u8 pad[7];
+  struct ws_target target;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, WS_SYSCALL_TABLE_SIZE);
+  __type(key, __u32);
+  __type(value, __u8);
+} syscall_flags SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32); /* tid */
+  __type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct ws_wait_key);
+  __type(value, struct ws_wait_val);
+} waits SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct ws_stack_key);
+  __type(value, struct ws_stack);
+} stacks SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct ws_name_key);
+  __type(value, __u8);
+} names_sent SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ws_stack);
+} stack_scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ws_name_event);
+} name_scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, WS_CNT_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+  __u64 *c = bpf_map_lookup_elem(&counters, &idx);
+  if (c)
+    *c += 1; /* per-CPU: no atomics needed */
+}
+
+static __always_inline bool is_traced(__u32 tgid)
+{
+  if (tgid == self_tgid)
+    return false;
+  if (trace_all)
+    return true;
+  /* pid_max is at most 2^22 = 64 * WS_TGID_BITMAP_WORDS; the mask (not a
+   * compare, which clang may reorder away) is what the verifier needs. */
+  __u32 word = (tgid >> 6) & (WS_TGID_BITMAP_WORDS - 1);
+  return (traced_tgids[word] >> (tgid & 63)) & 1;
+}
+
+static __always_inline void set_traced(__u32 tgid, bool on)
+{
+  if ((tgid >> 6) >= WS_TGID_BITMAP_WORDS) {
+    count(WS_CNT_TGIDS_FULL);
+    return;
+  }
+  __u32 word = (tgid >> 6) & (WS_TGID_BITMAP_WORDS - 1);
+  __u64 bit = 1ULL << (tgid & 63);
+  if (on)
+    __sync_fetch_and_or(&traced_tgids[word], bit);
+  else
+    __sync_fetch_and_and(&traced_tgids[word], ~bit);
+}
+
+/* ---- target classification ------------------------------------------- */
+
+/* State of one bounded path walk (see send_path_name). */
+struct path_walk {
+  struct dentry *dentry;
+  struct mount *mnt;
+  struct dentry *mnt_root;
+  __u32 depth;
+  __u32 reached_root;
+};
+
+/* One step towards the root, crossing mounts the way d_path does. Runs under
+ * bpf_loop so the verifier checks it once instead of once per iteration. */
+static long path_walk_step(__u32 index, void *data)
+{
+  struct path_walk *w = data;
+  __u32 zero = 0;
+  struct ws_name_event *ev = bpf_map_lookup_elem(&name_scratch, &zero);
+  if (!ev)
+    return 1;
+  /* Copy to locals: BPF_CORE_READ(w->x, ...) would relocate w's own
+   * (local, not kernel) struct too. */
+  struct dentry *dentry = w->dentry;
+  struct mount *mnt = w->mnt;
+  struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+  if (dentry == w->mnt_root || dentry == parent) {
+    struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+    if (!mnt_parent || mnt_parent == mnt) {
+      w->reached_root = 1;
+      return 1;
+    }
+    w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+    w->mnt = mnt_parent;
+    w->mnt_root = BPF_CORE_READ(mnt_parent, mnt.mnt_root);
+    return 0;
+  }
+  if (w->depth >= WS_PATH_MAX_DEPTH)
+    return 1;
+  const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+  bpf_probe_read_kernel_str(ev->components[w->depth & (WS_PATH_MAX_DEPTH - 1)],
+                            WS_PATH_COMPONENT_LEN, name);
+  w->depth++;
+  w->dentry = parent;
+  return 0;
+}
+
+static __always_inline void send_path_name(struct ws_name_key *key, struct dentry *dentry,
+                                           struct vfsmount *vfsmnt)
+{
+  __u8 one = 1;
+  if (bpf_map_update_elem(&names_sent, key, &one, BPF_NOEXIST))
+    return; /* already sent (or being sent by another CPU) */
+
+  __u32 zero = 0;
+  struct ws_name_event *ev = bpf_map_lookup_elem(&name_scratch, &zero);
+  if (!ev)
+    return;
+  ev->hdr.type = WS_EV_NAME;
+  ev->hdr.tgid = bpf_get_current_pid_tgid() >> 32;
+  ev->hdr.ts_ns = bpf_ktime_get_ns();
+  ev->key = *key;
+
+  struct path_walk w = {
+      .dentry = dentry,
+      .mnt = container_of(vfsmnt, struct mount, mnt),
+      .mnt_root = BPF_CORE_READ(vfsmnt, mnt_root),
+  };
+  bpf_loop(WS_PATH_MAX_DEPTH * 2, path_walk_step, &w, 0);
+  ev->depth = w.depth;
+  ev->flags = w.reached_root ? 0 : WS_NAME_TRUNCATED;
+  if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0)) {
+    bpf_map_delete_elem(&names_sent, key); /* try again next time */
+    count(WS_CNT_RINGBUF_DROPS);
+  }
+}
+
+static __always_inline void send_unix_name(struct ws_name_key *key, struct unix_address *ua)
+{
+  __u8 one = 1;
+  if (bpf_map_update_elem(&names_sent, key, &one, BPF_NOEXIST))
+    return;
+  struct ws_name_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+  if (!ev) {
+    bpf_map_delete_elem(&names_sent, key);
+    count(WS_CNT_RINGBUF_DROPS);
+    return;
+  }
+  ev->hdr.type = WS_EV_NAME;
+  ev->hdr.tgid = bpf_get_current_pid_tgid() >> 32;
+  ev->hdr.ts_ns = bpf_ktime_get_ns();
+  ev->key = *key;
+  ev->flags = 0;
+  ev->depth = 0;
+  if (ua) {
+    char first = 0;
+    const char *path = (const char *)&ua->name[0].sun_path;
+    bpf_probe_read_kernel(&first, 1, path);
+    if (first == 0) {
+      ev->flags |= WS_NAME_ABSTRACT;
+      path++;
+    }
+    bpf_probe_read_kernel_str(ev->components[0], WS_PATH_COMPONENT_LEN, path);
+    ev->depth = 1;
+  }
+  bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void classify_socket(struct file *file, struct ws_target *t)
+{
+  struct socket *sock = BPF_CORE_READ(file, private_data);
+  struct sock *sk = BPF_CORE_READ(sock, sk);
+  if (!sk) {
+    t->kind = WS_TARGET_SOCKET;
+    return;
+  }
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  t->family = family;
+  if (family == AF_INET || family == AF_INET6) {
+    __u16 dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+    if (dport) {
+      t->kind = WS_TARGET_INET;
+      t->port = __builtin_bswap16(dport);
+      if (family == AF_INET)
+        BPF_CORE_READ_INTO(t->addr, sk, __sk_common.skc_daddr);
+      else
+        BPF_CORE_READ_INTO(t->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+    } else {
+      t->kind = WS_TARGET_LISTEN;
+      t->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+      if (family == AF_INET)
+        BPF_CORE_READ_INTO(t->addr, sk, __sk_common.skc_rcv_saddr);
+      else
+        BPF_CORE_READ_INTO(t->addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+    }
+    return;
+  }
+  if (family == AF_UNIX) {
+    /* Name the socket by its peer's address when it has one (a client of
+     * /run/postgresql/.s.PGSQL.5432 is unnamed itself), else its own. */
+    struct unix_sock *us = (struct unix_sock *)sk;
+    struct sock *peer = BPF_CORE_READ(us, peer);
+    struct unix_address *ua = 0;
+    if (peer)
+      ua = BPF_CORE_READ((struct unix_sock *)peer, addr);
+    if (!ua)
+      ua = BPF_CORE_READ(us, addr);
+    t->kind = WS_TARGET_UNIX;
+    t->ino = (__u64)(unsigned long)ua; /* identity of the address object */
+    struct ws_name_key key = {.kind = WS_TARGET_UNIX, .dev = 0, .ino = t->ino};
+    send_unix_name(&key, ua);
+    return;
+  }
+  t->kind = WS_TARGET_SOCKET;
+}
+
+/* Classify fd of the current task. Runs once per blocking syscall, when the
+ * thread first leaves the CPU, so non-blocking syscalls never pay for it. */
+static __always_inline void classify_fd(struct task_struct *task, int fd, struct ws_target *t)
+{
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
+  if (fd < 0 || (unsigned int)fd >= max_fds) {
+    t->kind = WS_TARGET_BADFD;
+    return;
+  }
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *file = 0;
+  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+  if (!file) {
+    t->kind = WS_TARGET_BADFD;
+    return;
+  }
+  struct inode *inode = BPF_CORE_READ(file, f_inode);
+  __u16 mode = BPF_CORE_READ(inode, i_mode);
+  t->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+  t->ino = BPF_CORE_READ(inode, i_ino);
+
+  switch (mode & S_IFMT) {
+    case S_IFSOCK:
+      classify_socket(file, t);
+      return;
+    case S_IFIFO:
+      t->kind = WS_TARGET_PIPE;
+      return;
+    case S_IFREG:
+    case S_IFDIR:
+    case S_IFBLK:
+    case S_IFCHR: {
+      __u16 fmt = mode & S_IFMT;
+      t->kind = fmt == S_IFBLK ? WS_TARGET_BLOCK
+                : fmt == S_IFCHR ? WS_TARGET_CHAR
+                                 : WS_TARGET_FILE;
+      struct ws_name_key key = {.kind = t->kind, .dev = t->dev, .ino = t->ino};
+      send_path_name(&key, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt));
+      return;
+    }
+    default: {
+      /* anon inodes have no type bits; they all share one inode, so the
+       * dentry name ("[eventfd]", "[timerfd]") is what tells them apart. */
+      t->kind = WS_TARGET_ANON;
+      t->dev = 0;
+      t->ino = 0;
+      const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+      bpf_probe_read_kernel_str(t->addr, sizeof(t->addr), name);
+      return;
+    }
+  }
+}
+
+/* ---- user stacks -------------------------------------------------------- */
+
+#if defined(__TARGET_ARCH_x86)
+/* True if the bytes before `ret` end with a call instruction, i.e. `ret` is
+ * a plausible return address. */
+static __always_inline bool follows_call(__u64 ret)
+{
+  __u8 b[8];
+  if (bpf_probe_read_user(b, sizeof(b), (void *)(ret - 8)))
+    return false;
+  if (b[3] == 0xe8) /* call rel32 */
+    return true;
+  if (b[2] == 0xff && b[3] == 0x15) /* call *disp32(%rip) */
+    return true;
+  if (b[6] == 0xff && (b[7] & 0xf8) == 0xd0) /* call *%reg */
+    return true;
+  if (b[5] == 0xff && (b[6] & 0xf8) == 0x50) /* call *disp8(%reg) */
+    return true;
+  return false;
+}
+
+/* Syscall wrappers in libc are built without frame pointers, so the frame
+ * pointer walk skips the function that called the wrapper (it goes straight
+ * from the wrapper's ip to the caller's caller). That caller is the frame a
+ * person needs ("which function fsyncs?"), so look for its return address in
+ * the few words at the top of the user stack. */
+static __always_inline void add_leaf_caller(struct pt_regs *regs, struct ws_stack *st)
+{
+  __u64 words[12];
+  __u64 sp = BPF_CORE_READ(regs, sp);
+  if (bpf_probe_read_user(words, sizeof(words), (void *)sp))
+    return;
+  for (int i = 0; i < 12; i++) {
+    __u64 w = words[i];
+    if (w < 4096 || w >= 0x800000000000ULL || !follows_call(w))
+      continue;
+    if (w != st->ips[2]) {
+      st->ips[1] = w;
+      st->flags |= WS_STACK_LEAF_CALLER_ADDED;
+    }
+    return;
+  }
+}
+#else
+/* arm64: a leaf wrapper keeps its caller in the link register. */
+static __always_inline void add_leaf_caller(struct pt_regs *regs, struct ws_stack *st)
+{
+  __u64 lr = PT_REGS_RET_CORE(regs);
+  if (lr && lr != st->ips[2]) {
+    st->ips[1] = lr;
+    st->flags |= WS_STACK_LEAF_CALLER_ADDED;
+  }
+}
+#endif
+
+/* Returns the stack's hash (0 if no stack could be stored). */
+static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, __u32 tgid)
+{
+  __u32 zero = 0;
+  struct ws_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
+  if (!st)
+    return 0;
+  /* Leave ips[1] free for the leaf's caller (see add_leaf_caller). */
+  long bytes = bpf_get_stack(ctx, &st->ips[1], sizeof(st->ips) - sizeof(st->ips[0]),
+                             BPF_F_USER_STACK);
+  if (bytes <= 0) {
+    count(WS_CNT_STACK_ERRORS);
+    return 0;
+  }
+  st->depth = bytes / sizeof(__u64) + 1;
+  st->flags = 0;
+  st->ips[0] = st->ips[1];
+  st->ips[1] = 0;
+  if (st->depth < WS_MAX_STACK_DEPTH)
+    st->ips[st->depth] = 0;
+  add_leaf_caller(regs, st);
+
+  /* FNV-1a over the frames: the key of the stack in `stacks` and `waits`. */
+  __u64 hash = 0xcbf29ce484222325ULL;
+  for (int i = 0; i < WS_MAX_STACK_DEPTH; i++) {
+    if (i >= st->depth)
+      break;
+    hash ^= st->ips[i & (WS_MAX_STACK_DEPTH - 1)];
+    hash *= 0x100000001b3ULL;
+  }
+  if (!hash)
+    hash = 1;
+
+  struct ws_stack_key key = {.tgid = tgid, .hash = hash};
+  long err = bpf_map_update_elem(&stacks, &key, st, BPF_NOEXIST);
+  if (err == 0) {
+    struct ws_stack_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+    if (ev) {
+      ev->hdr.type = WS_EV_STACK;
+      ev->hdr.tgid = tgid;
+      ev->hdr.ts_ns = bpf_ktime_get_ns();
+      ev->hash = hash;
+      bpf_ringbuf_submit(ev, 0);
+    } else {
+      /* user space still finds the stack in the map at the end */
+      count(WS_CNT_RINGBUF_DROPS);
+    }
+  } else if (err != -17 /* EEXIST */) {
+    count(WS_CNT_STACKS_FULL);
+    return 0;
+  }
+  return hash;
+}
+
+/* ---- syscall and scheduler bodies -------------------------------------- */
+
+static __always_inline void on_sys_enter(struct pt_regs *regs, long id)
+{
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  if (!is_traced(pid_tgid >> 32))
+    return;
+  __u32 nr = id;
+  __s32 fd = -1;
+  __u8 *flags = bpf_map_lookup_elem(&syscall_flags, &nr);
+  if (flags && (*flags & WS_SC_FD_ARG0))
+    fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+
+  struct inflight f = {};
+  f.enter_ns = bpf_ktime_get_ns();
+  f.syscall_nr = nr;
+  f.fd = fd;
+  __u32 tid = (__u32)pid_tgid;
+  if (bpf_map_update_elem(&inflight, &tid, &f, BPF_ANY))
+    count(WS_CNT_INFLIGHT_FULL);
+}
+
+static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs)
+{
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if (!is_traced(tgid))
+    return;
+  __u32 tid = (__u32)pid_tgid;
+  struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+  if (!f)
+    return;
+  __u64 offcpu = f->offcpu_ns;
+  if (offcpu == 0) {
+    bpf_map_delete_elem(&inflight, &tid);
+    return;
+  }
+
+  struct ws_wait_key key = {};
+  key.tgid = tgid;
+  key.syscall_nr = f->syscall_nr;
+  key.target = f->target;
+  bpf_map_delete_elem(&inflight, &tid);
+  if (offcpu >= min_stack_ns)
+    key.stack_hash = store_user_stack(ctx, regs, tgid);
+
+  struct ws_wait_val zero = {};
+  struct ws_wait_val *v = ws_lookup_or_init(&waits, &key, &zero);
+  if (!v) {
+    count(WS_CNT_AGG_FULL);
+    return;
+  }
+  __sync_fetch_and_add(&v->count, 1);
+  __sync_fetch_and_add(&v->total_ns, offcpu);
+  if (offcpu > v->max_ns)
+    v->max_ns = offcpu; /* racy max: at worst a concurrent larger value is lost */
+  count(WS_CNT_WAITS);
+}
+
+static __always_inline void on_sched_switch(struct task_struct *prev, struct task_struct *next,
+                                            unsigned int prev_state)
+{
+  __u64 now = 0;
+  __u32 prev_tgid = BPF_CORE_READ(prev, tgid);
+  if (prev_state != TASK_RUNNING && is_traced(prev_tgid)) {
+    __u32 tid = BPF_CORE_READ(prev, pid);
+    struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+    if (f) {
+      now = bpf_ktime_get_ns();
+      f->switch_out_ns = now;
+      if (!f->resolved) {
+        f->resolved = 1;
+        if (f->fd >= 0)
+          classify_fd(prev, f->fd, &f->target);
+      }
+    }
+  }
+  __u32 next_tgid = BPF_CORE_READ(next, tgid);
+  if (is_traced(next_tgid)) {
+    __u32 tid = BPF_CORE_READ(next, pid);
+    struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+    if (f && f->switch_out_ns) {
+      if (!now)
+        now = bpf_ktime_get_ns();
+      f->offcpu_ns += now - f->switch_out_ns;
+      f->switch_out_ns = 0;
+    }
+  }
+}
+
+static __always_inline void send_proc_event(__u32 type, __u32 tgid, __u32 parent_tgid)
+{
+  struct ws_proc_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+  if (!ev) {
+    count(WS_CNT_RINGBUF_DROPS);
+    return;
+  }
+  ev->hdr.type = type;
+  ev->hdr.tgid = tgid;
+  ev->hdr.ts_ns = bpf_ktime_get_ns();
+  ev->parent_tgid = parent_tgid;
+  ev->pad = 0;
+  bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+  bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void on_fork(struct task_struct *parent, struct task_struct *child)
+{
+  __u32 ptgid = BPF_CORE_READ(parent, tgid);
+  __u32 ctgid = BPF_CORE_READ(child, tgid);
+  if (ptgid == ctgid || !is_traced(ptgid) || trace_all)
+    return; /* a new thread, or not ours */
+  set_traced(ctgid, true);
+  send_proc_event(WS_EV_FORK, ctgid, ptgid);
+}
+
+static __always_inline void on_exec(struct task_struct *task)
+{
+  __u32 tgid = BPF_CORE_READ(task, tgid);
+  if (is_traced(tgid))
+    send_proc_event(WS_EV_EXEC, tgid, 0);
+}
+
+static __always_inline void on_exit(struct task_struct *task)
+{
+  __u32 tgid = BPF_CORE_READ(task, tgid);
+  if (!is_traced(tgid))
+    return;
+  __u32 tid = BPF_CORE_READ(task, pid);
+  bpf_map_delete_elem(&inflight, &tid);
+  if (BPF_CORE_READ(task, signal, live.counter) != 0)
+    return; /* other threads still run */
+  if (!trace_all)
+    set_traced(tgid, false); /* the pid may be reused by someone else */
+  send_proc_event(WS_EV_EXIT, tgid, 0);
+}
+
+/* ---- tp_btf programs ---------------------------------------------------- */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(btf_sys_enter, struct pt_regs *regs, long id)
+{
+  on_sys_enter(regs, id);
+  return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(btf_sys_exit, struct pt_regs *regs, long ret)
+{
+  on_sys_exit(ctx, regs);
+  return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+             unsigned int prev_state)
+{
+  on_sched_switch(prev, next, prev_state);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(btf_fork, struct task_struct *parent, struct task_struct *child)
+{
+  on_fork(parent, child);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(btf_exec, struct task_struct *p)
+{
+  on_exec(p);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(btf_exit, struct task_struct *p)
+{
+  on_exit(p);
+  return 0;
+}
+
+/* ---- raw_tp fallbacks (kernels where tp_btf cannot attach) ------------- */
+
+SEC("raw_tp/sys_enter")
+int raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_sys_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
+  return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int raw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_sys_exit(ctx, (struct pt_regs *)ctx->args[0]);
+  return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int raw_sched_switch(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_sched_switch((struct task_struct *)ctx->args[1], (struct task_struct *)ctx->args[2],
+                  (unsigned int)ctx->args[3]);
+  return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int raw_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_fork((struct task_struct *)ctx->args[0], (struct task_struct *)ctx->args[1]);
+  return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int raw_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_exec((struct task_struct *)ctx->args[0]);
+  return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int raw_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_exit((struct task_struct *)ctx->args[0]);
+  return 0;
+}

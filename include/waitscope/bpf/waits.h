@@ -1,0 +1,139 @@
+/* Structs shared by bpf/waits.bpf.c and user space (agent/loader, agent/events).
+ *
+ * This header is the only description of the kernel <-> user layout: user
+ * space must use these types (never a hand-copied struct) and static_asserts
+ * their sizes in agent/loader/abi_check.cc. Fixed-width types and explicit
+ * padding only. Bump WS_WAITS_ABI_VERSION on any layout change.
+ */
+#ifndef WAITSCOPE_BPF_WAITS_H
+#define WAITSCOPE_BPF_WAITS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define WS_WAITS_ABI_VERSION 1
+
+#define WS_MAX_STACK_DEPTH 64   /* user frames kept per wait stack */
+#define WS_PATH_MAX_DEPTH 16    /* path components sent for a file name */
+#define WS_PATH_COMPONENT_LEN 64
+#define WS_TGID_BITMAP_WORDS 65536 /* 64 * 65536 = 4194304 = PID_MAX_LIMIT on 64-bit */
+#define WS_SYSCALL_TABLE_SIZE 512
+#define WS_COMM_LEN 16
+
+/* Per-syscall flags, filled by user space into the `syscall_flags` array
+ * (index = syscall number of the running architecture). */
+#define WS_SC_FD_ARG0 0x1 /* argument 0 is a file descriptor: classify its target */
+
+enum ws_target_kind {
+  WS_TARGET_NONE = 0,    /* the syscall has no object (futex, nanosleep, ...) */
+  WS_TARGET_FILE = 1,    /* regular file or directory: dev, ino; name by WS_EV_NAME */
+  WS_TARGET_BLOCK = 2,   /* block device: dev, ino; name by WS_EV_NAME */
+  WS_TARGET_CHAR = 3,    /* character device (tty, /dev/null): name by WS_EV_NAME */
+  WS_TARGET_INET = 4,    /* connected TCP/UDP socket: family, addr, port = peer */
+  WS_TARGET_LISTEN = 5,  /* socket without a peer (listening, unbound): local addr, port */
+  WS_TARGET_UNIX = 6,    /* AF_UNIX socket: ino = id of its address; name by WS_EV_NAME */
+  WS_TARGET_PIPE = 7,    /* pipe or FIFO: ino */
+  WS_TARGET_ANON = 8,    /* anon inode (eventfd, epoll, timerfd...): addr = its name */
+  WS_TARGET_SOCKET = 9,  /* other socket families (netlink, packet): family */
+  WS_TARGET_BADFD = 10,  /* fd not open at the time the thread blocked */
+};
+
+struct ws_target {
+  __u8 kind;    /* enum ws_target_kind */
+  __u8 pad0;
+  __u16 family; /* AF_* for sockets */
+  __u16 port;   /* host byte order */
+  __u16 pad1;
+  __u32 dev;
+  __u32 pad2;
+  __u64 ino;
+  __u8 addr[16]; /* IPv4 in the first 4 bytes; anon inode name for WS_TARGET_ANON */
+};
+
+struct ws_wait_key {
+  __u32 tgid;
+  __u32 syscall_nr;
+  __u64 stack_hash; /* 0: no stack taken (wait below the stack threshold, or lost) */
+  struct ws_target target;
+};
+
+struct ws_wait_val {
+  __u64 count;
+  __u64 total_ns;
+  __u64 max_ns;
+};
+
+struct ws_stack_key {
+  __u32 tgid;
+  __u32 pad;
+  __u64 hash;
+};
+
+struct ws_stack {
+  __u32 depth;
+  __u32 flags; /* WS_STACK_* */
+  /* Leaf first: ips[0] is where the thread entered the kernel, ips[1] the
+   * leaf's caller found by scanning the top of the user stack, or 0 when the
+   * frame-pointer walk already has it (then skip it), ips[2..] the walk. */
+  __u64 ips[WS_MAX_STACK_DEPTH];
+};
+#define WS_STACK_LEAF_CALLER_ADDED 0x1 /* ips[1] holds a scanned caller */
+
+/* Name of a target, sent once per (kind, dev, ino) the first time it is seen. */
+struct ws_name_key {
+  __u32 kind;
+  __u32 dev;
+  __u64 ino;
+};
+
+enum ws_event_type {
+  WS_EV_STACK = 1, /* a new (tgid, stack) was stored in the `stacks` map */
+  WS_EV_NAME = 2,  /* the path of a file / unix socket */
+  WS_EV_FORK = 3,  /* a traced process created a new process (now traced too) */
+  WS_EV_EXEC = 4,  /* a traced process called execve */
+  WS_EV_EXIT = 5,  /* a traced process exited (its last thread) */
+};
+
+struct ws_event_header {
+  __u32 type; /* enum ws_event_type */
+  __u32 tgid;
+  __u64 ts_ns;
+};
+
+struct ws_stack_event {
+  struct ws_event_header hdr;
+  __u64 hash;
+};
+
+struct ws_name_event {
+  struct ws_event_header hdr;
+  struct ws_name_key key;
+  __u32 depth; /* components used, leaf first */
+  __u32 flags; /* WS_NAME_* */
+  char components[WS_PATH_MAX_DEPTH][WS_PATH_COMPONENT_LEN];
+};
+#define WS_NAME_TRUNCATED 0x1 /* deeper than WS_PATH_MAX_DEPTH: the root part is missing */
+#define WS_NAME_ABSTRACT 0x2  /* abstract unix socket name */
+
+struct ws_proc_event {
+  struct ws_event_header hdr;
+  __u32 parent_tgid;
+  __u32 pad;
+  char comm[WS_COMM_LEN];
+};
+
+/* Indices of the per-CPU `counters` array: everything that is lost or
+ * refused in the kernel is counted, and reported by user space. */
+enum ws_counter {
+  WS_CNT_WAITS = 0,         /* blocking syscalls aggregated */
+  WS_CNT_RINGBUF_DROPS = 1, /* ring buffer full: an event was not sent */
+  WS_CNT_AGG_FULL = 2,      /* `waits` map full: a wait was not counted */
+  WS_CNT_INFLIGHT_FULL = 3, /* `inflight` map full: a syscall was not followed */
+  WS_CNT_STACKS_FULL = 4,   /* `stacks` map full: a wait was counted without its stack */
+  WS_CNT_STACK_ERRORS = 5,  /* the user stack could not be read */
+  WS_CNT_TGIDS_FULL = 6,    /* a child process could not be added to the traced set */
+  WS_CNT_MAX = 8,
+};
+
+#endif /* WAITSCOPE_BPF_WAITS_H */
