@@ -6,7 +6,7 @@
 
 #include "export/flame_tree.h"
 #include "export/flamegraph_script.h"
-#include "export/write_file.h"
+#include "core/atomic_file.h"
 #include "export/xml_text.h"
 
 namespace waitscope {

@@ -4,7 +4,7 @@
 #include <limits>
 #include <map>
 
-#include "export/write_file.h"
+#include "core/atomic_file.h"
 
 namespace waitscope {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "export/gzip.h"
 #include "export/profile.pb.h"
-#include "export/write_file.h"
+#include "core/atomic_file.h"
 
 namespace waitscope {
 namespace {

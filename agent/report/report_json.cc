@@ -4,7 +4,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
-#include "report/atomic_file.h"
+#include "core/atomic_file.h"
 
 namespace waitscope {
 namespace {

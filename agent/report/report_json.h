@@ -20,7 +20,7 @@ namespace waitscope {
 std::string RenderReportJson(const Report& report);
 
 // Writes RenderReportJson(report) plus a trailing newline to `path`
-// atomically (see report/atomic_file.h).
+// atomically (see core/atomic_file.h).
 Status WriteReportJson(const Report& report, const std::string& path);
 
 }  // namespace waitscope

@@ -7,7 +7,7 @@
 #include <numeric>
 #include <set>
 
-#include "report/atomic_file.h"
+#include "core/atomic_file.h"
 #include "report/display_text.h"
 #include "report/text_table.h"
 #include "report/units.h"

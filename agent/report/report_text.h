@@ -25,7 +25,7 @@ struct TextReportOptions {
 
 std::string RenderReportText(const Report& report, const TextReportOptions& options = {});
 
-// Writes RenderReportText to `path` atomically (see report/atomic_file.h).
+// Writes RenderReportText to `path` atomically (see core/atomic_file.h).
 Status WriteReportText(const Report& report, const TextReportOptions& options,
                        const std::string& path);
 

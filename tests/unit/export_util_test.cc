@@ -10,7 +10,7 @@
 #include "export/flame_tree.h"
 #include "export/gzip.h"
 #include "export/value_format.h"
-#include "export/write_file.h"
+#include "core/atomic_file.h"
 #include "export/xml_text.h"
 
 namespace waitscope {

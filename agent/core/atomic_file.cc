@@ -1,4 +1,4 @@
-#include "report/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
