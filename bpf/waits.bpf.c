@@ -272,21 +272,23 @@ static __always_inline void classify_socket(struct file *file, struct ws_target 
   __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
   t->family = family;
   if (family == AF_INET || family == AF_INET6) {
+    /* Read into typed locals: BPF_CORE_READ_INTO sizes the copy by its
+     * destination, and t->addr is a byte array. */
     __u16 dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
-    if (dport) {
-      t->kind = WS_TARGET_INET;
-      t->port = __builtin_bswap16(dport);
-      if (family == AF_INET)
-        BPF_CORE_READ_INTO(t->addr, sk, __sk_common.skc_daddr);
-      else
-        BPF_CORE_READ_INTO(t->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+    bool connected = dport != 0;
+    t->kind = connected ? WS_TARGET_INET : WS_TARGET_LISTEN;
+    t->port = connected ? __builtin_bswap16(dport) : BPF_CORE_READ(sk, __sk_common.skc_num);
+    if (family == AF_INET) {
+      __u32 a = connected ? BPF_CORE_READ(sk, __sk_common.skc_daddr)
+                          : BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+      __builtin_memcpy(t->addr, &a, sizeof(a));
     } else {
-      t->kind = WS_TARGET_LISTEN;
-      t->port = BPF_CORE_READ(sk, __sk_common.skc_num);
-      if (family == AF_INET)
-        BPF_CORE_READ_INTO(t->addr, sk, __sk_common.skc_rcv_saddr);
+      struct in6_addr a6;
+      if (connected)
+        BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_daddr);
       else
-        BPF_CORE_READ_INTO(t->addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+        BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_rcv_saddr);
+      __builtin_memcpy(t->addr, &a6, sizeof(a6));
     }
     return;
   }

@@ -64,7 +64,8 @@ void WaitCollector::OnEvent(std::span<const std::byte> data) {
       procs_.OnExit(hdr.tgid);
       return;
     }
-    default: break;
+    default:
+      break;
   }
   ++stats_.bad_events;
 }
@@ -103,7 +104,8 @@ std::vector<WaitStack> WaitCollector::Collect() {
     w.max_ns = val.max_ns;
     if (key.stack_hash != 0) {
       w.stack_taken = true;
-      if (const std::vector<Frame>* frames = Symbolize(key.tgid, key.stack_hash)) w.frames = *frames;
+      if (const std::vector<Frame>* frames = Symbolize(key.tgid, key.stack_hash))
+        w.frames = *frames;
     }
     out.push_back(std::move(w));
   }

@@ -38,8 +38,7 @@ void NameTable::Add(const ws_name_event& ev) {
   names_[{ev.key.kind, ev.key.dev, ev.key.ino}] = std::move(name);
 }
 
-const std::string* NameTable::Find(std::uint32_t kind, std::uint32_t dev,
-                                   std::uint64_t ino) const {
+const std::string* NameTable::Find(std::uint32_t kind, std::uint32_t dev, std::uint64_t ino) const {
   auto it = names_.find({kind, dev, ino});
   return it == names_.end() ? nullptr : &it->second;
 }
@@ -66,27 +65,34 @@ std::string FormatTarget(const ws_target& t, const NameTable& names) {
            std::to_string(t.ino);
   };
   switch (t.kind) {
-    case WS_TARGET_NONE: return "-";
+    case WS_TARGET_NONE:
+      return "-";
     case WS_TARGET_FILE:
     case WS_TARGET_BLOCK:
     case WS_TARGET_CHAR: {
       const std::string* name = names.Find(t.kind, t.dev, t.ino);
       return name ? *name : device();
     }
-    case WS_TARGET_INET: return FormatInetAddress(t.family, t.addr, t.port);
-    case WS_TARGET_LISTEN: return "listen " + FormatInetAddress(t.family, t.addr, t.port);
+    case WS_TARGET_INET:
+      return FormatInetAddress(t.family, t.addr, t.port);
+    case WS_TARGET_LISTEN:
+      return "listen " + FormatInetAddress(t.family, t.addr, t.port);
     case WS_TARGET_UNIX: {
       const std::string* name = names.Find(WS_TARGET_UNIX, 0, t.ino);
       return name ? *name : "unix:(unnamed)";
     }
-    case WS_TARGET_PIPE: return "pipe:[" + std::to_string(t.ino) + "]";
+    case WS_TARGET_PIPE:
+      return "pipe:[" + std::to_string(t.ino) + "]";
     case WS_TARGET_ANON: {
       const char* n = reinterpret_cast<const char*>(t.addr);
       return "anon:" + std::string(n, strnlen(n, sizeof(t.addr)));
     }
-    case WS_TARGET_SOCKET: return "socket:family " + std::to_string(t.family);
-    case WS_TARGET_BADFD: return "(closed fd)";
-    default: return "(unknown target kind " + std::to_string(t.kind) + ")";
+    case WS_TARGET_SOCKET:
+      return "socket:family " + std::to_string(t.family);
+    case WS_TARGET_BADFD:
+      return "(closed fd)";
+    default:
+      return "(unknown target kind " + std::to_string(t.kind) + ")";
   }
 }
 
@@ -105,14 +111,19 @@ WaitClass ClassifyWait(std::string_view sc, const ws_target& t) {
   if (sc == "sync" || sc == "syncfs" || sc == "msync") return WaitClass::kDisk;
   switch (t.kind) {
     case WS_TARGET_FILE:
-    case WS_TARGET_BLOCK: return WaitClass::kDisk;
+    case WS_TARGET_BLOCK:
+      return WaitClass::kDisk;
     case WS_TARGET_INET:
     case WS_TARGET_LISTEN:
     case WS_TARGET_UNIX:
-    case WS_TARGET_SOCKET: return WaitClass::kNet;
-    case WS_TARGET_PIPE: return WaitClass::kPipe;
-    case WS_TARGET_ANON: return WaitClass::kPoll;  // eventfd, timerfd, signalfd: waiting for a wakeup
-    default: break;
+    case WS_TARGET_SOCKET:
+      return WaitClass::kNet;
+    case WS_TARGET_PIPE:
+      return WaitClass::kPipe;
+    case WS_TARGET_ANON:
+      return WaitClass::kPoll;  // eventfd, timerfd, signalfd: waiting for a wakeup
+    default:
+      break;
   }
   // Path-based syscalls without an fd (openat, statx, unlinkat) block on the filesystem.
   if (sc == "openat" || sc == "openat2" || sc == "open" || sc == "newfstatat" || sc == "statx" ||

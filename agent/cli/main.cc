@@ -50,13 +50,15 @@ int main(int argc, char** argv) {
   waitscope::RecordOptions record;
   std::string duration_text;
   std::string min_block_text = "1ms";
+  app.fallthrough();  // -v works after the subcommand too
   CLI::App* rec = app.add_subcommand(
-      "record",
-      "Trace processes and write a report directory: report.json, report.txt, "
-      "flamegraph.svg, waits.folded, waits.pb.gz.\n"
+      "record", "Trace processes (by pid, or a command it starts) and write a report directory");
+  rec->footer(
+      "Writes DIR/report.json, report.txt, flamegraph.svg, waits.folded and waits.pb.gz.\n"
       "Examples:\n"
       "  waitscope record -p 1234 --duration 30s -o /tmp/ws\n"
-      "  waitscope record -o /tmp/ws -- python3 app.py");
+      "  waitscope record -o /tmp/ws -- python3 app.py\n"
+      "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.");
   rec->add_option("-p,--pid", record.pids,
                   "Process to trace (repeatable); its child processes are traced too")
       ->check(CLI::PositiveNumber);
@@ -84,7 +86,8 @@ int main(int argc, char** argv) {
 
   try {
     if (rec->parsed()) {
-      if (!duration_text.empty()) record.duration_ns = *waitscope::ParseSecondsOrDurationNs(duration_text);
+      if (!duration_text.empty())
+        record.duration_ns = *waitscope::ParseSecondsOrDurationNs(duration_text);
       record.min_block_ns = *waitscope::ParseDurationNs(min_block_text);
       return waitscope::RunRecord(record);
     }

@@ -25,10 +25,9 @@ void ProgressLine::Update(double elapsed_s, std::uint64_t waits, std::uint64_t d
   auto now = std::chrono::steady_clock::now();
   if (drawn_ && now - last_ < std::chrono::milliseconds(250)) return;
   last_ = now;
-  std::string line =
-      fmt::format("recording {:.1f}s | {} waits | {} dropped | {} process{} | Ctrl-C to stop",
-                  elapsed_s, WithThousands(waits), WithThousands(dropped), processes,
-                  processes == 1 ? "" : "es");
+  std::string line = fmt::format(
+      "recording {:.1f}s | {} waits | {} dropped | {} process{} | Ctrl-C to stop", elapsed_s,
+      WithThousands(waits), WithThousands(dropped), processes, processes == 1 ? "" : "es");
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
   drawn_ = true;

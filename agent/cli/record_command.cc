@@ -1,6 +1,7 @@
 #include "cli/record_command.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -20,8 +21,6 @@
 #include "procs/process_table.h"
 #include "report/report_text.h"
 #include "symbols/symbolizer.h"
-
-#include <spdlog/spdlog.h>
 
 namespace waitscope {
 namespace {
@@ -160,7 +159,8 @@ int RunRecord(const RecordOptions& options) {
       stop_reason = "duration reached";
     }
     auto now = std::chrono::steady_clock::now();
-    if (!child && stop_reason.empty() && now - last_liveness_check > std::chrono::milliseconds(500)) {
+    if (!child && stop_reason.empty() &&
+        now - last_liveness_check > std::chrono::milliseconds(500)) {
       last_liveness_check = now;
       bool any_alive = false;
       for (const Target& t : procs.Targets()) {
@@ -170,8 +170,8 @@ int RunRecord(const RecordOptions& options) {
       if (!any_alive) stop_reason = "every traced process exited";
     }
     KernelCounters counters = probe.ReadCounters();
-    progress.Update(elapsed_s(), counters.waits,
-                    counters.ringbuf_drops + counters.waits_lost(), procs.Targets().size());
+    progress.Update(elapsed_s(), counters.waits, counters.ringbuf_drops + counters.waits_lost(),
+                    procs.Targets().size());
   }
   const double duration_s = elapsed_s();
   progress.Clear();

@@ -13,7 +13,8 @@ constexpr double kMaxNs = 100.0 * 86400 * 1e9;
 Result<std::uint64_t> Parse(std::string_view text, bool bare_is_seconds) {
   const std::string shown(text);
   std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
   std::string_view number = text.substr(0, i);
   std::string_view unit = text.substr(i);
   double value = 0;
@@ -52,8 +53,12 @@ Result<std::uint64_t> Parse(std::string_view text, bool bare_is_seconds) {
 
 }  // namespace
 
-Result<std::uint64_t> ParseDurationNs(std::string_view text) { return Parse(text, false); }
+Result<std::uint64_t> ParseDurationNs(std::string_view text) {
+  return Parse(text, false);
+}
 
-Result<std::uint64_t> ParseSecondsOrDurationNs(std::string_view text) { return Parse(text, true); }
+Result<std::uint64_t> ParseSecondsOrDurationNs(std::string_view text) {
+  return Parse(text, true);
+}
 
 }  // namespace waitscope

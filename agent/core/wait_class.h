@@ -23,15 +23,24 @@ enum class WaitClass : std::uint8_t {
 
 constexpr std::string_view WaitClassName(WaitClass c) {
   switch (c) {
-    case WaitClass::kDisk: return "disk";
-    case WaitClass::kNet: return "net";
-    case WaitClass::kDb: return "db";
-    case WaitClass::kTls: return "tls";
-    case WaitClass::kLock: return "lock";
-    case WaitClass::kSleep: return "sleep";
-    case WaitClass::kPoll: return "poll";
-    case WaitClass::kPipe: return "pipe";
-    case WaitClass::kOther: return "other";
+    case WaitClass::kDisk:
+      return "disk";
+    case WaitClass::kNet:
+      return "net";
+    case WaitClass::kDb:
+      return "db";
+    case WaitClass::kTls:
+      return "tls";
+    case WaitClass::kLock:
+      return "lock";
+    case WaitClass::kSleep:
+      return "sleep";
+    case WaitClass::kPoll:
+      return "poll";
+    case WaitClass::kPipe:
+      return "pipe";
+    case WaitClass::kOther:
+      return "other";
   }
   return "other";
 }

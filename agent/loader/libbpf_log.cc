@@ -24,6 +24,8 @@ int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args)
 
 }  // namespace
 
-void InstallLibbpfLogger() { libbpf_set_print(LibbpfPrint); }
+void InstallLibbpfLogger() {
+  libbpf_set_print(LibbpfPrint);
+}
 
 }  // namespace waitscope

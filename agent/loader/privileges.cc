@@ -36,15 +36,17 @@ Status CheckTracingPrivileges() {
   if (missing.empty()) return Status::Ok();
   std::string list;
   for (const auto& m : missing) list += (list.empty() ? "" : " and ") + m;
-  return Error{"waitscope needs root, or the capabilities CAP_BPF and CAP_PERFMON; this process "
-               "lacks " +
-               list + " (try: sudo waitscope ...)"};
+  return Error{
+      "waitscope needs root, or the capabilities CAP_BPF and CAP_PERFMON; this process "
+      "lacks " +
+      list + " (try: sudo waitscope ...)"};
 }
 
 Status CheckKernelBtf() {
   if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) return Status::Ok();
-  return Error{"this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing); waitscope needs "
-               "a kernel built with CONFIG_DEBUG_INFO_BTF=y"};
+  return Error{
+      "this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing); waitscope needs "
+      "a kernel built with CONFIG_DEBUG_INFO_BTF=y"};
 }
 
 }  // namespace waitscope

@@ -14,24 +14,107 @@ struct Entry {
 };
 
 // Syscalls that can block, plus common ones. `true` marks fd-first calls.
-#define FD(name) {SYS_##name, {#name, true}}
-#define NOFD(name) {SYS_##name, {#name, false}}
+#define FD(name)  \
+  {               \
+    SYS_##name, { \
+#name, true \
+    }             \
+  }
+#define NOFD(name) \
+  {                \
+    SYS_##name, {  \
+#name, false \
+    }              \
+  }
 const Entry kEntries[] = {
-    FD(read), FD(write), FD(pread64), FD(pwrite64), FD(readv), FD(writev), FD(preadv),
-    FD(pwritev), FD(preadv2), FD(pwritev2), FD(fsync), FD(fdatasync), FD(sync_file_range),
-    FD(syncfs), FD(ftruncate), FD(fallocate), FD(flock), FD(ioctl), FD(fcntl), FD(getdents64),
-    FD(sendto), FD(recvfrom), FD(sendmsg), FD(recvmsg), FD(sendmmsg), FD(recvmmsg), FD(connect),
-    FD(accept), FD(accept4), FD(shutdown), FD(sendfile), FD(splice), FD(tee), FD(close),
-    FD(epoll_wait), FD(epoll_pwait), FD(epoll_pwait2), FD(epoll_ctl), FD(fstat), FD(lseek),
-    FD(copy_file_range), FD(fadvise64), FD(readahead), FD(io_uring_enter),
-    NOFD(futex), NOFD(nanosleep), NOFD(clock_nanosleep), NOFD(ppoll), NOFD(pselect6),
-    NOFD(wait4), NOFD(waitid), NOFD(rt_sigtimedwait), NOFD(rt_sigsuspend), NOFD(sched_yield),
-    NOFD(openat), NOFD(openat2), NOFD(newfstatat), NOFD(statx), NOFD(unlinkat), NOFD(renameat2),
-    NOFD(mkdirat), NOFD(execve), NOFD(execveat), NOFD(exit), NOFD(exit_group), NOFD(clone),
-    NOFD(clone3), NOFD(mmap), NOFD(munmap), NOFD(mprotect), NOFD(madvise), NOFD(brk), NOFD(sync),
-    NOFD(msync), NOFD(socket), NOFD(getrandom), NOFD(io_getevents), NOFD(io_pgetevents),
-    NOFD(semtimedop), NOFD(msgrcv), NOFD(msgsnd), NOFD(mq_timedreceive), NOFD(mq_timedsend),
-    NOFD(set_robust_list), NOFD(rseq), NOFD(membarrier), NOFD(kill), NOFD(tgkill),
+    FD(read),
+    FD(write),
+    FD(pread64),
+    FD(pwrite64),
+    FD(readv),
+    FD(writev),
+    FD(preadv),
+    FD(pwritev),
+    FD(preadv2),
+    FD(pwritev2),
+    FD(fsync),
+    FD(fdatasync),
+    FD(sync_file_range),
+    FD(syncfs),
+    FD(ftruncate),
+    FD(fallocate),
+    FD(flock),
+    FD(ioctl),
+    FD(fcntl),
+    FD(getdents64),
+    FD(sendto),
+    FD(recvfrom),
+    FD(sendmsg),
+    FD(recvmsg),
+    FD(sendmmsg),
+    FD(recvmmsg),
+    FD(connect),
+    FD(accept),
+    FD(accept4),
+    FD(shutdown),
+    FD(sendfile),
+    FD(splice),
+    FD(tee),
+    FD(close),
+    FD(epoll_wait),
+    FD(epoll_pwait),
+    FD(epoll_pwait2),
+    FD(epoll_ctl),
+    FD(fstat),
+    FD(lseek),
+    FD(copy_file_range),
+    FD(fadvise64),
+    FD(readahead),
+    FD(io_uring_enter),
+    NOFD(futex),
+    NOFD(nanosleep),
+    NOFD(clock_nanosleep),
+    NOFD(ppoll),
+    NOFD(pselect6),
+    NOFD(wait4),
+    NOFD(waitid),
+    NOFD(rt_sigtimedwait),
+    NOFD(rt_sigsuspend),
+    NOFD(sched_yield),
+    NOFD(openat),
+    NOFD(openat2),
+    NOFD(newfstatat),
+    NOFD(statx),
+    NOFD(unlinkat),
+    NOFD(renameat2),
+    NOFD(mkdirat),
+    NOFD(execve),
+    NOFD(execveat),
+    NOFD(exit),
+    NOFD(exit_group),
+    NOFD(clone),
+    NOFD(clone3),
+    NOFD(mmap),
+    NOFD(munmap),
+    NOFD(mprotect),
+    NOFD(madvise),
+    NOFD(brk),
+    NOFD(sync),
+    NOFD(msync),
+    NOFD(socket),
+    NOFD(getrandom),
+    NOFD(io_getevents),
+    NOFD(io_pgetevents),
+    NOFD(semtimedop),
+    NOFD(msgrcv),
+    NOFD(msgsnd),
+    NOFD(mq_timedreceive),
+    NOFD(mq_timedsend),
+    NOFD(set_robust_list),
+    NOFD(rseq),
+    NOFD(membarrier),
+    NOFD(kill),
+    NOFD(tgkill),
 #if defined(SYS_poll)
     NOFD(poll),
 #endif
@@ -48,13 +131,16 @@ const Entry kEntries[] = {
     NOFD(open),
 #endif
 #if defined(SYS_stat)
-    NOFD(stat), NOFD(lstat),
+    NOFD(stat),
+    NOFD(lstat),
 #endif
 #if defined(SYS_fork)
-    NOFD(fork), NOFD(vfork),
+    NOFD(fork),
+    NOFD(vfork),
 #endif
 #if defined(SYS_rename)
-    NOFD(rename), NOFD(unlink),
+    NOFD(rename),
+    NOFD(unlink),
 #endif
 };
 #undef FD
@@ -85,6 +171,8 @@ std::string SyscallName(std::uint32_t nr) {
   return "syscall_" + std::to_string(nr);
 }
 
-std::uint32_t SyscallTableSize() { return static_cast<std::uint32_t>(Table().size()); }
+std::uint32_t SyscallTableSize() {
+  return static_cast<std::uint32_t>(Table().size());
+}
 
 }  // namespace waitscope

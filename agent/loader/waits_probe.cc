@@ -15,7 +15,9 @@
 namespace waitscope {
 namespace {
 
-std::string ErrnoText(int err) { return std::strerror(err < 0 ? -err : err); }
+std::string ErrnoText(int err) {
+  return std::strerror(err < 0 ? -err : err);
+}
 
 // Every program in the skeleton, paired by hook: (tp_btf, raw_tp).
 std::vector<std::pair<bpf_program*, bpf_program*>> HookPairs(waits_bpf* s) {

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The README's test command: installs dependencies, builds waitscope twice
+# (normal, and with AddressSanitizer + UndefinedBehaviorSanitizer) and runs
+# the whole suite in both: unit tests (no root) and BPF/end-to-end tests
+# (root; they skip loudly, never silently pass, when BPF is unavailable).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./tools/install-deps.sh --test
+
+passed=0
+failed=0
+skipped=0
+# run_ctest BUILD_DIR ARGS...: runs ctest, echoes its output, adds up its counts.
+run_ctest() {
+  local dir=$1
+  shift
+  local log
+  log=$(mktemp)
+  local rc=0
+  (cd "$dir" && ctest --output-on-failure "$@") 2>&1 | tee "$log" || rc=$?
+  local summary
+  summary=$(grep -E '[0-9]+ tests failed out of [0-9]+' "$log" | tail -n1 || true)
+  if [[ -n "$summary" ]]; then
+    local f total s
+    f=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$summary")
+    total=$(sed -E 's/.* tests failed out of ([0-9]+).*/\1/' <<<"$summary")
+    s=$(grep -c '(Skipped)' "$log" || true)
+    failed=$((failed + f))
+    skipped=$((skipped + s))
+    passed=$((passed + total - f - s))
+  fi
+  rm -f "$log"
+  if [[ $rc -ne 0 ]]; then
+    echo "run-tests: ctest $* in $dir failed"
+    echo "tests: $passed passed, $((failed > 0 ? failed : 1)) failed, $skipped skipped"
+    exit 1
+  fi
+}
+
+echo "== build (RelWithDebInfo) =="
+./tools/build.sh build
+echo "== tests =="
+run_ctest build -j2 -L unit
+run_ctest build -L bpf
+
+echo "== build (ASan + UBSan) =="
+./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+echo "== tests under sanitizers =="
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_ctest build-asan -j2 -L unit
+run_ctest build-asan -L bpf
+
+echo "tests: $passed passed, $failed failed, $skipped skipped"
