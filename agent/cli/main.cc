@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Usage errors exit 2 (the shell convention); --help and --version exit 0.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   SetUpLogging(verbosity);
 

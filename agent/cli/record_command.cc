@@ -92,10 +92,16 @@ int RunRecord(const RecordOptions& options) {
     return Fail("nothing to record: give -p PID or -- COMMAND (see waitscope record --help)");
   }
   if (Status s = ValidatePids(options.pids); !s.ok()) return Fail(s.error().message);
-  const std::string out_dir = options.output_dir.empty() ? DefaultOutputDir() : options.output_dir;
-  if (Status s = PrepareOutputDir(out_dir); !s.ok()) return Fail(s.error().message);
   if (Status s = CheckTracingPrivileges(); !s.ok()) return Fail(s.error().message);
   if (Status s = CheckKernelBtf(); !s.ok()) return Fail(s.error().message);
+  const std::string out_dir = options.output_dir.empty() ? DefaultOutputDir() : options.output_dir;
+  if (Status s = PrepareOutputDir(out_dir); !s.ok()) return Fail(s.error().message);
+  // If the recording fails before writing anything, do not leave an empty
+  // directory behind (rmdir only removes it while it is empty).
+  struct EmptyDirCleanup {
+    const std::string& dir;
+    ~EmptyDirCleanup() { rmdir(dir.c_str()); }
+  } cleanup{out_dir};
 
   SignalReader signals;
 

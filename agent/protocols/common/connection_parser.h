@@ -1,0 +1,50 @@
+// The one interface every protocol parser implements (Pixie's
+// protocols/common/interface.h is the model). A ConnectionParser owns the
+// state of ONE connection: both directions' unparsed bytes, prepared
+// statements, pipelined requests waiting for responses.
+//
+// Contract:
+//  - bytes arrive in order per direction, in chunks of any size (one byte at a
+//    time or a hundred messages at once) with the time of the syscall that
+//    carried them;
+//  - OnGap says bytes were lost (truncated capture, dropped event): the parser
+//    must resynchronise on a later message boundary, never misparse;
+//  - hostile input: never read past what it was given, never crash, never
+//    allocate without bound (buffered bytes are capped; count a parse error
+//    and drop); bad input is a counted parse error;
+//  - completed exchanges are returned by TakeExchanges() in request order.
+// Not thread-safe: one connection, one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <string_view>
+#include <vector>
+
+#include "protocols/common/exchange.h"
+
+namespace waitscope::protocols {
+
+class ConnectionParser {
+ public:
+  virtual ~ConnectionParser() = default;
+
+  virtual void OnData(Direction dir, std::string_view bytes, std::uint64_t ts_ns) = 0;
+  virtual void OnGap(Direction dir, std::uint64_t missing_bytes) = 0;
+
+  // Moves out the exchanges completed so far.
+  std::vector<Exchange> TakeExchanges() { return std::exchange(done_, {}); }
+  const ParserStats& stats() const { return stats_; }
+
+ protected:
+  std::vector<Exchange> done_;
+  ParserStats stats_;
+};
+
+// Upper bound of bytes a parser buffers per direction while waiting for the
+// rest of a message. A message larger than this is skipped (counted), so a
+// 1 GB COPY or bulk reply cannot exhaust memory.
+inline constexpr std::size_t kMaxBufferedBytes = 1 << 20;
+
+}  // namespace waitscope::protocols

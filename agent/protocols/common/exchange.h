@@ -1,0 +1,55 @@
+// What every wire-protocol parser produces: one Exchange per request matched
+// with its response (a SQL statement and its result, a Redis command and its
+// reply, an HTTP request and its response). Later stages aggregate these into
+// report.json `queries`, `cache` and `http`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace waitscope::protocols {
+
+enum class Protocol : std::uint8_t { kUnknown, kPostgres, kMysql, kRedis, kHttp1 };
+
+// Direction of bytes on a connection, from the protocol's point of view: the
+// caller maps (syscall read/write, our role client/server) onto this.
+enum class Direction : std::uint8_t {
+  kRequest,   // client -> server
+  kResponse,  // server -> client
+};
+
+struct Exchange {
+  Protocol protocol = Protocol::kUnknown;
+  // Normalized, redacted text: SQL with literals as `?`, Redis as
+  // "GET user:?:cart", HTTP as "GET /orders/{id}". Never holds raw values
+  // unless ParserOptions::capture_values is set.
+  std::string statement;
+  std::uint64_t request_end_ns = 0;   // time of the chunk holding the request's last byte
+  std::uint64_t response_end_ns = 0;  // time of the chunk holding the response's last byte
+  bool error = false;
+  std::string error_code;  // SQLSTATE, MySQL error number, Redis error prefix ("WRONGTYPE"), HTTP status
+  std::int64_t rows = -1;  // rows returned or affected, -1 if unknown
+
+  // Redis/Memcached reads: hit (value returned) or miss (null). Unset for
+  // commands that are not cache reads. MGET counts in reads/hits/misses.
+  std::uint32_t cache_reads = 0;
+  std::uint32_t cache_hits = 0;
+
+  // HTTP only.
+  std::string http_method;
+  std::string http_route;  // templated path, query string dropped
+  int http_status = 0;
+};
+
+struct ParserOptions {
+  bool capture_values = false;  // keep literals (opt-in, --capture-values)
+};
+
+struct ParserStats {
+  std::uint64_t parse_errors = 0;  // malformed input seen (each one counted once)
+  std::uint64_t resyncs = 0;       // times the parser re-found a message boundary after a gap or error
+  std::uint64_t unmatched_responses = 0;
+};
+
+}  // namespace waitscope::protocols
