@@ -24,6 +24,7 @@
 
 #include "core_fixes.bpf.h"
 #include "maps.bpf.h"
+#include "traced.bpf.h"
 #include "waitscope/bpf/waits.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -42,12 +43,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Configuration, set by user space between open and load. */
 const volatile __u64 min_stack_ns = 1000000; /* take user stacks for waits >= this */
-const volatile __u32 self_tgid = 0;          /* never trace waitscope itself */
-const volatile __u8 trace_all = 0;           /* ignore the bitmap (agent mode) */
-
-/* Traced tgids, one bit each. In .bss so user space sets bits with atomic
- * ops through the mmapped skeleton, racing safely with fork-time inserts. */
-__u64 traced_tgids[WS_TGID_BITMAP_WORDS] SEC(".bss");
 
 struct inflight {
   __u64 enter_ns;
@@ -126,32 +121,6 @@ static __always_inline void count(__u32 idx)
   __u64 *c = bpf_map_lookup_elem(&counters, &idx);
   if (c)
     *c += 1; /* per-CPU: no atomics needed */
-}
-
-static __always_inline bool is_traced(__u32 tgid)
-{
-  if (tgid == self_tgid)
-    return false;
-  if (trace_all)
-    return true;
-  /* pid_max is at most 2^22 = 64 * WS_TGID_BITMAP_WORDS; the mask (not a
-   * compare, which clang may reorder away) is what the verifier needs. */
-  __u32 word = (tgid >> 6) & (WS_TGID_BITMAP_WORDS - 1);
-  return (traced_tgids[word] >> (tgid & 63)) & 1;
-}
-
-static __always_inline void set_traced(__u32 tgid, bool on)
-{
-  if ((tgid >> 6) >= WS_TGID_BITMAP_WORDS) {
-    count(WS_CNT_TGIDS_FULL);
-    return;
-  }
-  __u32 word = (tgid >> 6) & (WS_TGID_BITMAP_WORDS - 1);
-  __u64 bit = 1ULL << (tgid & 63);
-  if (on)
-    __sync_fetch_and_or(&traced_tgids[word], bit);
-  else
-    __sync_fetch_and_and(&traced_tgids[word], ~bit);
 }
 
 /* ---- target classification ------------------------------------------- */
@@ -586,7 +555,8 @@ static __always_inline void on_fork(struct task_struct *parent, struct task_stru
   __u32 ctgid = BPF_CORE_READ(child, tgid);
   if (ptgid == ctgid || !is_traced(ptgid) || trace_all)
     return; /* a new thread, or not ours */
-  set_traced(ctgid, true);
+  if (!set_traced(ctgid, true))
+    count(WS_CNT_TGIDS_FULL);
   send_proc_event(WS_EV_FORK, ctgid, ptgid);
 }
 

@@ -89,6 +89,9 @@ Result<std::unique_ptr<WaitsProbe>> WaitsProbe::Start(const ProbeOptions& option
   spdlog::debug("BPF hooks attached ({})", probe->flavor_);
 
   if (Status s = FillSyscallFlags(probe->skel_); !s.ok()) return s.error();
+  Result<TracedSet> traced = TracedSet::Map(bpf_map__fd(probe->skel_->maps.traced_tgids));
+  if (!traced.ok()) return traced.error();
+  probe->traced_.emplace(std::move(traced.value()));
 
   probe->ring_ = ring_buffer__new(bpf_map__fd(probe->skel_->maps.events), &WaitsProbe::OnRingEvent,
                                   probe.get(), nullptr);
@@ -102,15 +105,11 @@ WaitsProbe::~WaitsProbe() {
 }
 
 void WaitsProbe::TracePid(std::uint32_t tgid) {
-  std::uint32_t word = tgid >> 6;
-  if (word >= WS_TGID_BITMAP_WORDS) return;
-  __atomic_fetch_or(&skel_->bss->traced_tgids[word], 1ULL << (tgid & 63), __ATOMIC_SEQ_CST);
+  traced_->Add(tgid);
 }
 
 bool WaitsProbe::IsTraced(std::uint32_t tgid) const {
-  std::uint32_t word = tgid >> 6;
-  if (word >= WS_TGID_BITMAP_WORDS) return false;
-  return (__atomic_load_n(&skel_->bss->traced_tgids[word], __ATOMIC_SEQ_CST) >> (tgid & 63)) & 1;
+  return traced_->Contains(tgid);
 }
 
 int WaitsProbe::OnRingEvent(void* ctx, void* data, std::size_t size) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "loader/traced_set.h"
 #include "waitscope/bpf/waits.h"
 
 struct waits_bpf;
@@ -56,6 +57,8 @@ class WaitsProbe {
 
   void TracePid(std::uint32_t tgid);
   bool IsTraced(std::uint32_t tgid) const;
+  // The traced-process set, for other program families to share.
+  int traced_map_fd() const { return traced_->map_fd(); }
 
   // Delivers ring-buffer events to `handler` for up to timeout_ms.
   void SetEventHandler(EventHandler handler) { handler_ = std::move(handler); }
@@ -72,6 +75,7 @@ class WaitsProbe {
   waits_bpf* skel_ = nullptr;
   ring_buffer* ring_ = nullptr;
   std::string flavor_;
+  std::optional<TracedSet> traced_;
   EventHandler handler_;
 };
 

@@ -12,12 +12,13 @@
 #include <linux/types.h>
 #endif
 
+#include "waitscope/bpf/traced.h"
+
 #define WS_WAITS_ABI_VERSION 1
 
 #define WS_MAX_STACK_DEPTH 64   /* user frames kept per wait stack */
 #define WS_PATH_MAX_DEPTH 16    /* path components sent for a file name */
 #define WS_PATH_COMPONENT_LEN 64
-#define WS_TGID_BITMAP_WORDS 65536 /* 64 * 65536 = 4194304 = PID_MAX_LIMIT on 64-bit */
 #define WS_SYSCALL_TABLE_SIZE 512
 #define WS_COMM_LEN 16
 
