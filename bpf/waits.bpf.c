@@ -355,34 +355,60 @@ static __always_inline bool follows_call(__u64 ret)
   return false;
 }
 
-/* Syscall wrappers in libc are built without frame pointers, so the frame
- * pointer walk skips the function that called the wrapper (it goes straight
- * from the wrapper's ip to the caller's caller). That caller is the frame a
- * person needs ("which function fsyncs?"), so look for its return address in
- * the few words at the top of the user stack. */
-static __always_inline void add_leaf_caller(struct pt_regs *regs, struct ws_stack *st)
+/* State of the leaf scan (see add_leaf_callers), run under bpf_loop. */
+struct leaf_scan {
+  struct ws_stack *st;
+  __u64 sp;
+  __u64 fp;       /* the frame pointer: words at or above it belong to the FP walk */
+  __u64 fp_first; /* first return address the frame-pointer walk found */
+  __u32 found;
+  __u32 done;
+};
+
+static long leaf_scan_step(__u32 i, void *data)
 {
-  __u64 words[12];
-  __u64 sp = BPF_CORE_READ(regs, sp);
-  if (bpf_probe_read_user(words, sizeof(words), (void *)sp))
-    return;
-  for (int i = 0; i < 12; i++) {
-    __u64 w = words[i];
-    if (w < 4096 || w >= 0x800000000000ULL || !follows_call(w))
-      continue;
-    if (w != st->ips[2]) {
-      st->ips[1] = w;
-      st->flags |= WS_STACK_LEAF_CALLER_ADDED;
-    }
-    return;
-  }
+  struct leaf_scan *s = data;
+  __u64 addr = s->sp + i * 8;
+  if (s->fp > s->sp && addr >= s->fp)
+    return 1;
+  __u64 w = 0;
+  if (bpf_probe_read_user(&w, sizeof(w), (void *)addr))
+    return 1;
+  if (w < 4096 || w >= 0x800000000000ULL || !follows_call(w))
+    return 0;
+  if (w == s->fp_first)
+    return 1; /* reached what the frame-pointer walk already has */
+  __u32 slot = 1 + s->found;
+  if (slot > WS_LEAF_SCAN_SLOTS)
+    return 1;
+  s->st->ips[slot & (WS_MAX_STACK_DEPTH - 1)] = w;
+  s->found++;
+  s->st->flags |= WS_STACK_LEAF_CALLER_ADDED;
+  return 0;
+}
+
+/* Syscall wrappers in libc are built without frame pointers, so the frame
+ * pointer walk skips the functions between the syscall and the first frame
+ * that keeps a frame pointer: exactly the "which function of mine fsyncs /
+ * sleeps / locks?" frame a person needs. Recover them by scanning the user
+ * stack between sp and the frame pointer for values that follow a call
+ * instruction (libc's own frames first, then the caller's). */
+static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_stack *st)
+{
+  struct leaf_scan s = {
+      .st = st,
+      .sp = BPF_CORE_READ(regs, sp),
+      .fp = BPF_CORE_READ(regs, bp),
+      .fp_first = st->ips[WS_LEAF_SCAN_SLOTS + 1],
+  };
+  bpf_loop(WS_LEAF_SCAN_WORDS, leaf_scan_step, &s, 0);
 }
 #else
 /* arm64: a leaf wrapper keeps its caller in the link register. */
-static __always_inline void add_leaf_caller(struct pt_regs *regs, struct ws_stack *st)
+static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_stack *st)
 {
   __u64 lr = PT_REGS_RET_CORE(regs);
-  if (lr && lr != st->ips[2]) {
+  if (lr && lr != st->ips[WS_LEAF_SCAN_SLOTS + 1]) {
     st->ips[1] = lr;
     st->flags |= WS_STACK_LEAF_CALLER_ADDED;
   }
@@ -396,20 +422,25 @@ static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, _
   struct ws_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
   if (!st)
     return 0;
-  /* Leave ips[1] free for the leaf's caller (see add_leaf_caller). */
-  long bytes = bpf_get_stack(ctx, &st->ips[1], sizeof(st->ips) - sizeof(st->ips[0]),
+  /* ips[0] = where the thread entered the kernel; ips[1..SLOTS] are left
+   * for callers found by add_leaf_callers (0 when unused); the frame-pointer
+   * walk continues at ips[SLOTS + 1]. bpf_get_stack puts the ip first, so
+   * write it at ips[SLOTS] and move it to ips[0]. */
+  long bytes = bpf_get_stack(ctx, &st->ips[WS_LEAF_SCAN_SLOTS],
+                             sizeof(st->ips) - WS_LEAF_SCAN_SLOTS * sizeof(st->ips[0]),
                              BPF_F_USER_STACK);
   if (bytes <= 0) {
     count(WS_CNT_STACK_ERRORS);
     return 0;
   }
-  st->depth = bytes / sizeof(__u64) + 1;
+  st->depth = bytes / sizeof(__u64) + WS_LEAF_SCAN_SLOTS;
   st->flags = 0;
-  st->ips[0] = st->ips[1];
-  st->ips[1] = 0;
+  st->ips[0] = st->ips[WS_LEAF_SCAN_SLOTS];
+  for (int i = 1; i <= WS_LEAF_SCAN_SLOTS; i++)
+    st->ips[i] = 0;
   if (st->depth < WS_MAX_STACK_DEPTH)
-    st->ips[st->depth] = 0;
-  add_leaf_caller(regs, st);
+    st->ips[st->depth & (WS_MAX_STACK_DEPTH - 1)] = 0;
+  add_leaf_callers(regs, st);
 
   /* FNV-1a over the frames: the key of the stack in `stacks` and `waits`. */
   __u64 hash = 0xcbf29ce484222325ULL;

@@ -80,8 +80,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Usage errors exit 2 (the shell convention); --help and --version exit 0.
-    return app.exit(e) == 0 ? 0 : 2;
+    // --help and --version print and exit 0; usage errors are one line,
+    // like every other error, and exit 2 (the shell convention).
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "waitscope: error: %s (see waitscope --help)\n", e.what());
+    return 2;
   }
   SetUpLogging(verbosity);
 

@@ -128,9 +128,11 @@ int RunRecord(const RecordOptions& options) {
   for (std::uint32_t pid : options.pids) {
     probe.TracePid(pid);
     procs.Observe(pid);
+    spdlog::debug("tracing pid {}", pid);
   }
   if (child) {
     probe.TracePid(static_cast<std::uint32_t>(child->pid()));
+    spdlog::debug("tracing pid {} (the command)", child->pid());
     if (Status s = child->Release(); !s.ok()) return Fail(s.error().message);
     // comm/exe/maps are read after exec via the exec event; observe now so
     // a command that exits at once is still listed.

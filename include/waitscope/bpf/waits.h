@@ -74,12 +74,15 @@ struct ws_stack_key {
 struct ws_stack {
   __u32 depth;
   __u32 flags; /* WS_STACK_* */
-  /* Leaf first: ips[0] is where the thread entered the kernel, ips[1] the
-   * leaf's caller found by scanning the top of the user stack, or 0 when the
-   * frame-pointer walk already has it (then skip it), ips[2..] the walk. */
+  /* Leaf first: ips[0] is where the thread entered the kernel;
+   * ips[1..WS_LEAF_SCAN_SLOTS] callers found by scanning the top of the user
+   * stack (frames without frame pointers), 0 where unused: skip zeros;
+   * ips[WS_LEAF_SCAN_SLOTS + 1 ..] the frame-pointer walk. */
   __u64 ips[WS_MAX_STACK_DEPTH];
 };
-#define WS_STACK_LEAF_CALLER_ADDED 0x1 /* ips[1] holds a scanned caller */
+#define WS_STACK_LEAF_CALLER_ADDED 0x1 /* a scanned caller is present */
+#define WS_LEAF_SCAN_SLOTS 4           /* callers the scan may add */
+#define WS_LEAF_SCAN_WORDS 64          /* user stack words it looks at */
 
 /* Name of a target, sent once per (kind, dev, ino) the first time it is seen. */
 struct ws_name_key {

@@ -1,0 +1,289 @@
+// workload: a test program with known blocking, for tests/bpf/test_record.py.
+//
+// Usage: workload OUT.json MODE...
+//   fsync        write + fsync a file 20 times (in $WORKLOAD_DIR or /var/tmp)
+//   socket       5 request/read round trips to a local TCP server that answers
+//                each 1-byte request after 50 ms
+//   futex        3 times: block on a std::mutex a helper thread holds for 200 ms
+//   sleep        nanosleep 5 x 40 ms
+//   wait-stdin   print "ready PID", block until a line arrives on stdin
+//   spin SECONDS print "ready PID", then nanosleep 20 ms in a loop for SECONDS
+// Modes run in the order given. Each blocking call sits in its own noinline
+// workload_* function and is timed with CLOCK_MONOTONIC, so the test can compare
+// what waitscope recorded (class, target, stack, total) with what happened.
+// At the end a JSON summary is written to OUT.json.
+//
+// Only the measured calls block in the rows the test checks: the helper
+// threads wait with poll() (class "poll"), hand-offs go through a pipe (class
+// "pipe"), so they do not add to the sleep, lock or client-read totals.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Measured {
+  bool ran = false;
+  int count = 0;
+  std::int64_t total_ns = 0;
+  std::int64_t max_ns = 0;
+  void Add(std::int64_t ns) {
+    ran = true;
+    ++count;
+    total_ns += ns;
+    if (ns > max_ns) max_ns = ns;
+  }
+};
+
+Measured g_fsync, g_socket, g_futex, g_sleep, g_spin, g_stdin;
+std::string g_file;
+std::string g_peer;
+
+[[noreturn]] void Die(const char* what) {
+  std::fprintf(stderr, "workload: %s: %s\n", what, std::strerror(errno));
+  std::exit(2);
+}
+
+std::int64_t NowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Waits without touching the sleep or lock classes (poll with no fds).
+void PollDelay(int ms) {
+  poll(nullptr, 0, ms);
+}
+
+void WriteAll(int fd, const void* buf, size_t len) {
+  const char* p = static_cast<const char*>(buf);
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) Die("write");
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+// ---- fsync -----------------------------------------------------------------
+
+__attribute__((noinline)) void workload_fsync_loop(int fd) {
+  char block[4096];
+  std::memset(block, 'w', sizeof(block));
+  for (int i = 0; i < 20; ++i) {
+    WriteAll(fd, block, sizeof(block));
+    std::int64_t t0 = NowNs();
+    if (fsync(fd) != 0) Die("fsync");
+    g_fsync.Add(NowNs() - t0);
+  }
+}
+
+void RunFsync() {
+  const char* dir = std::getenv("WORKLOAD_DIR");
+  g_file = std::string(dir && *dir ? dir : "/var/tmp") + "/workload-fsync-" +
+           std::to_string(getpid()) + ".dat";
+  int fd = open(g_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) Die("open fsync file");
+  workload_fsync_loop(fd);
+  close(fd);
+  unlink(g_file.c_str());
+}
+
+// ---- socket ----------------------------------------------------------------
+
+constexpr int kSocketRoundTrips = 5;
+
+void ServeOne(int listener) {
+  int conn = accept(listener, nullptr, nullptr);
+  if (conn < 0) Die("accept");
+  for (int i = 0; i < kSocketRoundTrips; ++i) {
+    char c;
+    ssize_t n = read(conn, &c, 1);
+    if (n != 1) Die("server read");
+    PollDelay(50);
+    WriteAll(conn, &c, 1);
+  }
+  close(conn);
+}
+
+__attribute__((noinline)) void workload_socket_reads(int fd) {
+  for (int i = 0; i < kSocketRoundTrips; ++i) {
+    char c = static_cast<char>('a' + i);
+    WriteAll(fd, &c, 1);
+    std::int64_t t0 = NowNs();
+    ssize_t n = read(fd, &c, 1);
+    g_socket.Add(NowNs() - t0);
+    if (n != 1) Die("client read");
+  }
+}
+
+void RunSocket() {
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) Die("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) Die("bind");
+  if (listen(listener, 4) != 0) Die("listen");
+  socklen_t len = sizeof(addr);
+  if (getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) Die("getsockname");
+  g_peer = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  std::thread server(ServeOne, listener);
+
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) Die("socket");
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) Die("connect");
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  workload_socket_reads(fd);
+  close(fd);
+  server.join();
+  close(listener);
+}
+
+// ---- futex -----------------------------------------------------------------
+
+__attribute__((noinline)) void workload_lock_wait(std::mutex& m) {
+  std::int64_t t0 = NowNs();
+  m.lock();
+  g_futex.Add(NowNs() - t0);
+  m.unlock();
+}
+
+void RunFutex() {
+  for (int i = 0; i < 3; ++i) {
+    std::mutex m;
+    int held[2];
+    if (pipe2(held, O_CLOEXEC) != 0) Die("pipe");
+    std::thread holder([&] {
+      m.lock();
+      char c = 1;
+      WriteAll(held[1], &c, 1);  // tell the main thread the lock is held
+      PollDelay(200);
+      m.unlock();
+    });
+    char c;
+    if (read(held[0], &c, 1) != 1) Die("read pipe");
+    workload_lock_wait(m);
+    holder.join();
+    close(held[0]);
+    close(held[1]);
+  }
+}
+
+// ---- sleep -----------------------------------------------------------------
+
+__attribute__((noinline)) void workload_sleeps() {
+  for (int i = 0; i < 5; ++i) {
+    timespec ts{0, 40 * 1000 * 1000};
+    std::int64_t t0 = NowNs();
+    nanosleep(&ts, nullptr);
+    g_sleep.Add(NowNs() - t0);
+  }
+}
+
+// ---- attach helpers --------------------------------------------------------
+
+void SayReady() {
+  std::printf("ready %d\n", static_cast<int>(getpid()));
+  std::fflush(stdout);
+}
+
+__attribute__((noinline)) void workload_wait_stdin() {
+  SayReady();
+  std::int64_t t0 = NowNs();
+  char buf[256];
+  ssize_t n;
+  do {
+    n = read(STDIN_FILENO, buf, sizeof(buf));
+  } while (n < 0 && errno == EINTR);
+  g_stdin.Add(NowNs() - t0);
+}
+
+__attribute__((noinline)) void workload_spin(double seconds) {
+  SayReady();
+  const std::int64_t end = NowNs() + static_cast<std::int64_t>(seconds * 1e9);
+  while (NowNs() < end) {
+    timespec ts{0, 20 * 1000 * 1000};
+    std::int64_t t0 = NowNs();
+    nanosleep(&ts, nullptr);
+    g_spin.Add(NowNs() - t0);
+  }
+}
+
+// ---- summary ---------------------------------------------------------------
+
+void AppendMeasured(std::string& out, const char* name, const Measured& m,
+                    const std::string& extra = "") {
+  if (!m.ran) return;
+  out += ",\n  \"" + std::string(name) + "\": {\"count\": " + std::to_string(m.count) +
+         ", \"total_ns\": " + std::to_string(m.total_ns) +
+         ", \"max_ns\": " + std::to_string(m.max_ns) + extra + "}";
+}
+
+void WriteSummary(const char* path) {
+  std::string out = "{\n  \"pid\": " + std::to_string(getpid());
+  AppendMeasured(out, "fsync", g_fsync);
+  AppendMeasured(out, "socket", g_socket, ", \"peer\": \"" + g_peer + "\"");
+  AppendMeasured(out, "futex", g_futex);
+  AppendMeasured(out, "sleep", g_sleep);
+  AppendMeasured(out, "spin", g_spin);
+  AppendMeasured(out, "wait_stdin", g_stdin);
+  if (!g_file.empty()) out += ",\n  \"file\": \"" + g_file + "\"";
+  out += "\n}\n";
+  std::string tmp = std::string(path) + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) Die("open summary");
+  std::fputs(out.c_str(), f);
+  if (std::fclose(f) != 0) Die("write summary");
+  if (std::rename(tmp.c_str(), path) != 0) Die("rename summary");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr,
+                 "usage: workload OUT.json MODE...\n"
+                 "modes: fsync socket futex sleep wait-stdin 'spin SECONDS'\n");
+    return 2;
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string mode = argv[i];
+    if (mode == "fsync") {
+      RunFsync();
+    } else if (mode == "socket") {
+      RunSocket();
+    } else if (mode == "futex") {
+      RunFutex();
+    } else if (mode == "sleep") {
+      workload_sleeps();
+    } else if (mode == "wait-stdin") {
+      workload_wait_stdin();
+    } else if (mode == "spin" && i + 1 < argc) {
+      workload_spin(std::atof(argv[++i]));
+    } else {
+      std::fprintf(stderr, "workload: unknown mode '%s'\n", argv[i]);
+      return 2;
+    }
+  }
+  WriteSummary(argv[1]);
+  return 0;
+}
