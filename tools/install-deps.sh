@@ -21,11 +21,15 @@ build_pkgs=(
   libbpf-dev libelf-dev zlib1g-dev
   libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-  libgtest-dev libexpat1-dev
+  libgtest-dev libbenchmark-dev libexpat1-dev
 )
 test_pkgs=(
-  python3 python3-jsonschema
+  python3 python3-jsonschema python3-psycopg2 python3-pymysql
   golang-go
+  postgresql postgresql-contrib
+  mariadb-server mariadb-client
+  redis-server redis-tools
+  nginx-light curl
 )
 
 pkgs=("${build_pkgs[@]}")

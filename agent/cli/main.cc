@@ -74,6 +74,14 @@ int main(int argc, char** argv) {
       ->check(DurationValidator(false))
       ->capture_default_str();
   rec->add_flag("-q,--quiet", record.quiet, "Do not print the summary on stdout");
+  rec->add_option("--capture-bytes", record.capture_bytes,
+                  "Socket payload copied per read/write for protocol parsing (0 turns wire "
+                  "tracing off; at most 16384)")
+      ->check(CLI::Range(0, 16384))
+      ->capture_default_str();
+  rec->add_flag("--capture-values", record.capture_values,
+                "Keep SQL literals, Redis values and full URLs in the report (off: they are "
+                "replaced by ? before leaving the parser)");
   rec->add_option("command", record.command,
                   "Command to start and trace until it exits (put it after --)");
 

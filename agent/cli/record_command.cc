@@ -9,16 +9,21 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <memory>
 
 #include "aggregate/wait_collector.h"
+#include "aggregate/wire_aggregator.h"
 #include "cli/progress_line.h"
 #include "cli/version.h"
+#include "conn/connection_tracker.h"
 #include "loader/privileges.h"
+#include "loader/sockets_probe.h"
 #include "loader/waits_probe.h"
 #include "output/report_dir.h"
 #include "procs/child_launcher.h"
 #include "procs/process_table.h"
+#include "protocols/detect.h"
 #include "report/report_text.h"
 #include "symbols/symbolizer.h"
 
@@ -76,6 +81,18 @@ class SignalReader {
   int fd_ = -1;
 };
 
+// Network waits on a peer that speaks a database protocol are database
+// waits: the class a person looks for first.
+void ClassifyDatabaseWaits(
+    const std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol>& peers,
+    std::vector<WaitStack>& stacks) {
+  for (WaitStack& w : stacks) {
+    if (w.wait_class != WaitClass::kNet) continue;
+    auto it = peers.find({w.pid, w.target});
+    if (it != peers.end() && protocols::IsDatabase(it->second)) w.wait_class = WaitClass::kDb;
+  }
+}
+
 Status ValidatePids(const std::vector<std::uint32_t>& pids) {
   for (std::uint32_t pid : pids) {
     if (pid == 0) return Error{"-p 0 is not a process id"};
@@ -125,6 +142,26 @@ int RunRecord(const RecordOptions& options) {
   WaitCollector collector(probe, procs, symbolizer);
   probe.SetEventHandler([&](std::span<const std::byte> data) { collector.OnEvent(data); });
 
+  // Wire traffic: connections, payload capture and protocol parsing.
+  WireAggregator wire;
+  std::unique_ptr<SocketsProbe> sockets;
+  std::unique_ptr<ConnectionTracker> tracker;
+  if (options.capture_bytes > 0) {
+    SocketsProbeOptions socket_options;
+    socket_options.capture_bytes = options.capture_bytes;
+    Result<std::unique_ptr<SocketsProbe>> socket_probe =
+        SocketsProbe::Start(socket_options, probe.traced_map_fd());
+    if (!socket_probe.ok()) return Fail(socket_probe.error().message);
+    sockets = std::move(socket_probe.value());
+    protocols::ParserOptions parser_options;
+    parser_options.capture_values = options.capture_values;
+    tracker = std::make_unique<ConnectionTracker>(
+        wire, parser_options, [&sockets](std::uint32_t pid, std::int32_t fd, std::uint64_t id) {
+          sockets->StopCapture(pid, fd, id);
+        });
+    sockets->SetEventHandler([&](std::span<const std::byte> data) { tracker->OnEvent(data); });
+  }
+
   for (std::uint32_t pid : options.pids) {
     probe.TracePid(pid);
     procs.Observe(pid);
@@ -151,9 +188,15 @@ int RunRecord(const RecordOptions& options) {
   auto last_liveness_check = start;
 
   while (stop_reason.empty()) {
-    if (Status s = probe.Poll(100); !s.ok()) {
+    if (Status s = probe.Poll(sockets ? 20 : 100); !s.ok()) {
       progress.Clear();
       return Fail(s.error().message);
+    }
+    if (sockets) {
+      if (Status s = sockets->Poll(20); !s.ok()) {
+        progress.Clear();
+        return Fail(s.error().message);
+      }
     }
     for (int sig = signals.Next(); sig != 0; sig = signals.Next()) {
       if (sig == SIGINT || sig == SIGTERM) stop_reason = "interrupted";
@@ -183,7 +226,13 @@ int RunRecord(const RecordOptions& options) {
   }
   const double duration_s = elapsed_s();
   progress.Clear();
-  (void)probe.Poll(0);  // drain events already in the ring buffer
+  (void)probe.Poll(0);  // drain events already in the ring buffers
+  SocketCounters socket_counters;
+  if (sockets) {
+    (void)sockets->Poll(0);
+    socket_counters = sockets->ReadCounters();
+    tracker->Finish();
+  }
 
   const KernelCounters counters = probe.ReadCounters();
   Report report;
@@ -191,10 +240,21 @@ int RunRecord(const RecordOptions& options) {
   report.duration_s = duration_s;
   report.min_block_ns = options.min_block_ns;
   report.stacks = collector.Collect();
+  if (tracker) ClassifyDatabaseWaits(tracker->peer_protocols(), report.stacks);
   report.waits = SummarizeWaits(report.stacks);
+  report.connections = wire.Connections();
+  report.queries = wire.Queries();
+  report.cache = wire.Cache();
+  report.http = wire.Http();
   report.targets = procs.Targets();
   report.loss.events_dropped = counters.ringbuf_drops + counters.waits_lost() +
-                               counters.stacks_full + collector.stats().bad_events;
+                               counters.stacks_full + collector.stats().bad_events +
+                               socket_counters.ringbuf_drops + socket_counters.conns_full;
+  if (tracker) {
+    report.loss.events_dropped += tracker->stats().bad_events + tracker->stats().unknown_conn;
+    report.loss.bytes_truncated = socket_counters.bytes_truncated;
+    report.loss.parse_errors = tracker->parse_errors();
+  }
 
   if (Status s = WriteReportDir(report, out_dir, start_unix_ns); !s.ok()) {
     return Fail(s.error().message);

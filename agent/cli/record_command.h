@@ -17,6 +17,8 @@ struct RecordOptions {
   std::uint64_t min_block_ns = 1'000'000;
   std::vector<std::string> command;  // after --
   bool quiet = false;                // no summary on stdout
+  std::uint32_t capture_bytes = 16384;  // socket payload copied per syscall; 0: no wire tracing
+  bool capture_values = false;          // keep SQL literals and raw paths (privacy opt-in)
 };
 
 // Returns the process exit code: 0 when a report was written, 1 on errors

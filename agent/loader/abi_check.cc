@@ -18,3 +18,15 @@ static_assert(sizeof(ws_event_header) == 16);
 static_assert(sizeof(ws_stack_event) == 24);
 static_assert(offsetof(ws_name_event, components) == 40);
 static_assert(sizeof(ws_proc_event) == 40);
+
+#include "waitscope/bpf/sockets.h"
+
+static_assert(WS_SOCKETS_ABI_VERSION == 1);
+static_assert(sizeof(ws_sock_open_event) == 80);
+static_assert(offsetof(ws_sock_open_event, local_addr) == 40);
+static_assert(sizeof(ws_sock_close_event) == 48);
+static_assert(offsetof(ws_sock_data_event, data) == WS_SOCK_DATA_HEADER_SIZE);
+static_assert(sizeof(ws_tcp_connect_event) == 32);
+static_assert(sizeof(ws_conn_key) == 8);
+static_assert(sizeof(ws_conn_state) == 40);
+static_assert((WS_MAX_CAPTURE & (WS_MAX_CAPTURE - 1)) == 0, "the kernel masks with it");

@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/latency_histogram.h"
 #include "core/stack.h"
 #include "core/wait_class.h"
 
@@ -56,13 +58,63 @@ struct WaitStack {
   std::uint64_t max_ns = 0;
 };
 
+// report.json `connections`: TCP connections of one process to one peer
+// (client role) or accepted on one local address from one peer host (server
+// role; the peer's port varies, so it is written as 0).
+struct ConnectionRow {
+  std::uint32_t pid = 0;
+  bool server = false;
+  std::string local;
+  std::string peer;
+  std::string protocol;  // "postgres", "mysql", "redis", "http", "unknown", "tls"
+  std::uint64_t opened = 0;
+  LatencySummary connect_us;  // SYN_SENT -> ESTABLISHED, client role
+  LatencySummary rtt_us;      // smoothed RTT samples
+  std::uint64_t retransmits = 0;
+};
+
+// report.json `queries`: one normalized statement / command.
+struct QueryRow {
+  std::uint32_t pid = 0;
+  std::string protocol;  // "postgres", "mysql", "redis"
+  std::string peer;
+  std::string statement;
+  std::uint64_t count = 0;
+  std::uint64_t errors = 0;
+  LatencySummary latency_us;
+  std::uint64_t total_ns = 0;  // for ordering and report.txt; not in the contract
+  std::int64_t rows = 0;       // rows returned or affected, summed where known
+};
+
+struct CacheRow {
+  std::uint32_t pid = 0;
+  std::string protocol;
+  std::string peer;
+  std::uint64_t reads = 0;
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+};
+
+struct HttpRow {
+  std::uint32_t pid = 0;
+  bool server = false;
+  std::string endpoint;  // "GET /orders/{id}"
+  std::uint64_t count = 0;
+  std::vector<std::pair<int, std::uint64_t>> status;  // sorted by status code
+  LatencySummary latency_us;
+};
+
 struct Report {
   std::string tool_version;
   double duration_s = 0;
   std::uint64_t min_block_ns = 0;  // stack threshold in force
   std::vector<Target> targets;
   Loss loss;
-  std::vector<WaitRow> waits;     // sorted by total_ns, largest first
+  std::vector<WaitRow> waits;  // sorted by total_ns, largest first
+  std::vector<ConnectionRow> connections;
+  std::vector<QueryRow> queries;  // sorted by total time, largest first
+  std::vector<CacheRow> cache;
+  std::vector<HttpRow> http;
   std::vector<WaitStack> stacks;  // not in report.json; feeds the flame outputs
 };
 

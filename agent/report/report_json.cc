@@ -32,6 +32,62 @@ Json WaitJson(const WaitRow& w) {
           {"max_ns", w.max_ns}};
 }
 
+Json SummaryJson(const LatencySummary& s) {
+  auto finite = [](double v) { return std::isfinite(v) && v > 0 ? v : 0.0; };
+  return {{"count", s.count},     {"mean", finite(s.mean)}, {"p50", finite(s.p50)},
+          {"p95", finite(s.p95)}, {"p99", finite(s.p99)},   {"max", finite(s.max)}};
+}
+
+Json ConnectionJson(const ConnectionRow& c) {
+  Json j = {{"pid", c.pid}, {"role", c.server ? "server" : "client"}};
+  if (!c.local.empty()) j["local"] = c.local;
+  j["peer"] = c.peer;
+  j["protocol"] = c.protocol;
+  j["opened"] = c.opened;
+  if (c.connect_us.count > 0) j["connect_us"] = SummaryJson(c.connect_us);
+  if (c.rtt_us.count > 0) j["rtt_us"] = SummaryJson(c.rtt_us);
+  j["retransmits"] = c.retransmits;
+  return j;
+}
+
+Json QueryJson(const QueryRow& q) {
+  return {{"pid", q.pid},
+          {"protocol", q.protocol},
+          {"peer", q.peer},
+          {"statement", q.statement},
+          {"count", q.count},
+          {"errors", q.errors},
+          {"latency_us", SummaryJson(q.latency_us)},
+          {"rows", q.rows}};
+}
+
+Json CacheJson(const CacheRow& c) {
+  return {{"pid", c.pid},     {"protocol", c.protocol}, {"peer", c.peer},
+          {"reads", c.reads}, {"hits", c.hits},         {"misses", c.misses}};
+}
+
+Json HttpJson(const HttpRow& h) {
+  Json status = Json::object();
+  for (const auto& [code, n] : h.status) status[std::to_string(code)] = n;
+  Json breakdown = Json::object();
+  // Filled by the request-attribution feature; zero until then.
+  for (const char* k : {"cpu", "db", "net", "disk", "lock", "tls", "other"}) breakdown[k] = 0.0;
+  return {{"pid", h.pid},
+          {"role", h.server ? "server" : "client"},
+          {"endpoint", h.endpoint},
+          {"count", h.count},
+          {"status", std::move(status)},
+          {"latency_us", SummaryJson(h.latency_us)},
+          {"breakdown_us", std::move(breakdown)}};
+}
+
+template <typename Row, typename F>
+Json ArrayOf(const std::vector<Row>& rows, F to_json) {
+  Json a = Json::array();
+  for (const Row& r : rows) a.push_back(to_json(r));
+  return a;
+}
+
 Json ReportToJson(const Report& r) {
   Json j = Json::object();
   j["schema_version"] = kSchemaVersion;
@@ -47,10 +103,13 @@ Json ReportToJson(const Report& r) {
   Json waits = Json::array();
   for (const WaitRow& w : r.waits) waits.push_back(WaitJson(w));
   j["waits"] = std::move(waits);
+  j["connections"] = ArrayOf(r.connections, ConnectionJson);
+  j["queries"] = ArrayOf(r.queries, QueryJson);
+  j["cache"] = ArrayOf(r.cache, CacheJson);
   // Filled by later features; scripts rely on every key existing now.
-  for (const char* key : {"connections", "queries", "cache", "tls", "http", "findings"}) {
-    j[key] = Json::array();
-  }
+  j["tls"] = Json::array();
+  j["http"] = ArrayOf(r.http, HttpJson);
+  j["findings"] = Json::array();
   j["recording"] = {{"min_block_ns", r.min_block_ns}, {"stacks", r.stacks.size()}};
   return j;
 }

@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "report/display_text.h"
+#include "report/report_text_wire.h"
 #include "report/text_table.h"
 #include "report/units.h"
 
@@ -173,9 +174,13 @@ std::string RenderReportText(const Report& report, const TextReportOptions& opti
                     FormatSeconds(report.duration_s) + "\n";
   out += TargetsLine(report, options.max_width) + "\n";
   out += LossLine(report.loss) + "\n\n";
-  if (report.waits.empty()) return out + NoWaitsText(report);
-  out += ClassTable(report, options.max_width) + "\n";
-  out += TopWaitsTable(report, options);
+  if (report.waits.empty()) {
+    out += NoWaitsText(report);
+  } else {
+    out += ClassTable(report, options.max_width) + "\n";
+    out += TopWaitsTable(report, options);
+  }
+  out += RenderWireText(report, options);
   return out;
 }
 

@@ -32,6 +32,9 @@ class ConnectionParser {
 
   virtual void OnData(Direction dir, std::string_view bytes, std::uint64_t ts_ns) = 0;
   virtual void OnGap(Direction dir, std::uint64_t missing_bytes) = 0;
+  // The connection closed: a message that ends at close (an HTTP/1.0 body
+  // without a length) is complete now.
+  virtual void OnClose(std::uint64_t /*ts_ns*/) {}
 
   // Moves out the exchanges completed so far.
   std::vector<Exchange> TakeExchanges() { return std::exchange(done_, {}); }

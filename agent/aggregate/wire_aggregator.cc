@@ -1,0 +1,141 @@
+#include "aggregate/wire_aggregator.h"
+
+#include <algorithm>
+
+namespace waitscope {
+
+std::string WithPortZero(const std::string& address) {
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return address;
+  return address.substr(0, colon) + ":0";
+}
+
+void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Exchange& ex) {
+  const std::uint64_t latency =
+      ex.response_end_ns > ex.request_end_ns ? ex.response_end_ns - ex.request_end_ns : 0;
+  if (ex.protocol == protocols::Protocol::kHttp1) {
+    HttpAgg& h = http_[{o.pid, o.server, ex.statement}];
+    ++h.count;
+    ++h.status[ex.http_status];
+    h.latency.Add(latency);
+    return;
+  }
+  const std::string peer = o.server ? WithPortZero(o.peer) : o.peer;
+  QueryAgg& q = queries_[{o.pid, o.protocol, peer, ex.statement}];
+  ++q.count;
+  if (ex.error) ++q.errors;
+  if (ex.rows > 0) q.rows += ex.rows;
+  q.latency.Add(latency);
+  if (ex.cache_reads > 0) {
+    CacheAgg& c = cache_[{o.pid, o.protocol, peer}];
+    c.reads += ex.cache_reads;
+    c.hits += ex.cache_hits;
+  }
+}
+
+WireAggregator::ConnKey WireAggregator::KeyOf(std::uint32_t pid, bool server,
+                                              const std::string& local, const std::string& peer) {
+  return server ? ConnKey{pid, true, local, WithPortZero(peer)} : ConnKey{pid, false, peer, ""};
+}
+
+WireAggregator::ConnAgg& WireAggregator::Conn(std::uint32_t pid, bool server,
+                                              const std::string& local, const std::string& peer) {
+  ConnAgg& c = conns_[KeyOf(pid, server, local, peer)];
+  if (c.local.empty() || !server) c.local = local;
+  return c;
+}
+
+void WireAggregator::AddConnection(std::uint32_t pid, bool server, const std::string& local,
+                                   const std::string& peer, const std::string& protocol) {
+  ConnAgg& c = Conn(pid, server, local, peer);
+  ++c.opened;
+  if (protocol != "unknown") c.protocol = protocol;
+}
+
+void WireAggregator::AddConnectLatency(std::uint32_t pid, bool server, const std::string& local,
+                                       const std::string& peer, std::uint64_t connect_ns) {
+  Conn(pid, server, local, peer).connect.Add(connect_ns);
+}
+
+void WireAggregator::AddConnectionStats(std::uint32_t pid, bool server, const std::string& local,
+                                        const std::string& peer, std::uint32_t srtt_us,
+                                        std::uint32_t retransmits) {
+  ConnAgg& c = Conn(pid, server, local, peer);
+  if (srtt_us > 0) c.rtt.Add(std::uint64_t{srtt_us} * 1000);
+  c.retransmits += retransmits;
+}
+
+void WireAggregator::SetProtocol(std::uint32_t pid, bool server, const std::string& local,
+                                 const std::string& peer, const std::string& protocol) {
+  auto it = conns_.find(KeyOf(pid, server, local, peer));
+  if (it != conns_.end() && protocol != "unknown") it->second.protocol = protocol;
+}
+
+std::vector<QueryRow> WireAggregator::Queries() const {
+  std::vector<QueryRow> out;
+  for (const auto& [key, q] : queries_) {
+    const auto& [pid, protocol, peer, statement] = key;
+    QueryRow r;
+    r.pid = pid;
+    r.protocol = protocol;
+    r.peer = peer;
+    r.statement = statement;
+    r.count = q.count;
+    r.errors = q.errors;
+    r.rows = q.rows;
+    r.latency_us = q.latency.Summarize();
+    r.total_ns = q.latency.sum_ns();
+    out.push_back(std::move(r));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const QueryRow& a, const QueryRow& b) { return a.total_ns > b.total_ns; });
+  return out;
+}
+
+std::vector<CacheRow> WireAggregator::Cache() const {
+  std::vector<CacheRow> out;
+  for (const auto& [key, c] : cache_) {
+    const auto& [pid, protocol, peer] = key;
+    out.push_back(CacheRow{pid, protocol, peer, c.reads, c.hits, c.reads - c.hits});
+  }
+  return out;
+}
+
+std::vector<HttpRow> WireAggregator::Http() const {
+  std::vector<HttpRow> out;
+  for (const auto& [key, h] : http_) {
+    const auto& [pid, server, endpoint] = key;
+    HttpRow r;
+    r.pid = pid;
+    r.server = server;
+    r.endpoint = endpoint;
+    r.count = h.count;
+    r.status.assign(h.status.begin(), h.status.end());
+    r.latency_us = h.latency.Summarize();
+    out.push_back(std::move(r));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const HttpRow& a, const HttpRow& b) { return a.count > b.count; });
+  return out;
+}
+
+std::vector<ConnectionRow> WireAggregator::Connections() const {
+  std::vector<ConnectionRow> out;
+  for (const auto& [key, c] : conns_) {
+    const auto& [pid, server, addr, peer_host] = key;
+    ConnectionRow r;
+    r.pid = pid;
+    r.server = server;
+    r.local = c.local;
+    r.peer = server ? peer_host : addr;
+    r.protocol = c.protocol;
+    r.opened = c.opened;
+    r.connect_us = c.connect.Summarize();
+    r.rtt_us = c.rtt.Summarize();
+    r.retransmits = c.retransmits;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace waitscope

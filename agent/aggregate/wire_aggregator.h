@@ -1,0 +1,89 @@
+// WireAggregator sums what the protocol parsers and the connection tracker
+// see into the report's `queries`, `cache`, `http` and `connections` rows.
+// Keys follow the report contract: a statement per (pid, protocol, peer),
+// a cache per (pid, protocol, peer), an endpoint per (pid, role), a
+// connection row per (pid, role, peer) — for servers, per local address and
+// peer host, since the client's port changes with every connection.
+// Memory is bounded by the number of distinct keys, not by traffic.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/latency_histogram.h"
+#include "protocols/common/exchange.h"
+#include "report/report.h"
+
+namespace waitscope {
+
+// What the aggregator needs to know of the connection an exchange came from.
+struct ExchangeOrigin {
+  std::uint32_t pid = 0;
+  bool server = false;   // this process served the request
+  std::string peer;      // the other side, "ip:port"
+  std::string protocol;  // report name
+};
+
+class WireAggregator {
+ public:
+  void AddExchange(const ExchangeOrigin& origin, const protocols::Exchange& ex);
+
+  // A connection was opened (or first seen). `connect_ns` 0: unknown.
+  void AddConnection(std::uint32_t pid, bool server, const std::string& local,
+                     const std::string& peer, const std::string& protocol);
+  void AddConnectLatency(std::uint32_t pid, bool server, const std::string& local,
+                         const std::string& peer, std::uint64_t connect_ns);
+  void AddConnectionStats(std::uint32_t pid, bool server, const std::string& local,
+                          const std::string& peer, std::uint32_t srtt_us,
+                          std::uint32_t retransmits);
+  // The protocol of a connection row became known after it was counted.
+  void SetProtocol(std::uint32_t pid, bool server, const std::string& local,
+                   const std::string& peer, const std::string& protocol);
+
+  std::vector<QueryRow> Queries() const;  // by total time, largest first
+  std::vector<CacheRow> Cache() const;
+  std::vector<HttpRow> Http() const;  // by count, largest first
+  std::vector<ConnectionRow> Connections() const;
+
+ private:
+  struct QueryAgg {
+    std::uint64_t count = 0, errors = 0;
+    std::int64_t rows = 0;
+    LatencyHistogram latency;
+  };
+  struct CacheAgg {
+    std::uint64_t reads = 0, hits = 0;
+  };
+  struct HttpAgg {
+    std::uint64_t count = 0;
+    std::map<int, std::uint64_t> status;
+    LatencyHistogram latency;
+  };
+  struct ConnAgg {
+    std::string local;
+    std::string protocol = "unknown";
+    std::uint64_t opened = 0;
+    LatencyHistogram connect;
+    LatencyHistogram rtt;
+    std::uint64_t retransmits = 0;
+  };
+  // (pid, server, key address, peer): clients key on the peer, servers on
+  // the local address plus the peer's host.
+  using ConnKey = std::tuple<std::uint32_t, bool, std::string, std::string>;
+  static ConnKey KeyOf(std::uint32_t pid, bool server, const std::string& local,
+                       const std::string& peer);
+  ConnAgg& Conn(std::uint32_t pid, bool server, const std::string& local, const std::string& peer);
+
+  std::map<std::tuple<std::uint32_t, std::string, std::string, std::string>, QueryAgg> queries_;
+  std::map<std::tuple<std::uint32_t, std::string, std::string>, CacheAgg> cache_;
+  std::map<std::tuple<std::uint32_t, bool, std::string>, HttpAgg> http_;
+  std::map<ConnKey, ConnAgg> conns_;
+};
+
+// "10.0.0.5:5432" -> "10.0.0.5:0", "[::1]:80" -> "[::1]:0".
+std::string WithPortZero(const std::string& address);
+
+}  // namespace waitscope

@@ -1,0 +1,253 @@
+#include "conn/connection_tracker.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "aggregate/wait_target.h"
+#include "protocols/detect.h"
+
+namespace waitscope {
+namespace {
+
+constexpr std::size_t kDetectBytes = 512;        // looked at per direction to detect the protocol
+constexpr std::size_t kMaxPendingBytes = 65536;  // held before giving up on detection
+
+template <typename T>
+bool ReadEvent(std::span<const std::byte> data, T& out) {
+  if (data.size() < sizeof(T)) return false;
+  std::memcpy(&out, data.data(), sizeof(T));
+  return true;
+}
+
+bool IsServer(const Connection& c) {
+  return c.role == WS_ROLE_SERVER;
+}
+
+// Bytes this process sent are requests when it is the client.
+protocols::Direction DirectionOf(const Connection& c, bool egress) {
+  const bool client = c.role != WS_ROLE_SERVER;
+  return egress == client ? protocols::Direction::kRequest : protocols::Direction::kResponse;
+}
+
+}  // namespace
+
+void ConnectionTracker::OnEvent(std::span<const std::byte> data) {
+  ++stats_.events;
+  ws_event_header hdr{};
+  if (!ReadEvent(data, hdr)) {
+    ++stats_.bad_events;
+    return;
+  }
+  switch (hdr.type) {
+    case WS_EV_SOCK_OPEN: {
+      ws_sock_open_event ev{};
+      if (!ReadEvent(data, ev)) break;
+      OnOpen(ev);
+      return;
+    }
+    case WS_EV_SOCK_CLOSE: {
+      ws_sock_close_event ev{};
+      if (!ReadEvent(data, ev)) break;
+      OnClose(ev);
+      return;
+    }
+    case WS_EV_SOCK_DATA: {
+      if (data.size() < WS_SOCK_DATA_HEADER_SIZE) break;
+      ws_sock_data_event ev;
+      std::memcpy(&ev, data.data(), WS_SOCK_DATA_HEADER_SIZE);
+      const std::size_t available = data.size() - WS_SOCK_DATA_HEADER_SIZE;
+      if (ev.captured > available || ev.captured > WS_MAX_CAPTURE) break;
+      OnData(ev, data.subspan(WS_SOCK_DATA_HEADER_SIZE, ev.captured));
+      return;
+    }
+    case WS_EV_TCP_CONNECT: {
+      ws_tcp_connect_event ev{};
+      if (!ReadEvent(data, ev)) break;
+      OnConnectLatency(ev);
+      return;
+    }
+    default:
+      break;
+  }
+  ++stats_.bad_events;
+}
+
+void ConnectionTracker::OnOpen(const ws_sock_open_event& ev) {
+  Connection& c = conns_[ev.conn_id];
+  c.conn_id = ev.conn_id;
+  c.pid = ev.hdr.tgid;
+  c.fd = ev.fd;
+  c.role = ev.role;
+  c.family = ev.family;
+  c.sock = ev.sock;
+  c.opened_ns = ev.hdr.ts_ns;
+  c.local_port = ev.local_port;
+  c.peer_port = ev.peer_port;
+  if (ev.family == AF_INET || ev.family == AF_INET6) {
+    c.local = FormatInetAddress(ev.family, ev.local_addr, ev.local_port);
+    c.peer = FormatInetAddress(ev.family, ev.peer_addr, ev.peer_port);
+  }
+  if (auto it = latency_by_sock_.find(ev.sock); it != latency_by_sock_.end()) {
+    // A blocking connect() reports ESTABLISHED before the syscall returns.
+    if (!c.peer.empty()) sink_.AddConnectLatency(c.pid, false, c.local, c.peer, it->second);
+    latency_by_sock_.erase(it);
+  }
+}
+
+void ConnectionTracker::OnConnectLatency(const ws_tcp_connect_event& ev) {
+  for (auto& [id, c] : conns_) {
+    if (c.sock == ev.sock && c.pid == ev.hdr.tgid && !c.peer.empty()) {
+      sink_.AddConnectLatency(c.pid, false, c.local, c.peer, ev.latency_ns);
+      return;
+    }
+  }
+  // The open event is still to come (connect() has not returned yet).
+  if (latency_by_sock_.size() < 65536) latency_by_sock_[ev.sock] = ev.latency_ns;
+}
+
+void ConnectionTracker::OnClose(const ws_sock_close_event& ev) {
+  auto it = conns_.find(ev.conn_id);
+  if (it == conns_.end()) return;
+  it->second.srtt_us = ev.srtt_us;
+  it->second.retransmits = ev.retransmits;
+  Close(it->second, ev.hdr.ts_ns);
+  conns_.erase(it);
+}
+
+void ConnectionTracker::OnData(const ws_sock_data_event& ev, std::span<const std::byte> payload) {
+  auto it = conns_.find(ev.conn_id);
+  if (it == conns_.end()) {
+    // Its open event was lost (ring buffer full): the bytes cannot be placed.
+    ++stats_.unknown_conn;
+    return;
+  }
+  Connection& c = it->second;
+  const bool egress = ev.direction == WS_DIR_EGRESS;
+  StreamState& s = egress ? c.egress : c.ingress;
+  const std::string_view bytes(reinterpret_cast<const char*>(payload.data()), payload.size());
+
+  if (ev.stream_pos > s.next_pos) {
+    // Bytes between next_pos and stream_pos never reached us (dropped event).
+    const std::uint64_t missing = ev.stream_pos - s.next_pos;
+    stats_.gap_bytes += missing;
+    if (c.parser) c.parser->OnGap(DirectionOf(c, egress), missing);
+  }
+  s.next_pos = ev.stream_pos + ev.len;
+  Feed(c, egress, bytes, ev.hdr.ts_ns);
+  if (ev.captured < ev.len) {
+    // The syscall moved more than we copied: the tail is a gap.
+    const std::uint64_t missing = ev.len - ev.captured;
+    stats_.gap_bytes += missing;
+    if (c.parser) c.parser->OnGap(DirectionOf(c, egress), missing);
+  }
+}
+
+void ConnectionTracker::Feed(Connection& c, bool egress, std::string_view bytes,
+                             std::uint64_t ts_ns) {
+  if (!c.protocol_decided) {
+    StreamState& s = egress ? c.egress : c.ingress;
+    if (s.first_bytes.size() < kDetectBytes) {
+      s.first_bytes.append(bytes.substr(0, kDetectBytes - s.first_bytes.size()));
+    }
+    // Hold the chunk until the protocol is known, then replay everything in
+    // arrival order, so the parser sees the stream from its first byte.
+    c.pending_bytes += bytes.size();
+    c.pending.push_back(PendingChunk{egress, std::string(bytes), ts_ns});
+    Decide(c);
+    if (!c.protocol_decided && c.pending_bytes > kMaxPendingBytes) {
+      c.protocol_decided = true;  // give up: whatever this is, it is not ours
+      if (stop_capture_) stop_capture_(c.pid, c.fd, c.conn_id);
+    }
+    if (!c.protocol_decided) return;
+    std::vector<PendingChunk> pending = std::move(c.pending);
+    c.pending.clear();
+    c.egress.first_bytes.clear();
+    c.ingress.first_bytes.clear();
+    if (!c.parser) return;
+    for (const PendingChunk& p : pending)
+      c.parser->OnData(DirectionOf(c, p.egress), p.bytes, p.ts_ns);
+    Drain(c);
+    return;
+  }
+  if (!c.parser) return;
+  c.parser->OnData(DirectionOf(c, egress), bytes, ts_ns);
+  Drain(c);
+}
+
+void ConnectionTracker::Decide(Connection& c) {
+  // Which side is the client? Known for connect/accept; for connections that
+  // were open before tracing, try both readings of the bytes.
+  auto try_role = [&](std::uint8_t role) -> protocols::Detection {
+    const bool client = role != WS_ROLE_SERVER;
+    const std::string& requests = client ? c.egress.first_bytes : c.ingress.first_bytes;
+    const std::string& responses = client ? c.ingress.first_bytes : c.egress.first_bytes;
+    const std::uint16_t server_port = client ? c.peer_port : c.local_port;
+    return protocols::DetectProtocol(requests, responses, server_port);
+  };
+  protocols::Detection d;
+  if (c.role != WS_ROLE_UNKNOWN) {
+    d = try_role(c.role);
+  } else {
+    d = try_role(WS_ROLE_CLIENT);
+    if (d.protocol != protocols::Protocol::kUnknown) {
+      c.role = WS_ROLE_CLIENT;
+    } else {
+      protocols::Detection as_server = try_role(WS_ROLE_SERVER);
+      if (as_server.protocol != protocols::Protocol::kUnknown) {
+        c.role = WS_ROLE_SERVER;
+        d = as_server;
+      }
+    }
+  }
+  if (!d.decided) return;
+  c.protocol_decided = true;
+  c.protocol = d.protocol;
+  if (!c.peer.empty()) {
+    sink_.AddConnection(c.pid, IsServer(c), c.local, c.peer,
+                        std::string(protocols::ProtocolName(c.protocol)));
+    c.in_report = true;
+    peer_protocols_[{c.pid, c.peer}] = c.protocol;
+  }
+  c.parser = protocols::MakeParser(c.protocol, options_);
+  if (!c.parser && stop_capture_) stop_capture_(c.pid, c.fd, c.conn_id);
+}
+
+void ConnectionTracker::Drain(Connection& c) {
+  if (!c.parser) return;
+  std::vector<protocols::Exchange> done = c.parser->TakeExchanges();
+  if (done.empty()) return;
+  ExchangeOrigin origin{c.pid, IsServer(c), c.peer,
+                        std::string(protocols::ProtocolName(c.protocol))};
+  for (const protocols::Exchange& ex : done) sink_.AddExchange(origin, ex);
+}
+
+void ConnectionTracker::Close(Connection& c, std::uint64_t ts_ns) {
+  if (c.parser && ts_ns != 0) c.parser->OnClose(ts_ns);  // 0: still open at the end
+  Drain(c);
+  if (c.peer.empty()) return;  // unix sockets: not in the `connections` contract
+  if (!c.in_report) {
+    sink_.AddConnection(c.pid, IsServer(c), c.local, c.peer,
+                        std::string(protocols::ProtocolName(c.protocol)));
+    c.in_report = true;
+  }
+  sink_.AddConnectionStats(c.pid, IsServer(c), c.local, c.peer, c.srtt_us, c.retransmits);
+  if (c.parser) closed_parse_errors_ += c.parser->stats().parse_errors;
+}
+
+void ConnectionTracker::Finish() {
+  // Still open at the end: nothing is complete that was not already.
+  for (auto& [id, c] : conns_) Close(c, 0);
+  conns_.clear();
+}
+
+std::uint64_t ConnectionTracker::parse_errors() const {
+  std::uint64_t n = closed_parse_errors_;
+  for (const auto& [id, c] : conns_) {
+    if (c.parser) n += c.parser->stats().parse_errors;
+  }
+  return n;
+}
+
+}  // namespace waitscope

@@ -1,0 +1,75 @@
+// ConnectionTracker consumes bpf/sockets.bpf.c's events: it keeps the table
+// of live connections, reassembles each direction's byte stream (marking
+// gaps where the kernel dropped or truncated bytes, so parsers resynchronise
+// instead of misparsing), detects the protocol, feeds the parser, and hands
+// every completed exchange to the WireAggregator.
+//
+// Not thread-safe; used from the recording's event loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <unordered_map>
+
+#include "aggregate/wire_aggregator.h"
+#include "conn/connection.h"
+#include "protocols/common/exchange.h"
+
+namespace waitscope {
+
+struct TrackerStats {
+  std::uint64_t events = 0;
+  std::uint64_t bad_events = 0;    // short or unknown events
+  std::uint64_t unknown_conn = 0;  // data for a connection we never saw open
+  std::uint64_t gap_bytes = 0;     // bytes the parsers were told are missing
+};
+
+class ConnectionTracker {
+ public:
+  // stop_capture is called once a connection's protocol is known to be of
+  // no interest (the kernel then stops copying its bytes).
+  using StopCapture =
+      std::function<void(std::uint32_t pid, std::int32_t fd, std::uint64_t conn_id)>;
+
+  ConnectionTracker(WireAggregator& sink, protocols::ParserOptions options, StopCapture stop)
+      : sink_(sink), options_(options), stop_capture_(std::move(stop)) {}
+
+  void OnEvent(std::span<const std::byte> data);
+  // Closes every connection still open (end of recording): parser errors and
+  // connection counts are settled.
+  void Finish();
+
+  const TrackerStats& stats() const { return stats_; }
+  std::uint64_t parse_errors() const;
+
+  // Peer "ip:port" -> protocol of connections seen, for classifying waits.
+  const std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol>& peer_protocols()
+      const {
+    return peer_protocols_;
+  }
+
+ private:
+  void OnOpen(const ws_sock_open_event& ev);
+  void OnClose(const ws_sock_close_event& ev);
+  void OnData(const ws_sock_data_event& ev, std::span<const std::byte> payload);
+  void OnConnectLatency(const ws_tcp_connect_event& ev);
+  void Feed(Connection& c, bool egress, std::string_view bytes, std::uint64_t ts_ns);
+  void Decide(Connection& c);
+  void Drain(Connection& c);
+  void Close(Connection& c, std::uint64_t ts_ns);
+
+  WireAggregator& sink_;
+  protocols::ParserOptions options_;
+  StopCapture stop_capture_;
+  std::unordered_map<std::uint64_t, Connection> conns_;  // by conn_id
+  std::unordered_map<std::uint64_t, std::uint64_t>
+      latency_by_sock_;  // connect latency waiting for its open event
+  std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol> peer_protocols_;
+  std::uint64_t closed_parse_errors_ = 0;
+  TrackerStats stats_;
+};
+
+}  // namespace waitscope

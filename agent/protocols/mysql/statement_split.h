@@ -1,0 +1,16 @@
+// Splits a COM_QUERY text that holds several statements (CLIENT_MULTI_STATEMENTS,
+// "SELECT 1; UPDATE t ...") into its statements, so each result the server
+// returns (SERVER_MORE_RESULTS_EXISTS) is reported under its own statement.
+// Splits on ';' outside quotes ('..', "..", `..`) and comments (-- , #, /* */);
+// parts are trimmed and empty parts dropped. Never fails: text without a
+// top-level ';' is one statement. Views point into `sql`.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace waitscope::protocols::mysql {
+
+std::vector<std::string_view> SplitStatements(std::string_view sql);
+
+}  // namespace waitscope::protocols::mysql

@@ -1,0 +1,515 @@
+// PostgreSQL v3 connection state machine; see parser.h for the contract and
+// docs/protocols/postgres.md for the wire format.
+#include "protocols/postgres/parser.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "protocols/common/binary_reader.h"
+#include "protocols/postgres/types.h"
+#include "protocols/postgres/wire.h"
+#include "protocols/sql/normalize.h"
+
+namespace waitscope::protocols {
+namespace postgres {
+namespace {
+
+// Largest message length we accept at all (the server's own limit is 1 GB).
+constexpr std::uint32_t kMaxMessageLength = 1u << 30;
+// While resynchronising, candidates must be small: a random "length" would
+// otherwise make us wait for megabytes that never form a message.
+constexpr std::uint32_t kMaxResyncLength = 1u << 16;
+// Bounds on per-connection state a hostile client could grow.
+constexpr std::size_t kMaxNames = 4096;   // prepared statements, portals
+constexpr std::size_t kMaxGroups = 4096;  // Sync groups / queries awaiting replies
+constexpr std::size_t kMaxPendingPerGroup = 4096;
+
+// Messages whose body we never look at: dropped as they stream in instead of
+// being buffered, so a huge row or COPY chunk costs no memory.
+bool BodyIgnored(Direction dir, char type) {
+  return type == (dir == Direction::kRequest ? frontend::kCopyData : backend::kDataRow) ||
+         (dir == Direction::kResponse && type == backend::kCopyData);
+}
+
+void PutBounded(std::unordered_map<std::string, std::string>& map, std::string_view key,
+                std::string value) {
+  auto it = map.find(std::string(key));
+  if (it != map.end()) {
+    it->second = std::move(value);
+    return;
+  }
+  if (map.size() >= kMaxNames) map.erase(map.begin());
+  map.emplace(std::string(key), std::move(value));
+}
+
+}  // namespace
+
+void PostgresParser::OnData(Direction dir, std::string_view bytes, std::uint64_t ts_ns) {
+  if (encrypted_) return;
+  now_ns_ = ts_ns;
+  Side& s = side(dir);
+  while (!bytes.empty() && !encrypted_) {
+    if (s.skip > 0) {
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(s.skip, bytes.size()));
+      s.skip -= n;
+      bytes.remove_prefix(n);
+      continue;
+    }
+    std::size_t room = kMaxBufferedBytes - s.buf.data().size();
+    if (room == 0) {
+      // Full and nothing parseable (only possible while resynchronising, as
+      // oversized messages are skipped): drop and keep scanning.
+      s.buf.Clear();
+      continue;
+    }
+    std::size_t n = std::min(room, bytes.size());
+    (void)s.buf.Append(bytes.substr(0, n), ts_ns);  // cannot overflow: n <= room
+    bytes.remove_prefix(n);
+    Parse(dir);
+  }
+}
+
+void PostgresParser::OnGap(Direction dir, std::uint64_t /*missing_bytes*/) {
+  if (encrypted_) return;
+  Side& s = side(dir);
+  s.buf.Clear();
+  s.skip = 0;
+  if (dir == Direction::kRequest) {
+    if (mode_ == RequestMode::kUnknown) return;  // nothing known yet: detect on next bytes
+    if (mode_ == RequestMode::kStartup) mode_ = RequestMode::kTyped;
+    // Whatever the lost requests were, their replies end with a
+    // ReadyForQuery: swallow them instead of pinning them on later requests.
+    Group& g = PushGroup(Group::Kind::kOpaque);
+    g.synced = true;
+    g.lost = true;
+  } else {
+    for (Group& g : groups_) g.lost = true;
+  }
+  s.resync = true;
+}
+
+PostgresParser::Group& PostgresParser::PushGroup(Group::Kind kind) {
+  // A new request: a client that waits for replies has seen the end of
+  // whatever a gap cut into, so stop waiting for the lost replies' end.
+  while (!groups_.empty() && groups_.front().lost) groups_.pop_front();
+  if (groups_.size() >= kMaxGroups) {
+    groups_.pop_front();
+    ++stats_.unmatched_responses;
+  }
+  groups_.emplace_back();
+  groups_.back().kind = kind;
+  groups_.back().request_end_ns = now_ns_;
+  return groups_.back();
+}
+
+PostgresParser::Group& PostgresParser::OpenExtendedGroup() {
+  if (!groups_.empty() && groups_.back().kind == Group::Kind::kExtended && !groups_.back().synced)
+    return groups_.back();
+  return PushGroup(Group::Kind::kExtended);
+}
+
+std::string PostgresParser::Render(std::string_view sql) const {
+  SqlNormalizeOptions o;
+  o.keep_literals = options_.capture_values;
+  return NormalizeSql(sql, SqlDialect::kPostgres, o);
+}
+
+void PostgresParser::BadMessage(Direction dir) {
+  ++stats_.parse_errors;
+  side(dir).resync = true;
+}
+
+void PostgresParser::Parse(Direction dir) {
+  Side& s = side(dir);
+  while (!encrypted_) {
+    if (dir == Direction::kRequest) {
+      if (awaiting_reply_ != EncryptionReply::kNone) return;  // next bytes may be TLS
+      if (mode_ == RequestMode::kUnknown) {
+        if (s.buf.empty()) return;
+        // Startup packets begin with a length < 16 MB (first byte 0); typed
+        // messages never have type 0. Lets us join a connection midway.
+        mode_ = s.buf.data()[0] == 0 ? RequestMode::kStartup : RequestMode::kTyped;
+      }
+      if (mode_ == RequestMode::kStartup) {
+        if (!ParseStartup()) return;
+        continue;
+      }
+    } else if (awaiting_reply_ != EncryptionReply::kNone) {
+      if (!ParseEncryptionReply()) return;
+      continue;
+    }
+    if (s.resync && !Resync(dir)) return;
+    std::string_view data = s.buf.data();
+    auto h = ReadHeader(data);
+    if (!h) return;
+    if (!IsKnownType(dir, h->type) ||
+        !PlausibleLength(dir, h->type, h->length, kMaxMessageLength)) {
+      BadMessage(dir);
+      s.buf.Consume(1);
+      continue;
+    }
+    std::size_t total = std::size_t{h->length} + 1;
+    if (data.size() < total) {
+      bool ignored = BodyIgnored(dir, h->type);
+      if (!ignored && total <= kMaxBufferedBytes) return;  // wait for the rest
+      if (ignored) {
+        if (dir == Direction::kResponse && h->type == backend::kDataRow)
+          HandleResponse(h->type, {});
+      } else {
+        OnOversized(dir, h->type);
+      }
+      s.skip = total - data.size();
+      s.buf.Consume(data.size());
+      return;
+    }
+    std::string_view body = data.substr(5, h->length - 4);
+    if (dir == Direction::kRequest) {
+      HandleRequest(h->type, body);
+    } else {
+      HandleResponse(h->type, body);
+    }
+    s.buf.Consume(total);
+  }
+}
+
+// A message we need is too big to buffer: count it, and keep replies aligned.
+void PostgresParser::OnOversized(Direction dir, char type) {
+  ++stats_.parse_errors;
+  if (dir == Direction::kRequest && type == frontend::kQuery) {
+    PushGroup(Group::Kind::kOpaque).synced = true;
+  } else if (dir == Direction::kRequest && type == frontend::kExecute) {
+    Pending p;
+    p.known = false;
+    p.request_end_ns = now_ns_;
+    OpenExtendedGroup().pending.push_back(std::move(p));
+  } else if (dir == Direction::kRequest && type == frontend::kSync) {
+    HandleSync();
+  } else if (dir == Direction::kResponse && type == backend::kErrorResponse) {
+    HandleError({});
+  } else if (dir == Direction::kResponse && type == backend::kCommandComplete) {
+    Complete(-1, false, {});
+  }
+}
+
+bool PostgresParser::ParseStartup() {
+  std::string_view data = req_.buf.data();
+  BinaryReader r(data);
+  auto length = r.U32Be();
+  auto code = r.U32Be();
+  if (!length || !code) return false;
+  switch (ClassifyStartupPacket(*length, *code)) {
+    case StartupPacket::kSslRequest:
+      awaiting_reply_ = EncryptionReply::kSsl;
+      break;
+    case StartupPacket::kGssEncRequest:
+      awaiting_reply_ = EncryptionReply::kGss;
+      break;
+    case StartupPacket::kCancel:
+      break;
+    case StartupPacket::kStartup:
+      if (data.size() < *length) return false;
+      mode_ = RequestMode::kTyped;
+      break;
+    case StartupPacket::kInvalid:
+      // Not a startup packet: maybe we joined midway; look for typed messages.
+      ++stats_.parse_errors;
+      mode_ = RequestMode::kTyped;
+      req_.resync = true;
+      return true;
+  }
+  req_.buf.Consume(*length);
+  return true;
+}
+
+bool PostgresParser::ParseEncryptionReply() {
+  std::string_view data = resp_.buf.data();
+  if (data.empty()) return false;
+  char c = data[0];
+  if ((c == kTlsAccepted && awaiting_reply_ == EncryptionReply::kSsl) ||
+      (c == kGssAccepted && awaiting_reply_ == EncryptionReply::kGss)) {
+    // From here on the stream is TLS/GSS: not ours to parse, and not an error.
+    encrypted_ = true;
+    req_ = Side{};
+    resp_ = Side{};
+    groups_.clear();
+    return false;
+  }
+  awaiting_reply_ = EncryptionReply::kNone;
+  // 'N': the client goes on in plaintext. Anything else (an old server's
+  // ErrorResponse) is a typed message, left for the normal path.
+  if (c == kEncryptionRefused) resp_.buf.Consume(1);
+  Parse(Direction::kRequest);  // request bytes held back while we waited
+  return true;
+}
+
+bool PostgresParser::Resync(Direction dir) {
+  Side& s = side(dir);
+  std::string_view d = s.buf.data();
+  auto plausible = [&](std::size_t at) {
+    auto h = ReadHeader(d.substr(at));
+    return h && IsKnownType(dir, h->type) &&
+           PlausibleLength(dir, h->type, h->length, kMaxResyncLength);
+  };
+  std::size_t p = 0;
+  for (; p + 5 <= d.size(); ++p) {
+    if (!plausible(p)) continue;
+    std::size_t next = p + 1 + ReadHeader(d.substr(p))->length;
+    // A message ending exactly where the data ends (a write boundary) is
+    // accepted alone, so a lone request is not held until the next one.
+    bool accept = next == d.size();
+    if (!accept) {
+      if (next + 5 > d.size()) break;  // wait for the next header
+      accept = plausible(next);
+    }
+    if (accept) {
+      s.buf.Consume(p);
+      s.resync = false;
+      ++stats_.resyncs;
+      return true;
+    }
+  }
+  s.buf.Consume(p);
+  return false;
+}
+
+void PostgresParser::HandleRequest(char type, std::string_view body) {
+  switch (type) {
+    case frontend::kQuery:
+      HandleQuery(body);
+      break;
+    case frontend::kParse:
+      HandleParse(body);
+      break;
+    case frontend::kBind:
+      HandleBind(body);
+      break;
+    case frontend::kExecute:
+      HandleExecute(body);
+      break;
+    case frontend::kSync:
+      HandleSync();
+      break;
+    case frontend::kClose:
+      HandleClose(body);
+      break;
+    case frontend::kDescribe:
+      OpenExtendedGroup();
+      break;
+    case frontend::kCopyDone:
+    case frontend::kCopyFail:
+      // COPY FROM STDIN: the request ends with its last CopyData.
+      for (Group& g : groups_) {
+        if (!g.lost && !g.pending.empty()) {
+          g.pending.front().request_end_ns = now_ns_;
+          break;
+        }
+      }
+      break;
+    case frontend::kFunctionCall:
+      PushGroup(Group::Kind::kOpaque).synced = true;
+      break;
+    default:  // Flush, Terminate, CopyData, password/SASL: nothing to match
+      break;
+  }
+}
+
+void PostgresParser::HandleQuery(std::string_view body) {
+  BinaryReader r(body);
+  auto sql = r.CString();
+  Group& g = PushGroup(sql ? Group::Kind::kSimple : Group::Kind::kOpaque);
+  g.synced = true;
+  if (!sql) {
+    ++stats_.parse_errors;
+    return;
+  }
+  for (std::string_view stmt : SplitSqlStatements(*sql, SqlDialect::kPostgres)) {
+    if (g.pending.size() >= kMaxPendingPerGroup) break;
+    Pending p;
+    p.statement = Render(stmt);
+    p.request_end_ns = now_ns_;
+    g.pending.push_back(std::move(p));
+  }
+}
+
+void PostgresParser::HandleParse(std::string_view body) {
+  Group& g = OpenExtendedGroup();
+  BinaryReader r(body);
+  auto name = r.CString();
+  auto sql = r.CString();
+  if (!name || !sql) {
+    ++stats_.parse_errors;
+    return;
+  }
+  std::string text = Render(*sql);
+  if (g.parses.size() < kMaxPendingPerGroup) g.parses.push_back(text);
+  PutBounded(statements_, *name, std::move(text));
+}
+
+void PostgresParser::HandleBind(std::string_view body) {
+  OpenExtendedGroup();
+  BinaryReader r(body);
+  auto portal = r.CString();
+  auto stmt = r.CString();
+  if (!portal || !stmt) {
+    ++stats_.parse_errors;
+    return;
+  }
+  auto it = statements_.find(std::string(*stmt));
+  if (it == statements_.end()) {
+    portals_.erase(std::string(*portal));
+    return;
+  }
+  PutBounded(portals_, *portal, it->second);
+}
+
+void PostgresParser::HandleClose(std::string_view body) {
+  OpenExtendedGroup();
+  BinaryReader r(body);
+  auto kind = r.U8();
+  auto name = r.CString();
+  if (!kind || !name) {
+    ++stats_.parse_errors;
+    return;
+  }
+  if (*kind == 'S') statements_.erase(std::string(*name));
+  if (*kind == 'P') portals_.erase(std::string(*name));
+}
+
+void PostgresParser::HandleExecute(std::string_view body) {
+  Group& g = OpenExtendedGroup();
+  BinaryReader r(body);
+  auto portal = r.CString();
+  Pending p;
+  p.request_end_ns = now_ns_;
+  if (!portal) {
+    ++stats_.parse_errors;
+    p.known = false;
+  } else if (auto it = portals_.find(std::string(*portal)); it != portals_.end()) {
+    p.statement = it->second;
+  } else {
+    p.known = false;  // Bind before we joined the connection
+  }
+  if (g.pending.size() < kMaxPendingPerGroup) g.pending.push_back(std::move(p));
+}
+
+void PostgresParser::HandleSync() {
+  Group& g = OpenExtendedGroup();
+  g.synced = true;
+  // The client sends its Executes when it sends the Sync (libpq, JDBC and
+  // pgbench write them together); the Sync marks the request's end.
+  g.request_end_ns = now_ns_;
+  for (Pending& p : g.pending) p.request_end_ns = now_ns_;
+}
+
+void PostgresParser::Emit(Pending& p, std::int64_t rows, bool error, std::string code) {
+  if (!p.known || p.statement.empty()) return;
+  Exchange e;
+  e.protocol = Protocol::kPostgres;
+  e.statement = std::move(p.statement);
+  e.request_end_ns = p.request_end_ns;
+  e.response_end_ns = now_ns_;
+  e.error = error;
+  e.error_code = std::move(code);
+  e.rows = rows;
+  done_.push_back(std::move(e));
+}
+
+void PostgresParser::Complete(std::int64_t rows, bool error, std::string code) {
+  if (groups_.empty()) {
+    if (ready_seen_) ++stats_.unmatched_responses;
+    return;
+  }
+  Group& g = groups_.front();
+  if (g.lost || g.kind == Group::Kind::kOpaque || g.failed) return;
+  if (g.pending.empty()) {
+    ++stats_.unmatched_responses;
+    return;
+  }
+  Pending p = std::move(g.pending.front());
+  g.pending.pop_front();
+  Emit(p, rows, error, std::move(code));
+}
+
+void PostgresParser::HandleError(std::string_view body) {
+  std::string code = SqlstateFromErrorFields(body);
+  if (groups_.empty() || groups_.front().lost || groups_.front().kind == Group::Kind::kOpaque ||
+      groups_.front().failed) {
+    if (groups_.empty() && ready_seen_) ++stats_.unmatched_responses;
+    return;
+  }
+  Group& g = groups_.front();
+  if (!g.pending.empty()) {
+    Complete(-1, true, std::move(code));
+  } else if (!g.parses.empty()) {
+    // A Parse failed with no Execute behind it in this group.
+    Pending p;
+    p.statement = std::move(g.parses.front());
+    p.request_end_ns = g.request_end_ns;
+    Emit(p, -1, true, std::move(code));
+  }
+  // The server abandons the rest of the query string / skips to Sync.
+  g.pending.clear();
+  g.parses.clear();
+  g.failed = true;
+}
+
+void PostgresParser::HandleResponse(char type, std::string_view body) {
+  Group* g = groups_.empty() ? nullptr : &groups_.front();
+  switch (type) {
+    case backend::kCommandComplete: {
+      BinaryReader r(body);
+      auto tag = r.CString();
+      if (!tag) ++stats_.parse_errors;
+      Complete(tag ? RowsFromCommandTag(*tag) : -1, false, {});
+      break;
+    }
+    case backend::kErrorResponse:
+      HandleError(body);
+      break;
+    case backend::kReadyForQuery:
+      ready_seen_ = true;
+      if (g) groups_.pop_front();
+      break;
+    case backend::kParseComplete:
+      if (g && !g->parses.empty()) g->parses.pop_front();
+      break;
+    case backend::kDataRow:
+      if (g && !g->pending.empty()) ++g->pending.front().data_rows;
+      break;
+    case backend::kPortalSuspended:
+      // Execute with a row limit: this Execute is done, the portal lives on.
+      if (g && !g->pending.empty()) Complete(g->pending.front().data_rows, false, {});
+      break;
+    case backend::kEmptyQueryResponse:
+      // Extended: the Execute of an empty statement ends here. Simple: an
+      // empty query string, for which we queued nothing.
+      if (g && g->kind == Group::Kind::kExtended && !g->lost && !g->failed && !g->pending.empty())
+        g->pending.pop_front();
+      break;
+    default:
+      // Authentication, ParameterStatus, BackendKeyData, notices,
+      // notifications, row descriptions, COPY framing: no effect on matching.
+      break;
+  }
+}
+
+}  // namespace postgres
+
+std::unique_ptr<ConnectionParser> MakePostgresParser(const ParserOptions& options) {
+  return std::make_unique<postgres::PostgresParser>(options);
+}
+
+bool LooksLikePostgres(std::string_view first_request_bytes) {
+  BinaryReader r(first_request_bytes);
+  auto length = r.U32Be();
+  auto code = r.U32Be();
+  if (!length || !code) return false;
+  postgres::StartupPacket kind = postgres::ClassifyStartupPacket(*length, *code);
+  if (kind == postgres::StartupPacket::kInvalid) return false;
+  // A complete StartupMessage ends with the NUL closing its parameter list.
+  if (kind == postgres::StartupPacket::kStartup && first_request_bytes.size() >= *length)
+    return first_request_bytes[*length - 1] == '\0';
+  return true;
+}
+
+}  // namespace waitscope::protocols

@@ -1,0 +1,1 @@
+list(APPEND WS_PROTOCOL_SOURCES postgres/parser.cc postgres/wire.cc)

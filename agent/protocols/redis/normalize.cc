@@ -1,0 +1,397 @@
+#include "protocols/redis/normalize.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace waitscope::protocols::redis {
+namespace {
+
+// Which arguments of a command are keys (after the name, args[1..]).
+enum class Keys : std::uint8_t {
+  kNone,
+  kFirst,       // GET k ...
+  kFirstTwo,    // RENAME src dst, LMOVE src dst ...
+  kAll,         // DEL k1 k2 ...
+  kAllButLast,  // BLPOP k1 k2 timeout
+  kPairs,       // MSET k1 v1 k2 v2
+  kNumKeys,     // EVAL script numkeys k1 k2 ... args
+  kSubcommand,  // CLIENT TRACKING ...: the subcommand is named, no keys
+};
+
+struct CommandSpec {
+  Keys keys;
+  CacheRead cache;
+};
+
+constexpr std::size_t kMaxNameBytes = 32;
+constexpr std::size_t kMaxPatternBytes = 128;
+constexpr std::size_t kMaxPatterns = 8;
+constexpr std::size_t kMaxCapturedArgs = 16;
+constexpr std::size_t kMaxCapturedArgBytes = 128;
+
+const CommandSpec* Lookup(std::string_view name) {
+  using K = Keys;
+  using C = CacheRead;
+  static const auto* const kTable = new std::unordered_map<std::string_view, CommandSpec>{
+      // Cache reads.
+      {"GET", {K::kFirst, C::kSingle}},
+      {"GETEX", {K::kFirst, C::kSingle}},
+      {"GETDEL", {K::kFirst, C::kSingle}},
+      {"HGET", {K::kFirst, C::kSingle}},
+      {"MGET", {K::kAll, C::kMulti}},
+      {"HMGET", {K::kFirst, C::kMulti}},
+      // Strings and generic key commands.
+      {"SET", {K::kFirst, C::kNone}},
+      {"SETNX", {K::kFirst, C::kNone}},
+      {"SETEX", {K::kFirst, C::kNone}},
+      {"PSETEX", {K::kFirst, C::kNone}},
+      {"GETSET", {K::kFirst, C::kNone}},
+      {"GETRANGE", {K::kFirst, C::kNone}},
+      {"SETRANGE", {K::kFirst, C::kNone}},
+      {"APPEND", {K::kFirst, C::kNone}},
+      {"STRLEN", {K::kFirst, C::kNone}},
+      {"INCR", {K::kFirst, C::kNone}},
+      {"DECR", {K::kFirst, C::kNone}},
+      {"INCRBY", {K::kFirst, C::kNone}},
+      {"DECRBY", {K::kFirst, C::kNone}},
+      {"INCRBYFLOAT", {K::kFirst, C::kNone}},
+      {"GETBIT", {K::kFirst, C::kNone}},
+      {"SETBIT", {K::kFirst, C::kNone}},
+      {"BITCOUNT", {K::kFirst, C::kNone}},
+      {"MSET", {K::kPairs, C::kNone}},
+      {"MSETNX", {K::kPairs, C::kNone}},
+      {"DEL", {K::kAll, C::kNone}},
+      {"UNLINK", {K::kAll, C::kNone}},
+      {"EXISTS", {K::kAll, C::kNone}},
+      {"TOUCH", {K::kAll, C::kNone}},
+      {"WATCH", {K::kAll, C::kNone}},
+      {"EXPIRE", {K::kFirst, C::kNone}},
+      {"PEXPIRE", {K::kFirst, C::kNone}},
+      {"EXPIREAT", {K::kFirst, C::kNone}},
+      {"PEXPIREAT", {K::kFirst, C::kNone}},
+      {"TTL", {K::kFirst, C::kNone}},
+      {"PTTL", {K::kFirst, C::kNone}},
+      {"PERSIST", {K::kFirst, C::kNone}},
+      {"TYPE", {K::kFirst, C::kNone}},
+      {"DUMP", {K::kFirst, C::kNone}},
+      {"RESTORE", {K::kFirst, C::kNone}},
+      {"RENAME", {K::kFirstTwo, C::kNone}},
+      {"RENAMENX", {K::kFirstTwo, C::kNone}},
+      {"COPY", {K::kFirstTwo, C::kNone}},
+      // Hashes.
+      {"HSET", {K::kFirst, C::kNone}},
+      {"HSETNX", {K::kFirst, C::kNone}},
+      {"HMSET", {K::kFirst, C::kNone}},
+      {"HGETALL", {K::kFirst, C::kNone}},
+      {"HDEL", {K::kFirst, C::kNone}},
+      {"HEXISTS", {K::kFirst, C::kNone}},
+      {"HINCRBY", {K::kFirst, C::kNone}},
+      {"HINCRBYFLOAT", {K::kFirst, C::kNone}},
+      {"HKEYS", {K::kFirst, C::kNone}},
+      {"HVALS", {K::kFirst, C::kNone}},
+      {"HLEN", {K::kFirst, C::kNone}},
+      {"HSCAN", {K::kFirst, C::kNone}},
+      // Lists.
+      {"LPUSH", {K::kFirst, C::kNone}},
+      {"RPUSH", {K::kFirst, C::kNone}},
+      {"LPUSHX", {K::kFirst, C::kNone}},
+      {"RPUSHX", {K::kFirst, C::kNone}},
+      {"LPOP", {K::kFirst, C::kNone}},
+      {"RPOP", {K::kFirst, C::kNone}},
+      {"LRANGE", {K::kFirst, C::kNone}},
+      {"LLEN", {K::kFirst, C::kNone}},
+      {"LINDEX", {K::kFirst, C::kNone}},
+      {"LSET", {K::kFirst, C::kNone}},
+      {"LREM", {K::kFirst, C::kNone}},
+      {"LTRIM", {K::kFirst, C::kNone}},
+      {"LINSERT", {K::kFirst, C::kNone}},
+      {"LPOS", {K::kFirst, C::kNone}},
+      {"RPOPLPUSH", {K::kFirstTwo, C::kNone}},
+      {"LMOVE", {K::kFirstTwo, C::kNone}},
+      {"BLMOVE", {K::kFirstTwo, C::kNone}},
+      {"BLPOP", {K::kAllButLast, C::kNone}},
+      {"BRPOP", {K::kAllButLast, C::kNone}},
+      // Sets.
+      {"SADD", {K::kFirst, C::kNone}},
+      {"SREM", {K::kFirst, C::kNone}},
+      {"SMEMBERS", {K::kFirst, C::kNone}},
+      {"SISMEMBER", {K::kFirst, C::kNone}},
+      {"SMISMEMBER", {K::kFirst, C::kNone}},
+      {"SCARD", {K::kFirst, C::kNone}},
+      {"SPOP", {K::kFirst, C::kNone}},
+      {"SRANDMEMBER", {K::kFirst, C::kNone}},
+      {"SSCAN", {K::kFirst, C::kNone}},
+      {"SMOVE", {K::kFirstTwo, C::kNone}},
+      {"SINTER", {K::kAll, C::kNone}},
+      {"SUNION", {K::kAll, C::kNone}},
+      {"SDIFF", {K::kAll, C::kNone}},
+      // Sorted sets.
+      {"ZADD", {K::kFirst, C::kNone}},
+      {"ZREM", {K::kFirst, C::kNone}},
+      {"ZINCRBY", {K::kFirst, C::kNone}},
+      {"ZSCORE", {K::kFirst, C::kNone}},
+      {"ZMSCORE", {K::kFirst, C::kNone}},
+      {"ZCARD", {K::kFirst, C::kNone}},
+      {"ZCOUNT", {K::kFirst, C::kNone}},
+      {"ZRANK", {K::kFirst, C::kNone}},
+      {"ZREVRANK", {K::kFirst, C::kNone}},
+      {"ZRANGE", {K::kFirst, C::kNone}},
+      {"ZREVRANGE", {K::kFirst, C::kNone}},
+      {"ZRANGEBYSCORE", {K::kFirst, C::kNone}},
+      {"ZREVRANGEBYSCORE", {K::kFirst, C::kNone}},
+      {"ZREMRANGEBYSCORE", {K::kFirst, C::kNone}},
+      {"ZREMRANGEBYRANK", {K::kFirst, C::kNone}},
+      {"ZPOPMIN", {K::kFirst, C::kNone}},
+      {"ZPOPMAX", {K::kFirst, C::kNone}},
+      {"ZSCAN", {K::kFirst, C::kNone}},
+      // Streams, HyperLogLog, geo.
+      {"XADD", {K::kFirst, C::kNone}},
+      {"XLEN", {K::kFirst, C::kNone}},
+      {"XRANGE", {K::kFirst, C::kNone}},
+      {"XREVRANGE", {K::kFirst, C::kNone}},
+      {"XTRIM", {K::kFirst, C::kNone}},
+      {"XDEL", {K::kFirst, C::kNone}},
+      {"XACK", {K::kFirst, C::kNone}},
+      {"PFADD", {K::kFirst, C::kNone}},
+      {"PFCOUNT", {K::kAll, C::kNone}},
+      {"GEOADD", {K::kFirst, C::kNone}},
+      {"GEOSEARCH", {K::kFirst, C::kNone}},
+      // Scripts: keys are counted by numkeys; the script body is a value.
+      {"EVAL", {K::kNumKeys, C::kNone}},
+      {"EVALSHA", {K::kNumKeys, C::kNone}},
+      {"EVAL_RO", {K::kNumKeys, C::kNone}},
+      {"EVALSHA_RO", {K::kNumKeys, C::kNone}},
+      {"FCALL", {K::kNumKeys, C::kNone}},
+      {"FCALL_RO", {K::kNumKeys, C::kNone}},
+      // Container commands: the subcommand says what was done.
+      {"CLIENT", {K::kSubcommand, C::kNone}},
+      {"CONFIG", {K::kSubcommand, C::kNone}},
+      {"CLUSTER", {K::kSubcommand, C::kNone}},
+      {"COMMAND", {K::kSubcommand, C::kNone}},
+      {"OBJECT", {K::kSubcommand, C::kNone}},
+      {"MEMORY", {K::kSubcommand, C::kNone}},
+      {"SCRIPT", {K::kSubcommand, C::kNone}},
+      {"FUNCTION", {K::kSubcommand, C::kNone}},
+      {"XINFO", {K::kSubcommand, C::kNone}},
+      {"XGROUP", {K::kSubcommand, C::kNone}},
+      {"ACL", {K::kSubcommand, C::kNone}},
+      {"MODULE", {K::kSubcommand, C::kNone}},
+      {"LATENCY", {K::kSubcommand, C::kNone}},
+      {"SLOWLOG", {K::kSubcommand, C::kNone}},
+      {"PUBSUB", {K::kSubcommand, C::kNone}},
+      {"DEBUG", {K::kSubcommand, C::kNone}},
+  };
+  auto it = kTable->find(name);
+  return it == kTable->end() ? nullptr : &it->second;
+}
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool IsAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool IsHex(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+char Upper(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+// A name made of letters, digits and the separators module commands use
+// ("JSON.GET"); anything else is not a command name we repeat.
+bool ValidName(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNameBytes) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return IsAlpha(c) || IsDigit(c) || c == '.' || c == '_' || c == '-' || c == '|';
+  });
+}
+
+std::string UpperName(std::string_view s) {
+  if (!ValidName(s)) return "?";
+  std::string out(s);
+  for (char& c : out) c = Upper(c);
+  return out;
+}
+
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !IsHex(s[i])) return false;
+  }
+  return true;
+}
+
+// An identifier rather than a name: a number, a hex id, or a long token
+// mixing letters and digits (base64-ish session ids).
+bool IsIdLike(std::string_view s) {
+  if (s.empty()) return false;
+  if (s == "__rand_int__") return true;  // redis-benchmark's placeholder key part
+  bool all_digit = true, all_hex = true, all_alnum = true, has_digit = false, has_alpha = false;
+  for (char c : s) {
+    all_digit &= IsDigit(c);
+    all_hex &= IsHex(c);
+    all_alnum &= IsDigit(c) || IsAlpha(c);
+    has_digit |= IsDigit(c);
+    has_alpha |= IsAlpha(c);
+  }
+  if (all_digit) return true;
+  if (all_hex && has_digit && s.size() >= 8) return true;
+  return all_alnum && has_digit && has_alpha && s.size() >= 16;
+}
+
+// One part between '-', '_' or '.': an id becomes "?", otherwise runs of two
+// or more digits do ("user123" -> "user?") and unprintable bytes become "?".
+void AppendPart(std::string_view part, std::string* out) {
+  if (IsIdLike(part)) {
+    out->push_back('?');
+    return;
+  }
+  for (std::size_t i = 0; i < part.size();) {
+    std::size_t j = i;
+    while (j < part.size() && IsDigit(part[j])) ++j;
+    if (j - i >= 2) {
+      out->push_back('?');
+      i = j;
+      continue;
+    }
+    auto u = static_cast<unsigned char>(part[i]);
+    out->push_back(u < 0x20 || u >= 0x7f ? '?' : part[i]);
+    ++i;
+  }
+}
+
+// One segment between the main separators (':' and friends).
+void AppendSegment(std::string_view seg, std::string* out) {
+  if (IsUuid(seg) || IsIdLike(seg)) {
+    out->push_back('?');
+    return;
+  }
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= seg.size(); ++i) {
+    if (i == seg.size() || seg[i] == '-' || seg[i] == '_' || seg[i] == '.') {
+      AppendPart(seg.substr(start, i - start), out);
+      if (i < seg.size()) out->push_back(seg[i]);
+      start = i + 1;
+    }
+  }
+}
+
+void AppendEscaped(std::string_view arg, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < arg.size() && i < kMaxCapturedArgBytes; ++i) {
+    auto u = static_cast<unsigned char>(arg[i]);
+    if (u < 0x20 || u >= 0x7f || u == '\\') {
+      out->append("\\x");
+      out->push_back(kHex[u >> 4]);
+      out->push_back(kHex[u & 0xf]);
+    } else {
+      out->push_back(arg[i]);
+    }
+  }
+  if (arg.size() > kMaxCapturedArgBytes) out->append("...");
+}
+
+std::vector<std::string_view> KeyArgs(Keys keys, const std::vector<std::string_view>& args) {
+  std::vector<std::string_view> out;
+  const std::size_t n = args.size();
+  switch (keys) {
+    case Keys::kNone:
+    case Keys::kSubcommand:
+      break;
+    case Keys::kFirst:
+      if (n > 1) out.push_back(args[1]);
+      break;
+    case Keys::kFirstTwo:
+      for (std::size_t i = 1; i < n && i <= 2; ++i) out.push_back(args[i]);
+      break;
+    case Keys::kAll:
+      for (std::size_t i = 1; i < n; ++i) out.push_back(args[i]);
+      break;
+    case Keys::kAllButLast:
+      for (std::size_t i = 1; i + 1 < n; ++i) out.push_back(args[i]);
+      break;
+    case Keys::kPairs:
+      for (std::size_t i = 1; i < n; i += 2) out.push_back(args[i]);
+      break;
+    case Keys::kNumKeys: {
+      if (n < 3 || args[2].empty() || args[2].size() > 6) break;
+      std::size_t numkeys = 0;
+      for (char c : args[2]) {
+        if (!IsDigit(c)) return out;
+        numkeys = numkeys * 10 + static_cast<std::size_t>(c - '0');
+      }
+      for (std::size_t i = 3; i < n && i < 3 + numkeys; ++i) out.push_back(args[i]);
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string KeyPattern(std::string_view key) {
+  if (key.empty()) return "\"\"";
+  std::string out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= key.size() && out.size() < kMaxPatternBytes; ++i) {
+    if (i == key.size() || std::string_view(":/|#@=,;{} ").find(key[i]) != std::string_view::npos) {
+      AppendSegment(key.substr(start, i - start), &out);
+      if (i < key.size()) out.push_back(key[i] == ' ' ? '?' : key[i]);
+      start = i + 1;
+    }
+  }
+  if (out.size() > kMaxPatternBytes) {
+    out.resize(kMaxPatternBytes);
+    out.append("...");
+  }
+  return out;
+}
+
+NormalizedCommand NormalizeCommand(const std::vector<std::string_view>& args, bool capture_values) {
+  NormalizedCommand cmd;
+  if (args.empty()) return cmd;
+  cmd.name = UpperName(args[0]);
+  cmd.statement = cmd.name;
+  const CommandSpec* spec = Lookup(cmd.name);
+  if (spec != nullptr) cmd.cache = spec->cache;
+
+  if (capture_values) {
+    for (std::size_t i = 1; i < args.size() && i <= kMaxCapturedArgs; ++i) {
+      cmd.statement.push_back(' ');
+      AppendEscaped(args[i], &cmd.statement);
+    }
+    if (args.size() > kMaxCapturedArgs + 1) cmd.statement.append(" ...");
+    return cmd;
+  }
+  if (spec == nullptr) return cmd;  // unknown command: we cannot tell keys from values
+  if (spec->keys == Keys::kSubcommand) {
+    if (args.size() > 1 && ValidName(args[1])) {
+      cmd.statement.push_back(' ');
+      cmd.statement.append(UpperName(args[1]));
+    }
+    return cmd;
+  }
+  std::vector<std::string> patterns;
+  for (std::string_view key : KeyArgs(spec->keys, args)) {
+    std::string p = KeyPattern(key);
+    if (std::find(patterns.begin(), patterns.end(), p) != patterns.end()) continue;
+    if (patterns.size() == kMaxPatterns) {
+      patterns.emplace_back("...");
+      break;
+    }
+    patterns.push_back(std::move(p));
+  }
+  for (const std::string& p : patterns) {
+    cmd.statement.push_back(' ');
+    cmd.statement.append(p);
+  }
+  return cmd;
+}
+
+}  // namespace waitscope::protocols::redis

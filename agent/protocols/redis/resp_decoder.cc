@@ -1,0 +1,316 @@
+#include "protocols/redis/resp_decoder.h"
+
+#include <cstdint>
+#include <string_view>
+
+#include "protocols/common/binary_reader.h"
+
+namespace waitscope::protocols::redis {
+namespace {
+
+using S = DecodeStatus;
+
+// Redis rejects bulk strings above proto-max-bulk-len (512 MiB by default)
+// and multibulk requests above 1M arguments; anything larger is not Redis.
+constexpr std::int64_t kMaxBulkBytes = 512LL * 1024 * 1024;
+constexpr std::int64_t kMaxRequestArgs = 1024 * 1024;
+constexpr std::int64_t kMaxAggregate = std::int64_t{1} << 31;
+// Smallest encodings of one element ("_\r\n"; "$0\r\n\r\n"), used to know
+// early that a declared count cannot be complete yet.
+constexpr std::size_t kMinReplyElement = 3;
+constexpr std::size_t kMinRequestArg = 6;
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// Strict RESP integer: optional '-', 1..18 digits (no overflow possible).
+bool ParseInt(std::string_view s, std::int64_t* out) {
+  bool neg = !s.empty() && s[0] == '-';
+  if (neg) s.remove_prefix(1);
+  if (s.empty() || s.size() > 18) return false;
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (!IsDigit(c)) return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = neg ? -v : v;
+  return true;
+}
+
+// Reads a CRLF-terminated line. RESP lines never contain CR or LF, so a bare
+// one is invalid rather than "part of the line".
+S ReadLine(BinaryReader& r, std::string_view* line, std::size_t* need) {
+  std::string_view rest = r.rest();
+  std::string_view window = rest.substr(0, kMaxLineBytes + 2);
+  std::size_t cr = window.find('\r');
+  std::size_t lf = window.find('\n');
+  if (lf != std::string_view::npos && (cr == std::string_view::npos || lf < cr)) return S::kInvalid;
+  if (cr == std::string_view::npos) {
+    if (rest.size() > kMaxLineBytes) return S::kInvalid;
+    *need = r.position() + rest.size() + 1;
+    return S::kNeedMore;
+  }
+  if (cr > kMaxLineBytes) return S::kInvalid;
+  if (cr + 1 >= rest.size()) {
+    *need = r.position() + cr + 2;
+    return S::kNeedMore;
+  }
+  if (rest[cr + 1] != '\n') return S::kInvalid;
+  *line = r.Bytes(cr).value_or(std::string_view());
+  r.Skip(2);
+  return S::kOk;
+}
+
+S ReadInt(BinaryReader& r, std::int64_t* v, std::size_t* need) {
+  std::string_view line;
+  S st = ReadLine(r, &line, need);
+  if (st != S::kOk) return st;
+  return ParseInt(line, v) ? S::kOk : S::kInvalid;
+}
+
+// Payload of `len` bytes followed by CRLF.
+S ReadPayload(BinaryReader& r, std::int64_t len, std::string_view* payload, std::size_t* need) {
+  auto n = static_cast<std::size_t>(len);
+  if (r.remaining() < n + 2) {
+    *need = r.position() + n + 2;
+    return S::kNeedMore;
+  }
+  *payload = r.Bytes(n).value_or(std::string_view());
+  std::string_view crlf = r.Bytes(2).value_or(std::string_view());
+  return crlf == "\r\n" ? S::kOk : S::kInvalid;
+}
+
+bool ValidDouble(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!IsDigit(c) && std::string_view("+-.eEinfa").find(c) == std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
+bool ValidBignum(std::string_view s) {
+  if (!s.empty() && s[0] == '-') s.remove_prefix(1);
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!IsDigit(c)) return false;
+  }
+  return true;
+}
+
+S DecodeValue(BinaryReader& r, int depth, ValueSummary* s, std::vector<ValueSummary>* children,
+              std::size_t* need) {
+  if (depth > kMaxDepth) return S::kInvalid;
+  for (;;) {
+    auto t = r.U8();
+    if (!t) {
+      *need = r.position() + 1;
+      return S::kNeedMore;
+    }
+    const char type = static_cast<char>(*t);
+    std::string_view line;
+    std::int64_t n = 0;
+    S st = S::kOk;
+    if (type == '|') {
+      // Attribute: metadata about the value that follows; skip it and decode
+      // that value in its place.
+      if ((st = ReadInt(r, &n, need)) != S::kOk) return st;
+      if (n < 0 || n > kMaxAggregate) return S::kInvalid;
+      for (std::int64_t i = 0; i < 2 * n; ++i) {
+        ValueSummary ignored;
+        if ((st = DecodeValue(r, depth + 1, &ignored, nullptr, need)) != S::kOk) return st;
+      }
+      continue;
+    }
+    s->type = type;
+    switch (type) {
+      case '+':
+      case '-':
+        if ((st = ReadLine(r, &line, need)) != S::kOk) return st;
+        s->text = line;
+        s->is_error = type == '-';
+        return S::kOk;
+      case ':':
+        if ((st = ReadLine(r, &line, need)) != S::kOk) return st;
+        s->text = line;
+        return ParseInt(line, &n) ? S::kOk : S::kInvalid;
+      case '(':
+        if ((st = ReadLine(r, &line, need)) != S::kOk) return st;
+        s->text = line;
+        return ValidBignum(line) ? S::kOk : S::kInvalid;
+      case ',':
+        if ((st = ReadLine(r, &line, need)) != S::kOk) return st;
+        s->text = line;
+        return ValidDouble(line) ? S::kOk : S::kInvalid;
+      case '#':
+        if ((st = ReadLine(r, &line, need)) != S::kOk) return st;
+        s->text = line;
+        return line == "t" || line == "f" ? S::kOk : S::kInvalid;
+      case '_':
+        if ((st = ReadLine(r, &line, need)) != S::kOk) return st;
+        s->is_null = true;
+        return line.empty() ? S::kOk : S::kInvalid;
+      case '$':
+      case '!':
+      case '=': {
+        if ((st = ReadInt(r, &n, need)) != S::kOk) return st;
+        if (type == '$' && n == -1) {  // RESP2 null bulk string
+          s->is_null = true;
+          return S::kOk;
+        }
+        if (n < 0 || n > kMaxBulkBytes) return S::kInvalid;
+        if ((st = ReadPayload(r, n, &s->text, need)) != S::kOk) return st;
+        s->is_error = type == '!';
+        // Verbatim strings start with a 3-byte format and ':' ("txt:").
+        if (type == '=' && (s->text.size() < 4 || s->text[3] != ':')) return S::kInvalid;
+        return S::kOk;
+      }
+      case '*':
+      case '~':
+      case '>':
+      case '%': {
+        if ((st = ReadInt(r, &n, need)) != S::kOk) return st;
+        if (type == '*' && n == -1) {  // RESP2 null array
+          s->is_null = true;
+          return S::kOk;
+        }
+        if (n < 0 || n > kMaxAggregate) return S::kInvalid;
+        s->elements = n;
+        const std::int64_t items = type == '%' ? 2 * n : n;
+        if (r.remaining() < static_cast<std::size_t>(items) * kMinReplyElement) {
+          *need = r.position() + static_cast<std::size_t>(items) * kMinReplyElement;
+          return S::kNeedMore;
+        }
+        for (std::int64_t i = 0; i < items; ++i) {
+          ValueSummary child;
+          if ((st = DecodeValue(r, depth + 1, &child, nullptr, need)) != S::kOk) return st;
+          if (child.is_null) {
+            ++s->child_nulls;
+          } else {
+            ++s->child_values;
+          }
+          if (children != nullptr && children->size() < kMaxReplyChildren) {
+            children->push_back(child);
+          }
+        }
+        return S::kOk;
+      }
+      default:
+        return S::kInvalid;
+    }
+  }
+}
+
+DecodeResult Finish(S st, const BinaryReader& r, std::size_t need) {
+  DecodeResult res;
+  res.status = st;
+  if (st == S::kOk) res.consumed = r.position();
+  if (st == S::kNeedMore) res.need_total = need;
+  return res;
+}
+
+DecodeResult DecodeMultibulk(std::string_view in, RequestFrame* out) {
+  BinaryReader r(in);
+  std::size_t need = 0;
+  std::int64_t count = 0;
+  r.Skip(1);  // '*'
+  S st = ReadInt(r, &count, &need);
+  if (st != S::kOk) return Finish(st, r, need);
+  if (count <= 0) {  // Redis ignores empty and null multibulks without replying
+    out->no_reply = true;
+    return Finish(S::kOk, r, need);
+  }
+  if (count > kMaxRequestArgs) return Finish(S::kInvalid, r, need);
+  const std::size_t min_rest = static_cast<std::size_t>(count) * kMinRequestArg;
+  if (r.remaining() < min_rest) return Finish(S::kNeedMore, r, r.position() + min_rest);
+  for (std::int64_t i = 0; i < count; ++i) {
+    auto t = r.U8();
+    if (!t) return Finish(S::kNeedMore, r, r.position() + 1);
+    if (*t != '$') return Finish(S::kInvalid, r, need);
+    std::int64_t len = 0;
+    if ((st = ReadInt(r, &len, &need)) != S::kOk) return Finish(st, r, need);
+    if (len < 0 || len > kMaxBulkBytes) return Finish(S::kInvalid, r, need);
+    std::string_view arg;
+    if ((st = ReadPayload(r, len, &arg, &need)) != S::kOk) return Finish(st, r, need);
+    out->args.push_back(arg);
+  }
+  return Finish(S::kOk, r, need);
+}
+
+DecodeResult DecodeInline(std::string_view in, RequestFrame* out) {
+  DecodeResult res;
+  res.status = S::kInvalid;
+  // Inline commands are typed text starting with the command name; control
+  // bytes mean we are not looking at a command (or are inside a binary
+  // value). Checked on the prefix already here, so junk fails fast instead of
+  // waiting for a newline.
+  const char first = in[0];
+  if (!((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z') || first == ' ' ||
+        first == '\t' || first == '\r' || first == '\n')) {
+    return res;
+  }
+  std::size_t lf = in.substr(0, kMaxLineBytes + 1).find('\n');
+  std::string_view line = in.substr(0, lf == std::string_view::npos ? kMaxLineBytes + 1 : lf);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  for (char c : line) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t' && c != '\r') || u == 0x7f) return res;
+  }
+  if (lf == std::string_view::npos) {
+    if (in.size() > kMaxLineBytes) return res;
+    res.status = S::kNeedMore;
+    res.need_total = in.size() + 1;
+    return res;
+  }
+  if (line.find('\r') != std::string_view::npos) return res;
+  std::size_t pos = 0;
+  while (pos < line.size()) {
+    std::size_t start = line.find_first_not_of(" \t", pos);
+    if (start == std::string_view::npos) break;
+    std::size_t end = line.find_first_of(" \t", start);
+    if (end == std::string_view::npos) end = line.size();
+    out->args.push_back(line.substr(start, end - start));
+    pos = end;
+  }
+  if (out->args.empty()) {
+    out->no_reply = true;  // Redis skips blank lines
+  } else {
+    char c = out->args[0][0];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+      res.status = S::kInvalid;
+      return res;
+    }
+  }
+  res.status = S::kOk;
+  res.consumed = lf + 1;
+  return res;
+}
+
+}  // namespace
+
+DecodeResult DecodeRequest(std::string_view in, RequestFrame* out) {
+  out->args.clear();
+  out->no_reply = false;
+  if (in.empty()) return DecodeResult{S::kNeedMore, 0, 1};
+  return in[0] == '*' ? DecodeMultibulk(in, out) : DecodeInline(in, out);
+}
+
+DecodeResult DecodeReply(std::string_view in, ReplyFrame* out) {
+  out->value = ValueSummary();
+  out->children.clear();
+  BinaryReader r(in);
+  std::size_t need = 0;
+  S st = DecodeValue(r, 0, &out->value, &out->children, &need);
+  return Finish(st, r, need);
+}
+
+bool IsRequestStart(std::string_view in) {
+  return !in.empty() && in[0] == '*' && (in.size() < 2 || IsDigit(in[1]) || in[1] == '-');
+}
+
+bool IsReplyStart(std::string_view in) {
+  return !in.empty() && std::string_view("+-:$*_#,(=%~|>!").find(in[0]) != std::string_view::npos;
+}
+
+}  // namespace waitscope::protocols::redis

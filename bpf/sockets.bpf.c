@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sockets: connections of traced processes and the bytes they carry.
+ *
+ * Hooks (tracepoints only):
+ *   sys_enter / sys_exit   connect, accept, close, dup2 and the data syscalls
+ *                          (read, write, send and recv families, vectored and msg forms):
+ *                          open/close events, and a bounded copy of each
+ *                          buffer with its stream position
+ *   inet_sock_set_state    SYN_SENT -> ESTABLISHED: connect latency
+ *
+ * Connection identity is (tgid, fd) plus a conn_id stamped when the entry is
+ * created, so a reused fd never mixes two connections' bytes. Sockets that
+ * were open before tracing began are adopted at their first data syscall
+ * (role unknown). Every hook checks the shared traced set first.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "traced.bpf.h"
+#include "waitscope/bpf/sockets.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_CLOSE 7
+#define EINPROGRESS 115
+#define IPPROTO_TCP 6
+
+const volatile __u32 capture_bytes = 4096; /* per syscall, <= WS_MAX_CAPTURE */
+
+__u64 next_conn_id = 1;
+
+struct sock_args {
+  __u64 enter_ns;
+  __u64 arg1; /* buffer, iovec array, msghdr or mmsghdr */
+  __u64 arg2; /* length or iovec count */
+  __s32 fd;
+  __u8 kind; /* enum ws_sock_syscall */
+  __u8 pad[3];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, WS_SYSCALL_TABLE_SIZE);
+  __type(key, __u32);
+  __type(value, __u8);
+} sock_syscalls SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32); /* tid */
+  __type(value, struct sock_args);
+} sock_args SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct ws_conn_key);
+  __type(value, struct ws_conn_state);
+} conns SEC(".maps");
+
+struct connect_start {
+  __u64 ts_ns;
+  __u32 tgid;
+  __u32 pad;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64); /* struct sock * */
+  __type(value, struct connect_start);
+} connecting SEC(".maps");
+
+/* The event under construction, with slack after data[] so that a copy at
+ * any offset < WS_MAX_CAPTURE of any size <= WS_MAX_CAPTURE stays inside the
+ * value: the verifier bounds offset and size separately, not their sum. */
+struct data_scratch {
+  struct ws_sock_data_event ev;
+  char slack[2 * WS_MAX_CAPTURE];
+};
+
+/* One slot per CPU, indexed by the CPU id: a PERCPU_ARRAY value may not
+ * exceed 32 KiB. Tracepoint programs do not migrate while they run, so the
+ * slot is ours. User space sets max_entries to the number of possible CPUs. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct data_scratch);
+} data_scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, WS_SCNT_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} sock_counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 8 << 20);
+} sock_events SEC(".maps");
+
+static __always_inline void scount(__u32 idx, __u64 n)
+{
+  __u64 *c = bpf_map_lookup_elem(&sock_counters, &idx);
+  if (c)
+    *c += n;
+}
+
+/* The struct sock behind fd of the current task, or NULL if fd is not a
+ * socket of a family we follow. */
+static __always_inline struct sock *fd_to_sock(int fd)
+{
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
+  if (fd < 0 || (unsigned int)fd >= max_fds)
+    return 0;
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *file = 0;
+  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+  if (!file)
+    return 0;
+  __u16 mode = BPF_CORE_READ(file, f_inode, i_mode);
+  if ((mode & S_IFMT) != S_IFSOCK)
+    return 0;
+  struct socket *sock = BPF_CORE_READ(file, private_data);
+  struct sock *sk = BPF_CORE_READ(sock, sk);
+  if (!sk)
+    return 0;
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
+    return 0;
+  /* Stream sockets only: datagrams have no byte stream to reassemble. */
+  if (BPF_CORE_READ(sk, sk_type) != 1 /* SOCK_STREAM */)
+    return 0;
+  return sk;
+}
+
+static __always_inline void fill_addresses(struct sock *sk, struct ws_sock_open_event *ev)
+{
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  ev->family = family;
+  if (family == AF_INET) {
+    __u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+    __u32 p = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+    __builtin_memcpy(ev->local_addr, &l, sizeof(l));
+    __builtin_memcpy(ev->peer_addr, &p, sizeof(p));
+  } else if (family == AF_INET6) {
+    struct in6_addr l, p;
+    BPF_CORE_READ_INTO(&l, sk, __sk_common.skc_v6_rcv_saddr);
+    BPF_CORE_READ_INTO(&p, sk, __sk_common.skc_v6_daddr);
+    __builtin_memcpy(ev->local_addr, &l, sizeof(l));
+    __builtin_memcpy(ev->peer_addr, &p, sizeof(p));
+  }
+  if (family != AF_UNIX) {
+    ev->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+    ev->peer_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  }
+}
+
+static __always_inline void tcp_stats(struct sock *sk, __u32 *srtt_us, __u32 *retrans)
+{
+  if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+      BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX)
+    return;
+  struct tcp_sock *tp = (struct tcp_sock *)sk;
+  *srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* stored << 3 */
+  *retrans = BPF_CORE_READ(tp, total_retrans);
+}
+
+/* Creates the connection entry of (tgid, fd) and announces it. */
+static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struct sock *sk,
+                                                       __u8 role)
+{
+  struct ws_conn_key key = {.tgid = tgid, .fd = fd};
+  struct ws_conn_state st = {};
+  st.conn_id = __sync_fetch_and_add(&next_conn_id, 1);
+  st.sock = (__u64)(unsigned long)sk;
+  if (bpf_map_update_elem(&conns, &key, &st, BPF_ANY)) {
+    scount(WS_SCNT_CONNS_FULL, 1);
+    return 0;
+  }
+  struct ws_sock_open_event *ev = bpf_ringbuf_reserve(&sock_events, sizeof(*ev), 0);
+  if (ev) {
+    __builtin_memset(ev, 0, sizeof(*ev));
+    ev->hdr.type = WS_EV_SOCK_OPEN;
+    ev->hdr.tgid = tgid;
+    ev->hdr.ts_ns = bpf_ktime_get_ns();
+    ev->conn_id = st.conn_id;
+    ev->fd = fd;
+    ev->role = role;
+    ev->sock = st.sock;
+    fill_addresses(sk, ev);
+    bpf_ringbuf_submit(ev, 0);
+  } else {
+    scount(WS_SCNT_RINGBUF_DROPS, 1);
+  }
+  return bpf_map_lookup_elem(&conns, &key);
+}
+
+static __always_inline void close_conn(__u32 tgid, int fd)
+{
+  struct ws_conn_key key = {.tgid = tgid, .fd = fd};
+  struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
+  if (!st)
+    return;
+  struct ws_sock_close_event *ev = bpf_ringbuf_reserve(&sock_events, sizeof(*ev), 0);
+  if (ev) {
+    ev->hdr.type = WS_EV_SOCK_CLOSE;
+    ev->hdr.tgid = tgid;
+    ev->hdr.ts_ns = bpf_ktime_get_ns();
+    ev->conn_id = st->conn_id;
+    ev->bytes_sent = st->sent;
+    ev->bytes_received = st->received;
+    ev->srtt_us = 0;
+    ev->retransmits = 0;
+    struct sock *sk = fd_to_sock(fd);
+    if (sk && (__u64)(unsigned long)sk == st->sock)
+      tcp_stats(sk, &ev->srtt_us, &ev->retransmits);
+    bpf_ringbuf_submit(ev, 0);
+  } else {
+    scount(WS_SCNT_RINGBUF_DROPS, 1);
+  }
+  bpf_map_delete_elem(&conns, &key);
+}
+
+/* Copies up to `room` bytes of one user buffer into ev->data at `off`.
+ * Returns the bytes copied. */
+/* Copies up to capture_bytes - off bytes of one user buffer into
+ * ev->data[off..]. Returns the bytes copied. */
+static __always_inline __u32 copy_chunk(struct ws_sock_data_event *ev, __u32 off, const void *src,
+                                        __u64 len)
+{
+  __u32 limit = capture_bytes < WS_MAX_CAPTURE ? capture_bytes : WS_MAX_CAPTURE;
+  if (off >= limit)
+    return 0;
+  __u64 n = len < limit - off ? len : limit - off;
+  off &= WS_MAX_CAPTURE - 1;
+  n &= 2 * WS_MAX_CAPTURE - 1; /* n <= WS_MAX_CAPTURE already; this tells the verifier */
+  if (n == 0 || bpf_probe_read_user(&ev->data[off], n, src))
+    return 0;
+  return n;
+}
+
+struct iov_walk {
+  struct ws_sock_data_event *ev;
+  const struct iovec *iov;
+  __u64 iovcnt;
+  __u64 left; /* bytes the syscall moved that are not accounted yet */
+  __u32 off;
+};
+
+static long copy_iov_step(__u32 i, void *data)
+{
+  struct iov_walk *w = data;
+  if (i >= w->iovcnt || w->left == 0)
+    return 1;
+  struct iovec v;
+  if (bpf_probe_read_user(&v, sizeof(v), &w->iov[i]))
+    return 1;
+  __u64 len = v.iov_len < w->left ? v.iov_len : w->left;
+  w->left -= len;
+  __u32 got = copy_chunk(w->ev, w->off, v.iov_base, len);
+  w->off += got;
+  return got < len ? 1 : 0; /* capture buffer full */
+}
+
+static __always_inline __u32 copy_iov(struct ws_sock_data_event *ev, const struct iovec *iov,
+                                      __u64 iovcnt, __u64 total)
+{
+  struct iov_walk w = {.ev = ev, .iov = iov, .iovcnt = iovcnt, .left = total, .off = 0};
+  bpf_loop(WS_MAX_IOV, copy_iov_step, &w, 0);
+  return w.off;
+}
+
+static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, long ret)
+{
+  struct ws_conn_key key = {.tgid = tgid, .fd = a->fd};
+  struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
+  if (!st) {
+    struct sock *sk = fd_to_sock(a->fd);
+    if (!sk)
+      return; /* a file, a pipe, or a socket we do not follow */
+    st = open_conn(tgid, a->fd, sk, WS_ROLE_UNKNOWN);
+    if (!st)
+      return;
+  }
+  bool egress = a->kind == WS_SOCK_SEND || a->kind == WS_SOCK_SENDV ||
+                a->kind == WS_SOCK_SENDMSG || a->kind == WS_SOCK_SENDMMSG;
+  __u64 pos = egress ? st->sent : st->received;
+  if (egress)
+    st->sent += ret;
+  else
+    st->received += ret;
+  if (st->flags & WS_CONN_NO_CAPTURE)
+    return;
+
+  __u32 cpu = bpf_get_smp_processor_id();
+  struct data_scratch *scratch = bpf_map_lookup_elem(&data_scratch, &cpu);
+  if (!scratch)
+    return;
+  struct ws_sock_data_event *ev = &scratch->ev;
+  ev->hdr.type = WS_EV_SOCK_DATA;
+  ev->hdr.tgid = tgid;
+  ev->hdr.ts_ns = bpf_ktime_get_ns();
+  ev->conn_id = st->conn_id;
+  ev->stream_pos = pos;
+  ev->syscall_ns = ev->hdr.ts_ns - a->enter_ns;
+  ev->tid = tid;
+  ev->len = ret;
+  ev->direction = egress ? WS_DIR_EGRESS : WS_DIR_INGRESS;
+  ev->srtt_us = 0;
+  ev->retransmits = 0;
+
+  __u32 captured = 0;
+  switch (a->kind) {
+    case WS_SOCK_SEND:
+    case WS_SOCK_RECV:
+      captured = copy_chunk(ev, 0, (const void *)a->arg1, ret);
+      break;
+    case WS_SOCK_SENDV:
+    case WS_SOCK_RECVV:
+      captured = copy_iov(ev, (const struct iovec *)a->arg1, a->arg2, ret);
+      break;
+    case WS_SOCK_SENDMSG:
+    case WS_SOCK_RECVMSG:
+    case WS_SOCK_SENDMMSG:
+    case WS_SOCK_RECVMMSG: {
+      /* struct mmsghdr starts with its struct msghdr: the first message. */
+      struct user_msghdr msg;
+      if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)a->arg1) == 0)
+        captured = copy_iov(ev, (const struct iovec *)msg.msg_iov, msg.msg_iovlen, ret);
+      break;
+    }
+  }
+  ev->captured = captured;
+  if (captured < (__u64)ret)
+    scount(WS_SCNT_BYTES_TRUNCATED, (__u64)ret - captured);
+  __u64 size = WS_SOCK_DATA_HEADER_SIZE + (captured & (2 * WS_MAX_CAPTURE - 1));
+  if (size > sizeof(*ev))
+    size = sizeof(*ev);
+  if (bpf_ringbuf_output(&sock_events, ev, size, 0))
+    scount(WS_SCNT_RINGBUF_DROPS, 1);
+  else
+    scount(WS_SCNT_DATA_EVENTS, 1);
+}
+
+static __always_inline void on_sock_enter(struct pt_regs *regs, long id)
+{
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if (!is_traced(tgid))
+    return;
+  __u32 nr = id;
+  __u8 *kind = bpf_map_lookup_elem(&sock_syscalls, &nr);
+  if (!kind || *kind == WS_SOCK_NONE)
+    return;
+  if (*kind == WS_SOCK_CLOSE) {
+    close_conn(tgid, (int)PT_REGS_PARM1_CORE_SYSCALL(regs));
+    return;
+  }
+  if (*kind == WS_SOCK_DUP2) {
+    close_conn(tgid, (int)PT_REGS_PARM2_CORE_SYSCALL(regs));
+    return;
+  }
+  struct sock_args a = {};
+  a.enter_ns = bpf_ktime_get_ns();
+  a.kind = *kind;
+  a.fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+  a.arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+  a.arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+  __u32 tid = (__u32)pid_tgid;
+  bpf_map_update_elem(&sock_args, &tid, &a, BPF_ANY);
+}
+
+static __always_inline void on_sock_exit(long ret)
+{
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if (!is_traced(tgid))
+    return;
+  __u32 tid = (__u32)pid_tgid;
+  struct sock_args *ap = bpf_map_lookup_elem(&sock_args, &tid);
+  if (!ap)
+    return;
+  struct sock_args a = *ap;
+  bpf_map_delete_elem(&sock_args, &tid);
+
+  if (a.kind == WS_SOCK_CONNECT) {
+    if (ret != 0 && ret != -EINPROGRESS)
+      return;
+    struct sock *sk = fd_to_sock(a.fd);
+    if (sk)
+      open_conn(tgid, a.fd, sk, WS_ROLE_CLIENT);
+    return;
+  }
+  if (a.kind == WS_SOCK_ACCEPT) {
+    if (ret < 0)
+      return;
+    struct sock *sk = fd_to_sock((int)ret);
+    if (sk)
+      open_conn(tgid, (int)ret, sk, WS_ROLE_SERVER);
+    return;
+  }
+  if (ret <= 0)
+    return;
+  on_data(&a, tgid, tid, ret);
+}
+
+static __always_inline void on_set_state(struct sock *sk, int oldstate, int newstate)
+{
+  __u64 key = (__u64)(unsigned long)sk;
+  if (newstate == TCP_SYN_SENT) {
+    /* connect() runs in the process's context here; ESTABLISHED may come
+     * from softirq, so the tgid is taken now. */
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (!is_traced(tgid))
+      return;
+    struct connect_start s = {.ts_ns = bpf_ktime_get_ns(), .tgid = tgid};
+    bpf_map_update_elem(&connecting, &key, &s, BPF_ANY);
+    return;
+  }
+  struct connect_start *s = bpf_map_lookup_elem(&connecting, &key);
+  if (!s)
+    return;
+  if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+    struct ws_tcp_connect_event *ev = bpf_ringbuf_reserve(&sock_events, sizeof(*ev), 0);
+    if (ev) {
+      ev->hdr.type = WS_EV_TCP_CONNECT;
+      ev->hdr.tgid = s->tgid;
+      ev->hdr.ts_ns = bpf_ktime_get_ns();
+      ev->sock = key;
+      ev->latency_ns = ev->hdr.ts_ns - s->ts_ns;
+      bpf_ringbuf_submit(ev, 0);
+    } else {
+      scount(WS_SCNT_RINGBUF_DROPS, 1);
+    }
+  }
+  bpf_map_delete_elem(&connecting, &key);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(btf_sock_enter, struct pt_regs *regs, long id)
+{
+  on_sock_enter(regs, id);
+  return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(btf_sock_exit, struct pt_regs *regs, long ret)
+{
+  on_sock_exit(ret);
+  return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_set_state, struct sock *sk, int oldstate, int newstate)
+{
+  on_set_state(sk, oldstate, newstate);
+  return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int raw_sock_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_sock_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
+  return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int raw_sock_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_sock_exit((long)ctx->args[1]);
+  return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int raw_set_state(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_set_state((struct sock *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2]);
+  return 0;
+}

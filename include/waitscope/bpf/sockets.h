@@ -1,0 +1,125 @@
+/* Structs shared by bpf/sockets.bpf.c and user space (agent/loader,
+ * agent/conn): connection lifecycle and payload capture of traced processes.
+ * Same rules as waits.h: fixed-width types, explicit padding, sizes checked
+ * in agent/loader/abi_check.cc, WS_SOCKETS_ABI_VERSION bumped on change. */
+#ifndef WAITSCOPE_BPF_SOCKETS_H
+#define WAITSCOPE_BPF_SOCKETS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#include "waitscope/bpf/waits.h" /* ws_event_header, WS_SYSCALL_TABLE_SIZE */
+
+#define WS_SOCKETS_ABI_VERSION 1
+#define WS_MAX_CAPTURE 16384 /* power of two: the kernel masks copy sizes with it - 1 */
+#define WS_MAX_IOV 8         /* iovec entries copied from readv/writev/sendmsg/recvmsg */
+
+/* What a syscall means for a socket, filled by user space into
+ * `sock_syscalls` (index = syscall number). */
+enum ws_sock_syscall {
+  WS_SOCK_NONE = 0,
+  WS_SOCK_SEND = 1,     /* (fd, buf, len): write, sendto */
+  WS_SOCK_RECV = 2,     /* (fd, buf, len): read, recvfrom */
+  WS_SOCK_SENDV = 3,    /* (fd, iov, iovcnt): writev */
+  WS_SOCK_RECVV = 4,    /* (fd, iov, iovcnt): readv */
+  WS_SOCK_SENDMSG = 5,  /* (fd, msghdr): sendmsg */
+  WS_SOCK_RECVMSG = 6,  /* (fd, msghdr): recvmsg */
+  WS_SOCK_SENDMMSG = 7, /* (fd, mmsghdr[]): first message only */
+  WS_SOCK_RECVMMSG = 8,
+  WS_SOCK_CONNECT = 9,
+  WS_SOCK_ACCEPT = 10, /* accept, accept4: the return value is the new fd */
+  WS_SOCK_CLOSE = 11,
+  WS_SOCK_DUP2 = 12, /* dup2, dup3: argument 1 is closed if open */
+};
+
+enum ws_sock_role {
+  WS_ROLE_UNKNOWN = 0, /* connection already open when tracing began */
+  WS_ROLE_CLIENT = 1,
+  WS_ROLE_SERVER = 2,
+};
+
+enum ws_sock_direction {
+  WS_DIR_EGRESS = 0,  /* this process sent the bytes */
+  WS_DIR_INGRESS = 1, /* this process received them */
+};
+
+/* Event types continue ws_event_type (waits.h). */
+enum ws_sock_event_type {
+  WS_EV_SOCK_OPEN = 16,
+  WS_EV_SOCK_CLOSE = 17,
+  WS_EV_SOCK_DATA = 18,
+  WS_EV_TCP_CONNECT = 19, /* SYN_SENT -> ESTABLISHED latency */
+};
+
+struct ws_sock_open_event {
+  struct ws_event_header hdr;
+  __u64 conn_id; /* unique per connection for the whole recording */
+  __s32 fd;
+  __u8 role;     /* enum ws_sock_role */
+  __u8 pad0;
+  __u16 family;  /* AF_INET, AF_INET6, AF_UNIX */
+  __u16 local_port;
+  __u16 peer_port;
+  __u32 pad1;
+  __u8 local_addr[16];
+  __u8 peer_addr[16];
+  __u64 sock; /* kernel address of struct sock: joins WS_EV_TCP_CONNECT */
+};
+
+struct ws_sock_close_event {
+  struct ws_event_header hdr;
+  __u64 conn_id;
+  __u64 bytes_sent;
+  __u64 bytes_received;
+  __u32 srtt_us;     /* smoothed RTT at close (TCP), 0 if unknown */
+  __u32 retransmits; /* total retransmitted segments (TCP) */
+};
+
+struct ws_sock_data_event {
+  struct ws_event_header hdr; /* ts_ns: when the syscall returned */
+  __u64 conn_id;
+  __u64 stream_pos; /* offset of data[0] in this direction's byte stream */
+  __u64 syscall_ns; /* time from syscall entry to return */
+  __u32 tid;
+  __u32 len;        /* bytes the syscall moved */
+  __u32 captured;   /* bytes in data[] (< len: the rest was not copied) */
+  __u8 direction;   /* enum ws_sock_direction */
+  __u8 pad[3];
+  __u32 srtt_us;
+  __u32 retransmits;
+  char data[WS_MAX_CAPTURE];
+};
+#define WS_SOCK_DATA_HEADER_SIZE 64 /* offsetof(struct ws_sock_data_event, data) */
+
+struct ws_tcp_connect_event {
+  struct ws_event_header hdr;
+  __u64 sock;
+  __u64 latency_ns;
+};
+
+/* Per-connection kernel state, keyed by (tgid, fd). User space may set
+ * WS_CONN_NO_CAPTURE once it knows the protocol is of no interest. */
+struct ws_conn_key {
+  __u32 tgid;
+  __s32 fd;
+};
+struct ws_conn_state {
+  __u64 conn_id;
+  __u64 sock;
+  __u64 sent;
+  __u64 received;
+  __u32 flags;
+  __u32 pad;
+};
+#define WS_CONN_NO_CAPTURE 0x1
+
+enum ws_sock_counter {
+  WS_SCNT_DATA_EVENTS = 0,
+  WS_SCNT_RINGBUF_DROPS = 1, /* a data/open/close event was lost */
+  WS_SCNT_BYTES_TRUNCATED = 2,
+  WS_SCNT_CONNS_FULL = 3,    /* connection map full: a connection was not followed */
+  WS_SCNT_MAX = 4,
+};
+
+#endif /* WAITSCOPE_BPF_SOCKETS_H */

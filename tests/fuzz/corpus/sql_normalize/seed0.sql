@@ -1,0 +1,1 @@
+SELECT 1 AS one; SELECT name FROM items WHERE id IN (1, 2, 3)

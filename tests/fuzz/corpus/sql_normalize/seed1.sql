@@ -1,0 +1,1 @@
+INSERT INTO items VALUES (10, 'it''s', 3.5), (11, E'a\nb', -1e3)

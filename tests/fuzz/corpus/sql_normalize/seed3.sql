@@ -1,0 +1,2 @@
+SELECT `a` # c
+, "s\"x" FROM t /* x /* y */ z */

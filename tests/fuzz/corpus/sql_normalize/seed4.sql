@@ -1,0 +1,1 @@
+SELECT $tag$ x $tag$, U&'d', 0x1F, -1e10, $1

@@ -1,0 +1,180 @@
+// ConnectionTracker on synthetic kernel events: reassembly, gaps, fd reuse,
+// protocol detection and role inference, without BPF.
+#include "conn/connection_tracker.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+namespace waitscope {
+namespace {
+
+class TrackerTest : public ::testing::Test {
+ protected:
+  TrackerTest()
+      : tracker_(
+            wire_, protocols::ParserOptions{},
+            [this](std::uint32_t, std::int32_t, std::uint64_t id) { stopped_.push_back(id); }) {}
+
+  template <typename T>
+  void Send(const T& ev) {
+    tracker_.OnEvent({reinterpret_cast<const std::byte*>(&ev), sizeof(ev)});
+  }
+
+  void Open(std::uint64_t conn_id, std::uint8_t role, std::uint16_t peer_port, int fd = 7) {
+    ws_sock_open_event ev{};
+    ev.hdr.type = WS_EV_SOCK_OPEN;
+    ev.hdr.tgid = 100;
+    ev.conn_id = conn_id;
+    ev.fd = fd;
+    ev.role = role;
+    ev.family = AF_INET;
+    ev.local_port = 40000;
+    ev.peer_port = peer_port;
+    const std::uint32_t lo = htonl(INADDR_LOOPBACK);
+    std::memcpy(ev.local_addr, &lo, 4);
+    std::memcpy(ev.peer_addr, &lo, 4);
+    Send(ev);
+  }
+
+  void Data(std::uint64_t conn_id, bool egress, std::uint64_t pos, std::string_view bytes,
+            std::uint64_t ts, std::uint32_t len = 0) {
+    std::vector<std::byte> buf(WS_SOCK_DATA_HEADER_SIZE + bytes.size());
+    ws_sock_data_event hdr{};
+    hdr.hdr.type = WS_EV_SOCK_DATA;
+    hdr.hdr.tgid = 100;
+    hdr.hdr.ts_ns = ts;
+    hdr.conn_id = conn_id;
+    hdr.stream_pos = pos;
+    hdr.len = len ? len : static_cast<std::uint32_t>(bytes.size());
+    hdr.captured = static_cast<std::uint32_t>(bytes.size());
+    hdr.direction = egress ? WS_DIR_EGRESS : WS_DIR_INGRESS;
+    std::memcpy(buf.data(), &hdr, WS_SOCK_DATA_HEADER_SIZE);
+    std::memcpy(buf.data() + WS_SOCK_DATA_HEADER_SIZE, bytes.data(), bytes.size());
+    tracker_.OnEvent(buf);
+  }
+
+  void Close(std::uint64_t conn_id) {
+    ws_sock_close_event ev{};
+    ev.hdr.type = WS_EV_SOCK_CLOSE;
+    ev.hdr.tgid = 100;
+    ev.conn_id = conn_id;
+    ev.srtt_us = 50;
+    Send(ev);
+  }
+
+  const QueryRow* Find(const std::string& statement) {
+    rows_ = wire_.Queries();
+    for (const QueryRow& q : rows_) {
+      if (q.statement == statement) return &q;
+    }
+    return nullptr;
+  }
+
+  WireAggregator wire_;
+  std::vector<std::uint64_t> stopped_;
+  ConnectionTracker tracker_;
+  std::vector<QueryRow> rows_;
+};
+
+const std::string kPing = "*1\r\n$4\r\nPING\r\n";
+const std::string kPong = "+PONG\r\n";
+
+TEST_F(TrackerTest, ClientExchangeWithLatencyFromChunkTimes) {
+  Open(1, WS_ROLE_CLIENT, 6379);
+  Data(1, true, 0, kPing, 1'000'000);
+  Data(1, false, 0, kPong, 1'250'000);
+  const QueryRow* q = Find("PING");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->count, 1u);
+  EXPECT_EQ(q->protocol, "redis");
+  EXPECT_EQ(q->peer, "127.0.0.1:6379");
+  EXPECT_NEAR(q->latency_us.max, 250.0, 0.01);
+}
+
+TEST_F(TrackerTest, ServerRoleSwapsDirections) {
+  Open(1, WS_ROLE_SERVER, 51000);
+  Data(1, false, 0, kPing, 10);  // the server receives the request
+  Data(1, true, 0, kPong, 20);
+  const QueryRow* q = Find("PING");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->count, 1u);
+  EXPECT_EQ(q->peer, "127.0.0.1:0");  // clients' ports vary: the host is the key
+}
+
+TEST_F(TrackerTest, UnknownRoleIsInferredFromWhoSendsTheRequest) {
+  Open(1, WS_ROLE_UNKNOWN, 51000);
+  Data(1, false, 0, kPing, 10);
+  Data(1, true, 0, kPong, 20);
+  ASSERT_NE(Find("PING"), nullptr);
+  std::vector<ConnectionRow> conns = wire_.Connections();
+  ASSERT_EQ(conns.size(), 1u);
+  EXPECT_TRUE(conns[0].server);
+  EXPECT_EQ(conns[0].protocol, "redis");
+}
+
+TEST_F(TrackerTest, MissingBytesAreAGapNotGarbage) {
+  Open(1, WS_ROLE_CLIENT, 6379);
+  Data(1, true, 0, kPing, 10);
+  Data(1, false, 0, kPong, 20);
+  // The next request's event was dropped: the stream jumps ahead.
+  Data(1, true, 2 * kPing.size(), kPing, 30);
+  Data(1, false, 2 * kPong.size(), kPong, 40);
+  EXPECT_EQ(tracker_.stats().gap_bytes, kPing.size() + kPong.size());
+  const QueryRow* q = Find("PING");
+  ASSERT_NE(q, nullptr);
+  EXPECT_GE(q->count, 1u);  // the first for sure; after the gap the parser may resync
+  EXPECT_LE(q->count, 2u);
+}
+
+TEST_F(TrackerTest, TruncatedChunkTailIsAGap) {
+  Open(1, WS_ROLE_CLIENT, 6379);
+  Data(1, true, 0, kPing.substr(0, 4), 10, static_cast<std::uint32_t>(kPing.size()));
+  EXPECT_EQ(tracker_.stats().gap_bytes, kPing.size() - 4);
+}
+
+TEST_F(TrackerTest, ReusedFdNeverMixesConnections) {
+  Open(1, WS_ROLE_CLIENT, 6379, /*fd=*/7);
+  Data(1, true, 0, "*2\r\n$3\r\nGET\r\n$1\r\na", 10);  // request cut short
+  Close(1);
+  Open(2, WS_ROLE_CLIENT, 6379, /*fd=*/7);  // same fd, new connection
+  Data(2, true, 0, kPing, 20);
+  Data(2, false, 0, kPong, 30);
+  const QueryRow* q = Find("PING");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->count, 1u);
+  EXPECT_EQ(Find("GET ?"), nullptr);
+}
+
+TEST_F(TrackerTest, UninterestingProtocolStopsCapture) {
+  Open(1, WS_ROLE_CLIENT, 2525);
+  Data(1, false, 0, "220 smtp.example ESMTP\r\n", 10);
+  EXPECT_EQ(stopped_, (std::vector<std::uint64_t>{1}));
+  EXPECT_TRUE(wire_.Queries().empty());
+}
+
+TEST_F(TrackerTest, DataForAnUnseenConnectionIsCounted) {
+  Data(42, true, 0, kPing, 10);
+  EXPECT_EQ(tracker_.stats().unknown_conn, 1u);
+}
+
+TEST_F(TrackerTest, MalformedEventsAreCountedNotParsed) {
+  std::byte tiny[3]{};
+  tracker_.OnEvent(tiny);
+  ws_sock_data_event lying{};
+  lying.hdr.type = WS_EV_SOCK_DATA;
+  lying.captured = 60000;  // more than the event carries
+  tracker_.OnEvent({reinterpret_cast<const std::byte*>(&lying), WS_SOCK_DATA_HEADER_SIZE});
+  EXPECT_EQ(tracker_.stats().bad_events, 2u);
+}
+
+TEST(WithPortZero, KeepsTheHost) {
+  EXPECT_EQ(WithPortZero("10.1.2.3:5432"), "10.1.2.3:0");
+  EXPECT_EQ(WithPortZero("[::1]:80"), "[::1]:0");
+}
+
+}  // namespace
+}  // namespace waitscope

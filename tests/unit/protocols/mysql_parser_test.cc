@@ -1,0 +1,351 @@
+// MySQL parser tests on connections recorded from a real MariaDB 10.11 server
+// (mariadb CLI, libmariadb prepared statements, PyMySQL multi-statements)
+// through tools/capture/tcp_capture_proxy.py; see docs/protocols/mysql.md.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "capture.h"
+#include "protocols/mysql/parser.h"
+#include "protocols/mysql/statement_split.h"
+#include "protocols/mysql/types.h"
+#include "protocols/sql/normalize.h"
+
+namespace waitscope::protocols {
+namespace {
+
+using testing::Chunk;
+using testing::LoadCapture;
+
+std::vector<Chunk> Load(const std::string& name) {
+  return LoadCapture(std::string(PROTO_TESTDATA_DIR) + "/" + name);
+}
+
+std::string N(std::string_view sql) {
+  return NormalizeSql(sql, SqlDialect::kMysql);
+}
+
+std::vector<Exchange> Parse(const std::vector<Chunk>& chunks, std::size_t piece = 0,
+                            ParserStats* stats = nullptr) {
+  auto parser = MakeMysqlParser(ParserOptions{});
+  testing::Replay(*parser, chunks, piece);
+  if (stats) *stats = parser->stats();
+  return parser->TakeExchanges();
+}
+
+// Index of the n-th chunk (0-based) in direction `dir`.
+std::size_t NthChunk(const std::vector<Chunk>& chunks, Direction dir, int n) {
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    if (chunks[i].dir == dir && n-- == 0) return i;
+  }
+  ADD_FAILURE() << "no such chunk";
+  return 0;
+}
+
+bool Same(const Exchange& a, const Exchange& b) {
+  return a.statement == b.statement && a.request_end_ns == b.request_end_ns &&
+         a.response_end_ns == b.response_end_ns && a.error == b.error &&
+         a.error_code == b.error_code && a.rows == b.rows && a.protocol == b.protocol;
+}
+
+void ExpectSame(const std::vector<Exchange>& want, const std::vector<Exchange>& got,
+                const std::string& what) {
+  ASSERT_EQ(want.size(), got.size()) << what;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_TRUE(Same(want[i], got[i])) << what << " exchange " << i << ": " << got[i].statement;
+  }
+}
+
+// Whole, split at every byte of every chunk, and byte by byte: all identical.
+void ExpectStableUnderChunking(const std::string& name) {
+  auto chunks = Load(name);
+  ParserStats stats;
+  auto whole = Parse(chunks, 0, &stats);
+  EXPECT_EQ(stats.parse_errors, 0u);
+  EXPECT_EQ(stats.unmatched_responses, 0u);
+  ExpectSame(whole, Parse(chunks, 1), name + " byte by byte");
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    for (std::size_t cut = 1; cut < chunks[c].data.size(); ++cut) {
+      auto parser = MakeMysqlParser(ParserOptions{});
+      testing::ReplaySplitAt(*parser, chunks, c, cut);
+      ExpectSame(whole, parser->TakeExchanges(),
+                 name + " split chunk " + std::to_string(c) + " at " + std::to_string(cut));
+      EXPECT_EQ(parser->stats().parse_errors, 0u);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+TEST(MysqlParser, CliQueries) {
+  auto chunks = Load("mariadb_cli.capture");
+  auto ex = Parse(chunks);
+  ASSERT_EQ(ex.size(), 7u);
+  EXPECT_EQ(ex[0].statement, N("SELECT id, name FROM items WHERE name = 'apple'"));
+  EXPECT_EQ(ex[0].rows, 1);
+  EXPECT_FALSE(ex[0].error);
+  EXPECT_EQ(ex[0].protocol, Protocol::kMysql);
+  EXPECT_EQ(ex[1].statement, N("SELECT COUNT(*) FROM items"));
+  EXPECT_EQ(ex[1].rows, 1);
+  EXPECT_EQ(ex[2].statement, N("SELECT 1"));
+  EXPECT_EQ(ex[3].statement, N("SELECT 2 AS two"));
+  EXPECT_EQ(ex[4].statement,
+            N("INSERT INTO items (name, price) VALUES ('kiwi', 3.10), ('fig', 4.20)"));
+  EXPECT_EQ(ex[4].rows, 2);  // affected rows from the OK packet
+  EXPECT_EQ(ex[5].statement, N("UPDATE items SET price = 9.99 WHERE name = 'kiwi'"));
+  EXPECT_EQ(ex[5].rows, 1);
+  EXPECT_EQ(ex[6].statement, N("SELECT * FROM no_such_table"));
+  EXPECT_TRUE(ex[6].error);
+  EXPECT_EQ(ex[6].error_code, "1146");
+  EXPECT_EQ(ex[6].rows, -1);
+  // Times: the first query is request chunk 2 (after handshake response),
+  // its result is response chunk 2 (after handshake and auth OK).
+  EXPECT_EQ(ex[0].request_end_ns, chunks[NthChunk(chunks, Direction::kRequest, 1)].ts_ns);
+  EXPECT_EQ(ex[0].response_end_ns, chunks[NthChunk(chunks, Direction::kResponse, 2)].ts_ns);
+  EXPECT_EQ(ex[6].request_end_ns, chunks[NthChunk(chunks, Direction::kRequest, 7)].ts_ns);
+  EXPECT_EQ(ex[6].response_end_ns, chunks[NthChunk(chunks, Direction::kResponse, 8)].ts_ns);
+  for (const auto& e : ex) EXPECT_LE(e.request_end_ns, e.response_end_ns);
+}
+
+TEST(MysqlParser, PreparedStatements) {
+  auto chunks = Load("libmariadb_stmt.capture");
+  auto ex = Parse(chunks);
+  const std::string select = N("SELECT id, name, price FROM items WHERE id >= ? ORDER BY id");
+  const std::string update = N("UPDATE items SET price = price + 1 WHERE id <= ?");
+  ASSERT_EQ(ex.size(), 8u);
+  EXPECT_EQ(ex[0].statement, "PREPARE " + select);
+  EXPECT_EQ(ex[0].rows, -1);
+  EXPECT_EQ(ex[1].statement, select);  // COM_STMT_EXECUTE, binary result set
+  EXPECT_EQ(ex[1].rows, 4);
+  EXPECT_EQ(ex[2].statement, select);
+  EXPECT_EQ(ex[2].rows, 5);
+  EXPECT_EQ(ex[3].statement, "COM_STMT_RESET");
+  EXPECT_EQ(ex[4].statement, "PREPARE " + update);
+  EXPECT_EQ(ex[5].statement, update);
+  EXPECT_EQ(ex[5].rows, 2);  // affected rows
+  EXPECT_EQ(ex[6].statement, "PREPARE " + N("SELECT * FROM no_such_table WHERE id = ?"));
+  EXPECT_TRUE(ex[6].error);
+  EXPECT_EQ(ex[6].error_code, "1146");
+  // COM_STMT_CLOSE x3 (no response) then COM_PING in one chunk.
+  EXPECT_EQ(ex[7].statement, "COM_PING");
+  EXPECT_FALSE(ex[7].error);
+  // The ping shares its request chunk with the closes: that chunk's time.
+  EXPECT_EQ(ex[7].request_end_ns, chunks[NthChunk(chunks, Direction::kRequest, 8)].ts_ns);
+  EXPECT_EQ(ex[7].response_end_ns, chunks[NthChunk(chunks, Direction::kResponse, 9)].ts_ns);
+}
+
+TEST(MysqlParser, MultiStatementsOneExchangePerResult) {
+  auto chunks = Load("pymysql_multi.capture");
+  auto ex = Parse(chunks);
+  ASSERT_EQ(ex.size(), 8u);
+  EXPECT_EQ(ex[0].statement, N("SET AUTOCOMMIT = 0"));
+  EXPECT_EQ(ex[1].statement, N("SELECT name, price FROM items WHERE price > 1"));
+  EXPECT_EQ(ex[1].rows, 4);
+  EXPECT_EQ(ex[2].statement, N("SELECT 1"));
+  EXPECT_EQ(ex[2].rows, 1);
+  EXPECT_EQ(ex[3].statement, N("UPDATE items SET price = price WHERE id = 1"));
+  EXPECT_EQ(ex[3].rows, 0);
+  EXPECT_EQ(ex[4].statement, N("SELECT name FROM items"));
+  EXPECT_EQ(ex[4].rows, 5);
+  // The three results share the request; each ends with its own packet.
+  EXPECT_EQ(ex[2].request_end_ns, ex[4].request_end_ns);
+  EXPECT_LE(ex[2].response_end_ns, ex[4].response_end_ns);
+  EXPECT_EQ(ex[5].statement, "USE shop");
+  EXPECT_EQ(ex[6].statement, "COM_PING");
+  EXPECT_EQ(ex[7].statement, N("INSERT INTO items (id, name) VALUES (1, 'dup')"));
+  EXPECT_TRUE(ex[7].error);
+  EXPECT_EQ(ex[7].error_code, "1062");  // duplicate entry
+}
+
+TEST(MysqlParser, StableUnderChunking) {
+  ExpectStableUnderChunking("mariadb_cli.capture");
+  ExpectStableUnderChunking("libmariadb_stmt.capture");
+  ExpectStableUnderChunking("pymysql_multi.capture");
+}
+
+// One MySQL packet: 3-byte length, sequence id, payload.
+std::string Packet(std::uint8_t seq, std::string_view payload) {
+  std::string out;
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  out.push_back(static_cast<char>(n & 0xff));
+  out.push_back(static_cast<char>((n >> 8) & 0xff));
+  out.push_back(static_cast<char>((n >> 16) & 0xff));
+  out.push_back(static_cast<char>(seq));
+  out.append(payload);
+  return out;
+}
+
+// The first three chunks of the CLI capture: handshake, response, auth OK.
+std::unique_ptr<ConnectionParser> AfterHandshake() {
+  auto chunks = Load("mariadb_cli.capture");
+  auto parser = MakeMysqlParser(ParserOptions{});
+  testing::Replay(*parser, {chunks.begin(), chunks.begin() + 3});
+  EXPECT_TRUE(parser->TakeExchanges().empty());
+  return parser;
+}
+
+const std::string kOkOneRow("\x00\x01\x00\x02\x00\x00\x00", 7);
+
+TEST(MysqlParser, GapInResponseResynchronises) {
+  auto chunks = Load("mariadb_cli.capture");
+  const std::size_t lost = NthChunk(chunks, Direction::kResponse, 4);  // SELECT 1's result
+  auto parser = MakeMysqlParser(ParserOptions{});
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    if (i == lost) {
+      // Half of the result arrives, then the rest is lost.
+      parser->OnData(chunks[i].dir, std::string_view(chunks[i].data).substr(0, 20),
+                     chunks[i].ts_ns);
+      parser->OnGap(chunks[i].dir, chunks[i].data.size() - 20);
+      continue;
+    }
+    parser->OnData(chunks[i].dir, chunks[i].data, chunks[i].ts_ns);
+  }
+  auto ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 6u);
+  EXPECT_EQ(ex[1].statement, N("SELECT COUNT(*) FROM items"));
+  EXPECT_EQ(ex[2].statement, N("SELECT 2 AS two"));
+  EXPECT_EQ(ex[2].rows, 1);
+  EXPECT_EQ(ex[3].rows, 2);
+  EXPECT_EQ(ex[5].error_code, "1146");
+  EXPECT_EQ(parser->stats().parse_errors, 0u);
+  EXPECT_GE(parser->stats().resyncs, 1u);
+}
+
+TEST(MysqlParser, GapInRequestResynchronises) {
+  auto chunks = Load("mariadb_cli.capture");
+  const std::size_t lost = NthChunk(chunks, Direction::kRequest, 3);  // "SELECT 1"
+  auto parser = MakeMysqlParser(ParserOptions{});
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    if (i == lost) {
+      parser->OnData(chunks[i].dir, std::string_view(chunks[i].data).substr(0, 6), chunks[i].ts_ns);
+      parser->OnGap(chunks[i].dir, chunks[i].data.size() - 6);
+      continue;
+    }
+    parser->OnData(chunks[i].dir, chunks[i].data, chunks[i].ts_ns);
+  }
+  auto ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 6u);
+  EXPECT_EQ(ex[2].statement, N("SELECT 2 AS two"));
+  EXPECT_EQ(ex[2].request_end_ns, chunks[lost + 2].ts_ns);
+  EXPECT_EQ(ex[4].rows, 1);
+  EXPECT_EQ(ex[5].error_code, "1146");
+}
+
+TEST(MysqlParser, TruncatedCaptureKeepsCompletedExchanges) {
+  auto chunks = Load("libmariadb_stmt.capture");
+  const std::size_t cut = NthChunk(chunks, Direction::kResponse, 4);  // second execute's rows
+  auto parser = MakeMysqlParser(ParserOptions{});
+  testing::Replay(*parser, {chunks.begin(), chunks.begin() + static_cast<std::ptrdiff_t>(cut)});
+  parser->OnData(Direction::kResponse, std::string_view(chunks[cut].data).substr(0, 50), 1);
+  auto ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[1].rows, 4);
+  EXPECT_EQ(parser->stats().parse_errors, 0u);
+}
+
+TEST(MysqlParser, GarbageNeverCrashesAndIsCounted) {
+  std::mt19937 rng(42);
+  std::uint64_t errors = 0;
+  for (int round = 0; round < 200; ++round) {
+    auto parser = round % 2 ? AfterHandshake() : MakeMysqlParser(ParserOptions{});
+    for (int i = 0; i < 20; ++i) {
+      std::string junk(rng() % 300, '\0');
+      for (char& c : junk) c = static_cast<char>(rng());
+      parser->OnData(rng() % 2 ? Direction::kRequest : Direction::kResponse, junk, i);
+      if (rng() % 10 == 0) parser->OnGap(Direction::kResponse, 5);
+    }
+    parser->TakeExchanges();
+    errors += parser->stats().parse_errors + parser->stats().unmatched_responses;
+  }
+  EXPECT_GT(errors, 0u);
+}
+
+TEST(MysqlParser, SslRequestStopsParsingWithoutError) {
+  auto chunks = Load("mariadb_cli.capture");
+  auto parser = std::make_unique<mysql::MysqlParser>(ParserOptions{});
+  parser->OnData(Direction::kResponse, chunks[0].data, 1);  // real server handshake
+  // SSL request: capabilities with CLIENT_SSL, max packet, charset, 23 zeros.
+  std::string ssl(32, '\0');
+  const std::uint32_t caps = mysql::kClientProtocol41 | mysql::kClientSsl |
+                             mysql::kClientSecureConnection | mysql::kClientPluginAuth;
+  for (int i = 0; i < 4; ++i) ssl[i] = static_cast<char>((caps >> (8 * i)) & 0xff);
+  parser->OnData(Direction::kRequest, Packet(1, ssl), 2);
+  parser->OnData(Direction::kRequest, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc", 9), 3);
+  parser->OnData(Direction::kResponse, std::string("\x16\x03\x03\x00\x7a\x02", 6), 4);
+  EXPECT_TRUE(parser->encrypted());
+  EXPECT_TRUE(parser->TakeExchanges().empty());
+  EXPECT_EQ(parser->stats().parse_errors, 0u);
+}
+
+TEST(MysqlParser, OversizedAndMultiPacketPayloadsAreSkippedBounded) {
+  auto parser = AfterHandshake();
+  // A 2 MiB statement: more than kMaxBufferedBytes, delivered in 64 KiB writes.
+  std::string big = "\x03SELECT '" + std::string(2 << 20, 'a') + "'";
+  std::string wire = Packet(0, big);
+  for (std::size_t off = 0; off < wire.size(); off += 65536) {
+    parser->OnData(Direction::kRequest, std::string_view(wire).substr(off, 65536), 100);
+  }
+  parser->OnData(Direction::kResponse, Packet(1, kOkOneRow), 200);
+  // A multi-packet payload: 0xFFFFFF bytes, then a 5-byte continuation.
+  std::string huge(mysql::kMaxPacketPayload, 'b');
+  huge[0] = '\x03';
+  std::string wire2 = Packet(0, huge) + Packet(1, "bbbbb");
+  parser->OnData(Direction::kRequest, wire2, 300);
+  parser->OnData(Direction::kResponse, Packet(2, kOkOneRow), 400);
+  auto ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[0].request_end_ns, 100u);
+  EXPECT_EQ(ex[0].response_end_ns, 200u);
+  EXPECT_EQ(ex[0].rows, 1);
+  EXPECT_EQ(ex[0].statement.substr(0, 6), "SELECT");
+  EXPECT_LE(ex[0].statement.size(), 300u);
+  EXPECT_EQ(ex[1].request_end_ns, 300u);
+  EXPECT_EQ(parser->stats().parse_errors, 2u);  // each skipped payload counted once
+}
+
+TEST(MysqlParser, PipelinedRequestsMatchInOrder) {
+  auto parser = AfterHandshake();
+  parser->OnData(Direction::kRequest, Packet(0, "\x03UPDATE a SET x = 1") + Packet(0, "\x0e"), 10);
+  parser->OnData(Direction::kResponse,
+                 Packet(1, kOkOneRow) + Packet(1, std::string("\x00\x00\x00\x02\x00\x00\x00", 7)),
+                 20);
+  auto ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[0].statement, N("UPDATE a SET x = 1"));
+  EXPECT_EQ(ex[0].rows, 1);
+  EXPECT_EQ(ex[1].statement, "COM_PING");
+}
+
+TEST(MysqlParser, CaptureValuesKeepsRawText) {
+  auto chunks = Load("mariadb_cli.capture");
+  auto parser = MakeMysqlParser(ParserOptions{.capture_values = true});
+  testing::Replay(*parser, chunks);
+  auto ex = parser->TakeExchanges();
+  ASSERT_FALSE(ex.empty());
+  EXPECT_EQ(ex[0].statement, "SELECT id, name FROM items WHERE name = 'apple'");
+}
+
+TEST(MysqlParser, LooksLikeMysqlOnServerHandshake) {
+  auto chunks = Load("mariadb_cli.capture");
+  EXPECT_TRUE(LooksLikeMysql(chunks[0].data));
+  EXPECT_FALSE(LooksLikeMysql(chunks[0].data.substr(0, 6)));
+  EXPECT_FALSE(LooksLikeMysql(chunks[1].data));  // client handshake response
+  EXPECT_FALSE(LooksLikeMysql("HTTP/1.1 200 OK\r\n\r\n"));
+  EXPECT_FALSE(LooksLikeMysql("+PONG\r\n"));
+  EXPECT_FALSE(LooksLikeMysql(""));
+}
+
+TEST(MysqlStatementSplit, RespectsQuotesAndComments) {
+  auto parts = mysql::SplitStatements(
+      "SELECT 'a;b'; SELECT `x;y` FROM t -- c;d\n; /* ; */ UPDATE t SET s = \"q\\\";\";  ;");
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0], "SELECT 'a;b'");
+  EXPECT_EQ(parts[1], "SELECT `x;y` FROM t -- c;d");
+  EXPECT_EQ(parts[2], "/* ; */ UPDATE t SET s = \"q\\\";\"");
+  EXPECT_EQ(mysql::SplitStatements("SELECT 1").size(), 1u);
+  EXPECT_TRUE(mysql::SplitStatements(" ; ").empty());
+}
+
+}  // namespace
+}  // namespace waitscope::protocols

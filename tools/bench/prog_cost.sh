@@ -1,0 +1,64 @@
+#!/bin/bash
+# Where does waitscope's per-syscall cost go? Runs the getppid loop (and the
+# pipe ping-pong) traced and untraced with kernel.bpf_stats_enabled=1 and prints
+# each waitscope BPF program's run count and average run time (bpftool).
+# The rest of the added time (vs. overhead.py's numbers) is outside the BPF
+# programs: tracepoint dispatch and the syscall slow path. Root only; restores
+# bpf_stats_enabled. bpf_stats itself adds two clock reads per program run.
+# Usage: tools/bench/prog_cost.sh [BUILD_DIR]   (default /work/build-bench)
+set -euo pipefail
+B=${1:-/work/build-bench}
+W=$B/agent/cli/waitscope
+P=$B/tools/bench/pingpong
+CPU=$(( $(nproc) - 1 ))
+TMP=$(mktemp -d)
+OLD=$(cat /proc/sys/kernel/bpf_stats_enabled)
+cleanup() { echo "$OLD" > /proc/sys/kernel/bpf_stats_enabled; rm -rf "$TMP"; }
+trap cleanup EXIT
+echo 1 > /proc/sys/kernel/bpf_stats_enabled
+
+links() { ls -l /proc/$1/fd 2>/dev/null | grep -c 'anon_inode:bpf_link' || true; }
+stats() {  # waitscope pid -> "name run_cnt run_time_ns" lines, for the programs it holds
+  local ids
+  ids=$(grep -h '^prog_id:' /proc/$1/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ' ')
+  bpftool prog show --json | /usr/bin/python3 -c '
+import json, sys
+ids = set(int(x) for x in sys.argv[1].split())
+for p in json.load(sys.stdin):
+    if p["id"] in ids:
+        print(p["name"], p.get("run_cnt", 0), p.get("run_time_ns", 0))' "$ids"
+}
+report() {  # label, before-file, after-file, workload syscalls-per-op label
+  /usr/bin/python3 - "$@" <<'PY'
+import sys
+label, a, b = sys.argv[1], sys.argv[2], sys.argv[3]
+def load(f):
+    return {l.split()[0]: (int(l.split()[1]), int(l.split()[2])) for l in open(f) if l.strip()}
+A, B = load(a), load(b)
+print(f"== {label}")
+for name in sorted(B):
+    c0, t0 = A.get(name, (0, 0)); c1, t1 = B[name]
+    if c1 > c0:
+        print(f"  {name:20s} runs {c1 - c0:10d}  avg {(t1 - t0) / (c1 - c0):7.1f} ns/run")
+PY
+}
+measure() {  # label, waitscope pid
+  sleep 1; stats "$2" > "$TMP/a"; sleep 3; stats "$2" > "$TMP/b"; report "$1" "$TMP/a" "$TMP/b"
+}
+
+for workload in "syscalls 40000000" "400000000"; do
+  # traced: attach to a running workload
+  $P --cpu $CPU $workload > "$TMP/out" & WL=$!
+  $W record -q -o "$TMP/t" -p $WL 2>/dev/null & WS=$!
+  until [ "$(links $WS)" -ge 6 ]; do sleep 0.1; done
+  measure "traced: pingpong $workload" $WS
+  kill -INT $WS; wait $WS || true; kill $WL; wait $WL 2>/dev/null || true
+  # untraced: waitscope records a sleeping process
+  sleep 100000 & SL=$!
+  $W record -q -o "$TMP/u" -p $SL 2>/dev/null & WS=$!
+  until [ "$(links $WS)" -ge 6 ]; do sleep 0.1; done
+  $P --cpu $CPU $workload > "$TMP/out" & WL=$!
+  measure "untraced: pingpong $workload" $WS
+  kill $WL; wait $WL 2>/dev/null || true
+  kill -INT $WS; wait $WS || true; kill $SL; wait $SL 2>/dev/null || true
+done
