@@ -17,7 +17,7 @@
 
 #include "aggregate/wait_target.h"
 #include "core/stack.h"
-#include "loader/waits_probe.h"
+#include "loader/probe.h"
 #include "procs/process_table.h"
 #include "report/report.h"
 #include "symbols/symbolizer.h"
@@ -33,7 +33,7 @@ struct CollectorStats {
 
 class WaitCollector {
  public:
-  WaitCollector(const WaitsProbe& probe, ProcessTable& procs, Symbolizer& symbolizer)
+  WaitCollector(const Probe& probe, ProcessTable& procs, Symbolizer& symbolizer)
       : probe_(probe), procs_(procs), symbolizer_(symbolizer) {}
 
   void OnEvent(std::span<const std::byte> data);
@@ -45,7 +45,7 @@ class WaitCollector {
  private:
   const std::vector<Frame>* Symbolize(std::uint32_t tgid, std::uint64_t hash);
 
-  const WaitsProbe& probe_;
+  const Probe& probe_;
   ProcessTable& procs_;
   Symbolizer& symbolizer_;
   NameTable names_;

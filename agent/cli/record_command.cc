@@ -18,8 +18,7 @@
 #include "cli/version.h"
 #include "conn/connection_tracker.h"
 #include "loader/privileges.h"
-#include "loader/sockets_probe.h"
-#include "loader/waits_probe.h"
+#include "loader/probe.h"
 #include "output/report_dir.h"
 #include "procs/child_launcher.h"
 #include "procs/process_table.h"
@@ -133,33 +132,27 @@ int RunRecord(const RecordOptions& options) {
 
   ProbeOptions probe_options;
   probe_options.min_stack_ns = options.min_block_ns;
-  Result<std::unique_ptr<WaitsProbe>> started = WaitsProbe::Start(probe_options);
+  probe_options.capture_bytes = options.capture_bytes;
+  Result<std::unique_ptr<Probe>> started = Probe::Start(probe_options);
   if (!started.ok()) return Fail(started.error().message);
-  WaitsProbe& probe = *started.value();
+  Probe& probe = *started.value();
 
   ProcessTable procs;
   Symbolizer symbolizer;
   WaitCollector collector(probe, procs, symbolizer);
-  probe.SetEventHandler([&](std::span<const std::byte> data) { collector.OnEvent(data); });
+  probe.SetWaitsHandler([&](std::span<const std::byte> data) { collector.OnEvent(data); });
 
   // Wire traffic: connections, payload capture and protocol parsing.
   WireAggregator wire;
-  std::unique_ptr<SocketsProbe> sockets;
   std::unique_ptr<ConnectionTracker> tracker;
-  if (options.capture_bytes > 0) {
-    SocketsProbeOptions socket_options;
-    socket_options.capture_bytes = options.capture_bytes;
-    Result<std::unique_ptr<SocketsProbe>> socket_probe =
-        SocketsProbe::Start(socket_options, probe.traced_map_fd());
-    if (!socket_probe.ok()) return Fail(socket_probe.error().message);
-    sockets = std::move(socket_probe.value());
+  if (probe.sockets_enabled()) {
     protocols::ParserOptions parser_options;
     parser_options.capture_values = options.capture_values;
     tracker = std::make_unique<ConnectionTracker>(
-        wire, parser_options, [&sockets](std::uint32_t pid, std::int32_t fd, std::uint64_t id) {
-          sockets->StopCapture(pid, fd, id);
+        wire, parser_options, [&probe](std::uint32_t pid, std::int32_t fd, std::uint64_t id) {
+          probe.StopCapture(pid, fd, id);
         });
-    sockets->SetEventHandler([&](std::span<const std::byte> data) { tracker->OnEvent(data); });
+    probe.SetSocketsHandler([&](std::span<const std::byte> data) { tracker->OnEvent(data); });
   }
 
   for (std::uint32_t pid : options.pids) {
@@ -188,15 +181,9 @@ int RunRecord(const RecordOptions& options) {
   auto last_liveness_check = start;
 
   while (stop_reason.empty()) {
-    if (Status s = probe.Poll(sockets ? 20 : 100); !s.ok()) {
+    if (Status s = probe.Poll(100); !s.ok()) {
       progress.Clear();
       return Fail(s.error().message);
-    }
-    if (sockets) {
-      if (Status s = sockets->Poll(20); !s.ok()) {
-        progress.Clear();
-        return Fail(s.error().message);
-      }
     }
     for (int sig = signals.Next(); sig != 0; sig = signals.Next()) {
       if (sig == SIGINT || sig == SIGTERM) stop_reason = "interrupted";
@@ -227,12 +214,8 @@ int RunRecord(const RecordOptions& options) {
   const double duration_s = elapsed_s();
   progress.Clear();
   (void)probe.Poll(0);  // drain events already in the ring buffers
-  SocketCounters socket_counters;
-  if (sockets) {
-    (void)sockets->Poll(0);
-    socket_counters = sockets->ReadCounters();
-    tracker->Finish();
-  }
+  const SocketCounters socket_counters = probe.ReadSocketCounters();
+  if (tracker) tracker->Finish();
 
   const KernelCounters counters = probe.ReadCounters();
   Report report;

@@ -1,4 +1,4 @@
-// ConnectionTracker consumes bpf/sockets.bpf.c's events: it keeps the table
+// ConnectionTracker consumes bpf/sockets.bpf.h's events: it keeps the table
 // of live connections, reassembles each direction's byte stream (marking
 // gaps where the kernel dropped or truncated bytes, so parsers resynchronise
 // instead of misparsing), detects the protocol, feeds the parser, and hands

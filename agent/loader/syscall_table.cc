@@ -2,10 +2,10 @@
 
 #include <sys/syscall.h>
 
-#include "waitscope/bpf/sockets.h"
-
 #include <array>
 #include <vector>
+
+#include "waitscope/bpf/sockets.h"
 
 namespace waitscope {
 namespace {

@@ -12,8 +12,8 @@ namespace waitscope {
 
 struct SyscallInfo {
   std::string_view name;
-  bool fd_arg0 = false;         // argument 0 is a file descriptor whose target classifies the wait
-  std::uint8_t sock_kind = 0;   // enum ws_sock_syscall: what it means for a socket
+  bool fd_arg0 = false;        // argument 0 is a file descriptor whose target classifies the wait
+  std::uint8_t sock_kind = 0;  // enum ws_sock_syscall: what it means for a socket
 };
 
 // Never null: unknown numbers give {"", false}.

@@ -1,4 +1,4 @@
-/* Structs shared by bpf/sockets.bpf.c and user space (agent/loader,
+/* Structs shared by bpf/sockets.bpf.h and user space (agent/loader,
  * agent/conn): connection lifecycle and payload capture of traced processes.
  * Same rules as waits.h: fixed-width types, explicit padding, sizes checked
  * in agent/loader/abi_check.cc, WS_SOCKETS_ABI_VERSION bumped on change. */

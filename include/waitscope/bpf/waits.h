@@ -1,4 +1,4 @@
-/* Structs shared by bpf/waits.bpf.c and user space (agent/loader, agent/events).
+/* Structs shared by bpf/waits.bpf.h and user space (agent/loader, agent/aggregate).
  *
  * This header is the only description of the kernel <-> user layout: user
  * space must use these types (never a hand-copied struct) and static_asserts

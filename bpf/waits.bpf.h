@@ -1,5 +1,5 @@
-// SPDX-License-Identifier: GPL-2.0
-/* waits: how long traced threads are blocked inside syscalls, and on what.
+/* The waits family: how long traced threads are blocked inside syscalls,
+ * and on what. Included by bpf/waitscope.bpf.c, which owns the hooks.
  *
  * Hooks (tracepoints only: no kprobes, no fentry):
  *   sys_enter      remember syscall number, fd argument and start time
@@ -10,12 +10,12 @@
  *                  (tgid, syscall, user stack, target) -> count/total/max
  *   sched_process_fork/exec/exit  follow child processes, tell user space
  *
- * Each hook exists as tp_btf (BTF-typed, cheapest) and raw_tp; user space
- * probes the kernel and autoloads one set. Both call the same inline bodies.
- *
- * The first check in every hook is the traced-tgid bitmap, so untraced
- * processes pay one array read.
+ * The hooks in waitscope.bpf.c check the traced-process set first and call
+ * the waits_* bodies below only for traced threads.
  */
+#ifndef WAITSCOPE_WAITS_BPF_H
+#define WAITSCOPE_WAITS_BPF_H
+
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -26,8 +26,6 @@
 #include "maps.bpf.h"
 #include "traced.bpf.h"
 #include "waitscope/bpf/waits.h"
-
-char LICENSE[] SEC("license") = "GPL";
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -44,14 +42,17 @@ char LICENSE[] SEC("license") = "GPL";
 /* Configuration, set by user space between open and load. */
 const volatile __u64 min_stack_ns = 1000000; /* take user stacks for waits >= this */
 
+/* One entry per traced thread, created at its first syscall and updated in
+ * place afterwards (deleted when the thread exits): an update plus a delete
+ * per syscall would cost more than everything else the hooks do. */
 struct inflight {
-  __u64 enter_ns;
   __u64 switch_out_ns; /* 0 while on CPU */
   __u64 offcpu_ns;
   __u32 syscall_nr;
-  __s32 fd;            /* -1: no fd argument */
-  __u8 resolved;       /* target filled */
-  __u8 pad[7];
+  __s32 fd;       /* -1: no fd argument */
+  __u8 active;    /* inside a syscall */
+  __u8 resolved;  /* target filled */
+  __u8 pad[6];
   struct ws_target target;
 };
 
@@ -476,47 +477,50 @@ static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, _
 
 /* ---- syscall and scheduler bodies -------------------------------------- */
 
-static __always_inline void on_sys_enter(struct pt_regs *regs, long id)
+static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid)
 {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  if (!is_traced(pid_tgid >> 32))
-    return;
   __u32 nr = id;
   __s32 fd = -1;
   __u8 *flags = bpf_map_lookup_elem(&syscall_flags, &nr);
   if (flags && (*flags & WS_SC_FD_ARG0))
     fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
 
-  struct inflight f = {};
-  f.enter_ns = bpf_ktime_get_ns();
-  f.syscall_nr = nr;
-  f.fd = fd;
-  __u32 tid = (__u32)pid_tgid;
-  if (bpf_map_update_elem(&inflight, &tid, &f, BPF_ANY))
-    count(WS_CNT_INFLIGHT_FULL);
-}
-
-static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs)
-{
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  __u32 tgid = pid_tgid >> 32;
-  if (!is_traced(tgid))
-    return;
   __u32 tid = (__u32)pid_tgid;
   struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
-  if (!f)
-    return;
-  __u64 offcpu = f->offcpu_ns;
-  if (offcpu == 0) {
-    bpf_map_delete_elem(&inflight, &tid);
-    return;
+  if (!f) {
+    struct inflight init = {};
+    bpf_map_update_elem(&inflight, &tid, &init, BPF_NOEXIST); /* first syscall of the thread */
+    f = bpf_map_lookup_elem(&inflight, &tid);
+    if (!f) {
+      count(WS_CNT_INFLIGHT_FULL);
+      return;
+    }
   }
+  f->switch_out_ns = 0;
+  f->offcpu_ns = 0;
+  f->syscall_nr = nr;
+  f->fd = fd;
+  f->resolved = 0;
+  f->active = 1;
+}
+
+static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u64 pid_tgid)
+{
+  __u32 tgid = pid_tgid >> 32;
+  __u32 tid = (__u32)pid_tgid;
+  struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+  if (!f || !f->active)
+    return;
+  f->active = 0;
+  __u64 offcpu = f->offcpu_ns;
+  if (offcpu == 0)
+    return; /* never left the CPU: not a wait */
 
   struct ws_wait_key key = {};
   key.tgid = tgid;
   key.syscall_nr = f->syscall_nr;
-  key.target = f->target;
-  bpf_map_delete_elem(&inflight, &tid);
+  if (f->resolved)
+    key.target = f->target;
   if (offcpu >= min_stack_ns)
     key.stack_hash = store_user_stack(ctx, regs, tgid);
 
@@ -533,7 +537,7 @@ static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs)
   count(WS_CNT_WAITS);
 }
 
-static __always_inline void on_sched_switch(struct task_struct *prev, struct task_struct *next,
+static __always_inline void waits_sched_switch(struct task_struct *prev, struct task_struct *next,
                                             unsigned int prev_state)
 {
   __u64 now = 0;
@@ -541,11 +545,12 @@ static __always_inline void on_sched_switch(struct task_struct *prev, struct tas
   if (prev_state != TASK_RUNNING && is_traced(prev_tgid)) {
     __u32 tid = BPF_CORE_READ(prev, pid);
     struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
-    if (f) {
+    if (f && f->active) {
       now = bpf_ktime_get_ns();
       f->switch_out_ns = now;
       if (!f->resolved) {
         f->resolved = 1;
+        __builtin_memset(&f->target, 0, sizeof(f->target));
         if (f->fd >= 0)
           classify_fd(prev, f->fd, &f->target);
       }
@@ -580,7 +585,7 @@ static __always_inline void send_proc_event(__u32 type, __u32 tgid, __u32 parent
   bpf_ringbuf_submit(ev, 0);
 }
 
-static __always_inline void on_fork(struct task_struct *parent, struct task_struct *child)
+static __always_inline void waits_fork(struct task_struct *parent, struct task_struct *child)
 {
   __u32 ptgid = BPF_CORE_READ(parent, tgid);
   __u32 ctgid = BPF_CORE_READ(child, tgid);
@@ -591,14 +596,14 @@ static __always_inline void on_fork(struct task_struct *parent, struct task_stru
   send_proc_event(WS_EV_FORK, ctgid, ptgid);
 }
 
-static __always_inline void on_exec(struct task_struct *task)
+static __always_inline void waits_exec(struct task_struct *task)
 {
   __u32 tgid = BPF_CORE_READ(task, tgid);
   if (is_traced(tgid))
     send_proc_event(WS_EV_EXEC, tgid, 0);
 }
 
-static __always_inline void on_exit(struct task_struct *task)
+static __always_inline void waits_exit(struct task_struct *task)
 {
   __u32 tgid = BPF_CORE_READ(task, tgid);
   if (!is_traced(tgid))
@@ -612,92 +617,4 @@ static __always_inline void on_exit(struct task_struct *task)
   send_proc_event(WS_EV_EXIT, tgid, 0);
 }
 
-/* ---- tp_btf programs ---------------------------------------------------- */
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(btf_sys_enter, struct pt_regs *regs, long id)
-{
-  on_sys_enter(regs, id);
-  return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(btf_sys_exit, struct pt_regs *regs, long ret)
-{
-  on_sys_exit(ctx, regs);
-  return 0;
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
-             unsigned int prev_state)
-{
-  on_sched_switch(prev, next, prev_state);
-  return 0;
-}
-
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(btf_fork, struct task_struct *parent, struct task_struct *child)
-{
-  on_fork(parent, child);
-  return 0;
-}
-
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(btf_exec, struct task_struct *p)
-{
-  on_exec(p);
-  return 0;
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(btf_exit, struct task_struct *p)
-{
-  on_exit(p);
-  return 0;
-}
-
-/* ---- raw_tp fallbacks (kernels where tp_btf cannot attach) ------------- */
-
-SEC("raw_tp/sys_enter")
-int raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-  on_sys_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
-  return 0;
-}
-
-SEC("raw_tp/sys_exit")
-int raw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-  on_sys_exit(ctx, (struct pt_regs *)ctx->args[0]);
-  return 0;
-}
-
-SEC("raw_tp/sched_switch")
-int raw_sched_switch(struct bpf_raw_tracepoint_args *ctx)
-{
-  on_sched_switch((struct task_struct *)ctx->args[1], (struct task_struct *)ctx->args[2],
-                  (unsigned int)ctx->args[3]);
-  return 0;
-}
-
-SEC("raw_tp/sched_process_fork")
-int raw_fork(struct bpf_raw_tracepoint_args *ctx)
-{
-  on_fork((struct task_struct *)ctx->args[0], (struct task_struct *)ctx->args[1]);
-  return 0;
-}
-
-SEC("raw_tp/sched_process_exec")
-int raw_exec(struct bpf_raw_tracepoint_args *ctx)
-{
-  on_exec((struct task_struct *)ctx->args[0]);
-  return 0;
-}
-
-SEC("raw_tp/sched_process_exit")
-int raw_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-  on_exit((struct task_struct *)ctx->args[0]);
-  return 0;
-}
+#endif /* WAITSCOPE_WAITS_BPF_H */

@@ -1,5 +1,5 @@
-// SPDX-License-Identifier: GPL-2.0
-/* sockets: connections of traced processes and the bytes they carry.
+/* The sockets family: connections of traced processes and the bytes they
+ * carry. Included by bpf/waitscope.bpf.c, which owns the hooks.
  *
  * Hooks (tracepoints only):
  *   sys_enter / sys_exit   connect, accept, close, dup2 and the data syscalls
@@ -11,8 +11,12 @@
  * Connection identity is (tgid, fd) plus a conn_id stamped when the entry is
  * created, so a reused fd never mixes two connections' bytes. Sockets that
  * were open before tracing began are adopted at their first data syscall
- * (role unknown). Every hook checks the shared traced set first.
+ * (role unknown). The hooks call the sockets_* bodies only for traced
+ * threads, and only when user space enabled the family.
  */
+#ifndef WAITSCOPE_SOCKETS_BPF_H
+#define WAITSCOPE_SOCKETS_BPF_H
+
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -21,8 +25,6 @@
 
 #include "traced.bpf.h"
 #include "waitscope/bpf/sockets.h"
-
-char LICENSE[] SEC("license") = "GPL";
 
 #define AF_UNIX 1
 #define AF_INET 2
@@ -36,9 +38,14 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP 6
 
 const volatile __u32 capture_bytes = 4096; /* per syscall, <= WS_MAX_CAPTURE */
+const volatile __u8 sockets_enabled = 0;   /* wire tracing on */
 
 __u64 next_conn_id = 1;
 
+/* Per-thread arguments of the socket syscall in progress, updated in place
+ * (kind WS_SOCK_NONE: none in progress): an update plus a delete per
+ * syscall would cost more than the rest of the hook. An LRU map, so entries
+ * of threads that exited age out. */
 struct sock_args {
   __u64 enter_ns;
   __u64 arg1; /* buffer, iovec array, msghdr or mmsghdr */
@@ -56,7 +63,7 @@ struct {
 } sock_syscalls SEC(".maps");
 
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 16384);
   __type(key, __u32); /* tid */
   __type(value, struct sock_args);
@@ -358,12 +365,9 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
     scount(WS_SCNT_DATA_EVENTS, 1);
 }
 
-static __always_inline void on_sock_enter(struct pt_regs *regs, long id)
+static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid)
 {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
-  if (!is_traced(tgid))
-    return;
   __u32 nr = id;
   __u8 *kind = bpf_map_lookup_elem(&sock_syscalls, &nr);
   if (!kind || *kind == WS_SOCK_NONE)
@@ -376,35 +380,45 @@ static __always_inline void on_sock_enter(struct pt_regs *regs, long id)
     close_conn(tgid, (int)PT_REGS_PARM2_CORE_SYSCALL(regs));
     return;
   }
-  struct sock_args a = {};
-  a.enter_ns = bpf_ktime_get_ns();
-  a.kind = *kind;
-  a.fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
-  a.arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-  a.arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
   __u32 tid = (__u32)pid_tgid;
-  bpf_map_update_elem(&sock_args, &tid, &a, BPF_ANY);
+  struct sock_args *a = bpf_map_lookup_elem(&sock_args, &tid);
+  if (!a) {
+    struct sock_args init = {};
+    bpf_map_update_elem(&sock_args, &tid, &init, BPF_NOEXIST);
+    a = bpf_map_lookup_elem(&sock_args, &tid);
+    if (!a)
+      return;
+  }
+  a->enter_ns = bpf_ktime_get_ns();
+  a->fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+  a->arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+  a->arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+  a->kind = *kind;
 }
 
-static __always_inline void on_sock_exit(long ret)
+static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid)
 {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
-  if (!is_traced(tgid))
-    return;
   __u32 tid = (__u32)pid_tgid;
   struct sock_args *ap = bpf_map_lookup_elem(&sock_args, &tid);
-  if (!ap)
+  if (!ap || ap->kind == WS_SOCK_NONE)
     return;
   struct sock_args a = *ap;
-  bpf_map_delete_elem(&sock_args, &tid);
+  ap->kind = WS_SOCK_NONE;
 
   if (a.kind == WS_SOCK_CONNECT) {
     if (ret != 0 && ret != -EINPROGRESS)
       return;
     struct sock *sk = fd_to_sock(a.fd);
-    if (sk)
-      open_conn(tgid, a.fd, sk, WS_ROLE_CLIENT);
+    if (!sk)
+      return;
+    /* Non-blocking clients (hiredis, libpq) call connect() again on the same
+     * socket once it is writable: that is the same connection. */
+    struct ws_conn_key key = {.tgid = tgid, .fd = a.fd};
+    struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
+    if (st && st->sock == (__u64)(unsigned long)sk)
+      return;
+    open_conn(tgid, a.fd, sk, WS_ROLE_CLIENT);
     return;
   }
   if (a.kind == WS_SOCK_ACCEPT) {
@@ -420,7 +434,7 @@ static __always_inline void on_sock_exit(long ret)
   on_data(&a, tgid, tid, ret);
 }
 
-static __always_inline void on_set_state(struct sock *sk, int oldstate, int newstate)
+static __always_inline void sockets_set_state(struct sock *sk, int oldstate, int newstate)
 {
   __u64 key = (__u64)(unsigned long)sk;
   if (newstate == TCP_SYN_SENT) {
@@ -452,44 +466,4 @@ static __always_inline void on_set_state(struct sock *sk, int oldstate, int news
   bpf_map_delete_elem(&connecting, &key);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(btf_sock_enter, struct pt_regs *regs, long id)
-{
-  on_sock_enter(regs, id);
-  return 0;
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(btf_sock_exit, struct pt_regs *regs, long ret)
-{
-  on_sock_exit(ret);
-  return 0;
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(btf_set_state, struct sock *sk, int oldstate, int newstate)
-{
-  on_set_state(sk, oldstate, newstate);
-  return 0;
-}
-
-SEC("raw_tp/sys_enter")
-int raw_sock_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-  on_sock_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
-  return 0;
-}
-
-SEC("raw_tp/sys_exit")
-int raw_sock_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-  on_sock_exit((long)ctx->args[1]);
-  return 0;
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int raw_set_state(struct bpf_raw_tracepoint_args *ctx)
-{
-  on_set_state((struct sock *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2]);
-  return 0;
-}
+#endif /* WAITSCOPE_SOCKETS_BPF_H */

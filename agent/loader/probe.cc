@@ -1,0 +1,225 @@
+#include "loader/probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "loader/libbpf_log.h"
+#include "loader/syscall_table.h"
+#include "waitscope.skel.h"
+
+namespace waitscope {
+namespace {
+
+std::string ErrnoText(int err) {
+  return std::strerror(err < 0 ? -err : err);
+}
+
+// Every program in the skeleton, paired by hook: (tp_btf, raw_tp).
+std::vector<std::pair<bpf_program*, bpf_program*>> HookPairs(waitscope_bpf* s) {
+  return {{s->progs.btf_sys_enter, s->progs.raw_sys_enter},
+          {s->progs.btf_sys_exit, s->progs.raw_sys_exit},
+          {s->progs.btf_sched_switch, s->progs.raw_sched_switch},
+          {s->progs.btf_fork, s->progs.raw_fork},
+          {s->progs.btf_exec, s->progs.raw_exec},
+          {s->progs.btf_exit, s->progs.raw_exit},
+          {s->progs.btf_set_state, s->progs.raw_set_state}};
+}
+
+// Opens, configures and loads the skeleton with one hook flavour. Returns the
+// skeleton or a description of what the kernel refused.
+Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, bool use_btf) {
+  waitscope_bpf* skel = waitscope_bpf__open();
+  if (!skel) return Error{"cannot open the BPF object: " + ErrnoText(errno)};
+  skel->rodata->min_stack_ns = options.min_stack_ns;
+  skel->rodata->self_tgid = static_cast<std::uint32_t>(getpid());
+  skel->rodata->trace_all = options.trace_all ? 1 : 0;
+  skel->rodata->sockets_enabled = options.capture_bytes > 0 ? 1 : 0;
+  skel->rodata->capture_bytes = std::min<std::uint32_t>(options.capture_bytes, WS_MAX_CAPTURE);
+  for (auto [btf_prog, raw_prog] : HookPairs(skel)) {
+    bpf_program__set_autoload(btf_prog, use_btf);
+    bpf_program__set_autoload(raw_prog, !use_btf);
+  }
+  // One capture buffer per CPU (see data_scratch in bpf/sockets.bpf.h).
+  const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0 || bpf_map__set_max_entries(skel->maps.data_scratch, ncpu) != 0) {
+    waitscope_bpf__destroy(skel);
+    return Error{"cannot size the capture buffers for this machine's CPUs"};
+  }
+  if (int err = waitscope_bpf__load(skel); err != 0) {
+    waitscope_bpf__destroy(skel);
+    return Error{"the kernel refused to load them (" + ErrnoText(err) + ")"};
+  }
+  if (int err = waitscope_bpf__attach(skel); err != 0) {
+    waitscope_bpf__destroy(skel);
+    return Error{"the kernel refused to attach them (" + ErrnoText(err) + ")"};
+  }
+  return skel;
+}
+
+// The per-syscall tables: what argument 0 is (waits) and what the syscall
+// means for a socket (sockets), from this architecture's numbers.
+Status FillSyscallTables(waitscope_bpf* skel) {
+  const int flags_fd = bpf_map__fd(skel->maps.syscall_flags);
+  const int sock_fd = bpf_map__fd(skel->maps.sock_syscalls);
+  const std::uint32_t n = std::min<std::uint32_t>(SyscallTableSize(), WS_SYSCALL_TABLE_SIZE);
+  for (std::uint32_t nr = 0; nr < n; ++nr) {
+    const SyscallInfo& info = LookupSyscall(nr);
+    std::uint8_t flags = info.fd_arg0 ? WS_SC_FD_ARG0 : 0;
+    if (flags && bpf_map_update_elem(flags_fd, &nr, &flags, BPF_ANY) != 0) {
+      return Error{"cannot fill the syscall table map: " + ErrnoText(errno)};
+    }
+    std::uint8_t kind = info.sock_kind;
+    if (kind != WS_SOCK_NONE && bpf_map_update_elem(sock_fd, &nr, &kind, BPF_ANY) != 0) {
+      return Error{"cannot fill the socket syscall map: " + ErrnoText(errno)};
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::uint64_t> SumPerCpu(int map_fd, std::uint32_t n) {
+  std::vector<std::uint64_t> totals(n, 0);
+  const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return totals;
+  std::vector<std::uint64_t> values(static_cast<std::size_t>(ncpu));
+  for (std::uint32_t idx = 0; idx < n; ++idx) {
+    if (bpf_map_lookup_elem(map_fd, &idx, values.data()) != 0) continue;
+    for (std::uint64_t v : values) totals[idx] += v;
+  }
+  return totals;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Probe>> Probe::Start(const ProbeOptions& options) {
+  InstallLibbpfLogger();
+  std::unique_ptr<Probe> probe(new Probe());
+
+  // tp_btf first (typed arguments, cheaper); raw_tp where BTF-typed
+  // tracepoints are unavailable. Both work without kprobes or fentry.
+  Result<waitscope_bpf*> loaded = OpenAndLoad(options, /*use_btf=*/true);
+  probe->flavor_ = "tp_btf";
+  if (!loaded.ok()) {
+    std::string btf_error = loaded.error().message;
+    spdlog::debug("tp_btf hooks unavailable ({}); trying raw_tp", btf_error);
+    loaded = OpenAndLoad(options, /*use_btf=*/false);
+    probe->flavor_ = "raw_tp";
+    if (!loaded.ok()) {
+      return Error{"cannot load the tracing programs: with tp_btf " + btf_error + "; with raw_tp " +
+                   loaded.error().message + " (run with -v to see the kernel's log)"};
+    }
+  }
+  probe->skel_ = loaded.value();
+  probe->sockets_enabled_ = options.capture_bytes > 0;
+  spdlog::debug("BPF hooks attached ({})", probe->flavor_);
+
+  if (Status s = FillSyscallTables(probe->skel_); !s.ok()) return s.error();
+  Result<TracedSet> traced = TracedSet::Map(bpf_map__fd(probe->skel_->maps.traced_tgids));
+  if (!traced.ok()) return traced.error();
+  probe->traced_.emplace(std::move(traced.value()));
+
+  // One ring_buffer manager over both maps: one poll serves both families.
+  probe->ring_ = ring_buffer__new(bpf_map__fd(probe->skel_->maps.events), &Probe::OnWaitsEvent,
+                                  probe.get(), nullptr);
+  if (!probe->ring_ || ring_buffer__add(probe->ring_, bpf_map__fd(probe->skel_->maps.sock_events),
+                                        &Probe::OnSocketsEvent, probe.get()) != 0) {
+    return Error{"cannot open the event ring buffers: " + ErrnoText(errno)};
+  }
+  return probe;
+}
+
+Probe::~Probe() {
+  if (ring_) ring_buffer__free(ring_);
+  if (skel_) waitscope_bpf__destroy(skel_);
+}
+
+void Probe::TracePid(std::uint32_t tgid) {
+  traced_->Add(tgid);
+}
+
+bool Probe::IsTraced(std::uint32_t tgid) const {
+  return traced_->Contains(tgid);
+}
+
+int Probe::OnWaitsEvent(void* ctx, void* data, std::size_t size) {
+  auto* self = static_cast<Probe*>(ctx);
+  if (self->waits_handler_) self->waits_handler_({static_cast<const std::byte*>(data), size});
+  return 0;
+}
+
+int Probe::OnSocketsEvent(void* ctx, void* data, std::size_t size) {
+  auto* self = static_cast<Probe*>(ctx);
+  if (self->sockets_handler_) self->sockets_handler_({static_cast<const std::byte*>(data), size});
+  return 0;
+}
+
+Status Probe::Poll(int timeout_ms) {
+  int n = ring_buffer__poll(ring_, timeout_ms);
+  if (n < 0 && n != -EINTR) return Error{"reading the event ring buffers failed: " + ErrnoText(n)};
+  return Status::Ok();
+}
+
+KernelCounters Probe::ReadCounters() const {
+  const std::vector<std::uint64_t> v = SumPerCpu(bpf_map__fd(skel_->maps.counters), WS_CNT_MAX);
+  KernelCounters c;
+  c.waits = v[WS_CNT_WAITS];
+  c.ringbuf_drops = v[WS_CNT_RINGBUF_DROPS];
+  c.agg_full = v[WS_CNT_AGG_FULL];
+  c.inflight_full = v[WS_CNT_INFLIGHT_FULL];
+  c.stacks_full = v[WS_CNT_STACKS_FULL];
+  c.stack_errors = v[WS_CNT_STACK_ERRORS];
+  c.tgids_full = v[WS_CNT_TGIDS_FULL];
+  return c;
+}
+
+SocketCounters Probe::ReadSocketCounters() const {
+  const std::vector<std::uint64_t> v =
+      SumPerCpu(bpf_map__fd(skel_->maps.sock_counters), WS_SCNT_MAX);
+  SocketCounters c;
+  c.data_events = v[WS_SCNT_DATA_EVENTS];
+  c.ringbuf_drops = v[WS_SCNT_RINGBUF_DROPS];
+  c.bytes_truncated = v[WS_SCNT_BYTES_TRUNCATED];
+  c.conns_full = v[WS_SCNT_CONNS_FULL];
+  return c;
+}
+
+std::vector<std::pair<ws_wait_key, ws_wait_val>> Probe::ReadWaits() const {
+  std::vector<std::pair<ws_wait_key, ws_wait_val>> out;
+  const int fd = bpf_map__fd(skel_->maps.waits);
+  ws_wait_key key{};
+  ws_wait_key next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    ws_wait_val val{};
+    if (bpf_map_lookup_elem(fd, &next, &val) == 0) out.emplace_back(next, val);
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+std::optional<ws_stack> Probe::ReadStack(std::uint32_t tgid, std::uint64_t hash) const {
+  ws_stack_key key{};
+  key.tgid = tgid;
+  key.hash = hash;
+  ws_stack stack{};
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stacks), &key, &stack) != 0) return std::nullopt;
+  return stack;
+}
+
+void Probe::StopCapture(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id) {
+  ws_conn_key key{tgid, fd};
+  ws_conn_state st{};
+  const int map = bpf_map__fd(skel_->maps.conns);
+  if (bpf_map_lookup_elem(map, &key, &st) != 0 || st.conn_id != conn_id) return;
+  st.flags |= WS_CONN_NO_CAPTURE;
+  // BPF_EXIST: never resurrect an entry the kernel removed meanwhile.
+  bpf_map_update_elem(map, &key, &st, BPF_EXIST);
+}
+
+}  // namespace waitscope

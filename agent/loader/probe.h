@@ -1,0 +1,100 @@
+// Probe owns the kernel side of waitscope: it loads bpf/waitscope.bpf.c (the
+// waits and sockets program families behind one program per tracepoint),
+// picks the tp_btf or raw_tp flavour of the hooks (whichever this kernel
+// accepts), attaches, and gives typed access to the maps and both event ring
+// buffers. Destroying it detaches and unloads everything (RAII).
+//
+// Not thread-safe: one thread polls, reads and changes the traced set.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "loader/traced_set.h"
+#include "waitscope/bpf/sockets.h"
+#include "waitscope/bpf/waits.h"
+
+struct waitscope_bpf;
+struct ring_buffer;
+
+namespace waitscope {
+
+struct ProbeOptions {
+  std::uint64_t min_stack_ns = 1'000'000;  // user stacks for waits at least this long
+  std::uint32_t capture_bytes = 0;         // socket payload per syscall; 0: sockets family off
+  bool trace_all = false;                  // every process (agent mode), not a pid set
+};
+
+struct KernelCounters {
+  std::uint64_t waits = 0;
+  std::uint64_t ringbuf_drops = 0;
+  std::uint64_t agg_full = 0;
+  std::uint64_t inflight_full = 0;
+  std::uint64_t stacks_full = 0;
+  std::uint64_t stack_errors = 0;
+  std::uint64_t tgids_full = 0;
+
+  // Waits that were not counted at all (as opposed to counted without detail).
+  std::uint64_t waits_lost() const { return agg_full + inflight_full; }
+};
+
+struct SocketCounters {
+  std::uint64_t data_events = 0;
+  std::uint64_t ringbuf_drops = 0;
+  std::uint64_t bytes_truncated = 0;
+  std::uint64_t conns_full = 0;
+};
+
+class Probe {
+ public:
+  using EventHandler = std::function<void(std::span<const std::byte>)>;
+
+  static Result<std::unique_ptr<Probe>> Start(const ProbeOptions& options);
+  ~Probe();
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+
+  // "tp_btf" or "raw_tp": the hook flavour this kernel accepted.
+  const std::string& flavor() const { return flavor_; }
+  bool sockets_enabled() const { return sockets_enabled_; }
+
+  void TracePid(std::uint32_t tgid);
+  bool IsTraced(std::uint32_t tgid) const;
+
+  // Handlers for the waits family's events and the sockets family's events.
+  void SetWaitsHandler(EventHandler handler) { waits_handler_ = std::move(handler); }
+  void SetSocketsHandler(EventHandler handler) { sockets_handler_ = std::move(handler); }
+  // Delivers pending events of both ring buffers, waiting up to timeout_ms.
+  Status Poll(int timeout_ms);
+
+  KernelCounters ReadCounters() const;
+  SocketCounters ReadSocketCounters() const;
+  std::vector<std::pair<ws_wait_key, ws_wait_val>> ReadWaits() const;
+  std::optional<ws_stack> ReadStack(std::uint32_t tgid, std::uint64_t hash) const;
+
+  // Stops copying payload of a connection whose protocol is of no interest
+  // (stream positions are still counted).
+  void StopCapture(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id);
+
+ private:
+  Probe() = default;
+  static int OnWaitsEvent(void* ctx, void* data, std::size_t size);
+  static int OnSocketsEvent(void* ctx, void* data, std::size_t size);
+
+  waitscope_bpf* skel_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  std::string flavor_;
+  bool sockets_enabled_ = false;
+  std::optional<TracedSet> traced_;
+  EventHandler waits_handler_;
+  EventHandler sockets_handler_;
+};
+
+}  // namespace waitscope

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/* waitscope's hooks: every tracepoint waitscope attaches, each calling the
+ * program families that need it (waits.bpf.h: blocked time; sockets.bpf.h:
+ * connections and payload).
+ *
+ * One object, one program per tracepoint: sys_enter/sys_exit fire for every
+ * syscall on the machine, and each attached program costs a dispatch even for
+ * processes we do not trace, so the families share one program per hook
+ * instead of attaching their own. Every hook checks the traced-process set
+ * first (traced.bpf.h); untraced processes pay that read and nothing else.
+ *
+ * Each hook exists as tp_btf (BTF-typed, cheapest) and raw_tp; user space
+ * probes the kernel and autoloads one set (no kprobes, no fentry).
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "sockets.bpf.h"
+#include "traced.bpf.h"
+#include "waits.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline void on_sys_enter(struct pt_regs *regs, long id)
+{
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  if (!is_traced(pid_tgid >> 32))
+    return;
+  waits_sys_enter(regs, id, pid_tgid);
+  if (sockets_enabled)
+    sockets_sys_enter(regs, id, pid_tgid);
+}
+
+static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs, long ret)
+{
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  if (!is_traced(pid_tgid >> 32))
+    return;
+  waits_sys_exit(ctx, regs, pid_tgid);
+  if (sockets_enabled)
+    sockets_sys_exit(ret, pid_tgid);
+}
+
+static __always_inline void on_set_state(struct sock *sk, int oldstate, int newstate)
+{
+  if (sockets_enabled)
+    sockets_set_state(sk, oldstate, newstate);
+}
+
+/* ---- tp_btf ------------------------------------------------------------- */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(btf_sys_enter, struct pt_regs *regs, long id)
+{
+  on_sys_enter(regs, id);
+  return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(btf_sys_exit, struct pt_regs *regs, long ret)
+{
+  on_sys_exit(ctx, regs, ret);
+  return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+             unsigned int prev_state)
+{
+  waits_sched_switch(prev, next, prev_state);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(btf_fork, struct task_struct *parent, struct task_struct *child)
+{
+  waits_fork(parent, child);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(btf_exec, struct task_struct *p)
+{
+  waits_exec(p);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(btf_exit, struct task_struct *p)
+{
+  waits_exit(p);
+  return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(btf_set_state, struct sock *sk, int oldstate, int newstate)
+{
+  on_set_state(sk, oldstate, newstate);
+  return 0;
+}
+
+/* ---- raw_tp fallbacks (kernels where tp_btf cannot attach) ------------- */
+
+SEC("raw_tp/sys_enter")
+int raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_sys_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
+  return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int raw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_sys_exit(ctx, (struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
+  return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int raw_sched_switch(struct bpf_raw_tracepoint_args *ctx)
+{
+  waits_sched_switch((struct task_struct *)ctx->args[1], (struct task_struct *)ctx->args[2],
+                     (unsigned int)ctx->args[3]);
+  return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int raw_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+  waits_fork((struct task_struct *)ctx->args[0], (struct task_struct *)ctx->args[1]);
+  return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int raw_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+  waits_exec((struct task_struct *)ctx->args[0]);
+  return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int raw_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+  waits_exit((struct task_struct *)ctx->args[0]);
+  return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int raw_set_state(struct bpf_raw_tracepoint_args *ctx)
+{
+  on_set_state((struct sock *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2]);
+  return 0;
+}

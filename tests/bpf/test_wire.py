@@ -1,0 +1,759 @@
+#!/usr/bin/python3
+"""BPF integration tests: wire traffic against real servers (issue "wire traffic").
+
+`waitscope record` traces the socket traffic of the processes it follows,
+parses the PostgreSQL, MySQL/MariaDB and Redis protocols, and fills report.json
+`queries`, `cache` and `connections`. These tests run real Debian servers
+(tests/bpf/servers.py: plain child processes in temp dirs, 127.0.0.1 only) and
+real clients (redis-benchmark, redis-cli, pgbench, psql, PyMySQL, the mariadb
+client), and compare what waitscope saw with what the server itself counted:
+
+  Redis       INFO commandstats calls/failed_calls, keyspace_hits/misses and
+              total_connections_received, before/after deltas;
+  PostgreSQL  pg_stat_statements calls (reset before each run), pgbench's own
+              transaction count and latency average;
+  MariaDB     performance_schema.events_statements_summary_by_digest
+              COUNT_STAR and SUM_ERRORS (truncated before each run).
+
+Both sides are covered: the client traced (`record -- CLIENT`) and the server
+traced (`record -p SERVER_PID`, its forked children included), the client
+then running untraced. Counts must be equal, not close; every report must
+validate against the schema and show no loss (events_dropped, bytes_truncated
+and parse_errors all zero) at this load.
+
+Usage: test_wire.py [unittest args]  (run with /usr/bin/python3; needs root)
+Environment (set by tests/bpf/CMakeLists.txt): WAITSCOPE_BIN, REPORT_SCHEMA,
+REPORT_VALIDATOR, SKIP_EXIT_CODE.
+Debian packages: postgresql (postgresql-15: server, psql, pgbench,
+pg_stat_statements) mariadb-server mariadb-client redis-server redis-tools
+python3-pymysql python3-jsonschema.
+
+Exit code: 0 when everything passed, 1 on any failure, SKIP_EXIT_CODE (77)
+when tests were skipped (not root, the kernel refused the probe, or a server
+package is missing) and nothing failed, so ctest reports "Skipped".
+"""
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import unittest
+from collections import Counter
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import servers  # noqa: E402
+import test_record as tr  # noqa: E402  (shared helpers: ws, LineReader, skip probe)
+
+SKIP_EXIT_CODE = tr.SKIP_EXIT_CODE
+PYTHON = tr.PYTHON
+
+# Why tests were skipped because a server package is missing (printed loudly).
+SERVER_SKIPS = []
+
+# One instance of each server for the whole run (started on first use, so a
+# single ctest group starts only the server it needs), stopped at module end.
+_SERVERS = {}
+
+
+def get_server(cls):
+    """The running instance of server class `cls`; SkipTest (loud) if its
+    package is missing, an error (test failure) if it cannot start."""
+    key = cls.__name__
+    if key in _SERVERS:
+        if isinstance(_SERVERS[key], str):
+            raise unittest.SkipTest(_SERVERS[key])
+        return _SERVERS[key]
+    try:
+        server = cls()
+    except servers.ServerMissing as e:
+        reason = f"{cls.name} tests need a package that is not installed: {e}"
+        _SERVERS[key] = reason
+        SERVER_SKIPS.append(reason)
+        print(f"\n*** SKIPPING: {reason} ***\n", file=sys.stderr, flush=True)
+        raise unittest.SkipTest(reason) from e
+    _SERVERS[key] = server.start()
+    return _SERVERS[key]
+
+
+def tearDownModule():  # noqa: N802 - unittest's name
+    for server in _SERVERS.values():
+        if not isinstance(server, str):
+            server.stop()
+
+
+# ---- report helpers -----------------------------------------------------------------
+
+
+def fmt_rows(rows):
+    return json.dumps(rows, indent=1, sort_keys=True)
+
+
+class WireTestCase(tr.WaitscopeTestCase):
+
+    SERVER = None  # the servers.* class this test class needs
+
+    @classmethod
+    def setUpClass(cls):
+        tr.check_bpf_or_skip()
+        cls.server = get_server(cls.SERVER)
+
+    # -- running waitscope
+
+    def record_command(self, *command, env=None):
+        """`waitscope record -q -o OUT -- COMMAND`; returns (report, the
+        CompletedProcess: the command's stdout/stderr pass through). The
+        report is checked: schema-valid, no loss, consistent query rows."""
+        out = os.path.join(self.make_tmp(), "report")
+        r = tr.ws("record", "-q", "-o", out, "--", *command, env=env, timeout=120)
+        self.assertEqual(r.returncode, 0, f"waitscope record failed:\n{r.stderr}")
+        self.assertRegex(r.stderr, r"the command exited with status \d+",
+                         f"the command did not run to its end:\n{r.stderr}")
+        return self.checked_report(out), r
+
+    def start_attached(self, pid, *extra):
+        """Starts `waitscope -v record -q -p PID EXTRA -o OUT` and returns
+        (Popen, stderr LineReader, OUT) once it logged that it traces `pid`
+        (logged after the BPF and socket hooks are attached and the pid is in
+        the traced set, so a client started now is seen from its connect)."""
+        out = os.path.join(self.make_tmp(), "report")
+        rec = subprocess.Popen([tr.WAITSCOPE, "-v", "record", "-q", "-p", str(pid), *extra,
+                                "-o", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+        self.addCleanup(tr.kill_quietly, rec)
+        err = tr.LineReader(rec.stderr)
+        self.assertIsNotNone(err.wait_for(rf"tracing pid {pid}\b", timeout=30),
+                             f"waitscope did not start tracing pid {pid}: {err.text()}")
+        return rec, err, out
+
+    def finish_attached(self, rec, err, out, interrupt):
+        """Ends a start_attached() recording (SIGINT when `interrupt`, else it
+        must end by itself, i.e. on --duration) and returns the checked report."""
+        if interrupt:
+            rec.send_signal(signal.SIGINT)
+        try:
+            rc = rec.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.fail(f"waitscope did not end: {err.text()}")
+        stderr = err.text(wait_eof_s=5)
+        self.assertEqual(rc, 0, stderr)
+        self.assertIn("interrupted" if interrupt else "duration reached", stderr)
+        return self.checked_report(out)
+
+    def checked_report(self, out):
+        report = self.assert_valid_report(out)
+        self.assertEqual(report["loss"], {"events_dropped": 0, "bytes_truncated": 0,
+                                          "parse_errors": 0},
+                         "waitscope lost events, bytes or parses at a light load")
+        for q in report["queries"]:
+            self.assertEqual(q["latency_us"]["count"], q["count"],
+                             f"latency summary does not cover every call: {fmt_rows(q)}")
+            self.assertLessEqual(q["errors"], q["count"], fmt_rows(q))
+        return report
+
+    # -- reading a report
+
+    @staticmethod
+    def queries(report, protocol, peer=None, pids=None):
+        return [q for q in report["queries"] if q["protocol"] == protocol
+                and (peer is None or q["peer"] == peer) and (pids is None or q["pid"] in pids)]
+
+    def assert_connections(self, report, role, protocol, opened, peer=None, local=None,
+                           pids=None):
+        """The report's connection rows with this role and peer (client side)
+        or local address (server side): at least one, all with the protocol,
+        and `opened` connections in all (what the server counted where it
+        counts, e.g. Redis total_connections_received)."""
+        rows = [c for c in report["connections"] if c["role"] == role
+                and (peer is None or c["peer"] == peer) and (local is None or c["local"] == local)
+                and (pids is None or c["pid"] in pids)]
+        self.assertTrue(rows, f"no {role} connection (peer {peer}, local {local}) in "
+                        f"{fmt_rows(report['connections'])}")
+        for c in rows:
+            self.assertEqual(c["protocol"], protocol, fmt_rows(rows))
+        self.assertEqual(sum(c["opened"] for c in rows), opened,
+                         f"connections opened (expected: {opened}); rows: {fmt_rows(rows)}")
+        return rows
+
+
+# ---- Redis ----------------------------------------------------------------------------
+
+BENCH_TESTS = ("SET", "GET", "INCR", "LPUSH")
+BENCH_REQUESTS = 5000
+
+
+class RedisSnapshot:
+    """What the Redis server counted: INFO commandstats and stats."""
+
+    def __init__(self, server):
+        self.calls = {}  # "GET", "CONFIG GET"... -> calls
+        self.failed = {}  # -> failed_calls + rejected_calls
+        # One INFO (one connection: the tests count the server's connections).
+        info = server.info("all")
+        for k, v in info.items():
+            if not k.startswith("cmdstat_"):
+                continue
+            name = k[len("cmdstat_"):].replace("|", " ").upper()
+            fields = dict(kv.split("=", 1) for kv in v.split(","))
+            self.calls[name] = int(fields["calls"])
+            self.failed[name] = int(fields["failed_calls"]) + int(fields["rejected_calls"])
+        self.hits = int(info["keyspace_hits"])
+        self.misses = int(info["keyspace_misses"])
+        self.connections = int(info["total_connections_received"])
+
+    def delta(self, before):
+        """{command: (calls, failed)} that ran between `before` and this
+        snapshot. INFO is left out: the tests' own (untraced) INFO calls
+        are the only ones."""
+        out = {}
+        for name, calls in self.calls.items():
+            d = (calls - before.calls.get(name, 0), self.failed[name] - before.failed.get(name, 0))
+            if name != "INFO" and d != (0, 0):
+                out[name] = d
+        return out
+
+
+def redis_command_of(statement, known):
+    """The command a Redis statement row belongs to: its first word, or its
+    first two for container commands ("CONFIG GET", as commandstats names them)."""
+    words = statement.split(" ")
+    two = " ".join(words[:2])
+    return two if two in known else words[0]
+
+
+class RedisTestCase(WireTestCase):
+    SERVER = servers.RedisServer
+
+    def ws_commands(self, rows, known):
+        """{command: (count, errors)} from waitscope's redis query rows."""
+        count, errors = Counter(), Counter()
+        for q in rows:
+            cmd = redis_command_of(q["statement"], known)
+            count[cmd] += q["count"]
+            errors[cmd] += q["errors"]
+        return {cmd: (count[cmd], errors[cmd]) for cmd in count}
+
+    def assert_matches_server(self, report, before, after, rows, cache_rows):
+        expected = after.delta(before)
+        for cmd in BENCH_TESTS:  # the benchmark did run them all
+            self.assertGreaterEqual(expected.get(cmd, (0, 0))[0], BENCH_REQUESTS, expected)
+        got = self.ws_commands(rows, expected)
+        self.assertEqual(got, expected,
+                         "per-command (count, errors): waitscope vs INFO commandstats deltas; "
+                         f"rows: {fmt_rows(rows)}")
+        reads = sum(c["reads"] for c in cache_rows)
+        hits = sum(c["hits"] for c in cache_rows)
+        misses = sum(c["misses"] for c in cache_rows)
+        self.assertEqual((reads, hits, misses),
+                         (after.hits - before.hits + after.misses - before.misses,
+                          after.hits - before.hits, after.misses - before.misses),
+                         f"cache (reads, hits, misses) vs keyspace_hits/misses deltas: "
+                         f"{fmt_rows(cache_rows)}")
+
+    def benchmark_args(self, pipeline):
+        args = [self.server.benchmark_bin, "-h", "127.0.0.1", "-p", str(self.server.port),
+                "-n", str(BENCH_REQUESTS), "-c", "4", "-t", ",".join(BENCH_TESTS).lower(), "-q"]
+        if pipeline > 1:
+            args += ["-P", str(pipeline)]
+        return args
+
+
+class RedisClientTest(RedisTestCase):
+    """redis-benchmark and redis-cli traced (the client side)."""
+
+    def test_benchmark(self):
+        for pipeline in (1, 16):
+            with self.subTest(pipeline=pipeline):
+                before = RedisSnapshot(self.server)
+                report, r = self.record_command(*self.benchmark_args(pipeline))
+                after = RedisSnapshot(self.server)
+                self.assertRegex(r.stdout, r"LPUSH: [\d.]+ requests per second", r.stdout)
+                peer = self.server.address
+                rows = self.queries(report, "redis", peer=peer)
+                cache_rows = [c for c in report["cache"] if c["peer"] == peer]
+                self.assert_matches_server(report, before, after, rows, cache_rows)
+                # Every connection the server accepted (but the "after" INFO's).
+                self.assert_connections(report, "client", "redis",
+                                        after.connections - before.connections - 1, peer=peer)
+
+    def test_cache_hits_and_misses(self):
+        """GET/MGET hits and misses from redis-cli in a traced shell script."""
+        cli = shlex.join([self.server.cli_bin, "-h", "127.0.0.1", "-p", str(self.server.port)])
+        script = "\n".join([
+            "set -e",
+            f"{cli} SET cache:present value >/dev/null",
+            f"{cli} GET cache:present >/dev/null",                       # hit
+            f"{cli} GET cache:present >/dev/null",                       # hit
+            *(f"{cli} GET cache:missing:{i} >/dev/null" for i in range(3)),  # 3 misses
+            f"{cli} MGET cache:present cache:missing:a cache:missing:b >/dev/null",  # 1 + 2
+            f"{cli} DEL cache:present >/dev/null",
+            f"{cli} GET cache:present >/dev/null",                       # miss
+        ])
+        before = RedisSnapshot(self.server)
+        report, r = self.record_command("/bin/sh", "-c", script)
+        after = RedisSnapshot(self.server)
+        self.assertIn("exited with status 0", r.stderr)
+        peer = self.server.address
+        expected = after.delta(before)
+        self.assertEqual(expected, {"SET": (1, 0), "GET": (6, 0), "MGET": (1, 0), "DEL": (1, 0)},
+                         "the server did not see the script's commands")
+        rows = self.queries(report, "redis", peer=peer)
+        self.assertEqual(self.ws_commands(rows, expected), expected, fmt_rows(rows))
+        cache_rows = [c for c in report["cache"] if c["peer"] == peer]
+        got = tuple(sum(c[k] for c in cache_rows) for k in ("reads", "hits", "misses"))
+        server = (after.hits - before.hits + after.misses - before.misses,
+                  after.hits - before.hits, after.misses - before.misses)
+        self.assertEqual(server, (9, 3, 6))  # what the script does, as the server counts it
+        self.assertEqual(got, server, f"cache rows: {fmt_rows(cache_rows)}")
+        # One redis-cli process (and connection) per command.
+        self.assert_connections(report, "client", "redis",
+                                after.connections - before.connections - 1, peer=peer)
+
+
+class RedisServerTest(RedisTestCase):
+    """redis-server traced by pid (`-p PID --duration`); redis-benchmark runs
+    untraced, after waitscope is attached and well before the duration ends."""
+
+    DURATION_S = 4
+
+    def test_benchmark_server_side(self):
+        for pipeline in (1, 16):
+            with self.subTest(pipeline=pipeline):
+                before = RedisSnapshot(self.server)
+                rec, err, out = self.start_attached(self.server.pid, "--duration",
+                                                    f"{self.DURATION_S}s")
+                b = subprocess.run(self.benchmark_args(pipeline), capture_output=True, text=True,
+                                   timeout=60)
+                self.assertEqual(b.returncode, 0, b.stderr)
+                self.assertIsNone(rec.poll(),
+                                  f"the benchmark outlasted --duration {self.DURATION_S}s: "
+                                  "raise DURATION_S")
+                report = self.finish_attached(rec, err, out, interrupt=False)
+                after = RedisSnapshot(self.server)
+                pids = {self.server.pid}
+                rows = self.queries(report, "redis", pids=pids)
+                cache_rows = [c for c in report["cache"] if c["pid"] in pids]
+                self.assert_matches_server(report, before, after, rows, cache_rows)
+                self.assert_connections(report, "server", "redis",
+                                        after.connections - before.connections - 1,
+                                        local=self.server.address, pids=pids)
+
+
+# ---- PostgreSQL -----------------------------------------------------------------------
+
+
+def pg_canonical(sql):
+    """A statement's text in a form both sides map to, so waitscope rows can
+    be matched with pg_stat_statements rows.
+
+    waitscope redacts literals to `?` and keeps $n placeholders; pg_stat_statements
+    replaces the constants it finds in the parse tree with $n (numbered in
+    order) and keeps the query text as sent otherwise. They differ in which
+    tokens they treat as constants: pg_stat_statements turns `true` into $1
+    (current_schemas(true) in pgbench's setup query) but keeps the column
+    positions of `GROUP BY 1, 2 ORDER BY 1`, which waitscope redacts. So here
+    $n, ?, bare numbers and true/false all become `#`; then case and whitespace
+    are folded and a trailing `;` dropped."""
+    s = sql.strip().rstrip(";").strip().lower()
+    s = re.sub(r"\$\d+", "#", s)
+    s = s.replace("?", "#")
+    s = re.sub(r"\b(true|false)\b", "#", s)
+    s = re.sub(r"(?<![\w.])\d+(\.\d+)?(?![\w.])", "#", s)
+    return re.sub(r"\s+", " ", s)
+
+
+PGBENCH_CLIENTS = 2
+PGBENCH_TX_PER_CLIENT = 200
+PGBENCH_TX = PGBENCH_CLIENTS * PGBENCH_TX_PER_CLIENT
+PGBENCH_TPCB = [  # pgbench's built-in "TPC-B (sort of)" script, one transaction
+    "BEGIN",
+    "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2",
+    "SELECT abalance FROM pgbench_accounts WHERE aid = $1",
+    "UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2",
+    "UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2",
+    "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, "
+    "CURRENT_TIMESTAMP)",
+    "END",
+]
+
+
+def pgbench_conn_args(server):
+    """Connection arguments for pgbench, whose -d means --debug: the database
+    name goes last, as an argument."""
+    args = server.tcp_args()
+    i = args.index("-d")
+    return args[:i] + args[i + 2:] + [args[i + 1]]
+
+
+class PostgresTestCase(WireTestCase):
+    SERVER = servers.PostgresServer
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # pgbench's tables (untraced), once per server.
+        if not getattr(cls.server, "pgbench_initialized", False):
+            r = subprocess.run([cls.server.pgbench_bin, "-i", "-q", "-s", "1",
+                                *pgbench_conn_args(cls.server)], capture_output=True, text=True,
+                               env=cls.server.env(), timeout=120)
+            if r.returncode != 0:
+                raise AssertionError(f"pgbench -i failed:\n{r.stdout}{r.stderr}")
+            cls.server.pgbench_initialized = True
+
+    def pgbench_args(self, mode):
+        return [self.server.pgbench_bin, "-n", "-t", str(PGBENCH_TX_PER_CLIENT),
+                "-c", str(PGBENCH_CLIENTS), "-M", mode, *pgbench_conn_args(self.server)]
+
+    def reset_pss(self):
+        self.server.admin("SELECT pg_stat_statements_reset()")
+
+    def pss_calls(self):
+        """{canonical statement: calls} from pg_stat_statements, without the
+        tests' own queries about pg_stat_statements."""
+        calls = Counter()
+        for line in self.server.admin("SELECT calls, query FROM pg_stat_statements "
+                                      "WHERE query NOT LIKE '%pg_stat_statements%'"):
+            n, _, query = line.partition("\t")
+            calls[pg_canonical(query)] += int(n)
+        return dict(calls)
+
+    @staticmethod
+    def ws_calls(rows):
+        calls = Counter()
+        for q in rows:
+            calls[pg_canonical(q["statement"])] += q["count"]
+        return dict(calls)
+
+    def assert_matches_pss(self, rows, mode):
+        expected = self.pss_calls()
+        if mode == "prepared":
+            # pg_stat_statements (PostgreSQL 15) counts a utility statement run
+            # from a protocol-level prepared statement only on its first
+            # execution per connection (it zeroes the cached plan's queryId), so
+            # it reports BEGIN/END once per client here. For those two the
+            # reference is pgbench's own count of finished transactions.
+            for stmt in ("BEGIN", "END"):
+                expected[pg_canonical(stmt)] = PGBENCH_TX
+        for stmt in PGBENCH_TPCB:  # the reference saw the whole workload
+            self.assertEqual(expected.get(pg_canonical(stmt)), PGBENCH_TX, (stmt, expected))
+        self.assertFalse([q for q in rows if q["errors"]], f"errors: {fmt_rows(rows)}")
+        self.assertEqual(self.ws_calls(rows), expected,
+                         "waitscope counts vs pg_stat_statements calls (canonical statement "
+                         f"text); rows: {fmt_rows(rows)}")
+
+    def assert_latency_consistent(self, rows, pgbench_stdout):
+        """Statement latencies against pgbench's "latency average" (per
+        transaction, per client; over the run, including every statement).
+
+        A pgbench client runs the 7 statements of a transaction one after
+        the other on its connection (no pipelining), and a transaction's
+        latency spans all of them, plus pgbench's own work between them. So
+        any one statement's median is below the transaction's average
+        (allow x1.5 for skew), the sum of the 7 mean statement latencies is
+        at most the mean transaction latency (x1.25 slack: clocks, rounding),
+        and it is not tiny either: a latency that missed the server's time
+        would fall far below (>= 0.3: the rest is pgbench's own CPU time)."""
+        m = re.search(r"^latency average = ([\d.]+) ms$", pgbench_stdout, re.M)
+        self.assertIsNotNone(m, pgbench_stdout)
+        avg_us = float(m.group(1)) * 1000
+        tpcb = {pg_canonical(s) for s in PGBENCH_TPCB}
+        tx_rows = [q for q in rows if pg_canonical(q["statement"]) in tpcb]
+        for q in tx_rows:
+            self.assertLessEqual(q["latency_us"]["p50"], 1.5 * avg_us,
+                                 f"p50 of {q['statement']!r} vs pgbench latency average "
+                                 f"{avg_us:.0f} us: {fmt_rows(q)}")
+        sum_mean = sum(q["latency_us"]["mean"] * q["count"] for q in tx_rows) / PGBENCH_TX
+        self.assertLessEqual(sum_mean, 1.25 * avg_us,
+                             f"statement time per transaction {sum_mean:.0f} us vs pgbench "
+                             f"latency average {avg_us:.0f} us")
+        self.assertGreaterEqual(sum_mean, 0.3 * avg_us,
+                                f"statement time per transaction {sum_mean:.0f} us vs pgbench "
+                                f"latency average {avg_us:.0f} us")
+
+    def assert_pgbench_ok(self, stdout):
+        self.assertIn(f"number of transactions actually processed: {PGBENCH_TX}/{PGBENCH_TX}",
+                      stdout)
+
+
+class PostgresClientTest(PostgresTestCase):
+    """pgbench and psql traced (the client side)."""
+
+    def test_pgbench(self):
+        for mode in ("simple", "extended", "prepared"):
+            with self.subTest(mode=mode):
+                self.reset_pss()
+                report, r = self.record_command(*self.pgbench_args(mode), env=self.server.env())
+                self.assert_pgbench_ok(r.stdout)
+                rows = self.queries(report, "postgres", peer=self.server.address)
+                self.assert_matches_pss(rows, mode)
+                self.assert_latency_consistent(rows, r.stdout)
+                # pgbench connects once for its setup queries, then once per client.
+                self.assert_connections(report, "client", "postgres", 1 + PGBENCH_CLIENTS,
+                                        peer=self.server.address)
+
+    def test_psql_errors(self):
+        """Failed statements count as errors; in a multi-statement simple query
+        the server skips what follows an error, so waitscope must not count it."""
+        self.reset_pss()
+        report, r = self.record_command(
+            self.server.psql_bin, "-X", *self.server.tcp_args(),
+            "-c", "SELECT 1 AS one",
+            "-c", "SELECT * FROM nope WHERE x = 'abc'",
+            "-c", "SELECT 'x;y' AS two",
+            # The session is left in an aborted transaction: ROLLBACK ends it.
+            "-c", "BEGIN; SELECT 1/0; COMMIT",
+            "-c", "ROLLBACK",
+            env=self.server.env())
+        output = r.stdout + r.stderr
+        self.assertIn('relation "nope" does not exist', output)
+        self.assertIn("division by zero", output)
+        self.assertNotIn("current transaction is aborted", output)
+        rows = self.queries(report, "postgres", peer=self.server.address)
+        got = {q["statement"]: (q["count"], q["errors"]) for q in rows}
+        self.assertEqual(got, {
+            "SELECT ? AS one": (1, 0),
+            "SELECT * FROM nope WHERE x = ?": (1, 1),
+            "BEGIN": (1, 0),
+            "SELECT ?/?": (1, 1),
+            # COMMIT never ran: the server abandons a query string at its first error.
+            "ROLLBACK": (1, 0),
+            "SELECT ? AS two": (1, 0),
+        }, fmt_rows(rows))
+        # pg_stat_statements records only the statements that succeeded.
+        ok = Counter({pg_canonical(s): c for s, (c, e) in got.items() if not e})
+        self.assertEqual(dict(ok), self.pss_calls())
+        self.assert_connections(report, "client", "postgres", 1, peer=self.server.address)
+
+
+class PostgresServerTest(PostgresTestCase):
+    """The postmaster traced by pid: the backends it forks for pgbench's
+    connections (after waitscope attached) are traced with it; pgbench runs
+    untraced. Ended with SIGINT once pgbench is done."""
+
+    def test_pgbench_server_side(self):
+        for mode in ("simple", "extended", "prepared"):
+            with self.subTest(mode=mode):
+                self.reset_pss()
+                rec, err, out = self.start_attached(self.server.pid)
+                b = subprocess.run(self.pgbench_args(mode), capture_output=True, text=True,
+                                   env=self.server.env(), timeout=120)
+                self.assertEqual(b.returncode, 0, b.stdout + b.stderr)
+                self.assert_pgbench_ok(b.stdout)
+                report = self.finish_attached(rec, err, out, interrupt=True)
+                backends = {t["pid"] for t in report["targets"] if t["pid"] != self.server.pid}
+                self.assertTrue(backends, f"no backend traced: {report['targets']}")
+                rows = self.queries(report, "postgres", pids=backends)
+                self.assertEqual(rows, self.queries(report, "postgres"))
+                self.assert_matches_pss(rows, mode)
+                # A statement's time at the server is part of the client's.
+                m = re.search(r"^latency average = ([\d.]+) ms$", b.stdout, re.M)
+                avg_us = float(m.group(1)) * 1000
+                tpcb = {pg_canonical(s) for s in PGBENCH_TPCB}
+                for q in rows:
+                    if pg_canonical(q["statement"]) in tpcb:
+                        self.assertLessEqual(q["latency_us"]["p50"], avg_us, fmt_rows(q))
+                self.assert_connections(report, "server", "postgres", 1 + PGBENCH_CLIENTS,
+                                        local=self.server.address, pids=backends)
+
+
+# ---- MariaDB --------------------------------------------------------------------------
+
+
+def mysql_canonical(sql):
+    """A statement's text in a form waitscope's rows and MariaDB's DIGEST_TEXT
+    both map to. The digest quotes identifiers with backticks, uppercases the
+    identifiers that are also keywords (ID, NAME), and puts spaces around
+    every token ("COUNT ( * )"); waitscope keeps the text as sent with
+    literals as `?` and IN/VALUES lists as (...), like the digest. So:
+    backticks and all whitespace dropped, case folded, trailing `;` dropped."""
+    s = sql.strip().rstrip(";").lower().replace("`", "")
+    return re.sub(r"\s+", "", s)
+
+
+class MariadbTest(WireTestCase):
+    """PyMySQL and the mariadb client traced, against a password login over
+    TCP; reference: performance_schema's statement digests."""
+
+    SERVER = servers.MariadbServer
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        db = cls.server.DATABASE
+        cls.server.admin(f"DROP TABLE IF EXISTS {db}.items; "
+                         f"CREATE TABLE {db}.items (id INT PRIMARY KEY, name VARCHAR(40), qty INT)")
+
+    def need_pymysql(self):
+        """PyMySQL (Debian python3-pymysql) drives most of these tests; without
+        it they skip, loudly."""
+        import importlib.util  # noqa: PLC0415
+        if importlib.util.find_spec("pymysql") is None:
+            reason = "PyMySQL is not installed: install the Debian package python3-pymysql"
+            if reason not in SERVER_SKIPS:
+                SERVER_SKIPS.append(reason)
+                print(f"\n*** SKIPPING: {reason} ***\n", file=sys.stderr, flush=True)
+            self.skipTest(reason)
+
+    def pymysql_script(self, body, multi=False):
+        self.need_pymysql()
+        s = self.server
+        flags = ", client_flag=CLIENT.MULTI_STATEMENTS" if multi else ""
+        return "\n".join([
+            "import pymysql",
+            "from pymysql.constants import CLIENT",
+            f"c = pymysql.connect(host='127.0.0.1', port={s.port}, user={s.USER!r}, "
+            f"password={s.PASSWORD!r}, database={s.DATABASE!r}, autocommit=True{flags})",
+            "cur = c.cursor()",
+            "def fails(sql, args=None):",
+            "    try:",
+            "        cur.execute(sql, args)",
+            "        while cur.nextset(): pass  # a later statement of a multi-statement",
+            "    except pymysql.MySQLError:",
+            "        return",
+            "    raise SystemExit('expected an error: ' + sql)",
+            body,
+            "c.close()",
+        ])
+
+    def truncate_digests(self):
+        self.server.admin(
+            "TRUNCATE TABLE performance_schema.events_statements_summary_by_digest")
+
+    def digests(self):
+        """{canonical DIGEST_TEXT: (COUNT_STAR, SUM_ERRORS)} of the statements
+        run in the test database (the tests' own root queries run with none)."""
+        out = {}
+        for schema, count, errors, text in self.server.admin(
+                "SELECT SCHEMA_NAME, COUNT_STAR, SUM_ERRORS, DIGEST_TEXT FROM "
+                "performance_schema.events_statements_summary_by_digest"):
+            if schema != self.server.DATABASE:
+                continue
+            key = mysql_canonical(text)
+            c, e = out.get(key, (0, 0))
+            out[key] = (c + int(count), e + int(errors))
+        return out
+
+    def ws_statements(self, report):
+        rows = self.queries(report, "mysql", peer=self.server.address)
+        out = {}
+        for q in rows:
+            key = mysql_canonical(q["statement"])
+            c, e = out.get(key, (0, 0))
+            out[key] = (c + q["count"], e + q["errors"])
+        return rows, out
+
+    def test_pymysql_matches_digests(self):
+        body = "\n".join([
+            "cur.execute('DELETE FROM items')",
+            "for i in range(40):",
+            "    cur.execute('INSERT INTO items (id, name, qty) VALUES (%s, %s, %s)',",
+            "                (i, 'item-%d' % i, i * 3))",
+            "for i in range(5):  # duplicate keys: 5 errors on the same statement",
+            "    fails('INSERT INTO items (id, name, qty) VALUES (%s, %s, %s)', (i, 'dup', 0))",
+            "for i in range(30):",
+            "    cur.execute('SELECT name, qty FROM items WHERE id = %s', (i,))",
+            "    cur.fetchall()",
+            "for i in range(20):",
+            "    cur.execute('UPDATE items SET qty = qty + 1 WHERE id IN (%s, %s, %s)',",
+            "                (i, i + 1, i + 2))",
+            "for i in range(3):",
+            "    fails('SELECT * FROM nope WHERE id = %s', (i,))",
+            "cur.execute(\"SELECT id FROM items WHERE name = 'a;b''c' OR name = %s\", ('x',))",
+            "cur.fetchall()",
+            "cur.execute('SELECT COUNT(*) FROM items')",
+            "assert cur.fetchone()[0] == 40",
+        ])
+        self.truncate_digests()
+        report, r = self.record_command(PYTHON, "-c", self.pymysql_script(body))
+        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+        expected = self.digests()
+        rows, got = self.ws_statements(report)
+        # The reference saw the workload as written.
+        self.assertEqual(expected.get(mysql_canonical(
+            "INSERT INTO items (id, name, qty) VALUES (...)")), (45, 5), expected)
+        self.assertEqual(expected.get(mysql_canonical("SELECT * FROM nope WHERE id = ?")),
+                         (3, 3), expected)
+        self.assertEqual(got, expected,
+                         "waitscope (count, errors) vs performance_schema digests "
+                         f"(COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
+        self.assert_connections(report, "client", "mysql", 1, peer=self.server.address)
+
+    def test_mariadb_client_matches_digests(self):
+        """The mariadb command-line client (no TLS, batch mode): one
+        statement per ';', stopping at the first error."""
+        self.truncate_digests()
+        report, r = self.record_command(
+            self.server.client, *self.server.tcp_args(), "-e",
+            "SELECT COUNT(*) FROM items WHERE qty > 2; "
+            "UPDATE items SET name = 'renamed' WHERE id = 7; "
+            "SELECT * FROM nope; "
+            "SELECT 'never run'")
+        self.assertIn("doesn't exist", r.stdout + r.stderr)
+        expected = self.digests()
+        rows, got = self.ws_statements(report)
+        self.assertEqual(expected.get(mysql_canonical("SELECT * FROM nope")), (1, 1), expected)
+        self.assertNotIn(mysql_canonical("SELECT ?"), expected)
+        self.assertEqual(got, expected,
+                         "waitscope (count, errors) vs performance_schema digests "
+                         f"(COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
+        self.assert_connections(report, "client", "mysql", 1, peer=self.server.address)
+
+    def test_multi_statements(self):
+        """COM_QUERY with several statements (CLIENT_MULTI_STATEMENTS): one
+        row per statement. MariaDB's digest table cannot be the reference here
+        (it files every statement of such a packet under the digest of the
+        whole text), so the expected counts are the script's own; the server
+        stops at the first failing statement of a packet."""
+        body = "\n".join([
+            "cur.execute('DELETE FROM items WHERE id >= 100')",
+            "for i in range(100, 105):",
+            "    cur.execute('INSERT INTO items VALUES (%s, %s, 1); '",
+            "                'SELECT qty FROM items WHERE id = %s; '",
+            "                'UPDATE items SET qty = 2 WHERE id = %s', (i, 'm', i, i))",
+            "    while cur.nextset(): pass",
+            "for i in range(2):",
+            "    fails('SELECT 1 AS a; SELECT * FROM nope; SELECT 2 AS b')",
+        ])
+        report, r = self.record_command(PYTHON, "-c", self.pymysql_script(body, multi=True))
+        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+        rows = self.queries(report, "mysql", peer=self.server.address)
+        got = {q["statement"]: (q["count"], q["errors"]) for q in rows}
+        self.assertEqual(got, {
+            "DELETE FROM items WHERE id >= ?": (1, 0),
+            "INSERT INTO items VALUES (...)": (5, 0),
+            "SELECT qty FROM items WHERE id = ?": (5, 0),
+            "UPDATE items SET qty = ? WHERE id = ?": (5, 0),
+            "SELECT ? AS a": (2, 0),
+            "SELECT * FROM nope": (2, 2),
+            # "SELECT ? AS b" never ran.
+        }, fmt_rows(rows))
+        self.assert_connections(report, "client", "mysql", 1, peer=self.server.address)
+
+
+# ---- main -----------------------------------------------------------------------------
+
+
+def main():
+    missing = [name for name, value in (("WAITSCOPE_BIN", tr.WAITSCOPE),
+                                        ("REPORT_SCHEMA", tr.SCHEMA),
+                                        ("REPORT_VALIDATOR", tr.VALIDATOR)) if not value]
+    if missing:
+        print(f"test_wire.py: set {', '.join(missing)} (see tests/bpf/CMakeLists.txt)",
+              file=sys.stderr)
+        return 2
+    prog = unittest.main(module=sys.modules[__name__], argv=sys.argv, exit=False, verbosity=2)
+    if not prog.result.wasSuccessful():
+        return 1
+    reasons = ([tr.BPF_SKIP_REASON] if tr.BPF_SKIP_REASON else []) + SERVER_SKIPS
+    if reasons:
+        for reason in reasons:
+            print(f"\n*** wire tests SKIPPED: {reason} ***", file=sys.stderr)
+        return SKIP_EXIT_CODE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
