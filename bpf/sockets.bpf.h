@@ -76,6 +76,18 @@ struct {
   __type(value, struct ws_conn_state);
 } conns SEC(".maps");
 
+/* Descriptors of traced processes that are known not to be followed
+ * sockets (files, pipes, UDP): their reads and writes skip the fd-table
+ * walk. Cleared on close/dup2 and when connect/accept makes the fd a
+ * socket. LRU: a stale entry can only hide an fd reused without a close
+ * we saw (close_range, exec), and ages out. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct ws_conn_key);
+  __type(value, __u8);
+} not_sockets SEC(".maps");
+
 struct connect_start {
   __u64 ts_ns;
   __u32 tgid;
@@ -221,6 +233,7 @@ static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struc
 static __always_inline void close_conn(__u32 tgid, int fd)
 {
   struct ws_conn_key key = {.tgid = tgid, .fd = fd};
+  bpf_map_delete_elem(&not_sockets, &key);
   struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
   if (!st)
     return;
@@ -299,8 +312,11 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
   struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
   if (!st) {
     struct sock *sk = fd_to_sock(a->fd);
-    if (!sk)
-      return; /* a file, a pipe, or a socket we do not follow */
+    if (!sk) {
+      __u8 one = 1; /* a file, a pipe, or a socket we do not follow */
+      bpf_map_update_elem(&not_sockets, &key, &one, BPF_ANY);
+      return;
+    }
     st = open_conn(tgid, a->fd, sk, WS_ROLE_UNKNOWN);
     if (!st)
       return;
@@ -380,6 +396,12 @@ static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u
     close_conn(tgid, (int)PT_REGS_PARM2_CORE_SYSCALL(regs));
     return;
   }
+  const int fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+  if (*kind != WS_SOCK_CONNECT && *kind != WS_SOCK_ACCEPT) {
+    struct ws_conn_key key = {.tgid = tgid, .fd = fd};
+    if (bpf_map_lookup_elem(&not_sockets, &key))
+      return;
+  }
   __u32 tid = (__u32)pid_tgid;
   struct sock_args *a = bpf_map_lookup_elem(&sock_args, &tid);
   if (!a) {
@@ -390,7 +412,7 @@ static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u
       return;
   }
   a->enter_ns = bpf_ktime_get_ns();
-  a->fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+  a->fd = fd;
   a->arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
   a->arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
   a->kind = *kind;
@@ -409,6 +431,8 @@ static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid)
   if (a.kind == WS_SOCK_CONNECT) {
     if (ret != 0 && ret != -EINPROGRESS)
       return;
+    struct ws_conn_key nkey = {.tgid = tgid, .fd = a.fd};
+    bpf_map_delete_elem(&not_sockets, &nkey);
     struct sock *sk = fd_to_sock(a.fd);
     if (!sk)
       return;
@@ -424,6 +448,8 @@ static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid)
   if (a.kind == WS_SOCK_ACCEPT) {
     if (ret < 0)
       return;
+    struct ws_conn_key nkey = {.tgid = tgid, .fd = (int)ret};
+    bpf_map_delete_elem(&not_sockets, &nkey);
     struct sock *sk = fd_to_sock((int)ret);
     if (sk)
       open_conn(tgid, (int)ret, sk, WS_ROLE_SERVER);

@@ -2,7 +2,8 @@
 # The README's test command: installs dependencies, builds waitscope twice
 # (normal, and with AddressSanitizer + UndefinedBehaviorSanitizer) and runs
 # the whole suite in both: unit tests (no root) and BPF/end-to-end tests
-# (root; they skip loudly, never silently pass, when BPF is unavailable).
+# (root; they skip loudly, never silently pass, when BPF is unavailable),
+# then runs every parser's libFuzzer target for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,5 +52,10 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest build-asan -j2 -L unit
 run_ctest build-asan -L bpf
+
+echo "== fuzz targets (clang, libFuzzer + ASan/UBSan, ${WAITSCOPE_FUZZ_SECONDS:-20}s each) =="
+CC=clang CXX=clang++ BUILD_TARGET=fuzz_targets ./tools/build.sh build-fuzz -DWAITSCOPE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
+  -DWAITSCOPE_FUZZ_SECONDS="${WAITSCOPE_FUZZ_SECONDS:-20}"
+run_ctest build-fuzz -L fuzz
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
