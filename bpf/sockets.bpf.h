@@ -88,6 +88,20 @@ struct {
   __type(value, __u8);
 } not_sockets SEC(".maps");
 
+/* RSTs sent and received on the sockets of followed connections, keyed by
+ * struct sock *: the reset tracepoints give only the socket. */
+struct sock_resets {
+  __u32 sent;
+  __u32 received;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u64);
+  __type(value, struct sock_resets);
+} resets SEC(".maps");
+
 struct connect_start {
   __u64 ts_ns;
   __u32 tgid;
@@ -208,6 +222,8 @@ static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struc
   struct ws_conn_state st = {};
   st.conn_id = __sync_fetch_and_add(&next_conn_id, 1);
   st.sock = (__u64)(unsigned long)sk;
+  struct sock_resets none = {};
+  bpf_map_update_elem(&resets, &st.sock, &none, BPF_NOEXIST);
   if (bpf_map_update_elem(&conns, &key, &st, BPF_ANY)) {
     scount(WS_SCNT_CONNS_FULL, 1);
     return 0;
@@ -247,13 +263,21 @@ static __always_inline void close_conn(__u32 tgid, int fd)
     ev->bytes_received = st->received;
     ev->srtt_us = 0;
     ev->retransmits = 0;
+    ev->resets_sent = 0;
+    ev->resets_received = 0;
     struct sock *sk = fd_to_sock(fd);
     if (sk && (__u64)(unsigned long)sk == st->sock)
       tcp_stats(sk, &ev->srtt_us, &ev->retransmits);
+    struct sock_resets *r = bpf_map_lookup_elem(&resets, &st->sock);
+    if (r) {
+      ev->resets_sent = r->sent;
+      ev->resets_received = r->received;
+    }
     bpf_ringbuf_submit(ev, 0);
   } else {
     scount(WS_SCNT_RINGBUF_DROPS, 1);
   }
+  bpf_map_delete_elem(&resets, &st->sock);
   bpf_map_delete_elem(&conns, &key);
 }
 
@@ -490,6 +514,19 @@ static __always_inline void sockets_set_state(struct sock *sk, int oldstate, int
     }
   }
   bpf_map_delete_elem(&connecting, &key);
+}
+
+/* An RST on a socket of a followed connection: counted for its close event. */
+static __always_inline void sockets_reset(struct sock *sk, bool sent)
+{
+  __u64 key = (__u64)(unsigned long)sk;
+  struct sock_resets *r = bpf_map_lookup_elem(&resets, &key);
+  if (!r)
+    return;
+  if (sent)
+    __sync_fetch_and_add(&r->sent, 1);
+  else
+    __sync_fetch_and_add(&r->received, 1);
 }
 
 #endif /* WAITSCOPE_SOCKETS_BPF_H */

@@ -101,6 +101,24 @@ int BPF_PROG(btf_set_state, struct sock *sk, int oldstate, int newstate)
   return 0;
 }
 
+/* Reset tracepoints: the socket is the first argument in every kernel
+ * version (6.10 added a reason after the skb). */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(btf_send_reset, const struct sock *sk)
+{
+  if (sockets_enabled && sk)
+    sockets_reset((struct sock *)sk, true);
+  return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(btf_receive_reset, struct sock *sk)
+{
+  if (sockets_enabled)
+    sockets_reset(sk, false);
+  return 0;
+}
+
 /* ---- raw_tp fallbacks (kernels where tp_btf cannot attach) ------------- */
 
 SEC("raw_tp/sys_enter")
@@ -150,5 +168,22 @@ SEC("raw_tp/inet_sock_set_state")
 int raw_set_state(struct bpf_raw_tracepoint_args *ctx)
 {
   on_set_state((struct sock *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2]);
+  return 0;
+}
+
+SEC("raw_tp/tcp_send_reset")
+int raw_send_reset(struct bpf_raw_tracepoint_args *ctx)
+{
+  struct sock *sk = (struct sock *)ctx->args[0];
+  if (sockets_enabled && sk)
+    sockets_reset(sk, true);
+  return 0;
+}
+
+SEC("raw_tp/tcp_receive_reset")
+int raw_receive_reset(struct bpf_raw_tracepoint_args *ctx)
+{
+  if (sockets_enabled)
+    sockets_reset((struct sock *)ctx->args[0], false);
   return 0;
 }

@@ -59,10 +59,11 @@ void WireAggregator::AddConnectLatency(std::uint32_t pid, bool server, const std
 
 void WireAggregator::AddConnectionStats(std::uint32_t pid, bool server, const std::string& local,
                                         const std::string& peer, std::uint32_t srtt_us,
-                                        std::uint32_t retransmits) {
+                                        std::uint32_t retransmits, std::uint32_t resets) {
   ConnAgg& c = Conn(pid, server, local, peer);
   if (srtt_us > 0) c.rtt.Add(std::uint64_t{srtt_us} * 1000);
   c.retransmits += retransmits;
+  c.resets += resets;
 }
 
 void WireAggregator::SetProtocol(std::uint32_t pid, bool server, const std::string& local,
@@ -133,6 +134,7 @@ std::vector<ConnectionRow> WireAggregator::Connections() const {
     r.connect_us = c.connect.Summarize();
     r.rtt_us = c.rtt.Summarize();
     r.retransmits = c.retransmits;
+    r.resets = c.resets;
     out.push_back(std::move(r));
   }
   return out;

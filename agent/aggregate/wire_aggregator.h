@@ -37,8 +37,8 @@ class WireAggregator {
   void AddConnectLatency(std::uint32_t pid, bool server, const std::string& local,
                          const std::string& peer, std::uint64_t connect_ns);
   void AddConnectionStats(std::uint32_t pid, bool server, const std::string& local,
-                          const std::string& peer, std::uint32_t srtt_us,
-                          std::uint32_t retransmits);
+                          const std::string& peer, std::uint32_t srtt_us, std::uint32_t retransmits,
+                          std::uint32_t resets);
   // The protocol of a connection row became known after it was counted.
   void SetProtocol(std::uint32_t pid, bool server, const std::string& local,
                    const std::string& peer, const std::string& protocol);
@@ -69,6 +69,7 @@ class WireAggregator {
     LatencyHistogram connect;
     LatencyHistogram rtt;
     std::uint64_t retransmits = 0;
+    std::uint64_t resets = 0;
   };
   // (pid, server, key address, peer): clients key on the peer, servers on
   // the local address plus the peer's host.

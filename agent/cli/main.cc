@@ -74,6 +74,10 @@ int main(int argc, char** argv) {
       ->check(DurationValidator(false))
       ->capture_default_str();
   rec->add_flag("-q,--quiet", record.quiet, "Do not print the summary on stdout");
+  rec->add_option("--top", record.top,
+                  "Rows in each table of the summary and report.txt: waits and statements by "
+                  "total time (0: all)")
+      ->capture_default_str();
   rec->add_option("--capture-bytes", record.capture_bytes,
                   "Socket payload copied per read/write for protocol parsing (0 turns wire "
                   "tracing off; at most 16384)")

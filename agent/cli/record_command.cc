@@ -239,11 +239,11 @@ int RunRecord(const RecordOptions& options) {
     report.loss.parse_errors = tracker->parse_errors();
   }
 
-  if (Status s = WriteReportDir(report, out_dir, start_unix_ns); !s.ok()) {
+  if (Status s = WriteReportDir(report, out_dir, start_unix_ns, options.top); !s.ok()) {
     return Fail(s.error().message);
   }
   if (!options.quiet) {
-    std::fputs(RenderReportText(report, TextReportOptions{.top_n = 10}).c_str(), stdout);
+    std::fputs(RenderReportText(report, TextReportOptions{.top_n = options.top}).c_str(), stdout);
   }
   std::fprintf(stderr, "waitscope: recorded %.1fs (%s); report in %s/\n", duration_s,
                stop_reason.c_str(), out_dir.c_str());

@@ -3,6 +3,7 @@
 // checks, probe start, event loop, shutdown, outputs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,8 +16,9 @@ struct RecordOptions {
   std::optional<std::uint64_t> duration_ns;
   std::string output_dir;  // empty: ./waitscope-YYYYmmdd-HHMMSS
   std::uint64_t min_block_ns = 1'000'000;
-  std::vector<std::string> command;  // after --
-  bool quiet = false;                // no summary on stdout
+  std::vector<std::string> command;     // after --
+  bool quiet = false;                   // no summary on stdout
+  std::size_t top = 15;                 // rows per table in report.txt and the summary (0: all)
   std::uint32_t capture_bytes = 16384;  // socket payload copied per syscall; 0: no wire tracing
   bool capture_values = false;          // keep SQL literals and raw paths (privacy opt-in)
 };

@@ -48,7 +48,8 @@ struct Connection {
 
   std::uint32_t srtt_us = 0;
   std::uint32_t retransmits = 0;
-  bool in_report = false;  // counted in the `connections` aggregate already
+  std::uint32_t resets = 0;  // sent + received
+  bool in_report = false;    // counted in the `connections` aggregate already
 };
 
 }  // namespace waitscope

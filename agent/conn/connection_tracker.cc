@@ -112,6 +112,7 @@ void ConnectionTracker::OnClose(const ws_sock_close_event& ev) {
   if (it == conns_.end()) return;
   it->second.srtt_us = ev.srtt_us;
   it->second.retransmits = ev.retransmits;
+  it->second.resets = ev.resets_sent + ev.resets_received;
   Close(it->second, ev.hdr.ts_ns);
   conns_.erase(it);
 }
@@ -232,7 +233,7 @@ void ConnectionTracker::Close(Connection& c, std::uint64_t ts_ns) {
                         std::string(protocols::ProtocolName(c.protocol)));
     c.in_report = true;
   }
-  sink_.AddConnectionStats(c.pid, IsServer(c), c.local, c.peer, c.srtt_us, c.retransmits);
+  sink_.AddConnectionStats(c.pid, IsServer(c), c.local, c.peer, c.srtt_us, c.retransmits, c.resets);
   if (c.parser) closed_parse_errors_ += c.parser->stats().parse_errors;
 }
 

@@ -24,7 +24,7 @@ static_assert(sizeof(ws_proc_event) == 40);
 static_assert(WS_SOCKETS_ABI_VERSION == 1);
 static_assert(sizeof(ws_sock_open_event) == 80);
 static_assert(offsetof(ws_sock_open_event, local_addr) == 40);
-static_assert(sizeof(ws_sock_close_event) == 48);
+static_assert(sizeof(ws_sock_close_event) == 56);
 static_assert(offsetof(ws_sock_data_event, data) == WS_SOCK_DATA_HEADER_SIZE);
 static_assert(sizeof(ws_tcp_connect_event) == 32);
 static_assert(sizeof(ws_conn_key) == 8);

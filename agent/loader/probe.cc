@@ -28,7 +28,9 @@ std::vector<std::pair<bpf_program*, bpf_program*>> HookPairs(waitscope_bpf* s) {
           {s->progs.btf_fork, s->progs.raw_fork},
           {s->progs.btf_exec, s->progs.raw_exec},
           {s->progs.btf_exit, s->progs.raw_exit},
-          {s->progs.btf_set_state, s->progs.raw_set_state}};
+          {s->progs.btf_set_state, s->progs.raw_set_state},
+          {s->progs.btf_send_reset, s->progs.raw_send_reset},
+          {s->progs.btf_receive_reset, s->progs.raw_receive_reset}};
 }
 
 // Opens, configures and loads the skeleton with one hook flavour. Returns the

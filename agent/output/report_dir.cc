@@ -28,11 +28,13 @@ Status PrepareOutputDir(const std::string& dir) {
   return Status::Ok();
 }
 
-Status WriteReportDir(const Report& report, const std::string& dir, std::int64_t start_unix_ns) {
+Status WriteReportDir(const Report& report, const std::string& dir, std::int64_t start_unix_ns,
+                      std::size_t top_n) {
   if (Status s = PrepareOutputDir(dir); !s.ok()) return s;
   const std::string base = dir + "/";
   if (Status s = WriteReportJson(report, base + "report.json"); !s.ok()) return s;
-  if (Status s = WriteReportText(report, TextReportOptions{}, base + "report.txt"); !s.ok()) {
+  if (Status s = WriteReportText(report, TextReportOptions{.top_n = top_n}, base + "report.txt");
+      !s.ok()) {
     return s;
   }
   const std::vector<FoldedStack> folded = WaitFoldedStacks(report);

@@ -3,6 +3,7 @@
 //   report.json  report.txt  waits.folded  waits.pb.gz  flamegraph.svg
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -15,6 +16,8 @@ namespace waitscope {
 // recording starts, so a bad -o fails in the first second and not at the end.
 Status PrepareOutputDir(const std::string& dir);
 
-Status WriteReportDir(const Report& report, const std::string& dir, std::int64_t start_unix_ns);
+// `top_n`: rows of the waits and statements tables in report.txt (0: all).
+Status WriteReportDir(const Report& report, const std::string& dir, std::int64_t start_unix_ns,
+                      std::size_t top_n = 15);
 
 }  // namespace waitscope

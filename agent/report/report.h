@@ -71,6 +71,7 @@ struct ConnectionRow {
   LatencySummary connect_us;  // SYN_SENT -> ESTABLISHED, client role
   LatencySummary rtt_us;      // smoothed RTT samples
   std::uint64_t retransmits = 0;
+  std::uint64_t resets = 0;  // RSTs sent or received (an extra key in report.json)
 };
 
 // report.json `queries`: one normalized statement / command.

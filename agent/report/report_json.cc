@@ -47,6 +47,7 @@ Json ConnectionJson(const ConnectionRow& c) {
   if (c.connect_us.count > 0) j["connect_us"] = SummaryJson(c.connect_us);
   if (c.rtt_us.count > 0) j["rtt_us"] = SummaryJson(c.rtt_us);
   j["retransmits"] = c.retransmits;
+  j["resets"] = c.resets;
   return j;
 }
 

@@ -74,6 +74,8 @@ struct ws_sock_close_event {
   __u64 bytes_received;
   __u32 srtt_us;     /* smoothed RTT at close (TCP), 0 if unknown */
   __u32 retransmits; /* total retransmitted segments (TCP) */
+  __u32 resets_sent;
+  __u32 resets_received;
 };
 
 struct ws_sock_data_event {
