@@ -485,6 +485,23 @@ class KnownWaitsTest(KnownWaitsBase):
         self.assertGreater(report_total, 0)
         self.assertEqual(pprof_total, report_total)
 
+    def test_go_tool_pprof_opens_profile(self):
+        """The real pprof reads waits.pb.gz: types, totals and function names."""
+        go = shutil.which("go")
+        if not go:
+            self.skipTest("*** go is not installed (tools/install-deps.sh --test installs "
+                          "golang-go); cannot check waits.pb.gz with go tool pprof ***")
+        with tempfile.TemporaryDirectory() as home:
+            env = dict(os.environ, HOME=home, GOCACHE=os.path.join(home, "cache"),
+                       GOFLAGS="-mod=mod", GOTOOLCHAIN="local")
+            res = subprocess.run([go, "tool", "pprof", "-top", "-cum", "-nodecount=500",
+                                  "-sample_index=wait", os.path.join(self.out, "waits.pb.gz")],
+                                 capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("Type: wait", res.stdout)
+        self.assertIn("workload_socket_reads", res.stdout)
+        self.assertIn("workload_sleeps", res.stdout)
+
     def test_flamegraph_svg_parses(self):
         root = ET.parse(os.path.join(self.out, "flamegraph.svg")).getroot()
         self.assertTrue(root.tag.endswith("svg"), root.tag)
