@@ -2,17 +2,11 @@
 
 #include <cstring>
 
+#include "loader/event_read.h"
 #include "loader/syscall_table.h"
 
 namespace waitscope {
 namespace {
-
-template <typename T>
-bool ReadEvent(std::span<const std::byte> data, T& out) {
-  if (data.size() < sizeof(T)) return false;
-  std::memcpy(&out, data.data(), sizeof(T));
-  return true;
-}
 
 std::string CommFrom(const char (&comm)[WS_COMM_LEN]) {
   return std::string(comm, strnlen(comm, WS_COMM_LEN));

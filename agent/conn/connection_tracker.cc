@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "aggregate/wait_target.h"
+#include "loader/event_read.h"
 #include "protocols/detect.h"
 
 namespace waitscope {
@@ -13,13 +14,6 @@ namespace {
 
 constexpr std::size_t kDetectBytes = 512;        // looked at per direction to detect the protocol
 constexpr std::size_t kMaxPendingBytes = 65536;  // held before giving up on detection
-
-template <typename T>
-bool ReadEvent(std::span<const std::byte> data, T& out) {
-  if (data.size() < sizeof(T)) return false;
-  std::memcpy(&out, data.data(), sizeof(T));
-  return true;
-}
 
 bool IsServer(const Connection& c) {
   return c.role == WS_ROLE_SERVER;
