@@ -35,9 +35,7 @@ CLI::Validator DurationValidator(bool seconds_default) {
       "DURATION");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int RunCli(int argc, char** argv) {
   CLI::App app{
       "waitscope shows where a process's threads wait (disk, network, locks, sleeps, polls), "
       "from kernel tracepoints, with no change to the program."};
@@ -100,17 +98,26 @@ int main(int argc, char** argv) {
   }
   SetUpLogging(verbosity);
 
-  try {
-    if (rec->parsed()) {
-      if (!duration_text.empty())
-        record.duration_ns = *waitscope::ParseSecondsOrDurationNs(duration_text);
-      record.min_block_ns = *waitscope::ParseDurationNs(min_block_text);
-      return waitscope::RunRecord(record);
+  if (rec->parsed()) {
+    if (!duration_text.empty()) {
+      record.duration_ns = *waitscope::ParseSecondsOrDurationNs(duration_text);
     }
+    record.min_block_ns = *waitscope::ParseDurationNs(min_block_text);
+    return waitscope::RunRecord(record);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return RunCli(argc, argv);
   } catch (const std::exception& e) {
     // Last line of defence: a bug must still end in one readable line.
     std::fprintf(stderr, "waitscope: internal error: %s\n", e.what());
-    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "waitscope: internal error\n");
   }
-  return 0;
+  return 1;
 }

@@ -19,6 +19,7 @@ Result<ChildLauncher> ChildLauncher::Fork(const std::vector<std::string>& argv) 
   }
   // Build argv before fork: the child must not allocate.
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 

@@ -45,7 +45,7 @@ std::string FormatSeconds(double seconds) {
   if (!std::isfinite(seconds) || seconds <= 0) return FormatDuration(0);
   const double ns = seconds * 1e9;
   if (ns >= 1.8e19) return FormatDuration(UINT64_MAX);
-  return FormatDuration(static_cast<std::uint64_t>(ns + 0.5));
+  return FormatDuration(static_cast<std::uint64_t>(std::llround(ns)));
 }
 
 }  // namespace waitscope
