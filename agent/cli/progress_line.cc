@@ -33,6 +33,11 @@ void ProgressLine::Update(double elapsed_s, std::uint64_t waits, std::uint64_t d
   drawn_ = true;
 }
 
+bool ProgressLine::Due() const {
+  return enabled_ &&
+         (!drawn_ || std::chrono::steady_clock::now() - last_ >= std::chrono::milliseconds(250));
+}
+
 void ProgressLine::Clear() {
   if (!enabled_ || !drawn_) return;
   std::fprintf(stderr, "\r\033[K");

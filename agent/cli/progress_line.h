@@ -15,6 +15,8 @@ class ProgressLine {
   void Update(double elapsed_s, std::uint64_t waits, std::uint64_t dropped,
               std::uint64_t processes);
   void Clear();  // erase the line before printing anything else
+  // True when Update would redraw: lets callers skip gathering the numbers.
+  bool Due() const;
   bool enabled() const { return enabled_; }
 
  private:

@@ -207,6 +207,7 @@ int RunRecord(const RecordOptions& options) {
       }
       if (!any_alive) stop_reason = "every traced process exited";
     }
+    if (!progress.Due()) continue;  // reading counters is a syscall per map: only when shown
     KernelCounters counters = probe.ReadCounters();
     progress.Update(elapsed_s(), counters.waits, counters.ringbuf_drops + counters.waits_lost(),
                     procs.Targets().size());

@@ -161,7 +161,12 @@ int Probe::OnSocketsEvent(void* ctx, void* data, std::size_t size) {
 }
 
 Status Probe::Poll(int timeout_ms) {
+  // Socket events are sent without waking us (see sock_wakeup_flag in
+  // bpf/sockets.bpf.h), so epoll only returns early for the rare waits
+  // events or a filling ring; drain both rings after every wait anyway.
   int n = ring_buffer__poll(ring_, timeout_ms);
+  if (n < 0 && n != -EINTR) return Error{"reading the event ring buffers failed: " + ErrnoText(n)};
+  n = ring_buffer__consume(ring_);
   if (n < 0 && n != -EINTR) return Error{"reading the event ring buffers failed: " + ErrnoText(n)};
   return Status::Ok();
 }

@@ -71,7 +71,8 @@ class Probe {
   // Handlers for the waits family's events and the sockets family's events.
   void SetWaitsHandler(EventHandler handler) { waits_handler_ = std::move(handler); }
   void SetSocketsHandler(EventHandler handler) { sockets_handler_ = std::move(handler); }
-  // Delivers pending events of both ring buffers, waiting up to timeout_ms.
+  // Delivers pending events of both ring buffers, waiting up to timeout_ms
+  // (socket events do not wake the wait: call it at least every ~100 ms).
   Status Poll(int timeout_ms);
 
   KernelCounters ReadCounters() const;
