@@ -129,9 +129,10 @@ class WireTestCase(tr.WaitscopeTestCase):
                              f"waitscope did not start tracing pid {pid}: {err.text()}")
         return rec, err, out
 
-    def finish_attached(self, rec, err, out, interrupt):
+    def finish_attached(self, rec, err, out, interrupt, truncated=False):
         """Ends a start_attached() recording (SIGINT when `interrupt`, else it
-        must end by itself, i.e. on --duration) and returns the checked report."""
+        must end by itself, i.e. on --duration) and returns the checked report
+        (`truncated`: see checked_report)."""
         if interrupt:
             rec.send_signal(signal.SIGINT)
         try:
@@ -141,13 +142,21 @@ class WireTestCase(tr.WaitscopeTestCase):
         stderr = err.text(wait_eof_s=5)
         self.assertEqual(rc, 0, stderr)
         self.assertIn("interrupted" if interrupt else "duration reached", stderr)
-        return self.checked_report(out)
+        return self.checked_report(out, truncated=truncated)
 
-    def checked_report(self, out):
+    def checked_report(self, out, truncated=False):
+        """The report in `out`, schema-checked, with no loss. `truncated`:
+        the workload sends messages longer than --capture-bytes on purpose,
+        so bytes_truncated must be above 0 (the rest still zero)."""
         report = self.assert_valid_report(out)
-        self.assertEqual(report["loss"], {"events_dropped": 0, "bytes_truncated": 0,
-                                          "parse_errors": 0},
-                         "waitscope lost events, bytes or parses at a light load")
+        loss = dict(report["loss"])
+        if truncated:
+            self.assertGreater(loss["bytes_truncated"], 0,
+                               f"a message over --capture-bytes was not truncated: {loss}")
+            loss["bytes_truncated"] = 0
+        self.assertEqual(loss, {"events_dropped": 0, "bytes_truncated": 0, "parse_errors": 0},
+                         f"waitscope lost events, bytes or parses at a light load: "
+                         f"{report['loss']}")
         for q in report["queries"]:
             self.assertEqual(q["latency_us"]["count"], q["count"],
                              f"latency summary does not cover every call: {fmt_rows(q)}")
@@ -573,9 +582,9 @@ def mysql_canonical(sql):
     return re.sub(r"\s+", "", s)
 
 
-class MariadbTest(WireTestCase):
-    """PyMySQL and the mariadb client traced, against a password login over
-    TCP; reference: performance_schema's statement digests."""
+class MariadbTestCase(WireTestCase):
+    """Shared by the MariaDB tests: the server (one per run), its `items`
+    table, PyMySQL scripts and the performance_schema digest reference."""
 
     SERVER = servers.MariadbServer
 
@@ -604,8 +613,10 @@ class MariadbTest(WireTestCase):
         return "\n".join([
             "import pymysql",
             "from pymysql.constants import CLIENT",
-            f"c = pymysql.connect(host='127.0.0.1', port={s.port}, user={s.USER!r}, "
+            "def connect():",
+            f"    return pymysql.connect(host='127.0.0.1', port={s.port}, user={s.USER!r}, "
             f"password={s.PASSWORD!r}, database={s.DATABASE!r}, autocommit=True{flags})",
+            "c = connect()",
             "cur = c.cursor()",
             "def fails(sql, args=None):",
             "    try:",
@@ -636,14 +647,25 @@ class MariadbTest(WireTestCase):
             out[key] = (c + int(count), e + int(errors))
         return out
 
-    def ws_statements(self, report):
-        rows = self.queries(report, "mysql", peer=self.server.address)
+    def ws_statements(self, report, pids=None):
+        """(rows, {canonical statement: (count, errors)}) of waitscope's mysql
+        rows: the client's to the server's address, or (server side) those of
+        `pids`."""
+        if pids is None:
+            rows = self.queries(report, "mysql", peer=self.server.address)
+        else:
+            rows = self.queries(report, "mysql", pids=pids)
         out = {}
         for q in rows:
             key = mysql_canonical(q["statement"])
             c, e = out.get(key, (0, 0))
             out[key] = (c + q["count"], e + q["errors"])
         return rows, out
+
+
+class MariadbTest(MariadbTestCase):
+    """PyMySQL and the mariadb client traced, against a password login over
+    TCP; reference: performance_schema's statement digests."""
 
     def test_pymysql_matches_digests(self):
         body = "\n".join([
@@ -731,6 +753,103 @@ class MariadbTest(WireTestCase):
             # "SELECT ? AS b" never ran.
         }, fmt_rows(rows))
         self.assert_connections(report, "client", "mysql", 1, peer=self.server.address)
+
+
+class MariadbServerTest(MariadbTestCase):
+    """mariadbd traced by pid (`-p PID`: one process, a thread per
+    connection); a PyMySQL script runs untraced over two connections open at
+    the same time, after waitscope is attached. Ended with SIGINT once the
+    script is done. Reference: performance_schema's statement digests, and
+    performance_schema.accounts for the connections."""
+
+    # Two connections, `c` and `d`, used in turn (two server threads at once).
+    WORKLOAD = "\n".join([
+        "d = connect()",
+        "cd = d.cursor()",
+        "def on(k):",
+        "    return cur if k % 2 == 0 else cd",
+        "cur.execute('DELETE FROM items')",
+        "for i in range(40):",
+        "    on(i).execute('INSERT INTO items (id, name, qty) VALUES (%s, %s, %s)',",
+        "                  (i, 'item-%d' % i, i * 3))",
+        "for i in range(5):  # duplicate keys: 5 errors on the same statement",
+        "    fails('INSERT INTO items (id, name, qty) VALUES (%s, %s, %s)', (i, 'dup', 0))",
+        "for i in range(30):",
+        "    on(i).execute('SELECT name, qty FROM items WHERE id = %s', (i,))",
+        "    on(i).fetchall()",
+        "for i in range(20):",
+        "    on(i).execute('UPDATE items SET qty = qty + 1 WHERE id IN (%s, %s, %s)',",
+        "                  (i, i + 1, i + 2))",
+        "for i in range(3):",
+        "    fails('SELECT * FROM nope WHERE id = %s', (i,))",
+        "for i in range(2):",
+        "    fails(\"SIGNAL SQLSTATE '45000'\")",
+        "cd.execute(\"SELECT id FROM items WHERE name = 'a;b''c' OR name = %s\", ('x',))",
+        "cd.fetchall()",
+        "# Responses of many rows, and of one row larger than a capture (16 KiB).",
+        "for k in range(2):",
+        "    on(k).execute('SELECT id, name, qty FROM items ORDER BY id')",
+        "    assert len(on(k).fetchall()) == 40",
+        "cd.execute('SELECT REPEAT(name, %s) AS big FROM items WHERE id = %s', (10000, 1))",
+        "assert len(cd.fetchone()[0]) == 60000  # 'item-1' x 10000",
+        "cd.execute('SELECT COUNT(*) FROM items')",
+        "assert cd.fetchone()[0] == 40",
+        "d.close()",
+    ])
+
+    def account_connections(self):
+        """Connections the server accepted for the test user (from 127.0.0.1)."""
+        rows = self.server.admin(
+            "SELECT TOTAL_CONNECTIONS FROM performance_schema.accounts "
+            f"WHERE USER = '{self.server.USER}' AND HOST = '127.0.0.1'")
+        return int(rows[0][0]) if rows else 0
+
+    def wait_sessions_gone(self):
+        """Waits until the test user's sessions have left the server (their
+        COM_QUIT handled, so their last statements are in the digests)."""
+        servers._wait_until(  # noqa: SLF001 - the servers module's own poller
+            lambda: not self.server.admin(
+                "SELECT ID FROM information_schema.PROCESSLIST "
+                f"WHERE USER = '{self.server.USER}'"),
+            self.server.proc, "mariadbd (sessions ending)", self.server.log_path, timeout=30)
+
+    def test_pymysql_server_side(self):
+        script = self.pymysql_script(self.WORKLOAD)
+        connections_before = self.account_connections()
+        self.truncate_digests()
+        rec, err, out = self.start_attached(self.server.pid)
+        r = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # The 60000-byte row is longer than --capture-bytes can be (16 KiB):
+        # its bytes past the capture are truncated, and the parser must
+        # resynchronise on the next message without losing a statement.
+        report = self.finish_attached(rec, err, out, interrupt=True, truncated=True)
+        # The reference, read after waitscope stopped (root's admin session
+        # over the unix socket is not part of the recording).
+        self.wait_sessions_gone()
+        expected = self.digests()
+        opened = self.account_connections() - connections_before
+        self.assertEqual(opened, 2, "the server did not count the script's two connections")
+        # The reference saw the workload as written.
+        self.assertEqual(expected.get(mysql_canonical(
+            "INSERT INTO items (id, name, qty) VALUES (...)")), (45, 5), expected)
+        self.assertEqual(expected.get(mysql_canonical("SELECT * FROM nope WHERE id = ?")),
+                         (3, 3), expected)
+        self.assertEqual(expected.get(mysql_canonical("SIGNAL SQLSTATE ?")), (2, 2), expected)
+        pids = {self.server.pid}
+        self.assertIn(self.server.pid, {t["pid"] for t in report["targets"]},
+                      f"mariadbd is not a target: {report['targets']}")
+        rows, got = self.ws_statements(report, pids=pids)
+        self.assertEqual(rows, self.queries(report, "mysql"),
+                         "mysql rows from a pid other than mariadbd's")
+        self.assert_connections(report, "server", "mysql", opened,
+                                local=self.server.address, pids=pids)
+        # mariadbd connects nowhere: all its connections are the server side.
+        wrong = [c for c in report["connections"] if c["pid"] in pids and c["role"] != "server"]
+        self.assertEqual(wrong, [], "mariadbd connections not in the server role")
+        self.assertEqual(got, expected,
+                         "waitscope (count, errors) at the server vs performance_schema "
+                         f"digests (COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
 
 
 # ---- main -----------------------------------------------------------------------------

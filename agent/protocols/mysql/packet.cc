@@ -10,6 +10,8 @@ void PacketFramer::Reset() {
   in_oversized_ = false;
   continuation_ = false;
   prefix_.clear();
+  gap_skip_ = false;
+  gap_length_ = 0;
 }
 
 void PacketFramer::ResyncAtNextChunk(std::uint8_t expected_seq) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "protocols/common/binary_reader.h"
 #include "protocols/common/connection_parser.h"
@@ -33,6 +34,12 @@ struct Packet {
   std::uint8_t seq = 0;
   bool truncated = false;
   std::uint64_t ts_ns = 0;
+  // Declared payload length (== payload.size() unless truncated).
+  std::size_t length = 0;
+  // Truncated because the capture lost the packet's tail (OnGap inside the
+  // packet), not because it is oversized: payload is a true prefix of a
+  // packet of `length` bytes, so the parser may still classify it.
+  bool gap = false;
 };
 
 // Bytes are fed to the StreamBuffer in pieces of at most this size, so one
@@ -40,6 +47,8 @@ struct Packet {
 inline constexpr std::size_t kFeedPiece = 64 * 1024;
 inline constexpr std::size_t kMaxWholePayload = kMaxBufferedBytes - kFeedPiece - 4;
 inline constexpr std::size_t kTruncatedPrefix = 256;
+// First bytes kept of a packet cut by a gap (a long statement's text).
+inline constexpr std::size_t kGapPrefix = 16 * 1024;
 
 class PacketFramer {
  public:
@@ -54,6 +63,19 @@ class PacketFramer {
   // header carrying `expected_seq`.
   void ResyncAtNextChunk(std::uint8_t expected_seq);
   bool resyncing() const { return mode_ != Mode::kNormal; }
+
+  // `n` bytes of this direction were lost right after what was fed
+  // (--capture-bytes cut a syscall). If they fall inside the packet being
+  // assembled (its header is buffered, so its length is known), they are
+  // skipped and true is returned: framing is intact, and if the gap ends
+  // exactly at the packet's end the packet is delivered now, truncated with
+  // gap = true. If the gap runs past the packet's end, the packet is still
+  // delivered (truncated, gap = true) but false is returned: the next header
+  // was lost and the caller must resynchronise. False without delivering
+  // anything if no header is buffered (gap at a packet boundary or inside a
+  // header) or a multi-packet payload is being skipped.
+  template <typename OnPacket>
+  bool SkipGap(std::uint64_t n, OnPacket&& on_packet);
 
  private:
   enum class Mode : std::uint8_t { kNormal, kWaitChunkStart, kCheckFirst };
@@ -73,6 +95,8 @@ class PacketFramer {
   bool continuation_ = false;  // the next packet continues the payload
   std::string prefix_;         // first bytes of the oversized payload
   std::uint8_t oversized_seq_ = 0;
+  bool gap_skip_ = false;       // skip_ is the tail of a packet cut by a gap
+  std::size_t gap_length_ = 0;  // declared length of that packet
 };
 
 // Length-encoded integer (0xFB is NULL in rows, an error elsewhere).
@@ -107,7 +131,9 @@ void PacketFramer::Feed(std::string_view bytes, std::uint64_t ts_ns, OnPacket&& 
         in_oversized_ = false;
         std::string prefix = std::move(prefix_);
         prefix_.clear();
-        if (!on_packet(Packet{prefix, oversized_seq_, true, ts_ns})) return;
+        const bool gap = std::exchange(gap_skip_, false);
+        if (!on_packet(Packet{prefix, oversized_seq_, true, ts_ns, gap ? gap_length_ : 0, gap}))
+          return;
       }
       continue;
     }
@@ -171,11 +197,58 @@ bool PacketFramer::Drain(std::uint64_t ts_ns, OnPacket& on_packet) {
       return true;
     }
     if (*len > have) return true;  // wait for the rest
-    Packet p{data.substr(kHeaderSize, *len), *seq, false, ts_ns};
+    Packet p{data.substr(kHeaderSize, *len), *seq, false, ts_ns, *len, false};
     buf_.Consume(kHeaderSize + *len);
     if (!on_packet(p)) return false;
   }
   return true;
+}
+
+template <typename OnPacket>
+bool PacketFramer::SkipGap(std::uint64_t n, OnPacket&& on_packet) {
+  if (mode_ != Mode::kNormal || n == 0) return false;
+  if (skip_ > 0) {
+    // Already dropping the tail of a packet (oversized, or cut by an earlier
+    // gap): the lost bytes are more of it if they fit.
+    if (n > skip_) return false;
+    skip_ -= n;
+    if (skip_ == 0 && !continuation_) {
+      in_oversized_ = false;
+      std::string prefix = std::move(prefix_);
+      prefix_.clear();
+      const bool gap = std::exchange(gap_skip_, false);
+      on_packet(Packet{prefix, oversized_seq_, true, buf_.last_ts_ns(), gap ? gap_length_ : 0, gap});
+    }
+    return true;
+  }
+  if (in_oversized_) return false;  // between packets of a multi-packet payload
+  std::string_view data = buf_.data();
+  BinaryReader r(data);
+  auto len = r.U24Le();
+  auto seq = r.U8();
+  if (!len || !seq || *len == kMaxPacketPayload) return false;  // header unknown / multi-packet
+  const std::size_t have = data.size() - kHeaderSize;
+  if (have >= *len) return false;  // cannot happen: Drain delivers whole packets
+  const std::uint64_t left = *len - have;
+  Packet p{data.substr(kHeaderSize), *seq, true, buf_.last_ts_ns(), *len, true};
+  if (n < left) {
+    // The packet's tail is partly lost, partly still to come: keep its
+    // first bytes and drop the rest as it arrives.
+    prefix_.assign(data.substr(kHeaderSize, std::min(have, kGapPrefix)));
+    oversized_seq_ = *seq;
+    in_oversized_ = true;
+    continuation_ = false;
+    gap_skip_ = true;
+    gap_length_ = *len;
+    skip_ = left - n;
+    buf_.Clear();
+    return true;
+  }
+  std::string keep(p.payload.substr(0, kGapPrefix));
+  p.payload = keep;
+  buf_.Clear();
+  on_packet(p);
+  return n == left;
 }
 
 }  // namespace waitscope::protocols::mysql

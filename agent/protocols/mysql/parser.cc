@@ -13,9 +13,23 @@ namespace {
 
 bool IsEofPacket(const Packet& p) {
   // The 4.1 EOF packet is 0xFE + warnings + status. A row can only start with
-  // 0xFE as a >= 16 MiB string, i.e. a truncated multi-packet payload.
-  return !p.truncated && !p.payload.empty() &&
-         static_cast<std::uint8_t>(p.payload[0]) == kEofHeader && p.payload.size() < 9;
+  // 0xFE as a >= 16 MiB string, i.e. a truncated multi-packet payload. A
+  // packet cut by a gap still has its declared length.
+  return (!p.truncated || p.gap) && !p.payload.empty() &&
+         static_cast<std::uint8_t>(p.payload[0]) == kEofHeader && p.length < 9;
+}
+
+// The end of a result set: an EOF packet, or (CLIENT_DEPRECATE_EOF) an OK
+// packet with the 0xFE header. Under 16 MiB a row cannot start with 0xFE.
+bool IsEndOfRows(const Packet& p) {
+  return !p.payload.empty() && static_cast<std::uint8_t>(p.payload[0]) == kEofHeader &&
+         (!p.truncated || (p.gap && p.length < kMaxPacketPayload));
+}
+
+// A gap-truncated packet whose payload prefix is too short to check a
+// column definition's "def" catalog.
+bool TooShortToCheck(const Packet& p, std::size_t n) {
+  return p.gap && p.payload.size() < n;
 }
 
 std::uint8_t First(const Packet& p) {
@@ -73,14 +87,58 @@ void MysqlParser::OnData(Direction dir, std::string_view bytes, std::uint64_t ts
     req_framer_.Feed(bytes, ts_ns, [this](const Packet& p) { return OnRequestPacket(p); });
   } else {
     // Bytes of a response whose request we lost cannot be told apart from a
-    // new response: drop them until a request after the gap.
-    if (resp_wait_request_) return;
+    // new response: drop them until a request after the gap. They may still
+    // be the tail of a response cut by a gap (see cut_).
+    if (resp_wait_request_) {
+      if (cut_) cut_->response_end_ns = std::max(cut_->response_end_ns, ts_ns);
+      return;
+    }
+    resp_last_ts_ = ts_ns;
     resp_framer_.Feed(bytes, ts_ns, [this](const Packet& p) { return OnResponsePacket(p); });
   }
 }
 
-void MysqlParser::OnGap(Direction dir, std::uint64_t /*missing_bytes*/) {
-  if (phase_ == Phase::kStopped) return;
+void MysqlParser::OnGap(Direction dir, std::uint64_t missing_bytes) {
+  if (phase_ == Phase::kStopped || missing_bytes == 0) return;
+  // Common case (--capture-bytes cut a large read/write): the lost bytes are
+  // the rest of the packet being assembled, whose length is known. Skip them
+  // and keep the exchange.
+  if (dir == Direction::kResponse && !resp_wait_request_ && phase_ == Phase::kCommand) {
+    if (resp_framer_.SkipGap(missing_bytes,
+                             [this](const Packet& p) { return OnResponsePacket(p); })) {
+      return;
+    }
+    if (phase_ == Phase::kStopped) return;
+  } else if (dir == Direction::kRequest && !req_resyncing_ && phase_ == Phase::kCommand) {
+    if (req_framer_.SkipGap(missing_bytes,
+                            [this](const Packet& p) { return OnRequestPacket(p); })) {
+      return;
+    }
+    if (phase_ == Phase::kStopped) return;
+  }
+  // The gap crossed a packet boundary: the next header is lost. A response
+  // in progress cannot be followed to its end, but a classic MySQL client
+  // reads the whole response before its next command, so that command
+  // proves the response ended: remember the exchange and report it then
+  // (rows unknown), see FlushCut().
+  if (dir == Direction::kResponse && !pending_.empty() && phase_ == Phase::kCommand) {
+    const Pending& req = pending_.front();
+    Exchange ex;
+    ex.protocol = Protocol::kMysql;
+    const std::size_t n = req.statements.size();
+    if (n > 0) {
+      ex.statement = req.statements[std::min(req.result_index, n - 1)];
+      if (req.command == static_cast<std::uint8_t>(Command::kStmtPrepare)) {
+        ex.statement = "PREPARE " + ex.statement;
+      }
+    }
+    ex.request_end_ns = req.request_end_ns;
+    ex.response_end_ns = std::max(resp_last_ts_, req.request_end_ns);
+    ex.rows = -1;
+    cut_ = std::move(ex);
+  } else if (dir == Direction::kRequest) {
+    cut_.reset();  // a request was lost too: the next command proves nothing
+  }
   // Lost bytes of either direction make the pending responses unreliable.
   pending_.clear();
   resp_ = Resp::kFirst;
@@ -169,6 +227,7 @@ bool MysqlParser::OnCommand(const Packet& p) {
     return false;
   }
   req_resyncing_ = false;
+  FlushCut();
   std::string_view body = p.payload.substr(1);
   const auto command = static_cast<Command>(cmd);
 
@@ -252,6 +311,14 @@ bool MysqlParser::OnCommand(const Packet& p) {
     resp_ = Resp::kFirst;
   }
   return true;
+}
+
+// A command arrived after a response was cut by a gap that crossed packet
+// boundaries: that response is over. Report its exchange (rows unknown).
+void MysqlParser::FlushCut() {
+  if (!cut_) return;
+  done_.push_back(std::move(*cut_));
+  cut_.reset();
 }
 
 // ---- responses ----
@@ -397,11 +464,19 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
   const bool counts_rows = req.command == static_cast<std::uint8_t>(Command::kQuery) ||
                            req.command == static_cast<std::uint8_t>(Command::kStmtExecute) ||
                            req.command == kMariadbStmtBulkExecute;
-  if (p.payload.empty()) return ResponseError();
-  if (first == kErrHeader && !p.truncated) {
+  if (p.payload.empty()) {
+    // A gap took all of a packet but its header: only a row can be told
+    // (an end-of-rows packet is shorter than 9 bytes).
+    if (p.gap && resp_ == Resp::kRows && p.length >= 9) {
+      ++rows_;
+      return true;
+    }
+    return ResponseError();
+  }
+  if (first == kErrHeader && (!p.truncated || p.gap)) {
     auto err = ParseErr(p.payload);
-    if (!err) return ResponseError();
-    Finish(p, true, std::to_string(err->code), -1, false);
+    if (!err && !p.gap) return ResponseError();
+    Finish(p, true, err ? std::to_string(err->code) : std::string(), -1, false);
     return true;
   }
   switch (resp_) {
@@ -413,6 +488,10 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
     case Resp::kFirst: {
       if (first == kOkHeader) {
         auto ok = ParseOk(p.payload);
+        if (!ok && p.gap) {
+          Finish(p, false, "", -1, false);  // cut OK: affected rows unknown
+          return true;
+        }
         if (!ok) return ResponseError();
         const bool more = (ok->status & kServerMoreResultsExist) != 0;
         Finish(p, false, "", counts_rows ? static_cast<std::int64_t>(ok->affected_rows) : -1, more);
@@ -439,15 +518,20 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
       // Column definition 4.1 starts with the catalog, always "def".
       if (p.payload.substr(0, 4) != std::string_view("\x03"
                                                      "def",
-                                                     4))
+                                                     4) &&
+          !(TooShortToCheck(p, 4) &&
+            std::string_view("\x03"
+                             "def",
+                             4)
+                .starts_with(p.payload)))
         return ResponseError();
       if (--columns_left_ == 0) resp_ = DeprecateEof() ? Resp::kRows : Resp::kColumnsEof;
       return true;
     case Resp::kColumnsEof:
-      if (IsEofPacket(p) && p.payload.size() == 5) {
+      if (IsEofPacket(p) && p.length == 5) {
         auto eof = ParseEof(p.payload);
-        if (!eof) return ResponseError();
-        if ((eof->status & kServerStatusCursorExists) != 0) {
+        if (!eof && !p.gap) return ResponseError();
+        if (eof && (eof->status & kServerStatusCursorExists) != 0) {
           // Cursor opened: rows come later through COM_STMT_FETCH.
           Finish(p, false, "", 0, false);
           return true;
@@ -459,10 +543,11 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
       resp_ = Resp::kRows;  // capabilities unknown: the server deprecated EOF
       [[fallthrough]];
     case Resp::kRows: {
-      if (first == kEofHeader && !p.truncated) {
-        auto end = p.payload.size() == 5 ? ParseEof(p.payload) : ParseOk(p.payload);
-        if (!end) return ResponseError();
-        const bool more = (end->status & kServerMoreResultsExist) != 0 &&
+      if (IsEndOfRows(p)) {
+        auto end = p.length == 5 ? ParseEof(p.payload) : ParseOk(p.payload);
+        if (!end && !p.gap) return ResponseError();
+        // A cut end packet lost its status: assume no more results.
+        const bool more = end && (end->status & kServerMoreResultsExist) != 0 &&
                           req.command == static_cast<std::uint8_t>(Command::kQuery);
         Finish(p, false, "", counts_rows ? static_cast<std::int64_t>(rows_) : -1, more);
         return true;
@@ -480,8 +565,8 @@ bool MysqlParser::OnPrepareOk(const Packet& p, Pending& req) {
     case Resp::kFirst: {
       if (First(p) == kErrHeader) {
         auto err = ParseErr(p.payload);
-        if (!err) return ResponseError();
-        Finish(p, true, std::to_string(err->code), -1, false);
+        if (!err && !p.gap) return ResponseError();
+        Finish(p, true, err ? std::to_string(err->code) : std::string(), -1, false);
         return true;
       }
       BinaryReader r(p.payload);
@@ -506,7 +591,12 @@ bool MysqlParser::OnPrepareOk(const Packet& p, Pending& req) {
     case Resp::kPrepareCols: {
       if (p.payload.substr(0, 4) != std::string_view("\x03"
                                                      "def",
-                                                     4))
+                                                     4) &&
+          !(TooShortToCheck(p, 4) &&
+            std::string_view("\x03"
+                             "def",
+                             4)
+                .starts_with(p.payload)))
         return ResponseError();
       std::uint64_t& left = resp_ == Resp::kPrepareParams ? params_left_ : columns_left_;
       if (--left == 0) {

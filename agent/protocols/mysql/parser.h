@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -94,6 +95,7 @@ class MysqlParser final : public ConnectionParser {
   void StartResponse(Resp state);
   void Finish(const Packet& p, bool error, std::string error_code, std::int64_t rows, bool more);
   bool ResponseError();  // counts a parse error, drops pending, resyncs
+  void FlushCut();
   std::string StatementText(std::string_view sql) const;
   bool DeprecateEof() const { return caps_known_ && (caps_ & kClientDeprecateEof) != 0; }
   bool CacheMetadata() const { return caps_known_ && cache_metadata_; }
@@ -118,6 +120,10 @@ class MysqlParser final : public ConnectionParser {
   std::uint32_t prepare_id_ = 0;
   bool req_resyncing_ = false;      // request bytes lost: wait for a command
   bool resp_wait_request_ = false;  // response bytes unusable until a new request
+  std::uint64_t resp_last_ts_ = 0;  // time of the newest response chunk parsed
+  // Exchange whose response a gap cut across packet boundaries; reported
+  // (rows = -1) when the next command shows the response ended.
+  std::optional<Exchange> cut_;
 
   std::unordered_map<std::uint32_t, std::string> prepared_;
 };

@@ -47,6 +47,7 @@ void PutBounded(std::unordered_map<std::string, std::string>& map, std::string_v
 void PostgresParser::OnData(Direction dir, std::string_view bytes, std::uint64_t ts_ns) {
   if (encrypted_) return;
   now_ns_ = ts_ns;
+  if (dir == Direction::kResponse) resp_last_ns_ = ts_ns;
   Side& s = side(dir);
   while (!bytes.empty() && !encrypted_) {
     if (s.skip > 0) {
@@ -69,8 +70,77 @@ void PostgresParser::OnData(Direction dir, std::string_view bytes, std::uint64_t
   }
 }
 
-void PostgresParser::OnGap(Direction dir, std::uint64_t /*missing_bytes*/) {
-  if (encrypted_) return;
+// --capture-bytes cut a large read/write: the lost bytes usually are the
+// rest of the message in progress, whose length its header gave. Skip them
+// and keep the exchange. True if the gap was absorbed so.
+bool PostgresParser::SkipGap(Direction dir, std::uint64_t n) {
+  Side& s = side(dir);
+  if (s.resync) {
+    // Still confirming a boundary found after an earlier gap: Resync() left
+    // a plausible header at the front and waits for the next one, which this
+    // gap swallowed. A new read starting with a plausible header is the
+    // likely boundary: take it.
+    std::string_view d = s.buf.data();
+    auto h = ReadHeader(d);
+    if (!h || !IsKnownType(dir, h->type) ||
+        !PlausibleLength(dir, h->type, h->length, kMaxResyncLength) ||
+        std::size_t{h->length} + 1 <= d.size()) {
+      return false;
+    }
+    s.resync = false;
+    ++stats_.resyncs;
+  }
+  if (s.skip > 0) {
+    // Already dropping a message's body (a DataRow, CopyData, or a message
+    // too big to buffer): more of it is lost.
+    if (n > s.skip) return false;
+    s.skip -= n;
+    return true;
+  }
+  if (dir == Direction::kRequest && mode_ != RequestMode::kTyped) return false;
+  if (dir == Direction::kResponse && awaiting_reply_ != EncryptionReply::kNone) return false;
+  std::string_view data = s.buf.data();
+  auto h = ReadHeader(data);
+  if (!h || !IsKnownType(dir, h->type) ||
+      !PlausibleLength(dir, h->type, h->length, kMaxMessageLength)) {
+    return false;
+  }
+  const std::uint64_t total = std::uint64_t{h->length} + 1;
+  if (total <= data.size()) return false;
+  // The message is cut: act on what its first bytes say. If the gap also
+  // runs past its end (the next header is lost), it is still acted on (an
+  // ErrorResponse still fails its statement) and the caller resynchronises.
+  const bool inside = n <= total - data.size();
+  std::string body(data.substr(5));
+  s.buf.Clear();
+  if (inside) s.skip = total - data.size() - n;
+  if (dir == Direction::kRequest) {
+    if (h->type == frontend::kQuery) {
+      body.push_back('\0');  // statement text: the prefix that was captured
+      HandleQuery(body);
+    } else if (h->type == frontend::kParse) {
+      body.append(3, '\0');  // close the cut text; no parameter types
+      HandleParse(body);
+    } else if (h->type == frontend::kExecute || h->type == frontend::kSync) {
+      OnOversized(dir, h->type);  // not malformed, only cut: no parse error
+    } else if (h->type == frontend::kBind || h->type == frontend::kDescribe ||
+               h->type == frontend::kClose) {
+      OpenExtendedGroup();  // a cut Bind leaves its portal unknown
+    }
+    // CopyData bodies are skipped by Parse(); other messages change nothing.
+  } else if (h->type == backend::kCommandComplete) {
+    Complete(-1, false, {});  // the tag, hence the row count, was cut
+  } else if (h->type == backend::kErrorResponse) {
+    HandleError(body);  // SQLSTATE if its field was captured
+  } else {
+    HandleResponse(h->type, body);
+  }
+  return inside;
+}
+
+void PostgresParser::OnGap(Direction dir, std::uint64_t missing_bytes) {
+  if (encrypted_ || missing_bytes == 0) return;
+  if (SkipGap(dir, missing_bytes)) return;
   Side& s = side(dir);
   s.buf.Clear();
   s.skip = 0;
@@ -83,6 +153,9 @@ void PostgresParser::OnGap(Direction dir, std::uint64_t /*missing_bytes*/) {
     g.synced = true;
     g.lost = true;
   } else {
+    // Only the front group's replies were being read when the bytes were
+    // lost; pipelined groups behind it may not have run yet.
+    if (!groups_.empty() && !groups_.front().lost) groups_.front().cut = true;
     for (Group& g : groups_) g.lost = true;
   }
   s.resync = true;
@@ -91,7 +164,10 @@ void PostgresParser::OnGap(Direction dir, std::uint64_t /*missing_bytes*/) {
 PostgresParser::Group& PostgresParser::PushGroup(Group::Kind kind) {
   // A new request: a client that waits for replies has seen the end of
   // whatever a gap cut into, so stop waiting for the lost replies' end.
-  while (!groups_.empty() && groups_.front().lost) groups_.pop_front();
+  while (!groups_.empty() && groups_.front().lost) {
+    FlushCut(groups_.front(), resp_last_ns_);
+    groups_.pop_front();
+  }
   if (groups_.size() >= kMaxGroups) {
     groups_.pop_front();
     ++stats_.unmatched_responses;
@@ -156,6 +232,7 @@ void PostgresParser::Parse(Direction dir) {
         if (dir == Direction::kResponse && h->type == backend::kDataRow)
           HandleResponse(h->type, {});
       } else {
+        ++stats_.parse_errors;
         OnOversized(dir, h->type);
       }
       s.skip = total - data.size();
@@ -172,9 +249,9 @@ void PostgresParser::Parse(Direction dir) {
   }
 }
 
-// A message we need is too big to buffer: count it, and keep replies aligned.
+// A message we need is too big to buffer (the caller counts it) or was cut
+// by a gap: keep replies aligned.
 void PostgresParser::OnOversized(Direction dir, char type) {
-  ++stats_.parse_errors;
   if (dir == Direction::kRequest && type == frontend::kQuery) {
     PushGroup(Group::Kind::kOpaque).synced = true;
   } else if (dir == Direction::kRequest && type == frontend::kExecute) {
@@ -414,6 +491,22 @@ void PostgresParser::Emit(Pending& p, std::int64_t rows, bool error, std::string
   done_.push_back(std::move(e));
 }
 
+// A response gap crossed message boundaries in this group's replies, so its
+// CommandCompletes were not seen; its ReadyForQuery (or the client's next
+// request) shows the server finished it. Its statements still ran: report
+// them, rows unknown, as successes (an error among the lost bytes cannot be
+// known). Groups lost by a request gap hold nothing to report.
+void PostgresParser::FlushCut(Group& g, std::uint64_t response_end_ns) {
+  if (!g.cut || g.failed || g.kind == Group::Kind::kOpaque) return;
+  if (g.kind == Group::Kind::kExtended && !g.synced) return;  // not sent in full
+  const std::uint64_t saved = now_ns_;
+  now_ns_ = response_end_ns;
+  for (Pending& p : g.pending) Emit(p, -1, false, {});
+  now_ns_ = saved;
+  g.pending.clear();
+  g.cut = false;
+}
+
 void PostgresParser::Complete(std::int64_t rows, bool error, std::string code) {
   if (groups_.empty()) {
     if (ready_seen_) ++stats_.unmatched_responses;
@@ -468,7 +561,10 @@ void PostgresParser::HandleResponse(char type, std::string_view body) {
       break;
     case backend::kReadyForQuery:
       ready_seen_ = true;
-      if (g) groups_.pop_front();
+      if (g) {
+        if (g->lost) FlushCut(*g, now_ns_);
+        groups_.pop_front();
+      }
       break;
     case backend::kParseComplete:
       if (g && !g->parses.empty()) g->parses.pop_front();

@@ -69,6 +69,7 @@ class PostgresParser final : public ConnectionParser {
     bool synced = false;  // extended: Sync seen, no more messages join this group
     bool failed = false;  // error seen: the server skips the rest up to Sync
     bool lost = false;    // response bytes were lost: ignore everything up to ReadyForQuery
+    bool cut = false;     // lost by a response gap: its unfinished statements did run
   };
   struct Side {
     StreamBuffer buf;
@@ -84,6 +85,7 @@ class PostgresParser final : public ConnectionParser {
   bool ParseStartup();
   bool ParseEncryptionReply();
   bool Resync(Direction dir);
+  bool SkipGap(Direction dir, std::uint64_t n);
   void BadMessage(Direction dir);
   void OnOversized(Direction dir, char type);
 
@@ -102,6 +104,7 @@ class PostgresParser final : public ConnectionParser {
   Group& PushGroup(Group::Kind kind);
   std::string Render(std::string_view sql) const;
   void Emit(Pending& p, std::int64_t rows, bool error, std::string code);
+  void FlushCut(Group& g, std::uint64_t response_end_ns);
 
   ParserOptions options_;
   Side req_;
@@ -111,6 +114,7 @@ class PostgresParser final : public ConnectionParser {
   bool encrypted_ = false;
   bool ready_seen_ = false;  // first ReadyForQuery: startup is over
   std::uint64_t now_ns_ = 0;
+  std::uint64_t resp_last_ns_ = 0;  // time of the newest response chunk
   std::deque<Group> groups_;
   std::unordered_map<std::string, std::string> statements_;  // prepared name -> text
   std::unordered_map<std::string, std::string> portals_;     // portal name -> text

@@ -79,7 +79,9 @@ class RedisParser final : public ConnectionParser {
     Drain(dir);
   }
 
-  void OnGap(Direction dir, std::uint64_t /*missing_bytes*/) override {
+  void OnGap(Direction dir, std::uint64_t missing_bytes) override {
+    if (missing_bytes == 0) return;
+    if (SkipGapInBulk(dir, missing_bytes)) return;
     // Syscalls carry whole writes, so data after a gap usually starts at a
     // message boundary: try there first, then scan.
     StartResync(dir, /*at_boundary=*/true);
@@ -94,6 +96,29 @@ class RedisParser final : public ConnectionParser {
   };
 
   Side& side(Direction dir) { return dir == Direction::kRequest ? req_ : resp_; }
+
+  // --capture-bytes cut a large write inside a bulk string ($len), whose
+  // length is known: the lost bytes are that string's payload (and maybe its
+  // closing CRLF). The parser never looks at payload bytes beyond keys, so it
+  // stands them in with '?' and keeps the message. False if the gap reaches
+  // past the string (the next header is lost) or the buffer is not inside a
+  // bulk payload.
+  bool SkipGapInBulk(Direction dir, std::uint64_t n) {
+    Side& s = side(dir);
+    if (s.resync || s.buf.empty()) return false;
+    std::string_view data = s.buf.data();
+    DecodeResult r = Decode(dir, data);
+    if (r.status != DecodeStatus::kNeedMore || r.payload_end == 0 || r.payload_end < data.size())
+      return false;
+    const std::size_t payload_left = r.payload_end - data.size();
+    if (n > payload_left + 2) return false;
+    std::string filler(std::min<std::size_t>(payload_left, n), '?');
+    filler.append(std::string_view("\r\n").substr(0, n - filler.size()));
+    if (!s.buf.Append(filler, s.buf.last_ts_ns())) return false;
+    s.need = 0;
+    Drain(dir);
+    return true;
+  }
 
   DecodeResult Decode(Direction dir, std::string_view data) {
     return dir == Direction::kRequest ? DecodeRequest(data, &request_) : DecodeReply(data, &reply_);

@@ -10,6 +10,14 @@ namespace {
 
 using S = DecodeStatus;
 
+// What an incomplete decode still needs: the total input length that would
+// let it progress, and where the unfinished bulk payload ends (see
+// DecodeResult::payload_end; 0 when the decode did not stop in a payload).
+struct Need {
+  std::size_t total = 0;
+  std::size_t payload_end = 0;
+};
+
 // Redis rejects bulk strings above proto-max-bulk-len (512 MiB by default)
 // and multibulk requests above 1M arguments; anything larger is not Redis.
 constexpr std::int64_t kMaxBulkBytes = 512LL * 1024 * 1024;
@@ -40,7 +48,7 @@ bool ParseInt(std::string_view s, std::int64_t* out) {
 
 // Reads a CRLF-terminated line. RESP lines never contain CR or LF, so a bare
 // one is invalid rather than "part of the line".
-S ReadLine(BinaryReader& r, std::string_view* line, std::size_t* need) {
+S ReadLine(BinaryReader& r, std::string_view* line, Need* need) {
   std::string_view rest = r.rest();
   std::string_view window = rest.substr(0, kMaxLineBytes + 2);
   std::size_t cr = window.find('\r');
@@ -48,12 +56,12 @@ S ReadLine(BinaryReader& r, std::string_view* line, std::size_t* need) {
   if (lf != std::string_view::npos && (cr == std::string_view::npos || lf < cr)) return S::kInvalid;
   if (cr == std::string_view::npos) {
     if (rest.size() > kMaxLineBytes) return S::kInvalid;
-    *need = r.position() + rest.size() + 1;
+    need->total = r.position() + rest.size() + 1;
     return S::kNeedMore;
   }
   if (cr > kMaxLineBytes) return S::kInvalid;
   if (cr + 1 >= rest.size()) {
-    *need = r.position() + cr + 2;
+    need->total = r.position() + cr + 2;
     return S::kNeedMore;
   }
   if (rest[cr + 1] != '\n') return S::kInvalid;
@@ -62,7 +70,7 @@ S ReadLine(BinaryReader& r, std::string_view* line, std::size_t* need) {
   return S::kOk;
 }
 
-S ReadInt(BinaryReader& r, std::int64_t* v, std::size_t* need) {
+S ReadInt(BinaryReader& r, std::int64_t* v, Need* need) {
   std::string_view line;
   S st = ReadLine(r, &line, need);
   if (st != S::kOk) return st;
@@ -70,10 +78,11 @@ S ReadInt(BinaryReader& r, std::int64_t* v, std::size_t* need) {
 }
 
 // Payload of `len` bytes followed by CRLF.
-S ReadPayload(BinaryReader& r, std::int64_t len, std::string_view* payload, std::size_t* need) {
+S ReadPayload(BinaryReader& r, std::int64_t len, std::string_view* payload, Need* need) {
   auto n = static_cast<std::size_t>(len);
   if (r.remaining() < n + 2) {
-    *need = r.position() + n + 2;
+    need->total = r.position() + n + 2;
+    need->payload_end = r.position() + n;
     return S::kNeedMore;
   }
   *payload = r.Bytes(n).value_or(std::string_view());
@@ -100,12 +109,12 @@ bool ValidBignum(std::string_view s) {
 }
 
 S DecodeValue(BinaryReader& r, int depth, ValueSummary* s, std::vector<ValueSummary>* children,
-              std::size_t* need) {
+              Need* need) {
   if (depth > kMaxDepth) return S::kInvalid;
   for (;;) {
     auto t = r.U8();
     if (!t) {
-      *need = r.position() + 1;
+      need->total = r.position() + 1;
       return S::kNeedMore;
     }
     const char type = static_cast<char>(*t);
@@ -179,7 +188,7 @@ S DecodeValue(BinaryReader& r, int depth, ValueSummary* s, std::vector<ValueSumm
         s->elements = n;
         const std::int64_t items = type == '%' ? 2 * n : n;
         if (r.remaining() < static_cast<std::size_t>(items) * kMinReplyElement) {
-          *need = r.position() + static_cast<std::size_t>(items) * kMinReplyElement;
+          need->total = r.position() + static_cast<std::size_t>(items) * kMinReplyElement;
           return S::kNeedMore;
         }
         for (std::int64_t i = 0; i < items; ++i) {
@@ -202,17 +211,20 @@ S DecodeValue(BinaryReader& r, int depth, ValueSummary* s, std::vector<ValueSumm
   }
 }
 
-DecodeResult Finish(S st, const BinaryReader& r, std::size_t need) {
+DecodeResult Finish(S st, const BinaryReader& r, const Need& need) {
   DecodeResult res;
   res.status = st;
   if (st == S::kOk) res.consumed = r.position();
-  if (st == S::kNeedMore) res.need_total = need;
+  if (st == S::kNeedMore) {
+    res.need_total = need.total;
+    res.payload_end = need.payload_end;
+  }
   return res;
 }
 
 DecodeResult DecodeMultibulk(std::string_view in, RequestFrame* out) {
   BinaryReader r(in);
-  std::size_t need = 0;
+  Need need;
   std::int64_t count = 0;
   r.Skip(1);  // '*'
   S st = ReadInt(r, &count, &need);
@@ -223,10 +235,10 @@ DecodeResult DecodeMultibulk(std::string_view in, RequestFrame* out) {
   }
   if (count > kMaxRequestArgs) return Finish(S::kInvalid, r, need);
   const std::size_t min_rest = static_cast<std::size_t>(count) * kMinRequestArg;
-  if (r.remaining() < min_rest) return Finish(S::kNeedMore, r, r.position() + min_rest);
+  if (r.remaining() < min_rest) return Finish(S::kNeedMore, r, Need{r.position() + min_rest, 0});
   for (std::int64_t i = 0; i < count; ++i) {
     auto t = r.U8();
-    if (!t) return Finish(S::kNeedMore, r, r.position() + 1);
+    if (!t) return Finish(S::kNeedMore, r, Need{r.position() + 1, 0});
     if (*t != '$') return Finish(S::kInvalid, r, need);
     std::int64_t len = 0;
     if ((st = ReadInt(r, &len, &need)) != S::kOk) return Finish(st, r, need);
@@ -300,7 +312,7 @@ DecodeResult DecodeReply(std::string_view in, ReplyFrame* out) {
   out->value = ValueSummary();
   out->children.clear();
   BinaryReader r(in);
-  std::size_t need = 0;
+  Need need;
   S st = DecodeValue(r, 0, &out->value, &out->children, &need);
   return Finish(st, r, need);
 }

@@ -28,6 +28,10 @@ struct DecodeResult {
   // the parser skip re-decoding a large bulk string on every small chunk, and
   // tells it early when a message cannot fit in kMaxBufferedBytes.
   std::size_t need_total = 0;
+  // kNeedMore inside a bulk string's payload: the offset where that payload
+  // ends (its CRLF follows). 0 otherwise. Lets the parser tell that bytes
+  // lost by the capture (OnGap) are payload bytes it never looks at.
+  std::size_t payload_end = 0;
 };
 
 // A client command: RESP array of bulk strings, or an inline command line.

@@ -88,4 +88,19 @@ inline void ReplaySplitAt(ConnectionParser& parser, const std::vector<Chunk>& ch
   }
 }
 
+// Replays the capture as the agent sees it with --capture-bytes K: every
+// chunk (syscall) longer than `k` bytes is delivered as its first `k` bytes
+// followed by OnGap(rest).
+inline void ReplayCapped(ConnectionParser& parser, const std::vector<Chunk>& chunks,
+                         std::size_t k) {
+  for (const Chunk& c : chunks) {
+    if (c.data.size() <= k) {
+      parser.OnData(c.dir, c.data, c.ts_ns);
+      continue;
+    }
+    parser.OnData(c.dir, std::string_view(c.data).substr(0, k), c.ts_ns);
+    parser.OnGap(c.dir, c.data.size() - k);
+  }
+}
+
 }  // namespace waitscope::protocols::testing

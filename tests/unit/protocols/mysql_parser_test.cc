@@ -202,14 +202,98 @@ TEST(MysqlParser, GapInResponseResynchronises) {
     parser->OnData(chunks[i].dir, chunks[i].data, chunks[i].ts_ns);
   }
   auto ex = parser->TakeExchanges();
-  ASSERT_EQ(ex.size(), 6u);
+  // The gap crossed packet boundaries: SELECT 1's end is lost, but the next
+  // command proves it ended, so it is still reported, rows unknown.
+  ASSERT_EQ(ex.size(), 7u);
   EXPECT_EQ(ex[1].statement, N("SELECT COUNT(*) FROM items"));
-  EXPECT_EQ(ex[2].statement, N("SELECT 2 AS two"));
-  EXPECT_EQ(ex[2].rows, 1);
-  EXPECT_EQ(ex[3].rows, 2);
-  EXPECT_EQ(ex[5].error_code, "1146");
+  EXPECT_EQ(ex[2].statement, N("SELECT 1"));
+  EXPECT_EQ(ex[2].rows, -1);
+  EXPECT_FALSE(ex[2].error);
+  EXPECT_EQ(ex[2].request_end_ns, chunks[lost - 1].ts_ns);
+  EXPECT_EQ(ex[2].response_end_ns, chunks[lost].ts_ns);
+  EXPECT_EQ(ex[3].statement, N("SELECT 2 AS two"));
+  EXPECT_EQ(ex[3].rows, 1);
+  EXPECT_EQ(ex[4].rows, 2);
+  EXPECT_EQ(ex[6].error_code, "1146");
   EXPECT_EQ(parser->stats().parse_errors, 0u);
   EXPECT_GE(parser->stats().resyncs, 1u);
+}
+
+// --capture-bytes K: every syscall longer than K bytes arrives as its first
+// K bytes and a gap. mariadb_large_rows.capture (MariaDB 10.11, mariadb CLI)
+// has result sets of 60 KB and 70 KB in single reads.
+TEST(MysqlParser, CaptureBytesLimitKeepsExchanges) {
+  auto chunks = Load("mariadb_large_rows.capture");
+  ParserStats whole_stats;
+  auto whole = Parse(chunks, 0, &whole_stats);
+  ASSERT_EQ(whole.size(), 7u);
+  EXPECT_EQ(whole_stats.parse_errors, 0u);
+  EXPECT_EQ(whole[0].statement, N("SELECT id, REPEAT(name, 12000) FROM items WHERE id = 1"));
+  EXPECT_EQ(whole[0].rows, 1);
+  EXPECT_EQ(whole[2].rows, 4);
+  EXPECT_EQ(whole[3].rows, 1);
+  EXPECT_EQ(whole[6].error_code, "1146");
+  for (std::size_t k : {16u, 100u, 4096u, 16384u}) {
+    auto parser = MakeMysqlParser(ParserOptions{});
+    testing::ReplayCapped(*parser, chunks, k);
+    auto got = parser->TakeExchanges();
+    const std::string what = "K=" + std::to_string(k);
+    ASSERT_EQ(got.size(), whole.size()) << what;
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+      // A request longer than K is itself cut: its text is a prefix.
+      if (k >= 100) {
+        EXPECT_EQ(got[i].statement, whole[i].statement) << what << " #" << i;
+      } else {
+        EXPECT_TRUE(whole[i].statement.starts_with(got[i].statement))
+            << what << " #" << i << ": " << got[i].statement;
+        EXPECT_FALSE(got[i].statement.empty()) << what << " #" << i;
+      }
+      EXPECT_EQ(got[i].error, whole[i].error) << what << " #" << i;
+      EXPECT_EQ(got[i].error_code, whole[i].error_code) << what << " #" << i;
+      EXPECT_EQ(got[i].request_end_ns, whole[i].request_end_ns) << what << " #" << i;
+      EXPECT_EQ(got[i].response_end_ns, whole[i].response_end_ns) << what << " #" << i;
+      // Rows are exact when every gap fell inside one packet; a gap across
+      // packets makes them unknown, never wrong.
+      if (got[i].rows != -1) {
+        EXPECT_EQ(got[i].rows, whole[i].rows) << what << " #" << i;
+      }
+    }
+    EXPECT_EQ(parser->stats().parse_errors, 0u) << what;
+    // Small results fit in K bytes and keep their row counts.
+    if (k >= 4096) {
+      EXPECT_EQ(got[1].rows, 4) << what;
+      EXPECT_EQ(got[4].rows, 2) << what;  // UPDATE's OK packet
+      EXPECT_EQ(got[5].rows, 1) << what;
+    }
+  }
+}
+
+// A gap inside one packet keeps the exchange; byte-exact skipping means the
+// rest of the result (more rows, EOF) parses normally.
+TEST(MysqlParser, GapInsideRowPacketIsSkipped) {
+  auto chunks = Load("mariadb_large_rows.capture");
+  auto whole = Parse(chunks);
+  // Cut every chunk in the middle of the 60 KB row, at many offsets.
+  const std::size_t big = NthChunk(chunks, Direction::kResponse, 2);
+  ASSERT_GT(chunks[big].data.size(), 50000u);
+  for (std::size_t cut : {200u, 1000u, 30000u, 59000u}) {
+    for (std::size_t lost : {1u, 17u, 500u}) {
+      auto parser = MakeMysqlParser(ParserOptions{});
+      for (std::size_t i = 0; i < chunks.size(); ++i) {
+        if (i != big) {
+          parser->OnData(chunks[i].dir, chunks[i].data, chunks[i].ts_ns);
+          continue;
+        }
+        std::string_view d(chunks[i].data);
+        parser->OnData(chunks[i].dir, d.substr(0, cut), chunks[i].ts_ns);
+        parser->OnGap(chunks[i].dir, lost);
+        parser->OnData(chunks[i].dir, d.substr(cut + lost), chunks[i].ts_ns);
+      }
+      ExpectSame(whole, parser->TakeExchanges(),
+                 "cut " + std::to_string(cut) + " lost " + std::to_string(lost));
+      EXPECT_EQ(parser->stats().parse_errors, 0u);
+    }
+  }
 }
 
 TEST(MysqlParser, GapInRequestResynchronises) {
@@ -225,11 +309,15 @@ TEST(MysqlParser, GapInRequestResynchronises) {
     parser->OnData(chunks[i].dir, chunks[i].data, chunks[i].ts_ns);
   }
   auto ex = parser->TakeExchanges();
-  ASSERT_EQ(ex.size(), 6u);
-  EXPECT_EQ(ex[2].statement, N("SELECT 2 AS two"));
-  EXPECT_EQ(ex[2].request_end_ns, chunks[lost + 2].ts_ns);
-  EXPECT_EQ(ex[4].rows, 1);
-  EXPECT_EQ(ex[5].error_code, "1146");
+  // The gap ended inside the command packet, whose length is known: the
+  // command is kept with the text that arrived ("S", a prefix).
+  ASSERT_EQ(ex.size(), 7u);
+  EXPECT_EQ(ex[2].statement, "S");
+  EXPECT_EQ(ex[2].rows, 1);
+  EXPECT_EQ(ex[3].statement, N("SELECT 2 AS two"));
+  EXPECT_EQ(ex[3].request_end_ns, chunks[lost + 2].ts_ns);
+  EXPECT_EQ(ex[5].rows, 1);
+  EXPECT_EQ(ex[6].error_code, "1146");
 }
 
 TEST(MysqlParser, TruncatedCaptureKeepsCompletedExchanges) {

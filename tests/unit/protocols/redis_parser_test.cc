@@ -5,6 +5,7 @@
 // that the real clients cannot produce (bignum, blob error).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -463,6 +464,76 @@ TEST(RedisDetectTest, LooksLikeRedis) {
   EXPECT_FALSE(LooksLikeRedis("howdy world\r\n"));
   EXPECT_FALSE(LooksLikeRedis(std::string_view("\x16\x03\x01\x02\x00", 5)));
   EXPECT_FALSE(LooksLikeRedis(std::string_view("\0\0\0\x08\x04\xd2\x16\x2f", 8)));
+}
+
+// --capture-bytes K: every syscall longer than K bytes arrives as its first K
+// bytes and a gap. large_values.capture (redis-server 7.0, redis-cli; start-up
+// COMMAND DOCS cut off) SETs and GETs 60 KB and 20 KB values and MGETs them.
+// A gap inside a bulk string's payload must keep the exchange.
+TEST(RedisParserTest, CaptureBytesLimitKeepsExchanges) {
+  auto chunks = Load("large_values.capture");
+  Replayed whole = ReplayWhole(chunks);
+  ASSERT_EQ(whole.exchanges.size(), 10u);
+  EXPECT_EQ(whole.stats.parse_errors, 0u);
+  EXPECT_EQ(whole.exchanges[2].statement, "GET big:?");
+  EXPECT_EQ(whole.exchanges[4].cache_hits, 3u);
+  EXPECT_TRUE(whole.exchanges[7].error);
+  const auto want = Describe(whole.exchanges);
+  // The MGET reply (*4 of 60 KB, 5 B, 20 KB, nil) comes in one 64 KiB read:
+  // the gap runs from inside the first value across the next elements'
+  // headers, which cannot be followed, so MGET alone is lost (and counted
+  // as a resync, not a parse error). Everything else is kept exactly.
+  auto want_no_mget = want;
+  want_no_mget.erase(want_no_mget.begin() + 4);
+  for (std::size_t k : {100u, 4096u, 16384u}) {
+    auto p = MakeRedisParser({});
+    testing::ReplayCapped(*p, chunks, k);
+    EXPECT_EQ(Describe(p->TakeExchanges()), want_no_mget) << "K=" << k;
+    EXPECT_EQ(p->stats().parse_errors, 0u) << "K=" << k;
+  }
+  // K=16 cuts requests inside the key or before the value's $len header:
+  // those gaps cross bulk-string boundaries and cannot be followed, so only
+  // the exchanges whose request fits 16 bytes or is cut inside its last
+  // bulk string survive; whatever is reported must be a true exchange.
+  auto p = MakeRedisParser({});
+  testing::ReplayCapped(*p, chunks, 16);
+  for (const std::string& got : Describe(p->TakeExchanges())) {
+    EXPECT_NE(std::find(want.begin(), want.end(), got), want.end()) << got;
+  }
+}
+
+// A gap anywhere inside the 60 KB GET reply's payload (or its CRLF) keeps
+// every exchange identical.
+TEST(RedisParserTest, GapInsideBulkPayloadIsSkipped) {
+  auto chunks = Load("large_values.capture");
+  const auto want = Describe(ReplayWhole(chunks).exchanges);
+  std::size_t big = 0;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    if (chunks[i].dir == Direction::kResponse && chunks[i].data.size() > 50000) {
+      big = i;
+      break;
+    }
+  }
+  ASSERT_GT(big, 0u);
+  const std::size_t size = chunks[big].data.size();
+  for (std::size_t cut : {std::size_t{9}, std::size_t{5000}, size - 3}) {
+    for (std::size_t lost : {std::size_t{1}, size - cut - 2, size - cut}) {
+      if (cut + lost > size || lost == 0) continue;
+      auto p = MakeRedisParser({});
+      for (std::size_t i = 0; i < chunks.size(); ++i) {
+        std::string_view d(chunks[i].data);
+        if (i != big) {
+          p->OnData(chunks[i].dir, d, chunks[i].ts_ns);
+          continue;
+        }
+        p->OnData(chunks[i].dir, d.substr(0, cut), chunks[i].ts_ns);
+        p->OnGap(chunks[i].dir, lost);
+        if (cut + lost < size) p->OnData(chunks[i].dir, d.substr(cut + lost), chunks[i].ts_ns);
+      }
+      EXPECT_EQ(Describe(p->TakeExchanges()), want) << "cut " << cut << " lost " << lost;
+      EXPECT_EQ(p->stats().parse_errors, 0u);
+    }
+  }
 }
 
 }  // namespace
