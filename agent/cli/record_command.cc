@@ -238,6 +238,7 @@ int RunRecord(const RecordOptions& options) {
     report.loss.events_dropped += tracker->stats().bad_events + tracker->stats().unknown_conn;
     report.loss.bytes_truncated = socket_counters.bytes_truncated;
     report.loss.parse_errors = tracker->parse_errors();
+    report.loss.exchanges_lost = tracker->exchanges_lost();
   }
 
   if (Status s = WriteReportDir(report, out_dir, start_unix_ns, options.top); !s.ok()) {

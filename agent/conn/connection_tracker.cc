@@ -228,13 +228,24 @@ void ConnectionTracker::Close(Connection& c, std::uint64_t ts_ns) {
     c.in_report = true;
   }
   sink_.AddConnectionStats(c.pid, IsServer(c), c.local, c.peer, c.srtt_us, c.retransmits, c.resets);
-  if (c.parser) closed_parse_errors_ += c.parser->stats().parse_errors;
+  if (c.parser) {
+    closed_parse_errors_ += c.parser->stats().parse_errors;
+    closed_exchanges_lost_ += c.parser->stats().exchanges_lost;
+  }
 }
 
 void ConnectionTracker::Finish() {
   // Still open at the end: nothing is complete that was not already.
   for (auto& [id, c] : conns_) Close(c, 0);
   conns_.clear();
+}
+
+std::uint64_t ConnectionTracker::exchanges_lost() const {
+  std::uint64_t n = closed_exchanges_lost_;
+  for (const auto& [id, c] : conns_) {
+    if (c.parser) n += c.parser->stats().exchanges_lost;
+  }
+  return n;
 }
 
 std::uint64_t ConnectionTracker::parse_errors() const {

@@ -44,6 +44,8 @@ class ConnectionTracker {
 
   const TrackerStats& stats() const { return stats_; }
   std::uint64_t parse_errors() const;
+  // Requests the parsers had to drop unanswered after lost bytes.
+  std::uint64_t exchanges_lost() const;
 
   // Peer "ip:port" -> protocol of connections seen, for classifying waits.
   const std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol>& peer_protocols()
@@ -69,6 +71,7 @@ class ConnectionTracker {
       latency_by_sock_;  // connect latency waiting for its open event
   std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol> peer_protocols_;
   std::uint64_t closed_parse_errors_ = 0;
+  std::uint64_t closed_exchanges_lost_ = 0;
   TrackerStats stats_;
 };
 

@@ -27,6 +27,8 @@ struct Loss {
   std::uint64_t bytes_truncated =
       0;  // payload bytes not captured (filled by the wire-traffic feature)
   std::uint64_t parse_errors = 0;
+  // Requests dropped unanswered after lost bytes (an extra key in report.json).
+  std::uint64_t exchanges_lost = 0;
 };
 
 // One row of report.json `waits`: blocked time of one process, summed over

@@ -100,7 +100,8 @@ Json ReportToJson(const Report& r) {
   j["targets"] = std::move(targets);
   j["loss"] = {{"events_dropped", r.loss.events_dropped},
                {"bytes_truncated", r.loss.bytes_truncated},
-               {"parse_errors", r.loss.parse_errors}};
+               {"parse_errors", r.loss.parse_errors},
+               {"exchanges_lost", r.loss.exchanges_lost}};
   Json waits = Json::array();
   for (const WaitRow& w : r.waits) waits.push_back(WaitJson(w));
   j["waits"] = std::move(waits);

@@ -57,12 +57,17 @@ std::string TargetsLine(const Report& r, std::size_t max_width) {
 }
 
 std::string LossLine(const Loss& loss) {
-  if (loss.events_dropped == 0 && loss.bytes_truncated == 0 && loss.parse_errors == 0) {
+  if (loss.events_dropped == 0 && loss.bytes_truncated == 0 && loss.parse_errors == 0 &&
+      loss.exchanges_lost == 0) {
     return "loss: no events lost";
   }
-  return "loss: " + std::to_string(loss.events_dropped) + " events dropped, " +
-         std::to_string(loss.bytes_truncated) + " bytes truncated, " +
-         std::to_string(loss.parse_errors) + " parse errors (totals below are low)";
+  std::string line = "loss: " + std::to_string(loss.events_dropped) + " events dropped, " +
+                     std::to_string(loss.bytes_truncated) + " bytes truncated, " +
+                     std::to_string(loss.parse_errors) + " parse errors";
+  if (loss.exchanges_lost > 0) {
+    line += ", " + std::to_string(loss.exchanges_lost) + " requests unmatched";
+  }
+  return line + " (totals below are low)";
 }
 
 std::string NoWaitsText(const Report& r) {

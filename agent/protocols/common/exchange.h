@@ -50,6 +50,11 @@ struct ParserStats {
   std::uint64_t parse_errors = 0;  // malformed input seen (each one counted once)
   std::uint64_t resyncs = 0;       // times the parser re-found a message boundary after a gap or error
   std::uint64_t unmatched_responses = 0;
+  // Requests dropped unanswered because bytes were lost (a gap the parser
+  // could not follow): they are in no exchange. Counted by the Redis and
+  // MySQL parsers; PostgreSQL and HTTP report what they keep as exchanges
+  // and count the rest as unmatched_responses.
+  std::uint64_t exchanges_lost = 0;
 };
 
 }  // namespace waitscope::protocols

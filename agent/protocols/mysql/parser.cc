@@ -140,6 +140,7 @@ void MysqlParser::OnGap(Direction dir, std::uint64_t missing_bytes) {
     cut_.reset();  // a request was lost too: the next command proves nothing
   }
   // Lost bytes of either direction make the pending responses unreliable.
+  stats_.exchanges_lost += pending_.size();
   pending_.clear();
   resp_ = Resp::kFirst;
   if (phase_ != Phase::kCommand) phase_ = Phase::kCommand;  // handshake lost: caps_known_ stays
@@ -452,6 +453,7 @@ void MysqlParser::Finish(const Packet& p, bool error, std::string error_code, st
 
 bool MysqlParser::ResponseError() {
   ++stats_.parse_errors;
+  stats_.exchanges_lost += pending_.size();
   pending_.clear();
   StartResponse(Resp::kFirst);
   resp_wait_request_ = true;
@@ -519,11 +521,10 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
       if (p.payload.substr(0, 4) != std::string_view("\x03"
                                                      "def",
                                                      4) &&
-          !(TooShortToCheck(p, 4) &&
-            std::string_view("\x03"
-                             "def",
-                             4)
-                .starts_with(p.payload)))
+          !(TooShortToCheck(p, 4) && std::string_view("\x03"
+                                                      "def",
+                                                      4)
+                                         .starts_with(p.payload)))
         return ResponseError();
       if (--columns_left_ == 0) resp_ = DeprecateEof() ? Resp::kRows : Resp::kColumnsEof;
       return true;
@@ -592,11 +593,10 @@ bool MysqlParser::OnPrepareOk(const Packet& p, Pending& req) {
       if (p.payload.substr(0, 4) != std::string_view("\x03"
                                                      "def",
                                                      4) &&
-          !(TooShortToCheck(p, 4) &&
-            std::string_view("\x03"
-                             "def",
-                             4)
-                .starts_with(p.payload)))
+          !(TooShortToCheck(p, 4) && std::string_view("\x03"
+                                                      "def",
+                                                      4)
+                                         .starts_with(p.payload)))
         return ResponseError();
       std::uint64_t& left = resp_ == Resp::kPrepareParams ? params_left_ : columns_left_;
       if (--left == 0) {

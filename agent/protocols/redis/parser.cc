@@ -137,6 +137,7 @@ class RedisParser final : public ConnectionParser {
   // commands in flight, and match the next reply only to a command sent
   // before that reply arrived (see OnReply).
   void LoseSync() {
+    stats_.exchanges_lost += pending_.size();
     pending_.clear();
     desynced_ = true;
     queued_.clear();
