@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "protocols/common/ascii.h"
+
 namespace waitscope::protocols::http1 {
 namespace {
 
@@ -30,10 +32,6 @@ bool IsTchar(char c) {
     default:
       return false;
   }
-}
-
-bool IsDigit(char c) {
-  return c >= '0' && c <= '9';
 }
 
 // Target bytes: anything visible; obs-text (>= 0x80) is tolerated because

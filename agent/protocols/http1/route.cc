@@ -1,37 +1,10 @@
 #include "protocols/http1/route.h"
 
+#include "protocols/common/ascii.h"
 #include "protocols/http1/types.h"
 
 namespace waitscope::protocols::http1 {
 namespace {
-
-bool IsHex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-bool AllDigits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-bool AllHex(std::string_view s) {
-  for (char c : s) {
-    if (!IsHex(c)) return false;
-  }
-  return !s.empty();
-}
-
-bool IsUuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !IsHex(s[i])) return false;
-  }
-  return true;
-}
 
 // Appends `s`, escaping bytes outside printable ASCII; stops at the cap.
 // Returns false when the cap was hit.

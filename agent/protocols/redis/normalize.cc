@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "protocols/common/ascii.h"
+
 namespace waitscope::protocols::redis {
 namespace {
 
@@ -189,15 +191,6 @@ const CommandSpec* Lookup(std::string_view name) {
   return it == kTable->end() ? nullptr : &it->second;
 }
 
-bool IsDigit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool IsAlpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool IsHex(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 char Upper(char c) {
   return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
 }
@@ -216,15 +209,6 @@ std::string UpperName(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = Upper(c);
   return out;
-}
-
-bool IsUuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !IsHex(s[i])) return false;
-  }
-  return true;
 }
 
 // An identifier rather than a name: a number, a hex id, or a long token

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "protocols/common/ascii.h"
 #include "protocols/common/binary_reader.h"
 
 namespace waitscope::protocols::redis {
@@ -27,10 +28,6 @@ constexpr std::int64_t kMaxAggregate = std::int64_t{1} << 31;
 // early that a declared count cannot be complete yet.
 constexpr std::size_t kMinReplyElement = 3;
 constexpr std::size_t kMinRequestArg = 6;
-
-bool IsDigit(char c) {
-  return c >= '0' && c <= '9';
-}
 
 // Strict RESP integer: optional '-', 1..18 digits (no overflow possible).
 bool ParseInt(std::string_view s, std::int64_t* out) {
