@@ -37,8 +37,9 @@ CLI::Validator DurationValidator(bool seconds_default) {
 
 int RunCli(int argc, char** argv) {
   CLI::App app{
-      "waitscope shows where a process's threads wait (disk, network, locks, sleeps, polls), "
-      "from kernel tracepoints, with no change to the program."};
+      "waitscope shows where a process's threads wait (disk, network, database, locks, sleeps, "
+      "polls) and which SQL statements, Redis commands and HTTP requests it made, from kernel "
+      "tracepoints, with no change to the program."};
   app.set_version_flag("--version", std::string("waitscope ") + waitscope::kWaitscopeVersion);
   app.require_subcommand(1);
   int verbosity = 0;
