@@ -54,6 +54,11 @@ struct inflight {
   __u8 resolved;  /* target filled */
   __u8 pad[6];
   struct ws_target target;
+  /* What `target` describes: a thread blocking on the same open file again
+   * (a read loop, a connection) reuses it instead of classifying again. The
+   * inode number guards against a freed struct file reused for another. */
+  __u64 target_file;
+  __u64 target_ino;
 };
 
 struct {
@@ -283,22 +288,22 @@ static __always_inline void classify_socket(struct file *file, struct ws_target 
 
 /* Classify fd of the current task. Runs once per blocking syscall, when the
  * thread first leaves the CPU, so non-blocking syscalls never pay for it. */
-static __always_inline void classify_fd(struct task_struct *task, int fd, struct ws_target *t)
+/* The open file behind fd of task, or NULL. */
+static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 {
   struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
   unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
-  if (fd < 0 || (unsigned int)fd >= max_fds) {
-    t->kind = WS_TARGET_BADFD;
-    return;
-  }
+  if (fd < 0 || (unsigned int)fd >= max_fds)
+    return 0;
   struct file **fds = BPF_CORE_READ(fdt, fd);
   struct file *file = 0;
   bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-  if (!file) {
-    t->kind = WS_TARGET_BADFD;
-    return;
-  }
-  struct inode *inode = BPF_CORE_READ(file, f_inode);
+  return file;
+}
+
+static __always_inline void classify_file(struct file *file, struct inode *inode,
+                                          struct ws_target *t)
+{
   __u16 mode = BPF_CORE_READ(inode, i_mode);
   t->dev = BPF_CORE_READ(inode, i_sb, s_dev);
   t->ino = BPF_CORE_READ(inode, i_ino);
@@ -537,6 +542,34 @@ static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u6
   count(WS_CNT_WAITS);
 }
 
+/* Fills f->target for the fd of the syscall f describes. Runs once per
+ * blocking syscall, when the thread first leaves the CPU, so syscalls that
+ * never block never pay for it; a thread blocking on the same open file as
+ * last time reuses the previous classification. */
+static __always_inline void resolve_target(struct task_struct *task, struct inflight *f)
+{
+  if (f->fd < 0) {
+    __builtin_memset(&f->target, 0, sizeof(f->target));
+    f->target_file = 0;
+    return;
+  }
+  struct file *file = fd_file(task, f->fd);
+  if (!file) {
+    __builtin_memset(&f->target, 0, sizeof(f->target));
+    f->target.kind = WS_TARGET_BADFD;
+    f->target_file = 0;
+    return;
+  }
+  struct inode *inode = BPF_CORE_READ(file, f_inode);
+  __u64 ino = BPF_CORE_READ(inode, i_ino);
+  if (f->target_file == (__u64)(unsigned long)file && f->target_ino == ino)
+    return;
+  __builtin_memset(&f->target, 0, sizeof(f->target));
+  classify_file(file, inode, &f->target);
+  f->target_file = (__u64)(unsigned long)file;
+  f->target_ino = ino;
+}
+
 static __always_inline void waits_sched_switch(struct task_struct *prev, struct task_struct *next,
                                             unsigned int prev_state)
 {
@@ -550,9 +583,7 @@ static __always_inline void waits_sched_switch(struct task_struct *prev, struct 
       f->switch_out_ns = now;
       if (!f->resolved) {
         f->resolved = 1;
-        __builtin_memset(&f->target, 0, sizeof(f->target));
-        if (f->fd >= 0)
-          classify_fd(prev, f->fd, &f->target);
+        resolve_target(prev, f);
       }
     }
   }
