@@ -385,6 +385,9 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
   ev->direction = egress ? WS_DIR_EGRESS : WS_DIR_INGRESS;
   ev->srtt_us = 0;
   ev->retransmits = 0;
+  /* The latest RTT and retransmit count ride along with the data, so
+   * connections still open when the recording ends (pools) have them too. */
+  tcp_stats((struct sock *)(unsigned long)st->sock, &ev->srtt_us, &ev->retransmits);
 
   __u32 captured = 0;
   switch (a->kind) {

@@ -104,8 +104,8 @@ void ConnectionTracker::OnConnectLatency(const ws_tcp_connect_event& ev) {
 void ConnectionTracker::OnClose(const ws_sock_close_event& ev) {
   auto it = conns_.find(ev.conn_id);
   if (it == conns_.end()) return;
-  it->second.srtt_us = ev.srtt_us;
-  it->second.retransmits = ev.retransmits;
+  if (ev.srtt_us) it->second.srtt_us = ev.srtt_us;
+  it->second.retransmits = std::max(it->second.retransmits, ev.retransmits);
   it->second.resets = ev.resets_sent + ev.resets_received;
   Close(it->second, ev.hdr.ts_ns);
   conns_.erase(it);
@@ -119,6 +119,8 @@ void ConnectionTracker::OnData(const ws_sock_data_event& ev, std::span<const std
     return;
   }
   Connection& c = it->second;
+  if (ev.srtt_us) c.srtt_us = ev.srtt_us;
+  c.retransmits = std::max(c.retransmits, ev.retransmits);
   const bool egress = ev.direction == WS_DIR_EGRESS;
   StreamState& s = egress ? c.egress : c.ingress;
   const std::string_view bytes(reinterpret_cast<const char*>(payload.data()), payload.size());
