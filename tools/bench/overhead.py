@@ -22,10 +22,8 @@ Examples:
   sudo /usr/bin/python3 tools/bench/overhead.py --only soak --soak-minutes 10 --markdown-out soak.md
 """
 import argparse
-import datetime
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -34,6 +32,11 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import find_binary, machine_info, make_log  # noqa: E402  (same directory)
+
+log = make_log("overhead")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -47,42 +50,7 @@ TARGET_CPU_PCT = 2.0
 TARGET_RSS_MIB = 64.0
 
 
-def log(msg):
-    print(f"[overhead] {msg}", file=sys.stderr, flush=True)
 
-
-def find_binary(explicit, names):
-    if explicit:
-        return os.path.abspath(explicit)
-    for n in names:
-        if os.path.exists(n) and os.access(n, os.X_OK):
-            return os.path.abspath(n)
-    sys.exit(f"cannot find {names[0]}; pass it explicitly")
-
-
-def machine_info():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem_kib = 0
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                mem_kib = int(line.split()[1])
-    return {
-        "nproc": os.cpu_count(),
-        "kernel": platform.release(),
-        "cpu_model": cpu,
-        "mem_gib": round(mem_kib / 1024 / 1024, 1),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
-    }
 
 
 def last_json(text):

@@ -29,10 +29,8 @@ Examples:
   sudo /usr/bin/python3 tools/bench/wire_overhead.py --quick
 """
 import argparse
-import datetime
 import json
 import os
-import platform
 import pwd
 import re
 import shlex
@@ -45,23 +43,17 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import find_binary, machine_info, make_log  # noqa: E402  (same directory)
+
+log = make_log("wire_overhead")
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TARGET_LOSS_PCT = 5.0  # issue: <= 5 % throughput loss on the traced client, capture on
 
 
-def log(msg):
-    print(f"[wire_overhead] {msg}", file=sys.stderr, flush=True)
-
-
-def find_binary(explicit, candidates):
-    if explicit:
-        return os.path.abspath(explicit)
-    for c in candidates:
-        if os.path.exists(c) and os.access(c, os.X_OK):
-            return os.path.abspath(c)
-    sys.exit(f"cannot find {candidates[0]}; pass it explicitly")
 
 
 def find_pg_bin(name):
@@ -71,27 +63,6 @@ def find_pg_bin(name):
             return p
     sys.exit(f"cannot find {name} (PostgreSQL 15)")
 
-
-def machine_info():
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_kib = 0
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                mem_kib = int(line.split()[1])
-    return {
-        "nproc": os.cpu_count(),
-        "kernel": platform.release(),
-        "cpu_model": cpu,
-        "mem_gib": round(mem_kib / 1024 / 1024, 1),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
-    }
 
 
 def free_port():
