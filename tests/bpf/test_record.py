@@ -40,6 +40,7 @@ SKIP_EXIT_CODE = int(os.environ.get("SKIP_EXIT_CODE", "77"))
 
 WAITSCOPE = os.environ.get("WAITSCOPE_BIN", "")
 WORKLOAD = os.environ.get("WORKLOAD_BIN", "")
+DEMO = os.environ.get("DEMO_BIN", "")
 SCHEMA = os.environ.get("REPORT_SCHEMA", "")
 VALIDATOR = os.environ.get("REPORT_VALIDATOR", "")
 PYTHON = "/usr/bin/python3"
@@ -536,6 +537,51 @@ class KnownWaitStacksTest(KnownWaitsBase):
         w = row(self.report, self.pid, "sleep", ["clock_nanosleep", "nanosleep"])
         self.assertTrue(w)
         self.assert_stack_has("sleep", w[0]["syscall"], "-", "workload_sleeps", m["total_ns"])
+
+
+# ---- the README quick start's demo ---------------------------------------------------------
+
+
+class DemoTest(WaitscopeTestCase):
+    """The bundled demo (tools/demo/slow_service) under `waitscope record`, as the
+    README's first command runs it: every lookup it made appears as a statement,
+    one in four is a cache miss, and its waits on the lookup are class db."""
+
+    @classmethod
+    def setUpClass(cls):
+        check_bpf_or_skip()
+        cls.out = cls.make_class_tmp()
+        cls.result = ws("record", "-q", "-o", cls.out, "--", DEMO, "2", "3")
+        m = re.search(r"served (\d+) requests", cls.result.stdout)
+        cls.served = int(m.group(1)) if m else None
+
+    def test_demo_ran_and_report_is_valid(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        self.assertIsNotNone(self.served, self.result.stdout)
+        self.assertGreater(self.served, 0)
+        self.report = self.assert_valid_report(self.out)
+
+    def test_every_lookup_is_a_statement(self):
+        report = self.assert_valid_report(self.out)
+        gets = [q for q in report["queries"] if q["statement"] == "GET order:?"]
+        # The demo is both the client and the database: one row per side.
+        self.assertEqual(sorted(q["count"] for q in gets), [self.served, self.served], gets)
+        for q in gets:
+            self.assertEqual(q["errors"], 0)
+            self.assertGreaterEqual(q["latency_us"]["p50"], 20000 * 0.9)  # the 20 ms answer
+
+    def test_cache_misses_are_the_ids_divisible_by_four(self):
+        report = self.assert_valid_report(self.out)
+        client = [c for c in report["cache"] if not c["peer"].endswith(":0")]
+        self.assertEqual(len(client), 1, report["cache"])
+        self.assertEqual(client[0]["reads"], self.served)
+        self.assertEqual(client[0]["misses"], (self.served + 3) // 4)  # ids 0, 4, 8, ...
+
+    def test_lookup_waits_are_database_waits(self):
+        report = self.assert_valid_report(self.out)
+        db = [w for w in report["waits"] if w["class"] == "db"]
+        self.assertTrue(db, "no db-class waits")
+        self.assertGreaterEqual(sum(w["count"] for w in db), self.served)
 
 
 # ---- processes: attach, exit, children, Ctrl-C ------------------------------------------

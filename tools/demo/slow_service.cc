@@ -1,10 +1,12 @@
 // slow_service: the bundled demo workload of the README's quick start.
 //
 // A toy request handler with the waits real backends have: each request
-// queries a "database" over TCP (a local thread that answers after 20 ms),
+// looks an order up in a "database" over TCP (a local thread that speaks the
+// Redis protocol, RESP, and answers after 20 ms; one lookup in four misses),
 // appends to a journal and fsyncs it, and updates a shared cache under a
 // mutex that another thread keeps busy. Run it under `waitscope record` to see
-// each of those waits, by class, target and function.
+// each of those waits by class, target and function, and the lookups as
+// statements (`GET order:?`) with their latency and cache hit ratio.
 //
 //   slow_service [SECONDS] [WORKERS]      (defaults: 5 seconds, 4 workers)
 #include <arpa/inet.h>
@@ -30,17 +32,36 @@ using Clock = std::chrono::steady_clock;
 std::mutex g_cache_mutex;  // the contended lock of the demo
 std::atomic<bool> g_stop{false};
 
-// The fake database: answers each 1-byte query after 20 ms.
+// Every lookup is `GET order:NNNNNNN` in RESP: a fixed 33 bytes.
+constexpr std::size_t kRequestBytes = 33;
+constexpr char kHit[] = "$5\r\nalice\r\n";
+constexpr char kMiss[] = "$-1\r\n";
+
+bool ReadExactly(int fd, char* buf, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r <= 0) return false;
+    got += static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+// The fake database: answers each GET after 20 ms; order ids divisible by 4
+// are not found (a null reply, which is a cache miss for waitscope).
 __attribute__((noinline)) void DatabaseServer(int listener) {
   std::vector<std::thread> conns;
   while (!g_stop) {
     int c = accept(listener, nullptr, nullptr);
     if (c < 0) break;
     conns.emplace_back([c] {
-      char q;
-      while (read(c, &q, 1) == 1) {
+      char req[kRequestBytes + 1] = {};
+      while (ReadExactly(c, req, kRequestBytes)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        if (write(c, "r", 1) != 1) break;
+        const bool miss = std::atoi(req + 24) % 4 == 0;  // the 7 digits after "order:"
+        const char* reply = miss ? kMiss : kHit;
+        const std::size_t len = miss ? sizeof(kMiss) - 1 : sizeof(kHit) - 1;
+        if (write(c, reply, len) != static_cast<ssize_t>(len)) break;
       }
       close(c);
     });
@@ -63,9 +84,20 @@ __attribute__((noinline)) int ConnectToDatabase(std::uint16_t port) {
   return s;
 }
 
-__attribute__((noinline)) void QueryOrders(int db) {
-  char r;
-  if (write(db, "q", 1) != 1 || read(db, &r, 1) != 1) std::exit(1);
+__attribute__((noinline)) void QueryOrders(int db, long order_id) {
+  char req[64];
+  std::snprintf(req, sizeof(req), "*2\r\n$3\r\nGET\r\n$13\r\norder:%07lu\r\n",
+                static_cast<unsigned long>(order_id) % 10000000);
+  if (write(db, req, kRequestBytes) != static_cast<ssize_t>(kRequestBytes)) std::exit(1);
+  // A reply is complete at its last CRLF: one for a miss, two for a hit.
+  char reply[16];
+  std::size_t got = 0;
+  int crlfs = 0;
+  while (got < sizeof(reply)) {
+    if (read(db, reply + got, 1) != 1) std::exit(1);
+    if (reply[got] == '\n' && ++crlfs == (reply[1] == '-' ? 1 : 2)) break;
+    ++got;
+  }
 }
 
 __attribute__((noinline)) void AppendToJournal(int journal) {
@@ -78,8 +110,8 @@ __attribute__((noinline)) void UpdateCache() {
   std::lock_guard<std::mutex> lock(g_cache_mutex);
 }
 
-__attribute__((noinline)) void HandleRequest(int db, int journal) {
-  QueryOrders(db);
+__attribute__((noinline)) void HandleRequest(int db, int journal, long order_id) {
+  QueryOrders(db, order_id);
   AppendToJournal(journal);
   UpdateCache();
 }
@@ -89,8 +121,7 @@ __attribute__((noinline)) void Worker(std::uint16_t port, const std::string& jou
   int db = ConnectToDatabase(port);
   int journal = open(journal_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   while (Clock::now() < end) {
-    HandleRequest(db, journal);
-    ++*served;
+    HandleRequest(db, journal, served->fetch_add(1));
   }
   close(journal);
   close(db);
