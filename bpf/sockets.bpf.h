@@ -279,9 +279,8 @@ static __always_inline void close_conn(__u32 tgid, int fd)
     ev->retransmits = 0;
     ev->resets_sent = 0;
     ev->resets_received = 0;
-    struct sock *sk = fd_to_sock(fd);
-    if (sk && (__u64)(unsigned long)sk == st->sock)
-      tcp_stats(sk, &ev->srtt_us, &ev->retransmits);
+    /* The entry holds the socket: still alive while close() has not run. */
+    tcp_stats((struct sock *)(unsigned long)st->sock, &ev->srtt_us, &ev->retransmits);
     struct sock_resets *r = bpf_map_lookup_elem(&resets, &st->sock);
     if (r) {
       ev->resets_sent = r->sent;

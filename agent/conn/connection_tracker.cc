@@ -83,6 +83,7 @@ void ConnectionTracker::OnOpen(const ws_sock_open_event& ev) {
     c.local = FormatInetAddress(ev.family, ev.local_addr, ev.local_port);
     c.peer = FormatInetAddress(ev.family, ev.peer_addr, ev.peer_port);
   }
+  conn_by_sock_[ev.sock] = ev.conn_id;
   if (auto it = latency_by_sock_.find(ev.sock); it != latency_by_sock_.end()) {
     // A blocking connect() reports ESTABLISHED before the syscall returns.
     if (!c.peer.empty()) sink_.AddConnectLatency(c.pid, false, c.local, c.peer, it->second);
@@ -91,8 +92,10 @@ void ConnectionTracker::OnOpen(const ws_sock_open_event& ev) {
 }
 
 void ConnectionTracker::OnConnectLatency(const ws_tcp_connect_event& ev) {
-  for (auto& [id, c] : conns_) {
-    if (c.sock == ev.sock && c.pid == ev.hdr.tgid && !c.peer.empty()) {
+  if (auto by_sock = conn_by_sock_.find(ev.sock); by_sock != conn_by_sock_.end()) {
+    auto it = conns_.find(by_sock->second);
+    if (it != conns_.end() && it->second.pid == ev.hdr.tgid && !it->second.peer.empty()) {
+      const Connection& c = it->second;
       sink_.AddConnectLatency(c.pid, false, c.local, c.peer, ev.latency_ns);
       return;
     }
@@ -108,6 +111,10 @@ void ConnectionTracker::OnClose(const ws_sock_close_event& ev) {
   it->second.retransmits = std::max(it->second.retransmits, ev.retransmits);
   it->second.resets = ev.resets_sent + ev.resets_received;
   Close(it->second, ev.hdr.ts_ns);
+  if (auto by_sock = conn_by_sock_.find(it->second.sock);
+      by_sock != conn_by_sock_.end() && by_sock->second == ev.conn_id) {
+    conn_by_sock_.erase(by_sock);
+  }
   conns_.erase(it);
 }
 
@@ -240,6 +247,7 @@ void ConnectionTracker::Finish() {
   // Still open at the end: nothing is complete that was not already.
   for (auto& [id, c] : conns_) Close(c, 0);
   conns_.clear();
+  conn_by_sock_.clear();
 }
 
 std::uint64_t ConnectionTracker::exchanges_lost() const {

@@ -66,7 +66,8 @@ class ConnectionTracker {
   WireAggregator& sink_;
   protocols::ParserOptions options_;
   StopCapture stop_capture_;
-  std::unordered_map<std::uint64_t, Connection> conns_;  // by conn_id
+  std::unordered_map<std::uint64_t, Connection> conns_;            // by conn_id
+  std::unordered_map<std::uint64_t, std::uint64_t> conn_by_sock_;  // struct sock * -> conn_id
   std::unordered_map<std::uint64_t, std::uint64_t>
       latency_by_sock_;  // connect latency waiting for its open event
   std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol> peer_protocols_;

@@ -2,15 +2,9 @@
 
 #include <charconv>
 
+#include "core/units.h"
+
 namespace waitscope {
-namespace {
-
-std::string ThreeDigits(double v, const char* unit) {
-  const int digits = v < 10 ? 2 : v < 100 ? 1 : 0;
-  return FormatFixed(v, digits) + " " + unit;
-}
-
-}  // namespace
 
 std::string FormatFixed(double value, int digits) {
   char buf[64];
@@ -21,12 +15,9 @@ std::string FormatFixed(double value, int digits) {
 }
 
 std::string FormatValue(std::uint64_t value, ValueUnit unit) {
+  // One duration format for every output (report.txt, the SVG, the live view).
   if (unit == ValueUnit::kCount) return std::to_string(value);
-  const auto v = static_cast<double>(value);
-  if (value < 1000) return std::to_string(value) + " ns";
-  if (v < 1e6) return ThreeDigits(v / 1e3, "\xC2\xB5s");  // µs
-  if (v < 1e9) return ThreeDigits(v / 1e6, "ms");
-  return ThreeDigits(v / 1e9, "s");
+  return FormatDuration(value);
 }
 
 }  // namespace waitscope

@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "report/units.h"
+#include "core/units.h"
 
 namespace waitscope {
 namespace {

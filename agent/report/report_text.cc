@@ -11,7 +11,7 @@
 #include "report/display_text.h"
 #include "report/report_text_wire.h"
 #include "report/text_table.h"
-#include "report/units.h"
+#include "core/units.h"
 
 namespace waitscope {
 namespace {

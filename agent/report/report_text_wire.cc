@@ -5,7 +5,7 @@
 
 #include "report/display_text.h"
 #include "report/text_table.h"
-#include "report/units.h"
+#include "core/units.h"
 
 namespace waitscope {
 namespace {

@@ -153,10 +153,10 @@ TEST(ExportFlameGraphSvg, IsWellFormedSvgWithRootSpanningTheChart) {
   ASSERT_NE(rect, nullptr);
   EXPECT_DOUBLE_EQ(rect->Num("width"), 1200 - 2 * 10);
   EXPECT_DOUBLE_EQ(rect->Num("x"), 10);
-  EXPECT_EQ(Title(*r.root_frame), "all \xE2\x80\x94 40.0 ms (100.00%)");
+  EXPECT_EQ(Title(*r.root_frame), "all \xE2\x80\x94 40.0ms (100.00%)");
   const Element* read = FindFrame(*r.root_frame, "read");
   ASSERT_NE(read, nullptr);
-  EXPECT_EQ(Title(*read), "read \xE2\x80\x94 30.0 ms (75.00%)");
+  EXPECT_EQ(Title(*read), "read \xE2\x80\x94 30.0ms (75.00%)");
 }
 
 // Checks every frame: children lie inside their parent, side by side, one row

@@ -7,10 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
+#include "core/units.h"
 #include "export/flame_tree.h"
 #include "export/gzip.h"
 #include "export/value_format.h"
-#include "core/atomic_file.h"
 #include "export/xml_text.h"
 
 namespace waitscope {
@@ -68,15 +69,12 @@ TEST(ExportXmlText, CountsAndCutsCodePoints) {
   EXPECT_EQ(Utf8Prefix(s, 99), s);
 }
 
-TEST(ExportValueFormat, Nanoseconds) {
-  EXPECT_EQ(FormatValue(0, ValueUnit::kNanoseconds), "0 ns");
-  EXPECT_EQ(FormatValue(999, ValueUnit::kNanoseconds), "999 ns");
-  EXPECT_EQ(FormatValue(1000, ValueUnit::kNanoseconds), "1.00 \xC2\xB5s");
-  EXPECT_EQ(FormatValue(45'600, ValueUnit::kNanoseconds), "45.6 \xC2\xB5s");
-  EXPECT_EQ(FormatValue(12'345'678, ValueUnit::kNanoseconds), "12.3 ms");
-  EXPECT_EQ(FormatValue(250'000'000, ValueUnit::kNanoseconds), "250 ms");
-  EXPECT_EQ(FormatValue(1'500'000'000, ValueUnit::kNanoseconds), "1.50 s");
-  EXPECT_EQ(FormatValue(123'456'000'000, ValueUnit::kNanoseconds), "123 s");
+TEST(ExportValueFormat, NanosecondsUseTheSharedDurationFormat) {
+  // The SVG shows durations exactly as report.txt does (core/units.h).
+  for (std::uint64_t ns : {0ULL, 999ULL, 1000ULL, 999'600ULL, 12'345'678ULL, 1'500'000'000ULL}) {
+    EXPECT_EQ(FormatValue(ns, ValueUnit::kNanoseconds), FormatDuration(ns));
+  }
+  EXPECT_EQ(FormatValue(12'345'678, ValueUnit::kNanoseconds), "12.3ms");
 }
 
 TEST(ExportValueFormat, CountAndFixed) {

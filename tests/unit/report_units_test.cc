@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "report/display_text.h"
-#include "report/units.h"
+#include "core/units.h"
 
 namespace waitscope {
 namespace {

@@ -103,4 +103,21 @@ inline void ReplayCapped(ConnectionParser& parser, const std::vector<Chunk>& chu
   }
 }
 
+// Replays the capture with `lost` bytes of chunk `chunk_index` missing from
+// offset `cut`: the bytes before, OnGap(lost), the bytes after. This is what
+// the kernel's per-syscall capture limit or a dropped event looks like.
+inline void ReplayWithGapInChunk(ConnectionParser& parser, const std::vector<Chunk>& chunks,
+                                 std::size_t chunk_index, std::size_t cut, std::size_t lost) {
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    std::string_view d(chunks[i].data);
+    if (i != chunk_index) {
+      parser.OnData(chunks[i].dir, d, chunks[i].ts_ns);
+      continue;
+    }
+    parser.OnData(chunks[i].dir, d.substr(0, cut), chunks[i].ts_ns);
+    parser.OnGap(chunks[i].dir, lost);
+    if (cut + lost < d.size()) parser.OnData(chunks[i].dir, d.substr(cut + lost), chunks[i].ts_ns);
+  }
+}
+
 }  // namespace waitscope::protocols::testing

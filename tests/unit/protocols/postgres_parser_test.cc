@@ -544,16 +544,7 @@ TEST(PostgresParser, GapInsideDataRowIsSkipped) {
     for (std::size_t lost : {std::size_t{1}, std::size_t{700}, size - cut}) {
       if (cut + lost > size) continue;
       auto p = MakePostgresParser({});
-      for (std::size_t i = 0; i < chunks.size(); ++i) {
-        std::string_view d(chunks[i].data);
-        if (i != big) {
-          p->OnData(chunks[i].dir, d, chunks[i].ts_ns);
-          continue;
-        }
-        p->OnData(chunks[i].dir, d.substr(0, cut), chunks[i].ts_ns);
-        p->OnGap(chunks[i].dir, lost);
-        if (cut + lost < size) p->OnData(chunks[i].dir, d.substr(cut + lost), chunks[i].ts_ns);
-      }
+      testing::ReplayWithGapInChunk(*p, chunks, big, cut, lost);
       auto got = p->TakeExchanges();
       ASSERT_EQ(got.size(), whole.size()) << "cut " << cut << " lost " << lost;
       for (std::size_t i = 0; i < whole.size(); ++i) EXPECT_TRUE(Same(got[i], whole[i])) << i;

@@ -520,16 +520,7 @@ TEST(RedisParserTest, GapInsideBulkPayloadIsSkipped) {
     for (std::size_t lost : {std::size_t{1}, size - cut - 2, size - cut}) {
       if (cut + lost > size || lost == 0) continue;
       auto p = MakeRedisParser({});
-      for (std::size_t i = 0; i < chunks.size(); ++i) {
-        std::string_view d(chunks[i].data);
-        if (i != big) {
-          p->OnData(chunks[i].dir, d, chunks[i].ts_ns);
-          continue;
-        }
-        p->OnData(chunks[i].dir, d.substr(0, cut), chunks[i].ts_ns);
-        p->OnGap(chunks[i].dir, lost);
-        if (cut + lost < size) p->OnData(chunks[i].dir, d.substr(cut + lost), chunks[i].ts_ns);
-      }
+      testing::ReplayWithGapInChunk(*p, chunks, big, cut, lost);
       EXPECT_EQ(Describe(p->TakeExchanges()), want) << "cut " << cut << " lost " << lost;
       EXPECT_EQ(p->stats().parse_errors, 0u);
     }

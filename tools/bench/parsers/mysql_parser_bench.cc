@@ -15,7 +15,7 @@ using waitscope::protocols::testing::Chunk;
 
 void BM_MysqlReplay(benchmark::State& state, const char* name) {
   const auto chunks =
-      waitscope::protocols::testing::LoadCapture(std::string(MYSQL_TESTDATA_DIR) + "/" + name);
+      waitscope::protocols::testing::LoadCapture(std::string(PROTO_TESTDATA_DIR) + "/" + name);
   std::size_t bytes = 0;
   for (const Chunk& c : chunks) bytes += c.data.size();
   std::size_t exchanges = 0;

@@ -1,4 +1,4 @@
-#include "report/units.h"
+#include "core/units.h"
 
 #include <array>
 #include <cmath>
