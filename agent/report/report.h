@@ -98,6 +98,11 @@ struct CacheRow {
   std::uint64_t misses = 0;
 };
 
+// Mean time per request in each class, microseconds (`breakdown_us`).
+struct RequestBreakdown {
+  double cpu = 0, db = 0, net = 0, disk = 0, lock = 0, tls = 0, other = 0;
+};
+
 struct HttpRow {
   std::uint32_t pid = 0;
   bool server = false;
@@ -105,6 +110,37 @@ struct HttpRow {
   std::uint64_t count = 0;
   std::vector<std::pair<int, std::uint64_t>> status;  // sorted by status code
   LatencySummary latency_us;
+  RequestBreakdown breakdown_us;  // server role, filled by request attribution
+};
+
+// report.json `tls`: TLS handshakes of one process with one peer, by
+// version and resumption.
+struct TlsRow {
+  std::uint32_t pid = 0;
+  bool server = false;
+  std::string peer;     // clients: "ip:port"; servers: the peer host with port 0
+  std::string version;  // "TLSv1.2", "TLSv1.3", or "unknown" when the handshake failed early
+  bool resumed = false;
+  std::uint64_t count = 0;
+  std::uint64_t failures = 0;   // alerts or connections closed before the handshake finished
+  LatencySummary handshake_us;  // first ClientHello byte to the end of the handshake
+  double round_trips = 0;       // mean flights the client waited for (an extra key)
+  bool plaintext = false;       // decrypted bytes reached the parsers (OpenSSL uprobes; extra key)
+};
+
+// report.json `findings`: one anti-pattern with its evidence. `evidence` is
+// kept as JSON text so each detector chooses its own fields without this
+// header knowing them.
+enum class Severity : std::uint8_t { kInfo, kWarning, kCritical };
+
+struct FindingRow {
+  std::string kind;  // "n_plus_one", "sync_io_in_request_path", ... (report contract)
+  Severity severity = Severity::kWarning;
+  std::uint32_t pid = 0;
+  std::string endpoint;       // empty: not tied to one endpoint
+  std::string summary;        // one sentence: what, how costly, the fix
+  std::string evidence_json;  // a JSON object
+  std::uint64_t cost_ns = 0;  // time the problem cost over the recording; orders findings
 };
 
 struct Report {
@@ -118,6 +154,8 @@ struct Report {
   std::vector<QueryRow> queries;  // sorted by total time, largest first
   std::vector<CacheRow> cache;
   std::vector<HttpRow> http;
+  std::vector<TlsRow> tls;
+  std::vector<FindingRow> findings;  // most costly first
   std::vector<WaitStack> stacks;  // not in report.json; feeds the flame outputs
 };
 
