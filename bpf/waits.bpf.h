@@ -41,6 +41,10 @@
 
 /* Configuration, set by user space between open and load. */
 const volatile __u64 min_stack_ns = 1000000; /* take user stacks for waits >= this */
+/* Send each wait at least this long as a WS_EV_WAIT event (request
+ * attribution needs the time and thread of every wait; the aggregate does
+ * not). ~0: off. */
+const volatile __u64 wait_event_min_ns = ~0ULL;
 
 /* One entry per traced thread, created at its first syscall and updated in
  * place afterwards (deleted when the thread exits): an update plus a delete
@@ -509,6 +513,26 @@ static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64
   f->active = 1;
 }
 
+/* No wakeup: user space drains the ring at least every 100 ms, and a wakeup
+ * per wait would cost more than the event itself. */
+static __always_inline void send_wait_event(const struct ws_wait_key *key, __u32 tid, __u64 offcpu)
+{
+  struct ws_wait_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+  if (!ev) {
+    count(WS_CNT_RINGBUF_DROPS);
+    return;
+  }
+  ev->hdr.type = WS_EV_WAIT;
+  ev->hdr.tgid = key->tgid;
+  ev->hdr.ts_ns = bpf_ktime_get_ns();
+  ev->tid = tid;
+  ev->syscall_nr = key->syscall_nr;
+  ev->offcpu_ns = offcpu;
+  ev->stack_hash = key->stack_hash;
+  ev->target = key->target;
+  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u64 pid_tgid)
 {
   __u32 tgid = pid_tgid >> 32;
@@ -540,6 +564,8 @@ static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u6
   if (offcpu > v->max_ns)
     v->max_ns = offcpu; /* racy max: at worst a concurrent larger value is lost */
   count(WS_CNT_WAITS);
+  if (offcpu >= wait_event_min_ns)
+    send_wait_event(&key, tid, offcpu);
 }
 
 /* Fills f->target for the fd of the syscall f describes. Runs once per

@@ -18,6 +18,8 @@ static_assert(sizeof(ws_event_header) == 16);
 static_assert(sizeof(ws_stack_event) == 24);
 static_assert(offsetof(ws_name_event, components) == 40);
 static_assert(sizeof(ws_proc_event) == 40);
+static_assert(sizeof(ws_wait_event) == 80);
+static_assert(offsetof(ws_wait_event, target) == 40);
 
 #include "waitscope/bpf/sockets.h"
 

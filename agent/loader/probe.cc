@@ -41,6 +41,7 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, bool use_btf) {
   skel->rodata->min_stack_ns = options.min_stack_ns;
   skel->rodata->self_tgid = static_cast<std::uint32_t>(getpid());
   skel->rodata->trace_all = options.trace_all ? 1 : 0;
+  skel->rodata->wait_event_min_ns = options.wait_event_min_ns.value_or(~0ULL);
   skel->rodata->sockets_enabled = options.capture_bytes > 0 ? 1 : 0;
   skel->rodata->capture_bytes = std::min<std::uint32_t>(options.capture_bytes, WS_MAX_CAPTURE);
   for (auto [btf_prog, raw_prog] : HookPairs(skel)) {

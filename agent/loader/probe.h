@@ -30,6 +30,9 @@ struct ProbeOptions {
   std::uint64_t min_stack_ns = 1'000'000;  // user stacks for waits at least this long
   std::uint32_t capture_bytes = 0;         // socket payload per syscall; 0: sockets family off
   bool trace_all = false;                  // every process (agent mode), not a pid set
+  // Send every wait at least this long as a WS_EV_WAIT event (request
+  // attribution); nullopt: none.
+  std::optional<std::uint64_t> wait_event_min_ns;
 };
 
 struct KernelCounters {

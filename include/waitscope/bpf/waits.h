@@ -14,7 +14,7 @@
 
 #include "waitscope/bpf/traced.h"
 
-#define WS_WAITS_ABI_VERSION 1
+#define WS_WAITS_ABI_VERSION 2
 
 #define WS_MAX_STACK_DEPTH 64   /* user frames kept per wait stack */
 #define WS_PATH_MAX_DEPTH 16    /* path components sent for a file name */
@@ -97,6 +97,7 @@ enum ws_event_type {
   WS_EV_FORK = 3,  /* a traced process created a new process (now traced too) */
   WS_EV_EXEC = 4,  /* a traced process called execve */
   WS_EV_EXIT = 5,  /* a traced process exited (its last thread) */
+  WS_EV_WAIT = 6,  /* one wait of at least wait_event_min_ns (request attribution) */
 };
 
 struct ws_event_header {
@@ -119,6 +120,17 @@ struct ws_name_event {
 };
 #define WS_NAME_TRUNCATED 0x1 /* deeper than WS_PATH_MAX_DEPTH: the root part is missing */
 #define WS_NAME_ABSTRACT 0x2  /* abstract unix socket name */
+
+/* One blocking syscall, for attributing waits to the request a thread was
+ * serving. hdr.ts_ns is the syscall's exit; the blocked interval ends there. */
+struct ws_wait_event {
+  struct ws_event_header hdr;
+  __u32 tid;
+  __u32 syscall_nr;
+  __u64 offcpu_ns;
+  __u64 stack_hash; /* as in ws_wait_key: 0 when no stack was taken */
+  struct ws_target target;
+};
 
 struct ws_proc_event {
   struct ws_event_header hdr;
