@@ -28,6 +28,22 @@ void WaitCollector::OnEvent(std::span<const std::byte> data) {
       Symbolize(hdr.tgid, ev.hash);
       return;
     }
+    case WS_EV_WAIT: {
+      ws_wait_event ev{};
+      if (!ReadEvent(data, ev)) break;
+      if (!wait_handler_) return;
+      WaitEvent w;
+      w.pid = hdr.tgid;
+      w.tid = ev.tid;
+      w.end_ns = hdr.ts_ns;
+      w.blocked_ns = ev.offcpu_ns;
+      w.syscall = SyscallName(ev.syscall_nr);
+      w.target = FormatTarget(ev.target, names_);
+      w.wait_class = ClassifyWait(w.syscall, ev.target);
+      if (ev.stack_hash != 0) w.frames = Symbolize(hdr.tgid, ev.stack_hash);
+      wait_handler_(w);
+      return;
+    }
     case WS_EV_NAME: {
       // The event is large; read it in place rather than copying to the stack.
       if (data.size() < sizeof(ws_name_event)) break;

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -31,12 +33,29 @@ struct CollectorStats {
   std::uint64_t processes_exited = 0;
 };
 
+// One wait as the kernel sent it (WS_EV_WAIT), named and classified.
+struct WaitEvent {
+  std::uint32_t pid = 0;
+  std::uint32_t tid = 0;
+  std::uint64_t end_ns = 0;  // syscall exit, CLOCK_MONOTONIC
+  std::uint64_t blocked_ns = 0;
+  std::string syscall;
+  std::string target;
+  WaitClass wait_class = WaitClass::kOther;
+  const std::vector<Frame>* frames =
+      nullptr;  // null: no stack taken; valid while the collector lives
+};
+
 class WaitCollector {
  public:
+  using WaitEventHandler = std::function<void(const WaitEvent&)>;
+
   WaitCollector(const Probe& probe, ProcessTable& procs, Symbolizer& symbolizer)
       : probe_(probe), procs_(procs), symbolizer_(symbolizer) {}
 
   void OnEvent(std::span<const std::byte> data);
+  // Receives each WS_EV_WAIT (sent only when ProbeOptions::wait_event_min_ns is set).
+  void SetWaitEventHandler(WaitEventHandler handler) { wait_handler_ = std::move(handler); }
 
   std::vector<WaitStack> Collect();
 
@@ -49,6 +68,7 @@ class WaitCollector {
   ProcessTable& procs_;
   Symbolizer& symbolizer_;
   NameTable names_;
+  WaitEventHandler wait_handler_;
   std::map<std::pair<std::uint32_t, std::uint64_t>, std::vector<Frame>> stacks_;
   CollectorStats stats_;
 };

@@ -22,9 +22,11 @@ namespace waitscope {
 // What the aggregator needs to know of the connection an exchange came from.
 struct ExchangeOrigin {
   std::uint32_t pid = 0;
-  bool server = false;   // this process served the request
-  std::string peer;      // the other side, "ip:port"
-  std::string protocol;  // report name
+  bool server = false;        // this process served the request
+  std::string peer;           // the other side, "ip:port"
+  std::string protocol;       // report name
+  std::uint32_t tid = 0;      // thread that completed the exchange (0: unknown)
+  std::uint64_t conn_id = 0;  // connection it went over
 };
 
 class WireAggregator {

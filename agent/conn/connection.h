@@ -23,6 +23,7 @@ struct PendingChunk {
   bool egress = false;
   std::string bytes;
   std::uint64_t ts_ns = 0;
+  std::uint32_t tid = 0;
 };
 
 struct Connection {
@@ -48,8 +49,11 @@ struct Connection {
 
   std::uint32_t srtt_us = 0;
   std::uint32_t retransmits = 0;
-  std::uint32_t resets = 0;  // sent + received
-  bool in_report = false;    // counted in the `connections` aggregate already
+  std::uint32_t resets = 0;      // sent + received
+  bool in_report = false;        // counted in the `connections` aggregate already
+  std::uint32_t last_tid = 0;    // thread of the latest chunk (exchanges completed at close)
+  std::uint64_t connect_ns = 0;  // SYN_SENT -> ESTABLISHED, when seen
+  bool use_reported = false;     // WireObserver told of its first use
 };
 
 }  // namespace waitscope

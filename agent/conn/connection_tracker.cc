@@ -86,6 +86,7 @@ void ConnectionTracker::OnOpen(const ws_sock_open_event& ev) {
   conn_by_sock_[ev.sock] = ev.conn_id;
   if (auto it = latency_by_sock_.find(ev.sock); it != latency_by_sock_.end()) {
     // A blocking connect() reports ESTABLISHED before the syscall returns.
+    c.connect_ns = it->second;
     if (!c.peer.empty()) sink_.AddConnectLatency(c.pid, false, c.local, c.peer, it->second);
     latency_by_sock_.erase(it);
   }
@@ -95,7 +96,8 @@ void ConnectionTracker::OnConnectLatency(const ws_tcp_connect_event& ev) {
   if (auto by_sock = conn_by_sock_.find(ev.sock); by_sock != conn_by_sock_.end()) {
     auto it = conns_.find(by_sock->second);
     if (it != conns_.end() && it->second.pid == ev.hdr.tgid && !it->second.peer.empty()) {
-      const Connection& c = it->second;
+      Connection& c = it->second;
+      c.connect_ns = ev.latency_ns;
       sink_.AddConnectLatency(c.pid, false, c.local, c.peer, ev.latency_ns);
       return;
     }
@@ -139,7 +141,9 @@ void ConnectionTracker::OnData(const ws_sock_data_event& ev, std::span<const std
     if (c.parser) c.parser->OnGap(DirectionOf(c, egress), missing);
   }
   s.next_pos = ev.stream_pos + ev.len;
-  Feed(c, egress, bytes, ev.hdr.ts_ns);
+  c.last_tid = ev.tid;
+  if (!c.use_reported) ReportFirstUse(c, ev.tid);
+  Feed(c, egress, bytes, ev.hdr.ts_ns, ev.tid);
   if (ev.captured < ev.len) {
     // The syscall moved more than we copied: the tail is a gap.
     const std::uint64_t missing = ev.len - ev.captured;
@@ -148,8 +152,18 @@ void ConnectionTracker::OnData(const ws_sock_data_event& ev, std::span<const std
   }
 }
 
+void ConnectionTracker::ReportFirstUse(Connection& c, std::uint32_t tid) {
+  c.use_reported = true;
+  // Only connections this process opened while we watched: the connect is
+  // part of whatever the thread was doing.
+  if (!observer_ || c.role != WS_ROLE_CLIENT || c.opened_ns == 0 || c.peer.empty()) return;
+  observer_->OnClientConnectionUse(ClientConnectionUse{
+      c.pid, tid, c.conn_id, c.peer, std::string(protocols::ProtocolName(c.protocol)), c.opened_ns,
+      c.connect_ns});
+}
+
 void ConnectionTracker::Feed(Connection& c, bool egress, std::string_view bytes,
-                             std::uint64_t ts_ns) {
+                             std::uint64_t ts_ns, std::uint32_t tid) {
   if (!c.protocol_decided) {
     StreamState& s = egress ? c.egress : c.ingress;
     if (s.first_bytes.size() < kDetectBytes) {
@@ -158,7 +172,7 @@ void ConnectionTracker::Feed(Connection& c, bool egress, std::string_view bytes,
     // Hold the chunk until the protocol is known, then replay everything in
     // arrival order, so the parser sees the stream from its first byte.
     c.pending_bytes += bytes.size();
-    c.pending.push_back(PendingChunk{egress, std::string(bytes), ts_ns});
+    c.pending.push_back(PendingChunk{egress, std::string(bytes), ts_ns, tid});
     Decide(c);
     if (!c.protocol_decided && c.pending_bytes > kMaxPendingBytes) {
       c.protocol_decided = true;  // give up: whatever this is, it is not ours
@@ -170,14 +184,15 @@ void ConnectionTracker::Feed(Connection& c, bool egress, std::string_view bytes,
     c.egress.first_bytes.clear();
     c.ingress.first_bytes.clear();
     if (!c.parser) return;
-    for (const PendingChunk& p : pending)
+    for (const PendingChunk& p : pending) {
       c.parser->OnData(DirectionOf(c, p.egress), p.bytes, p.ts_ns);
-    Drain(c);
+      Drain(c, p.tid);
+    }
     return;
   }
   if (!c.parser) return;
   c.parser->OnData(DirectionOf(c, egress), bytes, ts_ns);
-  Drain(c);
+  Drain(c, tid);
 }
 
 void ConnectionTracker::Decide(Connection& c) {
@@ -218,18 +233,21 @@ void ConnectionTracker::Decide(Connection& c) {
   if (!c.parser && stop_capture_) stop_capture_(c.pid, c.fd, c.conn_id);
 }
 
-void ConnectionTracker::Drain(Connection& c) {
+void ConnectionTracker::Drain(Connection& c, std::uint32_t tid) {
   if (!c.parser) return;
   std::vector<protocols::Exchange> done = c.parser->TakeExchanges();
   if (done.empty()) return;
-  ExchangeOrigin origin{c.pid, IsServer(c), c.peer,
-                        std::string(protocols::ProtocolName(c.protocol))};
-  for (const protocols::Exchange& ex : done) sink_.AddExchange(origin, ex);
+  ExchangeOrigin origin{
+      c.pid, IsServer(c), c.peer, std::string(protocols::ProtocolName(c.protocol)), tid, c.conn_id};
+  for (const protocols::Exchange& ex : done) {
+    sink_.AddExchange(origin, ex);
+    if (observer_) observer_->OnExchange(origin, ex);
+  }
 }
 
 void ConnectionTracker::Close(Connection& c, std::uint64_t ts_ns) {
   if (c.parser && ts_ns != 0) c.parser->OnClose(ts_ns);  // 0: still open at the end
-  Drain(c);
+  Drain(c, c.last_tid);
   if (c.peer.empty()) return;  // unix sockets: not in the `connections` contract
   if (!c.in_report) {
     sink_.AddConnection(c.pid, IsServer(c), c.local, c.peer,

@@ -16,6 +16,7 @@
 
 #include "aggregate/wire_aggregator.h"
 #include "conn/connection.h"
+#include "conn/wire_observer.h"
 #include "protocols/common/exchange.h"
 
 namespace waitscope {
@@ -36,6 +37,9 @@ class ConnectionTracker {
 
   ConnectionTracker(WireAggregator& sink, protocols::ParserOptions options, StopCapture stop)
       : sink_(sink), options_(options), stop_capture_(std::move(stop)) {}
+
+  // Exchanges and connection uses also go to `observer` (may be null; not owned).
+  void SetObserver(WireObserver* observer) { observer_ = observer; }
 
   void OnEvent(std::span<const std::byte> data);
   // Closes every connection still open (end of recording): parser errors and
@@ -58,14 +62,17 @@ class ConnectionTracker {
   void OnClose(const ws_sock_close_event& ev);
   void OnData(const ws_sock_data_event& ev, std::span<const std::byte> payload);
   void OnConnectLatency(const ws_tcp_connect_event& ev);
-  void Feed(Connection& c, bool egress, std::string_view bytes, std::uint64_t ts_ns);
+  void Feed(Connection& c, bool egress, std::string_view bytes, std::uint64_t ts_ns,
+            std::uint32_t tid);
   void Decide(Connection& c);
-  void Drain(Connection& c);
+  void Drain(Connection& c, std::uint32_t tid);
+  void ReportFirstUse(Connection& c, std::uint32_t tid);
   void Close(Connection& c, std::uint64_t ts_ns);
 
   WireAggregator& sink_;
   protocols::ParserOptions options_;
   StopCapture stop_capture_;
+  WireObserver* observer_ = nullptr;
   std::unordered_map<std::uint64_t, Connection> conns_;            // by conn_id
   std::unordered_map<std::uint64_t, std::uint64_t> conn_by_sock_;  // struct sock * -> conn_id
   std::unordered_map<std::uint64_t, std::uint64_t>

@@ -71,6 +71,9 @@ struct RequestRecord {
   std::uint64_t start_ns = 0;   // the request's last byte was read
   std::uint64_t end_ns = 0;     // the response's last byte was written
   std::uint64_t cpu_ns = 0;     // (end - start) minus every off-CPU wait below
+  // False for requests served by an event-loop thread: its other requests
+  // interleave, so nothing below can be tied to this one (spans empty, cpu 0).
+  bool attributed = true;
   std::vector<StatementSpan> statements;
   std::vector<WaitSpan> waits;  // in time order
   std::vector<ConnectSpan> connects;

@@ -1,0 +1,222 @@
+#include "findings/request_attributor.h"
+
+#include <algorithm>
+
+namespace waitscope::findings {
+namespace {
+
+bool IsDatabaseProtocol(const std::string& protocol) {
+  return protocol == "postgres" || protocol == "mysql" || protocol == "redis";
+}
+
+// The statement a wait belongs to: same thread, and the wait ended while the
+// statement was outstanding (request sent, response not yet read). Drivers
+// often park in poll() with no fd argument (libpq does), so time decides and
+// the target only breaks ties.
+const StatementSpan* StatementOf(const std::vector<StatementSpan>& statements,
+                                 std::uint64_t wait_end_ns, const std::string& target) {
+  const StatementSpan* best = nullptr;
+  for (const StatementSpan& s : statements) {
+    if (wait_end_ns < s.start_ns || wait_end_ns > s.end_ns) continue;
+    if (s.peer == target) return &s;
+    if (!best) best = &s;
+  }
+  return best;
+}
+
+}  // namespace
+
+RequestAttributor::RequestAttributor(RequestSink requests, LoopBlockSink loop_blocks,
+                                     AttributorOptions options)
+    : request_sink_(std::move(requests)),
+      loop_block_sink_(std::move(loop_blocks)),
+      options_(options) {}
+
+RequestAttributor::ThreadState& RequestAttributor::Thread(std::uint32_t pid, std::uint32_t tid) {
+  return threads_[{pid, tid}];
+}
+
+template <typename T>
+void RequestAttributor::PushBounded(const ThreadState& t, std::deque<T>& q, T&& item) {
+  if (q.size() >= options_.max_spans_per_thread) {
+    q.pop_front();
+    // Threads that never served a request (clients, background work) only
+    // keep spans in case they start to: losing old ones costs nothing.
+    if (t.last_request_end_ns != 0) ++stats_.spans_dropped;
+  }
+  q.push_back(std::forward<T>(item));
+}
+
+void RequestAttributor::OnWait(const WaitEvent& w) {
+  latest_ns_ = std::max(latest_ns_, w.end_ns);
+  ThreadState& t = Thread(w.pid, w.tid);
+  t.last_seen_ns = w.end_ns;
+  if (t.event_loop) {
+    // Parking in epoll_wait/poll is what an event loop does between
+    // requests; anything else blocks every connection it serves.
+    if (w.wait_class != WaitClass::kPoll && w.blocked_ns >= options_.loop_block_min_ns &&
+        loop_block_sink_) {
+      loop_block_sink_(EventLoopBlock{w.pid, w.tid, std::string(), w.wait_class, w.syscall,
+                                      w.target, w.end_ns - std::min(w.end_ns, w.blocked_ns),
+                                      w.blocked_ns});
+    }
+    return;
+  }
+  PushBounded(t, t.waits,
+              BufferedWait{w.wait_class, w.syscall, w.target, w.end_ns, w.blocked_ns, w.frames});
+}
+
+void RequestAttributor::OnClientConnectionUse(const ClientConnectionUse& use) {
+  ThreadState& t = Thread(use.pid, use.tid);
+  PushBounded(t, t.connects, ConnectSpan{use.peer, use.conn_id, use.opened_ns, use.connect_ns});
+}
+
+void RequestAttributor::OnExchange(const ExchangeOrigin& o, const protocols::Exchange& ex) {
+  if (o.tid == 0) return;  // completed at close by an unknown thread: nothing to tie it to
+  latest_ns_ = std::max(latest_ns_, ex.response_end_ns);
+  ThreadState& t = Thread(o.pid, o.tid);
+  t.last_seen_ns = std::max(t.last_seen_ns, ex.response_end_ns);
+  if (!o.server) {
+    peer_protocol_[o.peer] = o.protocol;
+    StatementSpan s;
+    s.protocol = o.protocol;
+    s.peer = o.peer;
+    s.statement = ex.statement;
+    s.conn_id = o.conn_id;
+    s.start_ns = ex.request_end_ns;
+    s.end_ns = std::max(ex.response_end_ns, ex.request_end_ns);
+    s.error = ex.error;
+    s.cache_reads = ex.cache_reads;
+    s.cache_hits = ex.cache_hits;
+    PushBounded(t, t.statements, std::move(s));
+    return;
+  }
+  // Only HTTP requests are requests here; a database server's sessions are
+  // reported as statements, not endpoints.
+  if (ex.protocol != protocols::Protocol::kHttp1) return;
+  RequestRecord r;
+  r.pid = o.pid;
+  r.tid = o.tid;
+  r.endpoint = ex.statement;
+  r.status = ex.http_status;
+  r.error = ex.http_status == 0 || ex.http_status >= 500;
+  r.start_ns = ex.request_end_ns;
+  r.end_ns = std::max(ex.response_end_ns, ex.request_end_ns);
+
+  // A thread whose requests overlap serves several at once: an event loop.
+  bool overlaps = r.start_ns < t.last_request_end_ns;
+  for (const PendingRequest& p : t.pending) overlaps = overlaps || r.start_ns < p.record.end_ns;
+  t.last_request_end_ns = std::max(t.last_request_end_ns, r.end_ns);
+  if (overlaps && !t.event_loop) MarkEventLoop(o.pid, o.tid, t);
+  ++stats_.requests;
+  if (t.event_loop) {
+    r.attributed = false;
+    ++stats_.unattributed_requests;
+    if (request_sink_) request_sink_(std::move(r));
+    return;
+  }
+  t.pending.push_back(PendingRequest{std::move(r), o.peer});
+}
+
+void RequestAttributor::MarkEventLoop(std::uint32_t pid, std::uint32_t tid, ThreadState& t) {
+  t.event_loop = true;
+  ++stats_.event_loop_threads;
+  for (PendingRequest& p : t.pending) {
+    p.record.attributed = false;
+    ++stats_.unattributed_requests;
+    if (request_sink_) request_sink_(std::move(p.record));
+  }
+  t.pending.clear();
+  for (const BufferedWait& w : t.waits) {
+    if (w.wait_class == WaitClass::kPoll || w.blocked_ns < options_.loop_block_min_ns) continue;
+    if (loop_block_sink_) {
+      loop_block_sink_(EventLoopBlock{pid, tid, std::string(), w.wait_class, w.syscall, w.target,
+                                      w.end_ns - std::min(w.end_ns, w.blocked_ns), w.blocked_ns});
+    }
+  }
+  t.waits.clear();
+  t.statements.clear();
+  t.connects.clear();
+}
+
+void RequestAttributor::Settle(std::uint32_t /*pid*/, std::uint32_t /*tid*/, ThreadState& t,
+                               PendingRequest& p) {
+  RequestRecord& r = p.record;
+  const std::uint64_t s = r.start_ns;
+  const std::uint64_t e = r.end_ns;
+  for (const StatementSpan& st : t.statements) {
+    if (st.end_ns > s && st.end_ns <= e) r.statements.push_back(st);
+  }
+  for (const ConnectSpan& c : t.connects) {
+    if (c.start_ns > s && c.start_ns <= e) r.connects.push_back(c);
+  }
+  std::uint64_t blocked_total = 0;
+  for (const BufferedWait& w : t.waits) {
+    if (w.end_ns <= s || w.end_ns > e) continue;
+    if (w.target == p.client_peer) continue;  // waiting on the request's own socket
+    WaitSpan span;
+    span.wait_class = w.wait_class;
+    span.syscall = w.syscall;
+    span.target = w.target;
+    span.end_ns = w.end_ns;
+    span.blocked_ns = std::min(w.blocked_ns, w.end_ns - s);
+    span.start_ns = w.end_ns - span.blocked_ns;
+    if (const StatementSpan* st = StatementOf(r.statements, w.end_ns, w.target)) {
+      span.statement = st->statement;
+      span.protocol = st->protocol;
+      span.target = st->peer;
+      span.wait_class = IsDatabaseProtocol(st->protocol) ? WaitClass::kDb : WaitClass::kNet;
+    } else if (auto it = peer_protocol_.find(w.target); it != peer_protocol_.end()) {
+      span.protocol = it->second;
+      if (IsDatabaseProtocol(it->second)) span.wait_class = WaitClass::kDb;
+    }
+    if (w.frames) span.frames = *w.frames;
+    blocked_total += span.blocked_ns;
+    r.waits.push_back(std::move(span));
+  }
+  const std::uint64_t duration = r.duration_ns();
+  r.cpu_ns = duration > blocked_total ? duration - blocked_total : 0;
+  Prune(t, e);
+  if (request_sink_) request_sink_(std::move(r));
+}
+
+void RequestAttributor::Prune(ThreadState& t, std::uint64_t before_ns) {
+  while (!t.waits.empty() && t.waits.front().end_ns <= before_ns) t.waits.pop_front();
+  while (!t.statements.empty() && t.statements.front().end_ns <= before_ns)
+    t.statements.pop_front();
+  while (!t.connects.empty() && t.connects.front().start_ns <= before_ns) t.connects.pop_front();
+}
+
+void RequestAttributor::Flush(std::uint64_t now_ns) {
+  const std::uint64_t settled_before =
+      now_ns > options_.settle_ns ? now_ns - options_.settle_ns : 0;
+  const std::uint64_t horizon = now_ns > options_.horizon_ns ? now_ns - options_.horizon_ns : 0;
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    ThreadState& t = it->second;
+    std::size_t done = 0;
+    while (done < t.pending.size() && t.pending[done].record.end_ns <= settled_before) {
+      Settle(it->first.first, it->first.second, t, t.pending[done]);
+      ++done;
+    }
+    t.pending.erase(t.pending.begin(), t.pending.begin() + static_cast<std::ptrdiff_t>(done));
+    if (t.pending.empty()) {
+      // No request can still claim spans older than the longest request we allow.
+      Prune(t, horizon);
+      if (t.last_seen_ns < horizon && !t.event_loop) {
+        it = threads_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
+}
+
+void RequestAttributor::Finish() {
+  for (auto& [key, t] : threads_) {
+    for (PendingRequest& p : t.pending) Settle(key.first, key.second, t, p);
+    t.pending.clear();
+  }
+  threads_.clear();
+}
+
+}  // namespace waitscope::findings

@@ -1,0 +1,112 @@
+// RequestAttributor ties what a serving thread did to the request it was
+// serving. A server request's window on its thread runs from the read that
+// completed the request to the write that completed the response; every
+// wait (WS_EV_WAIT), client exchange (SQL, Redis, outbound HTTP) and new
+// client connection of that thread inside the window belongs to it. The
+// rest of the window is CPU (or run-queue) time.
+//
+// Inputs arrive from two ring buffers that are not ordered with each other,
+// and a server exchange is only known once its response is written, after
+// the waits inside it. So the attributor buffers each thread's recent spans
+// and settles a request only when events up to its end have surely been
+// read (Flush with the time the last poll started, minus a margin).
+//
+// Threads whose request windows overlap serve several requests at once: an
+// event loop. Their requests are passed on unattributed, and their blocking
+// waits (not the park in epoll_wait/poll) become EventLoopBlocks.
+//
+// Memory: per thread at most `max_spans_per_thread` buffered spans of each
+// kind (oldest dropped, counted); threads idle for `horizon_ns` are
+// forgotten. Not thread-safe: one event loop feeds it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "aggregate/wait_collector.h"
+#include "conn/wire_observer.h"
+#include "findings/request_record.h"
+
+namespace waitscope::findings {
+
+struct AttributorOptions {
+  std::uint64_t settle_ns = 50'000'000;       // how late a span may arrive after its request ends
+  std::uint64_t horizon_ns = 60'000'000'000;  // longest request whose spans we keep
+  std::size_t max_spans_per_thread = 16384;
+  std::uint64_t loop_block_min_ns = 1'000'000;  // event-loop waits shorter than this are not kept
+};
+
+struct AttributorStats {
+  std::uint64_t requests = 0;
+  std::uint64_t unattributed_requests = 0;  // served by event-loop threads
+  std::uint64_t spans_dropped = 0;  // buffer of a serving thread full: a request may miss a span
+  std::uint64_t event_loop_threads = 0;
+};
+
+class RequestAttributor : public WireObserver {
+ public:
+  using RequestSink = std::function<void(RequestRecord&&)>;
+  using LoopBlockSink = std::function<void(EventLoopBlock&&)>;
+
+  RequestAttributor(RequestSink requests, LoopBlockSink loop_blocks,
+                    AttributorOptions options = {});
+
+  void OnWait(const WaitEvent& wait);
+  void OnExchange(const ExchangeOrigin& origin, const protocols::Exchange& exchange) override;
+  void OnClientConnectionUse(const ClientConnectionUse& use) override;
+
+  // Settles requests that ended before `now_ns - settle_ns`; `now_ns` is a
+  // CLOCK_MONOTONIC time at which every event before it had been read.
+  void Flush(std::uint64_t now_ns);
+  // End of recording: settles everything.
+  void Finish();
+
+  const AttributorStats& stats() const { return stats_; }
+
+ private:
+  struct BufferedWait {
+    WaitClass wait_class;
+    std::string syscall;
+    std::string target;
+    std::uint64_t end_ns;
+    std::uint64_t blocked_ns;
+    const std::vector<Frame>* frames;
+  };
+  struct PendingRequest {
+    RequestRecord record;
+    std::string client_peer;  // the request's own socket: waits on it are not the request's
+  };
+  struct ThreadState {
+    std::deque<BufferedWait> waits;
+    std::deque<StatementSpan> statements;
+    std::deque<ConnectSpan> connects;
+    std::vector<PendingRequest> pending;  // in response order
+    std::uint64_t last_request_end_ns = 0;
+    std::uint64_t last_seen_ns = 0;
+    bool event_loop = false;
+  };
+  using ThreadKey = std::pair<std::uint32_t, std::uint32_t>;  // (pid, tid)
+
+  ThreadState& Thread(std::uint32_t pid, std::uint32_t tid);
+  void MarkEventLoop(std::uint32_t pid, std::uint32_t tid, ThreadState& t);
+  void Settle(std::uint32_t pid, std::uint32_t tid, ThreadState& t, PendingRequest& p);
+  void Prune(ThreadState& t, std::uint64_t before_ns);
+  template <typename T>
+  void PushBounded(const ThreadState& t, std::deque<T>& q, T&& item);
+
+  RequestSink request_sink_;
+  LoopBlockSink loop_block_sink_;
+  AttributorOptions options_;
+  std::map<ThreadKey, ThreadState> threads_;
+  std::unordered_map<std::string, std::string> peer_protocol_;  // "ip:port" -> protocol
+  std::uint64_t latest_ns_ = 0;
+  AttributorStats stats_;
+};
+
+}  // namespace waitscope::findings

@@ -1,0 +1,199 @@
+// RequestAttributor on hand-made event streams shaped like the kernel's:
+// which waits, statements and connects land in which request, and when a
+// thread is an event loop.
+#include "findings/request_attributor.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace waitscope::findings {
+namespace {
+
+constexpr std::uint64_t kMs = 1'000'000;
+constexpr std::uint32_t kPid = 500;
+
+class AttributorTest : public ::testing::Test {
+ protected:
+  AttributorTest()
+      : attributor_([this](RequestRecord&& r) { requests_.push_back(std::move(r)); },
+                    [this](EventLoopBlock&& b) { blocks_.push_back(std::move(b)); }) {}
+
+  void Wait(std::uint32_t tid, std::uint64_t end_ms, std::uint64_t blocked_ms, WaitClass cls,
+            std::string syscall, std::string target) {
+    WaitEvent w;
+    w.pid = kPid;
+    w.tid = tid;
+    w.end_ns = end_ms * kMs;
+    w.blocked_ns = blocked_ms * kMs;
+    w.wait_class = cls;
+    w.syscall = std::move(syscall);
+    w.target = std::move(target);
+    attributor_.OnWait(w);
+  }
+
+  void Statement(std::uint32_t tid, std::uint64_t start_ms, std::uint64_t end_ms,
+                 std::string sql, std::uint64_t conn_id = 9) {
+    protocols::Exchange ex;
+    ex.protocol = protocols::Protocol::kPostgres;
+    ex.statement = std::move(sql);
+    ex.request_end_ns = start_ms * kMs;
+    ex.response_end_ns = end_ms * kMs;
+    attributor_.OnExchange(ExchangeOrigin{kPid, false, "127.0.0.1:5432", "postgres", tid, conn_id},
+                           ex);
+  }
+
+  void Request(std::uint32_t tid, std::uint64_t start_ms, std::uint64_t end_ms,
+               std::string endpoint, int status = 200,
+               std::string client = "127.0.0.1:40000") {
+    protocols::Exchange ex;
+    ex.protocol = protocols::Protocol::kHttp1;
+    ex.statement = std::move(endpoint);
+    ex.http_status = status;
+    ex.request_end_ns = start_ms * kMs;
+    ex.response_end_ns = end_ms * kMs;
+    attributor_.OnExchange(ExchangeOrigin{kPid, true, std::move(client), "http", tid, 1}, ex);
+  }
+
+  std::vector<RequestRecord> requests_;
+  std::vector<EventLoopBlock> blocks_;
+  RequestAttributor attributor_;
+};
+
+TEST_F(AttributorTest, WaitsAndStatementsInsideTheWindowBelongToTheRequest) {
+  Wait(1, 100, 90, WaitClass::kNet, "recvfrom", "127.0.0.1:40000");  // idle: before the request
+  Statement(1, 102, 110, "SELECT * FROM orders WHERE id = ?");
+  Wait(1, 110, 7, WaitClass::kPoll, "poll", "-");  // libpq parks in poll(): the statement's time
+  Wait(1, 140, 25, WaitClass::kNet, "recvfrom", "127.0.0.1:2525");  // SMTP
+  Request(1, 100, 150, "POST /signup");
+
+  attributor_.Flush(150 * kMs);  // not settled yet: late spans may still come
+  EXPECT_TRUE(requests_.empty());
+  attributor_.Flush(300 * kMs);
+  ASSERT_EQ(requests_.size(), 1u);
+  const RequestRecord& r = requests_[0];
+  EXPECT_TRUE(r.attributed);
+  EXPECT_EQ(r.endpoint, "POST /signup");
+  EXPECT_EQ(r.tid, 1u);
+  ASSERT_EQ(r.statements.size(), 1u);
+  ASSERT_EQ(r.waits.size(), 2u);
+  EXPECT_EQ(r.waits[0].wait_class, WaitClass::kDb);
+  EXPECT_EQ(r.waits[0].statement, "SELECT * FROM orders WHERE id = ?");
+  EXPECT_EQ(r.waits[0].target, "127.0.0.1:5432");
+  EXPECT_EQ(r.waits[1].wait_class, WaitClass::kNet);
+  EXPECT_EQ(r.waits[1].target, "127.0.0.1:2525");
+  EXPECT_EQ(r.cpu_ns, (50 - 7 - 25) * kMs);
+}
+
+TEST_F(AttributorTest, WaitOnTheRequestsOwnSocketIsNotPartOfIt) {
+  Wait(1, 120, 10, WaitClass::kNet, "recvfrom", "127.0.0.1:40000");  // reading more of the body
+  Request(1, 100, 130, "POST /upload");
+  attributor_.Finish();
+  ASSERT_EQ(requests_.size(), 1u);
+  EXPECT_TRUE(requests_[0].waits.empty());
+  EXPECT_EQ(requests_[0].cpu_ns, 30 * kMs);
+}
+
+TEST_F(AttributorTest, AWaitStartingBeforeTheRequestIsClipped) {
+  Wait(1, 105, 20, WaitClass::kLock, "futex", "-");
+  Request(1, 100, 110, "GET /x");
+  attributor_.Finish();
+  ASSERT_EQ(requests_.size(), 1u);
+  ASSERT_EQ(requests_[0].waits.size(), 1u);
+  EXPECT_EQ(requests_[0].waits[0].blocked_ns, 5 * kMs);
+  EXPECT_EQ(requests_[0].cpu_ns, 5 * kMs);
+}
+
+TEST_F(AttributorTest, ThreadPoolRequestsKeepTheirOwnSpans) {
+  // Two workers, interleaved in time, each with its own statement.
+  Statement(1, 101, 104, "SELECT a");
+  Statement(2, 102, 106, "SELECT b");
+  Statement(1, 105, 108, "SELECT a");
+  Request(2, 101, 107, "GET /b");
+  Request(1, 100, 109, "GET /a");
+  attributor_.Finish();
+  ASSERT_EQ(requests_.size(), 2u);
+  for (const RequestRecord& r : requests_) {
+    if (r.endpoint == "GET /a") {
+      ASSERT_EQ(r.statements.size(), 2u);
+      EXPECT_EQ(r.statements[0].statement, "SELECT a");
+    } else {
+      ASSERT_EQ(r.statements.size(), 1u);
+      EXPECT_EQ(r.statements[0].statement, "SELECT b");
+    }
+  }
+}
+
+TEST_F(AttributorTest, ConsecutiveRequestsOnOneThreadSplitItsSpans) {
+  Statement(1, 101, 102, "SELECT 1");
+  Request(1, 100, 103, "GET /one");
+  Statement(1, 111, 112, "SELECT 2");
+  Statement(1, 113, 114, "SELECT 2");
+  Request(1, 110, 115, "GET /two");
+  attributor_.Finish();
+  ASSERT_EQ(requests_.size(), 2u);
+  EXPECT_EQ(requests_[0].statements.size(), 1u);
+  EXPECT_EQ(requests_[1].statements.size(), 2u);
+}
+
+TEST_F(AttributorTest, ConnectionsOpenedDuringTheRequestAreItsConnects) {
+  attributor_.OnClientConnectionUse(
+      ClientConnectionUse{kPid, 1, 77, "127.0.0.1:5432", "postgres", 101 * kMs, 300'000});
+  attributor_.OnClientConnectionUse(
+      ClientConnectionUse{kPid, 1, 78, "127.0.0.1:5432", "postgres", 90 * kMs, 300'000});
+  Request(1, 100, 110, "GET /profile");
+  attributor_.Finish();
+  ASSERT_EQ(requests_.size(), 1u);
+  ASSERT_EQ(requests_[0].connects.size(), 1u);
+  EXPECT_EQ(requests_[0].connects[0].conn_id, 77u);
+  EXPECT_EQ(requests_[0].connects[0].latency_ns, 300'000u);
+}
+
+TEST_F(AttributorTest, OverlappingRequestsMakeAnEventLoop) {
+  Wait(1, 95, 50, WaitClass::kPoll, "epoll_wait", "-");  // parking is not a block
+  Wait(1, 104, 30, WaitClass::kDisk, "read", "/var/data/big.csv");
+  Request(1, 100, 120, "GET /a", 200, "127.0.0.1:40001");
+  Request(1, 105, 125, "GET /b", 200, "127.0.0.1:40002");  // started before /a ended
+  Wait(1, 160, 12, WaitClass::kDisk, "fsync", "/var/log/app.log");
+  Wait(1, 170, 40, WaitClass::kPoll, "epoll_wait", "-");
+  attributor_.Finish();
+  ASSERT_EQ(requests_.size(), 2u);
+  for (const RequestRecord& r : requests_) {
+    EXPECT_FALSE(r.attributed);
+    EXPECT_TRUE(r.waits.empty());
+  }
+  ASSERT_EQ(blocks_.size(), 2u);
+  EXPECT_EQ(blocks_[0].target, "/var/data/big.csv");
+  EXPECT_EQ(blocks_[1].syscall, "fsync");
+  EXPECT_EQ(blocks_[1].blocked_ns, 12 * kMs);
+  EXPECT_EQ(attributor_.stats().event_loop_threads, 1u);
+}
+
+TEST_F(AttributorTest, ServerExchangesOfOtherProtocolsAreNotRequests) {
+  protocols::Exchange ex;
+  ex.protocol = protocols::Protocol::kRedis;
+  ex.statement = "GET user:?";
+  ex.request_end_ns = 100 * kMs;
+  ex.response_end_ns = 101 * kMs;
+  attributor_.OnExchange(ExchangeOrigin{kPid, true, "127.0.0.1:40000", "redis", 1, 1}, ex);
+  attributor_.Finish();
+  EXPECT_TRUE(requests_.empty());
+}
+
+TEST_F(AttributorTest, BuffersOfIdleClientThreadsAreBounded) {
+  RequestAttributor small([](RequestRecord&&) {}, [](EventLoopBlock&&) {},
+                          AttributorOptions{.max_spans_per_thread = 4});
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    WaitEvent w;
+    w.pid = kPid;
+    w.tid = 3;
+    w.end_ns = (i + 1) * kMs;
+    w.blocked_ns = kMs / 2;
+    small.OnWait(w);
+  }
+  // A thread that never served a request loses nothing a request needed.
+  EXPECT_EQ(small.stats().spans_dropped, 0u);
+}
+
+}  // namespace
+}  // namespace waitscope::findings
