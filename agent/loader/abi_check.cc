@@ -5,7 +5,7 @@
 
 #include "waitscope/bpf/waits.h"
 
-static_assert(WS_WAITS_ABI_VERSION == 1);
+static_assert(WS_WAITS_ABI_VERSION == 2);
 static_assert(sizeof(ws_target) == 40);
 static_assert(offsetof(ws_target, ino) == 16);
 static_assert(offsetof(ws_target, addr) == 24);
