@@ -156,7 +156,7 @@ struct Report {
   std::vector<HttpRow> http;
   std::vector<TlsRow> tls;
   std::vector<FindingRow> findings;  // most costly first
-  std::vector<WaitStack> stacks;  // not in report.json; feeds the flame outputs
+  std::vector<WaitStack> stacks;     // not in report.json; feeds the flame outputs
 };
 
 // Sums `stacks` into report rows keyed by (pid, class, syscall, target),

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "report/report_text_findings.h"
 
 namespace waitscope {
 namespace {
@@ -70,9 +71,11 @@ Json CacheJson(const CacheRow& c) {
 Json HttpJson(const HttpRow& h) {
   Json status = Json::object();
   for (const auto& [code, n] : h.status) status[std::to_string(code)] = n;
-  Json breakdown = Json::object();
-  // Filled by the request-attribution feature; zero until then.
-  for (const char* k : {"cpu", "db", "net", "disk", "lock", "tls", "other"}) breakdown[k] = 0.0;
+  auto finite = [](double v) { return std::isfinite(v) && v > 0 ? v : 0.0; };
+  const RequestBreakdown& b = h.breakdown_us;
+  Json breakdown = {{"cpu", finite(b.cpu)},    {"db", finite(b.db)},     {"net", finite(b.net)},
+                    {"disk", finite(b.disk)},  {"lock", finite(b.lock)}, {"tls", finite(b.tls)},
+                    {"other", finite(b.other)}};
   return {{"pid", h.pid},
           {"role", h.server ? "server" : "client"},
           {"endpoint", h.endpoint},
@@ -80,6 +83,31 @@ Json HttpJson(const HttpRow& h) {
           {"status", std::move(status)},
           {"latency_us", SummaryJson(h.latency_us)},
           {"breakdown_us", std::move(breakdown)}};
+}
+
+Json TlsJson(const TlsRow& t) {
+  return {{"pid", t.pid},
+          {"role", t.server ? "server" : "client"},
+          {"peer", t.peer},
+          {"version", t.version},
+          {"resumed", t.resumed},
+          {"count", t.count},
+          {"failures", t.failures},
+          {"handshake_us", SummaryJson(t.handshake_us)},
+          {"round_trips", t.round_trips},
+          {"plaintext", t.plaintext}};
+}
+
+Json FindingJson(const FindingRow& f) {
+  Json j = {{"kind", f.kind}, {"severity", std::string(SeverityName(f.severity))}, {"pid", f.pid}};
+  if (!f.endpoint.empty()) j["endpoint"] = f.endpoint;
+  j["summary"] = f.summary;
+  // Detectors write their evidence as JSON text; a detector bug must not
+  // cost the whole report, so bad text becomes an object saying so.
+  Json evidence = Json::parse(f.evidence_json, nullptr, /*allow_exceptions=*/false);
+  if (!evidence.is_object()) evidence = {{"error", "evidence was not a JSON object"}};
+  j["evidence"] = std::move(evidence);
+  return j;
 }
 
 template <typename Row, typename F>
@@ -108,10 +136,9 @@ Json ReportToJson(const Report& r) {
   j["connections"] = ArrayOf(r.connections, ConnectionJson);
   j["queries"] = ArrayOf(r.queries, QueryJson);
   j["cache"] = ArrayOf(r.cache, CacheJson);
-  // Filled by later features; scripts rely on every key existing now.
-  j["tls"] = Json::array();
+  j["tls"] = ArrayOf(r.tls, TlsJson);
   j["http"] = ArrayOf(r.http, HttpJson);
-  j["findings"] = Json::array();
+  j["findings"] = ArrayOf(r.findings, FindingJson);
   j["recording"] = {{"min_block_ns", r.min_block_ns}, {"stacks", r.stacks.size()}};
   return j;
 }

@@ -8,10 +8,11 @@
 #include <set>
 
 #include "core/atomic_file.h"
+#include "core/units.h"
 #include "report/display_text.h"
+#include "report/report_text_findings.h"
 #include "report/report_text_wire.h"
 #include "report/text_table.h"
-#include "core/units.h"
 
 namespace waitscope {
 namespace {
@@ -179,6 +180,10 @@ std::string RenderReportText(const Report& report, const TextReportOptions& opti
                     FormatSeconds(report.duration_s) + "\n";
   out += TargetsLine(report, options.max_width) + "\n";
   out += LossLine(report.loss) + "\n\n";
+  if (std::string findings = RenderFindingsText(report, options.max_width); !findings.empty()) {
+    out += findings + "\n";
+  }
+  if (!options.request_tree.empty()) out += options.request_tree + "\n";
   if (report.waits.empty()) {
     out += NoWaitsText(report);
   } else {

@@ -21,6 +21,9 @@ namespace waitscope {
 struct TextReportOptions {
   std::size_t top_n = 15;       // rows in the top-waits table; 0 shows all
   std::size_t max_width = 100;  // terminal columns the output must fit in
+  // Where each endpoint's time goes, rendered by the findings stage (which
+  // owns that data); shown after the findings.
+  std::string request_tree;
 };
 
 std::string RenderReportText(const Report& report, const TextReportOptions& options = {});

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/units.h"
 #include "report/display_text.h"
 #include "report/text_table.h"
-#include "core/units.h"
 
 namespace waitscope {
 namespace {
@@ -79,12 +79,36 @@ std::string HttpTable(const Report& r, const TextReportOptions& options) {
   return "HTTP endpoints:\n" + RenderTextTable(columns, rows, kIndent, options.max_width);
 }
 
+std::string TlsTable(const Report& r, const TextReportOptions& options) {
+  if (r.tls.empty()) return "";
+  std::vector<TextColumn> columns = {{.header = "role"},
+                                     {.header = "peer", .flexible = true},
+                                     {.header = "version"},
+                                     {.header = "resumed"},
+                                     {.header = "count", .align_right = true},
+                                     {.header = "failed", .align_right = true},
+                                     {.header = "p50", .align_right = true},
+                                     {.header = "p95", .align_right = true},
+                                     {.header = "plaintext"}};
+  std::vector<TextRow> rows;
+  const std::size_t shown =
+      options.top_n == 0 ? r.tls.size() : std::min(options.top_n, r.tls.size());
+  for (std::size_t i = 0; i < shown; ++i) {
+    const TlsRow& t = r.tls[i];
+    rows.push_back({t.server ? "server" : "client", SanitizeForTerminal(t.peer), t.version,
+                    t.resumed ? "yes" : "no", std::to_string(t.count), std::to_string(t.failures),
+                    Micros(t.handshake_us.p50), Micros(t.handshake_us.p95),
+                    t.plaintext ? "yes" : "no"});
+  }
+  return "TLS handshakes:\n" + RenderTextTable(columns, rows, kIndent, options.max_width);
+}
+
 }  // namespace
 
 std::string RenderWireText(const Report& report, const TextReportOptions& options) {
   std::string out;
-  for (const std::string& part :
-       {StatementsTable(report, options), CacheLines(report), HttpTable(report, options)}) {
+  for (const std::string& part : {StatementsTable(report, options), CacheLines(report),
+                                  HttpTable(report, options), TlsTable(report, options)}) {
     if (!part.empty()) out += "\n" + part;
   }
   return out;

@@ -83,6 +83,53 @@ TEST(ReportJson, HasEveryContractKeyWithValues) {
   EXPECT_EQ(j.at("recording").at("stacks"), 3);
 }
 
+TEST(ReportJson, TlsFindingsAndBreakdownRows) {
+  Report r;
+  r.tls.push_back(
+      {.pid = 7,
+       .server = true,
+       .peer = "127.0.0.1:0",
+       .version = "TLSv1.3",
+       .resumed = true,
+       .count = 3,
+       .failures = 1,
+       .handshake_us = {.count = 2, .mean = 10, .p50 = 9, .p95 = 11, .p99 = 11, .max = 11},
+       .round_trips = 1,
+       .plaintext = true});
+  r.http.push_back(
+      {.pid = 7,
+       .server = true,
+       .endpoint = "GET /x",
+       .count = 1,
+       .breakdown_us = {
+           .cpu = 1.5, .db = 2, .net = 3, .disk = 4, .lock = 5, .tls = 6, .other = -1}});
+  r.findings.push_back({.kind = "n_plus_one",
+                        .severity = Severity::kCritical,
+                        .pid = 7,
+                        .endpoint = "GET /x",
+                        .summary = "s",
+                        .evidence_json = R"({"repeats_per_request": 10})"});
+  r.findings.push_back({.kind = "slow_query", .pid = 7, .summary = "t", .evidence_json = "[1]"});
+  const json j = json::parse(RenderReportJson(r));
+  const json& t = j.at("tls").at(0);
+  EXPECT_EQ(t.at("role"), "server");
+  EXPECT_EQ(t.at("version"), "TLSv1.3");
+  EXPECT_EQ(t.at("resumed"), true);
+  EXPECT_EQ(t.at("failures"), 1);
+  EXPECT_EQ(t.at("handshake_us").at("p95"), 11);
+  EXPECT_EQ(t.at("plaintext"), true);
+  const json& b = j.at("http").at(0).at("breakdown_us");
+  EXPECT_EQ(b.at("cpu"), 1.5);
+  EXPECT_EQ(b.at("tls"), 6);
+  EXPECT_EQ(b.at("other"), 0) << "negative means are written as 0";
+  const json& f = j.at("findings").at(0);
+  EXPECT_EQ(f.at("severity"), "critical");
+  EXPECT_EQ(f.at("endpoint"), "GET /x");
+  EXPECT_EQ(f.at("evidence").at("repeats_per_request"), 10);
+  EXPECT_FALSE(j["findings"][1].contains("endpoint"));
+  EXPECT_TRUE(j["findings"][1].at("evidence").is_object()) << "bad evidence still an object";
+}
+
 TEST(ReportJson, InvalidUtf8IsReplacedNotFatal) {
   const json j = json::parse(RenderReportJson(SampleReport()));
   EXPECT_EQ(j["targets"][1]["comm"], "bad\xEF\xBF\xBD");

@@ -33,6 +33,38 @@ int main(int argc, char** argv) {
                        .max_ns = total / 2});
     total -= 1'000'000;
   }
+  r.http.push_back(
+      {.pid = 1234,
+       .server = true,
+       .endpoint = "POST /signup",
+       .count = 4,
+       .status = {{200, 3}, {500, 1}},
+       .latency_us = {.count = 4, .mean = 1300, .p50 = 1200, .p95 = 1500, .p99 = 1500, .max = 1500},
+       .breakdown_us = {.cpu = 50, .db = 30, .net = 1200, .lock = 2}});
+  r.tls.push_back(
+      {.pid = 1234,
+       .server = false,
+       .peer = "[::1]:443",
+       .version = "TLSv1.2",
+       .resumed = false,
+       .count = 10,
+       .failures = 1,
+       .handshake_us = {.count = 9, .mean = 900, .p50 = 800, .p95 = 1200, .p99 = 1300, .max = 1300},
+       .round_trips = 2});
+  r.tls.push_back(
+      {.pid = 1234, .peer = "127.0.0.1:443", .version = "unknown", .count = 1, .failures = 1});
+  r.findings.push_back(
+      {.kind = "sync_io_in_request_path",
+       .severity = Severity::kCritical,
+       .pid = 1234,
+       .endpoint = "POST /signup",
+       .summary = "POST /signup waits on 127.0.0.1:2525 \"smtp\"",
+       .evidence_json = R"({"peer": "127.0.0.1:2525", "share_of_request": 0.92})"});
+  r.findings.push_back({.kind = "low_cache_hit_ratio",
+                        .severity = Severity::kInfo,
+                        .pid = 1234,
+                        .summary = "cache misses",
+                        .evidence_json = "not json"});
   r.stacks.resize(2);
   const Status st = WriteReportJson(r, argv[1]);
   if (!st.ok()) {

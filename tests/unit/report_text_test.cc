@@ -181,6 +181,31 @@ TEST(ReportText, EmptyRecordingExplainsWhy) {
   EXPECT_NE(none.find("check the pid"), std::string::npos) << none;
 }
 
+TEST(ReportText, FindingsComeFirstWrappedToTheWidth) {
+  Report r = SampleReport();
+  r.findings.push_back(
+      {.kind = "sync_io_in_request_path",
+       .severity = Severity::kCritical,
+       .pid = 42,
+       .endpoint = "POST /signup",
+       .summary = "POST /signup spends 1.2 s of its 1.3 s p50 blocked in a synchronous call to "
+                  "127.0.0.1:2525 on the request thread: move it to a background queue"});
+  r.tls.push_back({.pid = 42, .peer = "127.0.0.1:8443", .version = "TLSv1.2", .count = 7});
+  const std::string text = RenderReportText(r, {.max_width = 60});
+  const std::size_t findings = text.find("Findings (most costly first):");
+  ASSERT_NE(findings, std::string::npos) << text;
+  EXPECT_LT(findings, text.find("Blocked time by class"));
+  EXPECT_NE(text.find("[critical] sync_io_in_request_path - POST /signup (pid 42)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("TLS handshakes:"), std::string::npos) << text;
+  const std::string block = text.substr(findings, text.find("\n\n", findings) - findings);
+  for (const std::string& line : Lines(block)) EXPECT_LE(DisplayWidth(line), 60u) << line;
+  for (const std::string& line : Lines(RenderReportText(r))) {
+    EXPECT_LE(DisplayWidth(line), 100u) << line;
+  }
+}
+
 TEST(ReportText, WriteFailsCleanlyOnBadPath) {
   const Status st = WriteReportText(SampleReport(), {}, "/nonexistent-dir-ws/report.txt");
   ASSERT_FALSE(st.ok());
