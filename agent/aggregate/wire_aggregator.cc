@@ -140,4 +140,40 @@ std::vector<ConnectionRow> WireAggregator::Connections() const {
   return out;
 }
 
+void WireAggregator::AddTlsHandshake(const ExchangeOrigin& o, const protocols::tls::Handshake& h,
+                                     bool plaintext) {
+  const std::string peer = o.server ? WithPortZero(o.peer) : o.peer;
+  TlsAgg& t = tls_[{o.pid, o.server, peer, h.version, h.resumed}];
+  ++t.count;
+  if (h.failed) ++t.failures;
+  t.round_trips += h.round_trips;
+  t.plaintext = t.plaintext || plaintext;
+  if (!h.failed && h.end_ns > h.start_ns) t.handshake.Add(h.end_ns - h.start_ns);
+}
+
+void WireAggregator::Reset() {
+  queries_.clear();
+  cache_.clear();
+  http_.clear();
+  conns_.clear();
+  tls_.clear();
+}
+
+std::vector<TlsRow> WireAggregator::Tls() const {
+  std::vector<TlsRow> rows;
+  for (const auto& [key, t] : tls_) {
+    TlsRow r;
+    std::tie(r.pid, r.server, r.peer, r.version, r.resumed) = key;
+    r.count = t.count;
+    r.failures = t.failures;
+    r.handshake_us = t.handshake.Summarize();
+    r.round_trips = t.count ? static_cast<double>(t.round_trips) / static_cast<double>(t.count) : 0;
+    r.plaintext = t.plaintext;
+    rows.push_back(std::move(r));
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const TlsRow& a, const TlsRow& b) { return a.count > b.count; });
+  return rows;
+}
+
 }  // namespace waitscope

@@ -15,6 +15,7 @@
 
 #include "core/latency_histogram.h"
 #include "protocols/common/exchange.h"
+#include "protocols/tls/handshake_observer.h"
 #include "report/report.h"
 
 namespace waitscope {
@@ -45,10 +46,18 @@ class WireAggregator {
   void SetProtocol(std::uint32_t pid, bool server, const std::string& local,
                    const std::string& peer, const std::string& protocol);
 
+  // One TLS handshake (finished or failed); `plaintext`: decrypted bytes of
+  // this connection reached the parsers.
+  void AddTlsHandshake(const ExchangeOrigin& origin, const protocols::tls::Handshake& handshake,
+                       bool plaintext);
+
   std::vector<QueryRow> Queries() const;  // by total time, largest first
   std::vector<CacheRow> Cache() const;
   std::vector<HttpRow> Http() const;  // by count, largest first
   std::vector<ConnectionRow> Connections() const;
+  std::vector<TlsRow> Tls() const;  // by count, largest first
+  // Forgets every row (the next window starts from zero).
+  void Reset();
 
  private:
   struct QueryAgg {
@@ -63,6 +72,11 @@ class WireAggregator {
     std::uint64_t count = 0;
     std::map<int, std::uint64_t> status;
     LatencyHistogram latency;
+  };
+  struct TlsAgg {
+    std::uint64_t count = 0, failures = 0, round_trips = 0;
+    bool plaintext = false;
+    LatencyHistogram handshake;
   };
   struct ConnAgg {
     std::string local;
@@ -84,6 +98,8 @@ class WireAggregator {
   std::map<std::tuple<std::uint32_t, std::string, std::string>, CacheAgg> cache_;
   std::map<std::tuple<std::uint32_t, bool, std::string>, HttpAgg> http_;
   std::map<ConnKey, ConnAgg> conns_;
+  // (pid, server, peer key, version, resumed)
+  std::map<std::tuple<std::uint32_t, bool, std::string, std::string, bool>, TlsAgg> tls_;
 };
 
 // "10.0.0.5:5432" -> "10.0.0.5:0", "[::1]:80" -> "[::1]:0".

@@ -10,6 +10,7 @@
 
 #include "protocols/common/connection_parser.h"
 #include "protocols/common/exchange.h"
+#include "protocols/tls/handshake_observer.h"
 #include "waitscope/bpf/sockets.h"
 
 namespace waitscope {
@@ -46,6 +47,15 @@ struct Connection {
   StreamState ingress;
   std::vector<PendingChunk> pending;  // bytes seen before the protocol was decided
   std::size_t pending_bytes = 0;
+
+  // Set once the connection speaks TLS: its socket bytes go here and only
+  // plaintext from the OpenSSL uprobes reaches detection and `parser`.
+  std::unique_ptr<protocols::tls::HandshakeObserver> tls;
+  bool tls_capture_stopped = false;
+  std::vector<protocols::tls::Handshake> tls_handshakes;  // reported at close
+  StreamState plain_egress;  // plaintext stream positions (uprobe events)
+  StreamState plain_ingress;
+  bool plaintext_seen = false;
 
   std::uint32_t srtt_us = 0;
   std::uint32_t retransmits = 0;

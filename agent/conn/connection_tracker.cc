@@ -4,16 +4,42 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "aggregate/wait_target.h"
 #include "loader/event_read.h"
 #include "protocols/detect.h"
+#include "waitscope/bpf/openssl.h"
 
 namespace waitscope {
 namespace {
 
 constexpr std::size_t kDetectBytes = 512;        // looked at per direction to detect the protocol
 constexpr std::size_t kMaxPendingBytes = 65536;  // held before giving up on detection
+
+// The role of this process if its connection starts with a TLS ClientHello
+// (the client's first bytes; either side's while the role is unknown).
+std::optional<std::uint8_t> TlsRole(const Connection& c) {
+  using protocols::tls::LooksLikeTlsClientHello;
+  const bool we_sent = LooksLikeTlsClientHello(c.egress.first_bytes);
+  const bool we_received = LooksLikeTlsClientHello(c.ingress.first_bytes);
+  if (we_sent && c.role != WS_ROLE_SERVER) return WS_ROLE_CLIENT;
+  if (we_received && c.role != WS_ROLE_CLIENT) return WS_ROLE_SERVER;
+  return std::nullopt;
+}
+
+// The start of a TLS record too short to judge yet (handshake type 0x16, major
+// version 3).
+bool MaybeTlsHeader(const std::string& first) {
+  return !first.empty() && first.size() < 6 && first[0] == 0x16 &&
+         (first.size() < 2 || first[1] == 0x03);
+}
+
+// The report's protocol name: TLS whose plaintext we cannot read is "tls".
+std::string ReportProtocol(const Connection& c) {
+  if (c.protocol == protocols::Protocol::kUnknown && c.tls) return "tls";
+  return std::string(protocols::ProtocolName(c.protocol));
+}
 
 bool IsServer(const Connection& c) {
   return c.role == WS_ROLE_SERVER;
@@ -47,15 +73,25 @@ void ConnectionTracker::OnEvent(std::span<const std::byte> data) {
       OnClose(ev);
       return;
     }
-    case WS_EV_SOCK_DATA: {
+    case WS_EV_SOCK_DATA:
+    case WS_EV_SSL_DATA: {
       if (data.size() < WS_SOCK_DATA_HEADER_SIZE) break;
       ws_sock_data_event ev;
       std::memcpy(&ev, data.data(), WS_SOCK_DATA_HEADER_SIZE);
       const std::size_t available = data.size() - WS_SOCK_DATA_HEADER_SIZE;
       if (ev.captured > available || ev.captured > WS_MAX_CAPTURE) break;
-      OnData(ev, data.subspan(WS_SOCK_DATA_HEADER_SIZE, ev.captured));
+      const auto payload = data.subspan(WS_SOCK_DATA_HEADER_SIZE, ev.captured);
+      if (hdr.type == WS_EV_SSL_DATA) {
+        OnPlaintext(ev, payload);
+      } else {
+        OnData(ev, payload);
+      }
       return;
     }
+    case WS_EV_SSL_HANDSHAKE:
+      // The record layer already gives version, resumption and timing for
+      // every TLS library; OpenSSL's own call timing adds nothing yet.
+      return;
     case WS_EV_TCP_CONNECT: {
       ws_tcp_connect_event ev{};
       if (!ReadEvent(data, ev)) break;
@@ -138,17 +174,104 @@ void ConnectionTracker::OnData(const ws_sock_data_event& ev, std::span<const std
     // Bytes between next_pos and stream_pos never reached us (dropped event).
     const std::uint64_t missing = ev.stream_pos - s.next_pos;
     stats_.gap_bytes += missing;
-    if (c.parser) c.parser->OnGap(DirectionOf(c, egress), missing);
+    if (c.tls) {
+      c.tls->OnGap(DirectionOf(c, egress), missing);
+    } else if (c.parser) {
+      c.parser->OnGap(DirectionOf(c, egress), missing);
+    }
   }
   s.next_pos = ev.stream_pos + ev.len;
   c.last_tid = ev.tid;
   if (!c.use_reported) ReportFirstUse(c, ev.tid);
-  Feed(c, egress, bytes, ev.hdr.ts_ns, ev.tid);
-  if (ev.captured < ev.len) {
+  if (c.tls) {
+    FeedTls(c, egress, bytes, ev.hdr.ts_ns, ev.tid);
+  } else {
+    Feed(c, egress, bytes, ev.hdr.ts_ns, ev.tid);
+  }
+  if (ev.captured < ev.len && !c.tls_capture_stopped) {
     // The syscall moved more than we copied: the tail is a gap.
     const std::uint64_t missing = ev.len - ev.captured;
     stats_.gap_bytes += missing;
+    if (c.tls) {
+      c.tls->OnGap(DirectionOf(c, egress), missing);
+    } else if (c.parser) {
+      c.parser->OnGap(DirectionOf(c, egress), missing);
+    }
+  }
+}
+
+void ConnectionTracker::OnPlaintext(const ws_sock_data_event& ev,
+                                    std::span<const std::byte> payload) {
+  ++stats_.plaintext_events;
+  auto it = ev.conn_id ? conns_.find(ev.conn_id) : conns_.end();
+  if (it == conns_.end()) {
+    ++stats_.plaintext_unknown_conn;
+    return;
+  }
+  Connection& c = it->second;
+  if (!c.tls) StartTls(c);  // plaintext proves TLS even if we missed the hello
+  c.plaintext_seen = true;
+  const bool egress = ev.direction == WS_DIR_EGRESS;
+  StreamState& s = egress ? c.plain_egress : c.plain_ingress;
+  if (ev.stream_pos > s.next_pos) {
+    const std::uint64_t missing = ev.stream_pos - s.next_pos;
+    stats_.gap_bytes += missing;
     if (c.parser) c.parser->OnGap(DirectionOf(c, egress), missing);
+  }
+  s.next_pos = ev.stream_pos + ev.len;
+  c.last_tid = ev.tid;
+  const std::string_view bytes(reinterpret_cast<const char*>(payload.data()), payload.size());
+  Feed(c, egress, bytes, ev.hdr.ts_ns, ev.tid);
+  if (ev.captured < ev.len) {
+    const std::uint64_t missing = ev.len - ev.captured;
+    stats_.gap_bytes += missing;
+    if (c.parser) c.parser->OnGap(DirectionOf(c, egress), missing);
+  }
+}
+
+void ConnectionTracker::StartTls(Connection& c) {
+  c.tls = std::make_unique<protocols::tls::HandshakeObserver>();
+  // Whatever was held for detection was ciphertext: it goes to the observer,
+  // and detection starts over on plaintext.
+  std::vector<PendingChunk> pending = std::move(c.pending);
+  c.pending.clear();
+  c.pending_bytes = 0;
+  c.egress.first_bytes.clear();
+  c.ingress.first_bytes.clear();
+  if (c.parser) {
+    // A protocol that switched to TLS mid-stream (PostgreSQL SSLRequest):
+    // keep its counts, and parse the plaintext afresh.
+    closed_parse_errors_ += c.parser->stats().parse_errors;
+    closed_exchanges_lost_ += c.parser->stats().exchanges_lost;
+    c.parser.reset();
+  }
+  c.protocol_decided = false;
+  if (tls_seen_) tls_seen_(c.pid);
+  for (const PendingChunk& p : pending) FeedTls(c, p.egress, p.bytes, p.ts_ns, p.tid);
+}
+
+void ConnectionTracker::FeedTls(Connection& c, bool egress, std::string_view bytes,
+                                std::uint64_t ts_ns, std::uint32_t tid) {
+  if (c.tls_capture_stopped) return;
+  c.tls->OnData(DirectionOf(c, egress), bytes, ts_ns);
+  DrainTls(c, tid);
+  if (c.tls->HandshakeDone() && stop_capture_) {
+    // Ciphertext after the handshake tells us nothing: stop copying it
+    // (plaintext from the uprobes is not affected).
+    c.tls_capture_stopped = true;
+    stop_capture_(c.pid, c.fd, c.conn_id);
+  }
+}
+
+void ConnectionTracker::DrainTls(Connection& c, std::uint32_t tid) {
+  if (!c.tls || c.peer.empty()) return;
+  for (protocols::tls::Handshake& h : c.tls->TakeHandshakes()) {
+    if (observer_) {
+      observer_->OnTlsHandshake(ExchangeOrigin{c.pid, IsServer(c), c.peer, "tls", tid, c.conn_id},
+                                h);
+    }
+    // Counted at close, when we know whether plaintext reached the parsers.
+    c.tls_handshakes.push_back(std::move(h));
   }
 }
 
@@ -173,6 +296,16 @@ void ConnectionTracker::Feed(Connection& c, bool egress, std::string_view bytes,
     // arrival order, so the parser sees the stream from its first byte.
     c.pending_bytes += bytes.size();
     c.pending.push_back(PendingChunk{egress, std::string(bytes), ts_ns, tid});
+    if (!c.tls) {
+      if (std::optional<std::uint8_t> role = TlsRole(c)) {
+        c.role = *role;
+        StartTls(c);
+        return;
+      }
+      // A TLS server reads the 5-byte record header first: wait for the
+      // rest before deciding it is not TLS.
+      if (MaybeTlsHeader(c.egress.first_bytes) || MaybeTlsHeader(c.ingress.first_bytes)) return;
+    }
     Decide(c);
     if (!c.protocol_decided && c.pending_bytes > kMaxPendingBytes) {
       c.protocol_decided = true;  // give up: whatever this is, it is not ours
@@ -193,6 +326,7 @@ void ConnectionTracker::Feed(Connection& c, bool egress, std::string_view bytes,
   if (!c.parser) return;
   c.parser->OnData(DirectionOf(c, egress), bytes, ts_ns);
   Drain(c, tid);
+  if (!c.tls && c.parser->encrypted()) StartTls(c);
 }
 
 void ConnectionTracker::Decide(Connection& c) {
@@ -224,9 +358,14 @@ void ConnectionTracker::Decide(Connection& c) {
   c.protocol_decided = true;
   c.protocol = d.protocol;
   if (!c.peer.empty()) {
-    sink_.AddConnection(c.pid, IsServer(c), c.local, c.peer,
-                        std::string(protocols::ProtocolName(c.protocol)));
-    c.in_report = true;
+    if (c.in_report) {
+      // Counted already (as TLS, or as the protocol that switched to TLS).
+      if (c.protocol != protocols::Protocol::kUnknown)
+        sink_.SetProtocol(c.pid, IsServer(c), c.local, c.peer, ReportProtocol(c));
+    } else {
+      sink_.AddConnection(c.pid, IsServer(c), c.local, c.peer, ReportProtocol(c));
+      c.in_report = true;
+    }
     peer_protocols_[{c.pid, c.peer}] = c.protocol;
   }
   c.parser = protocols::MakeParser(c.protocol, options_);
@@ -246,12 +385,20 @@ void ConnectionTracker::Drain(Connection& c, std::uint32_t tid) {
 }
 
 void ConnectionTracker::Close(Connection& c, std::uint64_t ts_ns) {
+  if (c.tls && ts_ns != 0) {
+    c.tls->OnClose(ts_ns);
+    DrainTls(c, c.last_tid);
+  }
+  for (const protocols::tls::Handshake& h : c.tls_handshakes) {
+    sink_.AddTlsHandshake(ExchangeOrigin{c.pid, IsServer(c), c.peer, "tls", 0, c.conn_id}, h,
+                          c.plaintext_seen);
+  }
+  c.tls_handshakes.clear();
   if (c.parser && ts_ns != 0) c.parser->OnClose(ts_ns);  // 0: still open at the end
   Drain(c, c.last_tid);
   if (c.peer.empty()) return;  // unix sockets: not in the `connections` contract
   if (!c.in_report) {
-    sink_.AddConnection(c.pid, IsServer(c), c.local, c.peer,
-                        std::string(protocols::ProtocolName(c.protocol)));
+    sink_.AddConnection(c.pid, IsServer(c), c.local, c.peer, ReportProtocol(c));
     c.in_report = true;
   }
   sink_.AddConnectionStats(c.pid, IsServer(c), c.local, c.peer, c.srtt_us, c.retransmits, c.resets);
@@ -259,6 +406,7 @@ void ConnectionTracker::Close(Connection& c, std::uint64_t ts_ns) {
     closed_parse_errors_ += c.parser->stats().parse_errors;
     closed_exchanges_lost_ += c.parser->stats().exchanges_lost;
   }
+  if (c.tls) closed_parse_errors_ += c.tls->stats().parse_errors;
 }
 
 void ConnectionTracker::Finish() {
@@ -280,6 +428,7 @@ std::uint64_t ConnectionTracker::parse_errors() const {
   std::uint64_t n = closed_parse_errors_;
   for (const auto& [id, c] : conns_) {
     if (c.parser) n += c.parser->stats().parse_errors;
+    if (c.tls) n += c.tls->stats().parse_errors;
   }
   return n;
 }

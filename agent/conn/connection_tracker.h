@@ -26,6 +26,8 @@ struct TrackerStats {
   std::uint64_t bad_events = 0;    // short or unknown events
   std::uint64_t unknown_conn = 0;  // data for a connection we never saw open
   std::uint64_t gap_bytes = 0;     // bytes the parsers were told are missing
+  std::uint64_t plaintext_events = 0;
+  std::uint64_t plaintext_unknown_conn = 0;  // plaintext of an SSL object not yet tied to a socket
 };
 
 class ConnectionTracker {
@@ -34,12 +36,16 @@ class ConnectionTracker {
   // no interest (the kernel then stops copying its bytes).
   using StopCapture =
       std::function<void(std::uint32_t pid, std::int32_t fd, std::uint64_t conn_id)>;
+  // Called when a process's connection turns out to speak TLS (so its TLS
+  // library can be hooked for plaintext).
+  using TlsSeen = std::function<void(std::uint32_t pid)>;
 
   ConnectionTracker(WireAggregator& sink, protocols::ParserOptions options, StopCapture stop)
       : sink_(sink), options_(options), stop_capture_(std::move(stop)) {}
 
   // Exchanges and connection uses also go to `observer` (may be null; not owned).
   void SetObserver(WireObserver* observer) { observer_ = observer; }
+  void SetTlsSeen(TlsSeen callback) { tls_seen_ = std::move(callback); }
 
   void OnEvent(std::span<const std::byte> data);
   // Closes every connection still open (end of recording): parser errors and
@@ -61,6 +67,11 @@ class ConnectionTracker {
   void OnOpen(const ws_sock_open_event& ev);
   void OnClose(const ws_sock_close_event& ev);
   void OnData(const ws_sock_data_event& ev, std::span<const std::byte> payload);
+  void OnPlaintext(const ws_sock_data_event& ev, std::span<const std::byte> payload);
+  void StartTls(Connection& c);
+  void FeedTls(Connection& c, bool egress, std::string_view bytes, std::uint64_t ts_ns,
+               std::uint32_t tid);
+  void DrainTls(Connection& c, std::uint32_t tid);
   void OnConnectLatency(const ws_tcp_connect_event& ev);
   void Feed(Connection& c, bool egress, std::string_view bytes, std::uint64_t ts_ns,
             std::uint32_t tid);
@@ -73,6 +84,7 @@ class ConnectionTracker {
   protocols::ParserOptions options_;
   StopCapture stop_capture_;
   WireObserver* observer_ = nullptr;
+  TlsSeen tls_seen_;
   std::unordered_map<std::uint64_t, Connection> conns_;            // by conn_id
   std::unordered_map<std::uint64_t, std::uint64_t> conn_by_sock_;  // struct sock * -> conn_id
   std::unordered_map<std::uint64_t, std::uint64_t>

@@ -9,6 +9,7 @@
 
 #include "aggregate/wire_aggregator.h"
 #include "protocols/common/exchange.h"
+#include "protocols/tls/handshake_observer.h"
 
 namespace waitscope {
 
@@ -32,6 +33,9 @@ class WireObserver {
   // server, the one that wrote the response; for a client, the one that read it.
   virtual void OnExchange(const ExchangeOrigin& origin, const protocols::Exchange& exchange) = 0;
   virtual void OnClientConnectionUse(const ClientConnectionUse& use) = 0;
+  // A TLS handshake finished or failed; `origin.tid` as for exchanges.
+  virtual void OnTlsHandshake(const ExchangeOrigin& /*origin*/,
+                              const protocols::tls::Handshake& /*handshake*/) {}
 };
 
 }  // namespace waitscope

@@ -9,6 +9,9 @@
 #include <cstring>
 #include <vector>
 
+#include "protocols/capture.h"
+#include "waitscope/bpf/openssl.h"
+
 namespace waitscope {
 namespace {
 
@@ -41,10 +44,10 @@ class TrackerTest : public ::testing::Test {
   }
 
   void Data(std::uint64_t conn_id, bool egress, std::uint64_t pos, std::string_view bytes,
-            std::uint64_t ts, std::uint32_t len = 0) {
+            std::uint64_t ts, std::uint32_t len = 0, std::uint32_t type = WS_EV_SOCK_DATA) {
     std::vector<std::byte> buf(WS_SOCK_DATA_HEADER_SIZE + bytes.size());
     ws_sock_data_event hdr{};
-    hdr.hdr.type = WS_EV_SOCK_DATA;
+    hdr.hdr.type = type;
     hdr.hdr.tgid = 100;
     hdr.hdr.ts_ns = ts;
     hdr.conn_id = conn_id;
@@ -169,6 +172,96 @@ TEST_F(TrackerTest, MalformedEventsAreCountedNotParsed) {
   lying.captured = 60000;  // more than the event carries
   tracker_.OnEvent({reinterpret_cast<const std::byte*>(&lying), WS_SOCK_DATA_HEADER_SIZE});
   EXPECT_EQ(tracker_.stats().bad_events, 2u);
+}
+
+class TlsTrackerTest : public TrackerTest {
+ protected:
+  // `header_first`: every chunk is read as a 5-byte record header and
+  // then the rest, as OpenSSL servers read.
+  void Replay(const std::string& name, std::uint8_t role, bool header_first = false) {
+    const auto chunks = protocols::testing::LoadCapture(std::string(TLS_TESTDATA_DIR) + "/" + name);
+    Open(1, role, role == WS_ROLE_SERVER ? 51000 : 443);
+    std::uint64_t pos[2] = {0, 0};
+    for (const auto& c : chunks) {
+      const bool client_sent = c.dir == protocols::Direction::kRequest;
+      const bool egress = (role == WS_ROLE_SERVER) != client_sent;
+      std::vector<std::string> parts = {c.data};
+      if (header_first && c.data.size() > 5) parts = {c.data.substr(0, 5), c.data.substr(5)};
+      for (const std::string& part : parts) {
+        Data(1, egress, pos[egress], part, c.ts_ns);
+        pos[egress] += part.size();
+      }
+    }
+  }
+};
+
+TEST_F(TlsTrackerTest, ServerSideHandshakeIsReportedByVersion) {
+  Replay("tls12_full.capture", WS_ROLE_SERVER);
+  Close(1);
+  const std::vector<TlsRow> rows = wire_.Tls();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].server);
+  EXPECT_EQ(rows[0].version, "TLSv1.2");
+  EXPECT_FALSE(rows[0].resumed);
+  EXPECT_EQ(rows[0].count, 1u);
+  EXPECT_EQ(rows[0].failures, 0u);
+  EXPECT_EQ(rows[0].peer, "127.0.0.1:0");
+  EXPECT_FALSE(rows[0].plaintext);
+  // The ciphertext after the handshake is not worth copying.
+  EXPECT_EQ(stopped_, (std::vector<std::uint64_t>{1}));
+  const std::vector<ConnectionRow> conns = wire_.Connections();
+  ASSERT_EQ(conns.size(), 1u);
+  EXPECT_EQ(conns[0].protocol, "tls");
+}
+
+TEST_F(TlsTrackerTest, AServerReadingTheRecordHeaderFirstIsStillSeenAsTls) {
+  Replay("tls13_full.capture", WS_ROLE_SERVER, /*header_first=*/true);
+  Close(1);
+  const std::vector<TlsRow> rows = wire_.Tls();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].version, "TLSv1.3");
+}
+
+TEST_F(TlsTrackerTest, ClientSideResumptionAndFailure) {
+  Replay("tls13_psk_resumed.capture", WS_ROLE_CLIENT);
+  Close(1);
+  Replay("tls12_bad_cert.capture", WS_ROLE_CLIENT);
+  Close(1);
+  const std::vector<TlsRow> rows = wire_.Tls();
+  ASSERT_EQ(rows.size(), 2u);
+  bool resumed13 = false, failed12 = false;
+  for (const TlsRow& r : rows) {
+    EXPECT_FALSE(r.server);
+    EXPECT_EQ(r.peer, "127.0.0.1:443");
+    if (r.version == "TLSv1.3" && r.resumed && r.failures == 0) resumed13 = true;
+    if (r.version == "TLSv1.2" && r.failures == 1) failed12 = true;
+  }
+  EXPECT_TRUE(resumed13);
+  EXPECT_TRUE(failed12);
+}
+
+TEST_F(TlsTrackerTest, PlaintextFromUprobesIsParsedAsTheInnerProtocol) {
+  Replay("tls13_full.capture", WS_ROLE_CLIENT);
+  const std::string request = "GET /orders/42 HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  Data(1, true, 0, request, 5'000'000, 0, WS_EV_SSL_DATA);
+  Data(1, false, 0, response, 6'000'000, 0, WS_EV_SSL_DATA);
+  Close(1);
+  const std::vector<HttpRow> http = wire_.Http();
+  ASSERT_EQ(http.size(), 1u);
+  EXPECT_EQ(http[0].endpoint, "GET /orders/{id}");
+  const std::vector<TlsRow> rows = wire_.Tls();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].plaintext);
+  const std::vector<ConnectionRow> conns = wire_.Connections();
+  ASSERT_EQ(conns.size(), 1u);
+  EXPECT_EQ(conns[0].protocol, "http");
+  EXPECT_EQ(tracker_.parse_errors(), 0u);
+}
+
+TEST_F(TrackerTest, PlaintextOfAnUnknownConnectionIsCounted) {
+  Data(0, true, 0, "GET / HTTP/1.1\r\n\r\n", 10, 0, WS_EV_SSL_DATA);
+  EXPECT_EQ(tracker_.stats().plaintext_unknown_conn, 1u);
 }
 
 TEST(WithPortZero, KeepsTheHost) {

@@ -18,8 +18,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocols/common/exchange.h"
@@ -35,6 +35,9 @@ class ConnectionParser {
   // The connection closed: a message that ends at close (an HTTP/1.0 body
   // without a length) is complete now.
   virtual void OnClose(std::uint64_t /*ts_ns*/) {}
+  // The protocol switched the connection to TLS (PostgreSQL SSLRequest
+  // answered 'S', MySQL SSL request): the bytes that follow are TLS records.
+  virtual bool encrypted() const { return false; }
 
   // Moves out the exchanges completed so far.
   std::vector<Exchange> TakeExchanges() { return std::exchange(done_, {}); }

@@ -55,8 +55,8 @@ class MysqlParser final : public ConnectionParser {
   void OnData(Direction dir, std::string_view bytes, std::uint64_t ts_ns) override;
   void OnGap(Direction dir, std::uint64_t missing_bytes) override;
 
-  bool encrypted() const { return encrypted_; }    // SSL request seen: rest is TLS
-  bool compressed() const { return compressed_; }  // CLIENT_COMPRESS negotiated
+  bool encrypted() const override { return encrypted_; }  // SSL request seen: rest is TLS
+  bool compressed() const { return compressed_; }         // CLIENT_COMPRESS negotiated
 
   // Upper bound of remembered prepared statements per connection.
   static constexpr std::size_t kMaxPreparedStatements = 4096;

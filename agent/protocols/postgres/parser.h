@@ -49,7 +49,7 @@ class PostgresParser final : public ConnectionParser {
 
   // The server accepted SSL or GSS encryption: the bytes that follow are not
   // PostgreSQL messages and are ignored.
-  bool encrypted() const { return encrypted_; }
+  bool encrypted() const override { return encrypted_; }
 
  private:
   // A statement waiting for its CommandComplete (or error).
