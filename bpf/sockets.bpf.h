@@ -53,7 +53,17 @@ struct sock_args {
   __s32 fd;
   __u8 kind; /* enum ws_sock_syscall */
   __u8 pad[3];
+  /* The SSL object of an OpenSSL call this thread is inside (openssl.bpf.h
+   * sets and clears it), 0 otherwise. Kept here, in the entry the data
+   * syscalls read anyway, so tying SSL objects to sockets costs the non-SSL
+   * path no map lookup. */
+  __u64 ssl;
 };
+
+/* Defined by openssl.bpf.h: a data syscall on a followed connection ran
+ * inside an OpenSSL call on `ssl`. */
+static __always_inline void openssl_on_socket_data(__u32 tgid, __u64 ssl,
+                                                   const struct ws_conn_state *st, int fd);
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -358,6 +368,8 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
     if (!st)
       return;
   }
+  if (a->ssl)
+    openssl_on_socket_data(tgid, a->ssl, st, a->fd);
   bool egress = a->kind == WS_SOCK_SEND || a->kind == WS_SOCK_SENDV ||
                 a->kind == WS_SOCK_SENDMSG || a->kind == WS_SOCK_SENDMMSG;
   __u64 pos = egress ? st->sent : st->received;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* waitscope's hooks: every tracepoint waitscope attaches, each calling the
  * program families that need it (waits.bpf.h: blocked time; sockets.bpf.h:
- * connections and payload).
+ * connections and payload), plus the openssl family's uprobes
+ * (openssl.bpf.h: TLS plaintext), which user space attaches per library file.
  *
  * One object, one program per tracepoint: sys_enter/sys_exit fire for every
  * syscall on the machine, and each attached program costs a dispatch even for
@@ -17,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "openssl.bpf.h" /* includes sockets.bpf.h and defines its SSL hook */
 #include "sockets.bpf.h"
 #include "traced.bpf.h"
 #include "waits.bpf.h"

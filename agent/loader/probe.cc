@@ -33,9 +33,39 @@ std::vector<std::pair<bpf_program*, bpf_program*>> HookPairs(waitscope_bpf* s) {
           {s->progs.btf_receive_reset, s->progs.raw_receive_reset}};
 }
 
-// Opens, configures and loads the skeleton with one hook flavour. Returns the
-// skeleton or a description of what the kernel refused.
-Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, bool use_btf) {
+// The openssl family's uprobes: loaded in both flavours, never auto-attached
+// (their SEC names have no target; Probe::AttachSsl attaches them per file).
+std::vector<bpf_program*> SslPrograms(waitscope_bpf* s) {
+  return {s->progs.ssl_read_entry,     s->progs.ssl_read_ex_entry, s->progs.ssl_write_entry,
+          s->progs.ssl_write_ex_entry, s->progs.ssl_data_ret,      s->progs.ssl_handshake_entry,
+          s->progs.ssl_handshake_ret,  s->progs.ssl_free_entry};
+}
+
+// The (entry, return) programs of one OpenSSL function; return may be null.
+std::pair<bpf_program*, bpf_program*> SslProgramsOf(waitscope_bpf* s, SslFunction f) {
+  switch (f) {
+    case SslFunction::kRead:
+      return {s->progs.ssl_read_entry, s->progs.ssl_data_ret};
+    case SslFunction::kReadEx:
+      return {s->progs.ssl_read_ex_entry, s->progs.ssl_data_ret};
+    case SslFunction::kWrite:
+      return {s->progs.ssl_write_entry, s->progs.ssl_data_ret};
+    case SslFunction::kWriteEx:
+      return {s->progs.ssl_write_ex_entry, s->progs.ssl_data_ret};
+    case SslFunction::kDoHandshake:
+    case SslFunction::kConnect:
+    case SslFunction::kAccept:
+      return {s->progs.ssl_handshake_entry, s->progs.ssl_handshake_ret};
+    case SslFunction::kFree:
+      return {s->progs.ssl_free_entry, nullptr};
+  }
+  return {nullptr, nullptr};
+}
+
+// Opens, configures and loads the skeleton with one hook flavour, with or
+// without the openssl uprobes. Returns the skeleton or a description of what
+// the kernel refused.
+Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, bool use_btf, bool with_ssl) {
   waitscope_bpf* skel = waitscope_bpf__open();
   if (!skel) return Error{"cannot open the BPF object: " + ErrnoText(errno)};
   skel->rodata->min_stack_ns = options.min_stack_ns;
@@ -47,6 +77,10 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, bool use_btf) {
   for (auto [btf_prog, raw_prog] : HookPairs(skel)) {
     bpf_program__set_autoload(btf_prog, use_btf);
     bpf_program__set_autoload(raw_prog, !use_btf);
+  }
+  for (bpf_program* prog : SslPrograms(skel)) {
+    bpf_program__set_autoload(prog, with_ssl);
+    bpf_program__set_autoattach(prog, false);
   }
   // One capture buffer per CPU (see data_scratch in bpf/sockets.bpf.h).
   const int ncpu = libbpf_num_possible_cpus();
@@ -73,7 +107,7 @@ Status FillSyscallTables(waitscope_bpf* skel) {
   const std::uint32_t n = std::min<std::uint32_t>(SyscallTableSize(), WS_SYSCALL_TABLE_SIZE);
   for (std::uint32_t nr = 0; nr < n; ++nr) {
     const SyscallInfo& info = LookupSyscall(nr);
-    std::uint8_t flags = info.fd_arg0 ? WS_SC_FD_ARG0 : 0;
+    std::uint8_t flags = (info.fd_arg0 ? WS_SC_FD_ARG0 : 0) | (info.poll_fds ? WS_SC_POLL_ONE : 0);
     if (flags && bpf_map_update_elem(flags_fd, &nr, &flags, BPF_ANY) != 0) {
       return Error{"cannot fill the syscall table map: " + ErrnoText(errno)};
     }
@@ -104,14 +138,29 @@ Result<std::unique_ptr<Probe>> Probe::Start(const ProbeOptions& options) {
   std::unique_ptr<Probe> probe(new Probe());
 
   // tp_btf first (typed arguments, cheaper); raw_tp where BTF-typed
-  // tracepoints are unavailable. Both work without kprobes or fentry.
-  Result<waitscope_bpf*> loaded = OpenAndLoad(options, /*use_btf=*/true);
+  // tracepoints are unavailable. Both work without kprobes or fentry. The
+  // openssl uprobes come with the sockets family; a kernel that refuses them
+  // still gets everything else (no plaintext).
+  const bool want_ssl = options.capture_bytes > 0;
+  Result<waitscope_bpf*> loaded = OpenAndLoad(options, /*use_btf=*/true, want_ssl);
   probe->flavor_ = "tp_btf";
+  probe->ssl_enabled_ = want_ssl;
   if (!loaded.ok()) {
     std::string btf_error = loaded.error().message;
     spdlog::debug("tp_btf hooks unavailable ({}); trying raw_tp", btf_error);
-    loaded = OpenAndLoad(options, /*use_btf=*/false);
+    loaded = OpenAndLoad(options, /*use_btf=*/false, want_ssl);
     probe->flavor_ = "raw_tp";
+    if (!loaded.ok() && want_ssl) {
+      spdlog::debug("cannot load with the OpenSSL uprobes ({}); trying without them",
+                    loaded.error().message);
+      probe->ssl_enabled_ = false;
+      probe->flavor_ = "tp_btf";
+      loaded = OpenAndLoad(options, /*use_btf=*/true, false);
+      if (!loaded.ok()) {
+        probe->flavor_ = "raw_tp";
+        loaded = OpenAndLoad(options, /*use_btf=*/false, false);
+      }
+    }
     if (!loaded.ok()) {
       return Error{"cannot load the tracing programs: with tp_btf " + btf_error + "; with raw_tp " +
                    loaded.error().message + " (run with -v to see the kernel's log)"};
@@ -119,7 +168,8 @@ Result<std::unique_ptr<Probe>> Probe::Start(const ProbeOptions& options) {
   }
   probe->skel_ = loaded.value();
   probe->sockets_enabled_ = options.capture_bytes > 0;
-  spdlog::debug("BPF hooks attached ({})", probe->flavor_);
+  spdlog::debug("BPF hooks attached ({}{})", probe->flavor_,
+                probe->ssl_enabled_ ? ", OpenSSL uprobes loaded" : "");
 
   if (Status s = FillSyscallTables(probe->skel_); !s.ok()) return s.error();
   Result<TracedSet> traced = TracedSet::Map(bpf_map__fd(probe->skel_->maps.traced_tgids));
@@ -137,6 +187,7 @@ Result<std::unique_ptr<Probe>> Probe::Start(const ProbeOptions& options) {
 }
 
 Probe::~Probe() {
+  for (bpf_link* link : ssl_links_) bpf_link__destroy(link);
   if (ring_) ring_buffer__free(ring_);
   if (skel_) waitscope_bpf__destroy(skel_);
 }
@@ -193,6 +244,12 @@ SocketCounters Probe::ReadSocketCounters() const {
   c.ringbuf_drops = v[WS_SCNT_RINGBUF_DROPS];
   c.bytes_truncated = v[WS_SCNT_BYTES_TRUNCATED];
   c.conns_full = v[WS_SCNT_CONNS_FULL];
+  c.ssl_data_events = v[WS_SCNT_SSL_DATA_EVENTS];
+  c.ssl_ringbuf_drops = v[WS_SCNT_SSL_RINGBUF_DROPS];
+  c.ssl_bytes_truncated = v[WS_SCNT_SSL_BYTES_TRUNCATED];
+  c.ssl_inflight_lost = v[WS_SCNT_SSL_INFLIGHT_LOST];
+  c.ssl_unknown_conn = v[WS_SCNT_SSL_UNKNOWN_CONN];
+  c.ssl_conns_full = v[WS_SCNT_SSL_CONNS_FULL];
   return c;
 }
 
@@ -220,14 +277,49 @@ std::optional<ws_stack> Probe::ReadStack(std::uint32_t tgid, std::uint64_t hash)
   return stack;
 }
 
-void Probe::StopCapture(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id) {
+namespace {
+
+void SetConnFlag(int map, std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id,
+                 std::uint32_t flag) {
   ws_conn_key key{tgid, fd};
   ws_conn_state st{};
-  const int map = bpf_map__fd(skel_->maps.conns);
   if (bpf_map_lookup_elem(map, &key, &st) != 0 || st.conn_id != conn_id) return;
-  st.flags |= WS_CONN_NO_CAPTURE;
+  st.flags |= flag;
   // BPF_EXIST: never resurrect an entry the kernel removed meanwhile.
   bpf_map_update_elem(map, &key, &st, BPF_EXIST);
+}
+
+}  // namespace
+
+void Probe::StopCapture(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id) {
+  SetConnFlag(bpf_map__fd(skel_->maps.conns), tgid, fd, conn_id, WS_CONN_NO_CAPTURE);
+}
+
+void Probe::StopPlaintext(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id) {
+  SetConnFlag(bpf_map__fd(skel_->maps.conns), tgid, fd, conn_id, WS_CONN_NO_PLAINTEXT);
+}
+
+Status Probe::AttachSsl(const std::string& path, std::span<const SslFunctionOffset> functions) {
+  if (!ssl_enabled_) return Error{"the OpenSSL probes are not loaded"};
+  std::vector<bpf_link*> attached;
+  auto fail = [&](const std::string& what, int err) -> Status {
+    for (bpf_link* link : attached) bpf_link__destroy(link);
+    return Error{"cannot attach the OpenSSL probes to " + path + " (" + what +
+                 "): " + ErrnoText(err)};
+  };
+  for (const SslFunctionOffset& f : functions) {
+    auto [entry, ret] = SslProgramsOf(skel_, f.function);
+    for (bpf_program* prog : {entry, ret}) {
+      if (!prog) continue;
+      LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = prog == ret);
+      // pid -1: every process mapping the file; the programs filter.
+      bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, path.c_str(), f.offset, &opts);
+      if (!link) return fail(bpf_program__name(prog), errno);
+      attached.push_back(link);
+    }
+  }
+  ssl_links_.insert(ssl_links_.end(), attached.begin(), attached.end());
+  return Status::Ok();
 }
 
 }  // namespace waitscope

@@ -1,8 +1,11 @@
 // Probe owns the kernel side of waitscope: it loads bpf/waitscope.bpf.c (the
-// waits and sockets program families behind one program per tracepoint),
-// picks the tp_btf or raw_tp flavour of the hooks (whichever this kernel
-// accepts), attaches, and gives typed access to the maps and both event ring
-// buffers. Destroying it detaches and unloads everything (RAII).
+// waits and sockets program families behind one program per tracepoint, and
+// the openssl family's uprobes), picks the tp_btf or raw_tp flavour of the
+// hooks (whichever this kernel accepts), attaches the tracepoints, and gives
+// typed access to the maps and both event ring buffers. The uprobes are
+// loaded (with the sockets family) but attached only on request, per library
+// file (AttachSsl, driven by SslAttacher). Destroying it detaches and unloads
+// everything (RAII), uprobe links included.
 //
 // Not thread-safe: one thread polls, reads and changes the traced set.
 #pragma once
@@ -23,6 +26,7 @@
 
 struct waitscope_bpf;
 struct ring_buffer;
+struct bpf_link;
 
 namespace waitscope {
 
@@ -53,6 +57,21 @@ struct SocketCounters {
   std::uint64_t ringbuf_drops = 0;
   std::uint64_t bytes_truncated = 0;
   std::uint64_t conns_full = 0;
+  // The openssl family (include/waitscope/bpf/openssl.h).
+  std::uint64_t ssl_data_events = 0;
+  std::uint64_t ssl_ringbuf_drops = 0;    // plaintext or handshake events lost
+  std::uint64_t ssl_bytes_truncated = 0;  // plaintext not copied
+  std::uint64_t ssl_inflight_lost = 0;    // SSL calls not followed
+  std::uint64_t ssl_unknown_conn = 0;     // plaintext events sent with conn_id 0
+  std::uint64_t ssl_conns_full = 0;       // SSL objects whose positions restarted
+};
+
+// OpenSSL functions bpf/openssl.bpf.h has programs for.
+enum class SslFunction { kRead, kReadEx, kWrite, kWriteEx, kDoHandshake, kConnect, kAccept, kFree };
+
+struct SslFunctionOffset {
+  SslFunction function;
+  std::uint64_t offset;  // file offset of the function's first instruction
 };
 
 class Probe {
@@ -67,6 +86,8 @@ class Probe {
   // "tp_btf" or "raw_tp": the hook flavour this kernel accepted.
   const std::string& flavor() const { return flavor_; }
   bool sockets_enabled() const { return sockets_enabled_; }
+  // The openssl family's programs are loaded (needs the sockets family).
+  bool ssl_enabled() const { return ssl_enabled_; }
 
   void TracePid(std::uint32_t tgid);
   bool IsTraced(std::uint32_t tgid) const;
@@ -86,6 +107,16 @@ class Probe {
   // Stops copying payload of a connection whose protocol is of no interest
   // (stream positions are still counted).
   void StopCapture(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id);
+  // Stops copying the plaintext of the OpenSSL calls over that connection
+  // (WS_CONN_NO_CAPTURE does not: it only stops the ciphertext).
+  void StopPlaintext(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id);
+
+  // Attaches the openssl programs to `functions` of the ELF file at `path`,
+  // for every process that maps it (the programs filter by the traced set).
+  // All or nothing: on failure, what this call attached is detached again.
+  // The links live as long as the Probe. Callers attach a file once (the
+  // kernel would run the programs once per attachment).
+  Status AttachSsl(const std::string& path, std::span<const SslFunctionOffset> functions);
 
  private:
   Probe() = default;
@@ -96,6 +127,8 @@ class Probe {
   ring_buffer* ring_ = nullptr;
   std::string flavor_;
   bool sockets_enabled_ = false;
+  bool ssl_enabled_ = false;
+  std::vector<bpf_link*> ssl_links_;
   std::optional<TracedSet> traced_;
   EventHandler waits_handler_;
   EventHandler sockets_handler_;

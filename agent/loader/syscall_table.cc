@@ -20,6 +20,7 @@ struct Entry {
 // clang-format off
 #define FD(name) {SYS_##name, {#name, true, WS_SOCK_NONE}}
 #define NOFD(name) {SYS_##name, {#name, false, WS_SOCK_NONE}}
+#define POLLFDS(name) {SYS_##name, {#name, false, WS_SOCK_NONE, true}}
 #define SOCK(name, kind) {SYS_##name, {#name, true, kind}}
 const Entry kEntries[] = {
     SOCK(read, WS_SOCK_RECV), SOCK(write, WS_SOCK_SEND),
@@ -34,7 +35,7 @@ const Entry kEntries[] = {
     FD(flock), FD(ioctl), FD(fcntl), FD(getdents64), FD(shutdown), FD(sendfile), FD(splice),
     FD(tee), FD(epoll_wait), FD(epoll_pwait), FD(epoll_pwait2), FD(epoll_ctl), FD(fstat),
     FD(lseek), FD(copy_file_range), FD(fadvise64), FD(readahead), FD(io_uring_enter),
-    NOFD(futex), NOFD(nanosleep), NOFD(clock_nanosleep), NOFD(ppoll), NOFD(pselect6),
+    NOFD(futex), NOFD(nanosleep), NOFD(clock_nanosleep), POLLFDS(ppoll), NOFD(pselect6),
     NOFD(wait4), NOFD(waitid), NOFD(rt_sigtimedwait), NOFD(rt_sigsuspend), NOFD(sched_yield),
     NOFD(openat), NOFD(openat2), NOFD(newfstatat), NOFD(statx), NOFD(unlinkat), NOFD(renameat2),
     NOFD(mkdirat), NOFD(execve), NOFD(execveat), NOFD(exit), NOFD(exit_group), NOFD(clone),
@@ -47,7 +48,7 @@ const Entry kEntries[] = {
     {SYS_dup2, {"dup2", false, WS_SOCK_DUP2}},
 #endif
 #if defined(SYS_poll)
-    NOFD(poll),
+    POLLFDS(poll),
 #endif
 #if defined(SYS_select)
     NOFD(select),
@@ -73,6 +74,7 @@ const Entry kEntries[] = {
 };
 #undef FD
 #undef NOFD
+#undef POLLFDS
 #undef SOCK
 // clang-format on
 

@@ -14,6 +14,7 @@ struct SyscallInfo {
   std::string_view name;
   bool fd_arg0 = false;        // argument 0 is a file descriptor whose target classifies the wait
   std::uint8_t sock_kind = 0;  // enum ws_sock_syscall: what it means for a socket
+  bool poll_fds = false;       // (struct pollfd *, nfds): a single fd's target classifies the wait
 };
 
 // Never null: unknown numbers give {"", false}.

@@ -11,7 +11,7 @@
 
 #include "waitscope/bpf/waits.h" /* ws_event_header, WS_SYSCALL_TABLE_SIZE */
 
-#define WS_SOCKETS_ABI_VERSION 1
+#define WS_SOCKETS_ABI_VERSION 2 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events */
 #define WS_MAX_CAPTURE 16384 /* power of two: the kernel masks copy sizes with it - 1 */
 #define WS_MAX_IOV 8         /* iovec entries copied from readv/writev/sendmsg/recvmsg */
 
@@ -101,7 +101,9 @@ struct ws_tcp_connect_event {
 };
 
 /* Per-connection kernel state, keyed by (tgid, fd). User space may set
- * WS_CONN_NO_CAPTURE once it knows the protocol is of no interest. */
+ * WS_CONN_NO_CAPTURE once it knows the protocol is of no interest (or that
+ * the socket carries TLS: ciphertext), and WS_CONN_NO_PLAINTEXT to stop the
+ * plaintext copies of the OpenSSL calls over it (openssl.h). */
 struct ws_conn_key {
   __u32 tgid;
   __s32 fd;
@@ -114,14 +116,22 @@ struct ws_conn_state {
   __u32 flags;
   __u32 pad;
 };
-#define WS_CONN_NO_CAPTURE 0x1
+#define WS_CONN_NO_CAPTURE 0x1   /* socket payload (ciphertext of TLS) */
+#define WS_CONN_NO_PLAINTEXT 0x2 /* WS_EV_SSL_DATA payload */
 
 enum ws_sock_counter {
   WS_SCNT_DATA_EVENTS = 0,
   WS_SCNT_RINGBUF_DROPS = 1, /* a data/open/close event was lost */
   WS_SCNT_BYTES_TRUNCATED = 2,
   WS_SCNT_CONNS_FULL = 3,    /* connection map full: a connection was not followed */
-  WS_SCNT_MAX = 4,
+  /* The openssl family (openssl.h): */
+  WS_SCNT_SSL_DATA_EVENTS = 4,
+  WS_SCNT_SSL_RINGBUF_DROPS = 5,     /* a plaintext or handshake event was lost */
+  WS_SCNT_SSL_BYTES_TRUNCATED = 6,   /* plaintext bytes not copied (capture limit, unreadable) */
+  WS_SCNT_SSL_INFLIGHT_LOST = 7,     /* an SSL call was not followed (per-thread map full/evicted) */
+  WS_SCNT_SSL_UNKNOWN_CONN = 8,      /* plaintext sent with conn_id 0: socket not known yet */
+  WS_SCNT_SSL_CONNS_FULL = 9,        /* (tgid, SSL*) map refused an entry: positions restart */
+  WS_SCNT_MAX = 10,
 };
 
 #endif /* WAITSCOPE_BPF_SOCKETS_H */
