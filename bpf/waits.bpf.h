@@ -491,8 +491,14 @@ static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64
   __u32 nr = id;
   __s32 fd = -1;
   __u8 *flags = bpf_map_lookup_elem(&syscall_flags, &nr);
-  if (flags && (*flags & WS_SC_FD_ARG0))
+  if (flags && (*flags & WS_SC_FD_ARG0)) {
     fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+  } else if (flags && (*flags & WS_SC_POLL_ONE) && PT_REGS_PARM2_CORE_SYSCALL(regs) == 1) {
+    /* struct pollfd starts with its int fd */
+    const void *fds = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+    if (bpf_probe_read_user(&fd, sizeof(fd), fds) != 0)
+      fd = -1;
+  }
 
   __u32 tid = (__u32)pid_tgid;
   struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);

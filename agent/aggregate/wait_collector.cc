@@ -1,5 +1,6 @@
 #include "aggregate/wait_collector.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "loader/event_read.h"
@@ -100,9 +101,20 @@ const std::vector<Frame>* WaitCollector::Symbolize(std::uint32_t tgid, std::uint
   return &stacks_.emplace(key, std::move(frames)).first->second;
 }
 
-std::vector<WaitStack> WaitCollector::Collect() {
+std::vector<WaitStack> WaitCollector::Collect(bool since_last_call) {
   std::vector<WaitStack> out;
-  for (const auto& [key, val] : probe_.ReadWaits()) {
+  for (auto [key, val] : probe_.ReadWaits()) {
+    if (since_last_call) {
+      // The kernel zeroes keys before filling them, so the bytes identify it.
+      std::string raw(reinterpret_cast<const char*>(&key), sizeof(key));
+      ws_wait_val& prev = previous_[std::move(raw)];
+      const ws_wait_val now = val;
+      if (now.count < prev.count) prev = {};  // the entry was deleted and re-created
+      val.count = now.count - prev.count;
+      val.total_ns = now.total_ns - std::min(now.total_ns, prev.total_ns);
+      prev = now;
+      if (val.count == 0) continue;
+    }
     WaitStack w;
     w.pid = key.tgid;
     w.comm = procs_.Observe(key.tgid).comm;

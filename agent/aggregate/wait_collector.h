@@ -57,7 +57,11 @@ class WaitCollector {
   // Receives each WS_EV_WAIT (sent only when ProbeOptions::wait_event_min_ns is set).
   void SetWaitEventHandler(WaitEventHandler handler) { wait_handler_ = std::move(handler); }
 
-  std::vector<WaitStack> Collect();
+  // Cumulative since the probe started. With `since_last_call`, only what
+  // was added since the previous such call (max_ns stays the all-time
+  // maximum: the kernel keeps no per-window one); rows with no new wait are
+  // left out.
+  std::vector<WaitStack> Collect(bool since_last_call = false);
 
   const CollectorStats& stats() const { return stats_; }
 
@@ -68,6 +72,7 @@ class WaitCollector {
   ProcessTable& procs_;
   Symbolizer& symbolizer_;
   NameTable names_;
+  std::map<std::string, ws_wait_val> previous_;  // raw ws_wait_key bytes -> value last collected
   WaitEventHandler wait_handler_;
   std::map<std::pair<std::uint32_t, std::uint64_t>, std::vector<Frame>> stacks_;
   CollectorStats stats_;

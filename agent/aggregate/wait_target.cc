@@ -103,11 +103,15 @@ WaitClass ClassifyWait(std::string_view sc, const ws_target& t) {
       sc == "rt_sigtimedwait" || sc == "sched_yield") {
     return WaitClass::kSleep;
   }
-  if (sc == "poll" || sc == "ppoll" || sc == "select" || sc == "pselect6" ||
-      sc.starts_with("epoll_wait") || sc == "epoll_pwait" || sc == "epoll_pwait2" ||
-      sc == "io_getevents" || sc == "io_pgetevents" || sc == "io_uring_enter") {
-    return WaitClass::kPoll;
-  }
+  const bool readiness = sc == "poll" || sc == "ppoll" || sc == "select" || sc == "pselect6" ||
+                         sc.starts_with("epoll_wait") || sc == "epoll_pwait" ||
+                         sc == "epoll_pwait2" || sc == "io_getevents" || sc == "io_pgetevents" ||
+                         sc == "io_uring_enter";
+  // poll()/ppoll() on a single fd (the kernel then names it) is a wait on
+  // that fd, a socket read with a timeout: classified by its target below.
+  const bool single_fd_poll = (sc == "poll" || sc == "ppoll") && t.kind != WS_TARGET_NONE &&
+                              t.kind != WS_TARGET_BADFD && t.kind != WS_TARGET_ANON;
+  if (readiness && !single_fd_poll) return WaitClass::kPoll;
   if (sc == "sync" || sc == "syncfs" || sc == "msync") return WaitClass::kDisk;
   switch (t.kind) {
     case WS_TARGET_FILE:

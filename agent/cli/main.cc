@@ -5,12 +5,17 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "cli/record_command.h"
 #include "cli/version.h"
 #include "core/duration.h"
+#include "findings/detector_config.h"
 
 namespace {
 
@@ -33,6 +38,38 @@ CLI::Validator DurationValidator(bool seconds_default) {
         return parsed.ok() ? std::string() : parsed.error().message;
       },
       "DURATION");
+}
+
+std::string JoinKeys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const std::string& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+// "key=value" onto a detector config; the error names what is wrong.
+waitscope::Status ApplyFindingOption(waitscope::findings::DetectorConfig& config,
+                                     const std::string& text) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos) return waitscope::Error{"expected KEY=VALUE, got '" + text + "'"};
+  const std::string key = text.substr(0, eq);
+  const std::string value = text.substr(eq + 1);
+  char* end = nullptr;
+  errno = 0;
+  const double number = std::strtod(value.c_str(), &end);
+  if (value.empty() || end != value.c_str() + value.size() || errno != 0) {
+    return waitscope::Error{"'" + key + "' needs a number, got '" + value + "'"};
+  }
+  return waitscope::findings::SetDetectorOption(config, key, number);
+}
+
+CLI::Validator FindingOptionValidator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        waitscope::findings::DetectorConfig scratch;
+        waitscope::Status s = ApplyFindingOption(scratch, value);
+        return s.ok() ? std::string() : s.error().message;
+      },
+      "KEY=VALUE");
 }
 
 int RunCli(int argc, char** argv) {
@@ -85,6 +122,12 @@ int RunCli(int argc, char** argv) {
   rec->add_flag("--capture-values", record.capture_values,
                 "Keep SQL literals, Redis values and full URLs in the report (off: they are "
                 "replaced by ? before leaving the parser)");
+  std::vector<std::string> finding_options;
+  rec->add_option("--finding", finding_options,
+                  "Change a findings threshold, KEY=VALUE (repeatable), e.g. "
+                  "--finding n_plus_one.min_repeats=10. Keys: " +
+                      JoinKeys(waitscope::findings::DetectorOptionKeys()))
+      ->check(FindingOptionValidator());
   rec->add_option("command", record.command,
                   "Command to start and trace until it exits (put it after --)");
 
@@ -104,6 +147,10 @@ int RunCli(int argc, char** argv) {
       record.duration_ns = *waitscope::ParseSecondsOrDurationNs(duration_text);
     }
     record.min_block_ns = *waitscope::ParseDurationNs(min_block_text);
+    for (const std::string& kv : finding_options) {
+      // Validated while parsing: cannot fail here.
+      (void)ApplyFindingOption(record.findings, kv);
+    }
     return waitscope::RunRecord(record);
   }
   return 0;

@@ -12,19 +12,14 @@
 #include <map>
 #include <memory>
 
-#include "aggregate/wait_collector.h"
-#include "aggregate/wire_aggregator.h"
 #include "cli/progress_line.h"
 #include "cli/version.h"
-#include "conn/connection_tracker.h"
 #include "loader/privileges.h"
-#include "loader/probe.h"
 #include "output/report_dir.h"
 #include "procs/child_launcher.h"
 #include "procs/process_table.h"
-#include "protocols/detect.h"
 #include "report/report_text.h"
-#include "symbols/symbolizer.h"
+#include "session/trace_session.h"
 
 namespace waitscope {
 namespace {
@@ -80,18 +75,6 @@ class SignalReader {
   int fd_ = -1;
 };
 
-// Network waits on a peer that speaks a database protocol are database
-// waits: the class a person looks for first.
-void ClassifyDatabaseWaits(
-    const std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol>& peers,
-    std::vector<WaitStack>& stacks) {
-  for (WaitStack& w : stacks) {
-    if (w.wait_class != WaitClass::kNet) continue;
-    auto it = peers.find({w.pid, w.target});
-    if (it != peers.end() && protocols::IsDatabase(it->second)) w.wait_class = WaitClass::kDb;
-  }
-}
-
 Status ValidatePids(const std::vector<std::uint32_t>& pids) {
   for (std::uint32_t pid : pids) {
     if (pid == 0) return Error{"-p 0 is not a process id"};
@@ -130,43 +113,29 @@ int RunRecord(const RecordOptions& options) {
     child.emplace(std::move(launched.value()));
   }
 
-  ProbeOptions probe_options;
-  probe_options.min_stack_ns = options.min_block_ns;
-  probe_options.capture_bytes = options.capture_bytes;
-  Result<std::unique_ptr<Probe>> started = Probe::Start(probe_options);
+  SessionOptions session_options;
+  session_options.probe.min_stack_ns = options.min_block_ns;
+  session_options.probe.capture_bytes = options.capture_bytes;
+  // Request attribution needs every wait with its thread and time; it only
+  // has requests to attribute when wire tracing is on.
+  if (options.capture_bytes > 0) session_options.probe.wait_event_min_ns = 0;
+  session_options.parser.capture_values = options.capture_values;
+  session_options.findings = options.findings;
+  Result<std::unique_ptr<TraceSession>> started = TraceSession::Start(session_options);
   if (!started.ok()) return Fail(started.error().message);
-  Probe& probe = *started.value();
-
-  ProcessTable procs;
-  Symbolizer symbolizer;
-  WaitCollector collector(probe, procs, symbolizer);
-  probe.SetWaitsHandler([&](std::span<const std::byte> data) { collector.OnEvent(data); });
-
-  // Wire traffic: connections, payload capture and protocol parsing.
-  WireAggregator wire;
-  std::unique_ptr<ConnectionTracker> tracker;
-  if (probe.sockets_enabled()) {
-    protocols::ParserOptions parser_options;
-    parser_options.capture_values = options.capture_values;
-    tracker = std::make_unique<ConnectionTracker>(
-        wire, parser_options, [&probe](std::uint32_t pid, std::int32_t fd, std::uint64_t id) {
-          probe.StopCapture(pid, fd, id);
-        });
-    probe.SetSocketsHandler([&](std::span<const std::byte> data) { tracker->OnEvent(data); });
-  }
+  TraceSession& session = *started.value();
+  ProcessTable& procs = session.processes();
 
   for (std::uint32_t pid : options.pids) {
-    probe.TracePid(pid);
-    procs.Observe(pid);
+    session.Trace(pid);
     spdlog::debug("tracing pid {}", pid);
   }
   if (child) {
-    probe.TracePid(static_cast<std::uint32_t>(child->pid()));
+    // comm/exe/maps are read after exec via the exec event; tracing now also
+    // lists a command that exits at once.
+    session.Trace(static_cast<std::uint32_t>(child->pid()));
     spdlog::debug("tracing pid {} (the command)", child->pid());
     if (Status s = child->Release(); !s.ok()) return Fail(s.error().message);
-    // comm/exe/maps are read after exec via the exec event; observe now so
-    // a command that exits at once is still listed.
-    procs.Observe(static_cast<std::uint32_t>(child->pid()));
   }
 
   const auto start = std::chrono::steady_clock::now();
@@ -181,9 +150,9 @@ int RunRecord(const RecordOptions& options) {
   auto last_liveness_check = start;
 
   while (stop_reason.empty()) {
-    if (Status s = probe.Poll(100); !s.ok()) {
+    if (Status st = session.Poll(100); !st.ok()) {
       progress.Clear();
-      return Fail(s.error().message);
+      return Fail(st.error().message);
     }
     for (int sig = signals.Next(); sig != 0; sig = signals.Next()) {
       if (sig == SIGINT || sig == SIGTERM) stop_reason = "interrupted";
@@ -208,45 +177,26 @@ int RunRecord(const RecordOptions& options) {
       if (!any_alive) stop_reason = "every traced process exited";
     }
     if (!progress.Due()) continue;  // reading counters is a syscall per map: only when shown
-    KernelCounters counters = probe.ReadCounters();
+    const KernelCounters counters = session.kernel_counters();
     progress.Update(elapsed_s(), counters.waits, counters.ringbuf_drops + counters.waits_lost(),
                     procs.Targets().size());
   }
   const double duration_s = elapsed_s();
   progress.Clear();
-  (void)probe.Poll(0);  // drain events already in the ring buffers
-  const SocketCounters socket_counters = probe.ReadSocketCounters();
-  if (tracker) tracker->Finish();
-
-  const KernelCounters counters = probe.ReadCounters();
-  Report report;
+  Report report = session.TakeWindow(duration_s, /*last=*/true);
   report.tool_version = kWaitscopeVersion;
-  report.duration_s = duration_s;
-  report.min_block_ns = options.min_block_ns;
-  report.stacks = collector.Collect();
-  if (tracker) ClassifyDatabaseWaits(tracker->peer_protocols(), report.stacks);
-  report.waits = SummarizeWaits(report.stacks);
-  report.connections = wire.Connections();
-  report.queries = wire.Queries();
-  report.cache = wire.Cache();
-  report.http = wire.Http();
-  report.targets = procs.Targets();
-  report.loss.events_dropped = counters.ringbuf_drops + counters.waits_lost() +
-                               counters.stacks_full + collector.stats().bad_events +
-                               socket_counters.ringbuf_drops + socket_counters.conns_full;
-  if (tracker) {
-    report.loss.events_dropped += tracker->stats().bad_events + tracker->stats().unknown_conn;
-    report.loss.bytes_truncated = socket_counters.bytes_truncated;
-    report.loss.parse_errors = tracker->parse_errors();
-    report.loss.exchanges_lost = tracker->exchanges_lost();
-  }
+  const KernelCounters counters = session.kernel_counters();
 
-  if (Status s = WriteReportDir(report, out_dir, start_unix_ns, options.top); !s.ok()) {
+  TextReportOptions text{.top_n = options.top};
+  text.request_tree = session.RequestTreeText(text.max_width);
+  if (Status s = WriteReportDir(report, out_dir, start_unix_ns, text); !s.ok()) {
     return Fail(s.error().message);
   }
-  if (!options.quiet) {
-    std::fputs(RenderReportText(report, TextReportOptions{.top_n = options.top}).c_str(), stdout);
+  const auto duration_ns = static_cast<std::int64_t>(duration_s * 1e9);
+  if (Status s = session.WriteRequestProfiles(out_dir, start_unix_ns, duration_ns); !s.ok()) {
+    return Fail(s.error().message);
   }
+  if (!options.quiet) std::fputs(RenderReportText(report, text).c_str(), stdout);
   std::fprintf(stderr, "waitscope: recorded %.1fs (%s); report in %s/\n", duration_s,
                stop_reason.c_str(), out_dir.c_str());
   if (counters.stack_errors > 0) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "findings/detector_config.h"
+
 namespace waitscope {
 
 struct RecordOptions {
@@ -21,6 +23,7 @@ struct RecordOptions {
   std::size_t top = 15;                 // rows per table in report.txt and the summary (0: all)
   std::uint32_t capture_bytes = 16384;  // socket payload copied per syscall; 0: no wire tracing
   bool capture_values = false;          // keep SQL literals and raw paths (privacy opt-in)
+  findings::DetectorConfig findings;    // thresholds (--finding KEY=VALUE)
 };
 
 // Returns the process exit code: 0 when a report was written, 1 on errors

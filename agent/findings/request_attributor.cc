@@ -24,6 +24,16 @@ const StatementSpan* StatementOf(const std::vector<StatementSpan>& statements,
   return best;
 }
 
+// The handshake a wait on `target` belongs to (it ended during it).
+const TlsSpan* HandshakeOf(const std::vector<TlsSpan>& handshakes, std::uint64_t wait_end_ns,
+                           const std::string& target) {
+  for (const TlsSpan& h : handshakes) {
+    if (h.peer == target && wait_end_ns >= h.start_ns && wait_end_ns <= h.start_ns + h.duration_ns)
+      return &h;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 RequestAttributor::RequestAttributor(RequestSink requests, LoopBlockSink loop_blocks,
@@ -69,6 +79,17 @@ void RequestAttributor::OnWait(const WaitEvent& w) {
 void RequestAttributor::OnClientConnectionUse(const ClientConnectionUse& use) {
   ThreadState& t = Thread(use.pid, use.tid);
   PushBounded(t, t.connects, ConnectSpan{use.peer, use.conn_id, use.opened_ns, use.connect_ns});
+}
+
+void RequestAttributor::OnTlsHandshake(const ExchangeOrigin& o,
+                                       const protocols::tls::Handshake& h) {
+  // A server's handshakes happen before the request is read: they are not
+  // part of its window. Only the client side is attributed.
+  if (o.tid == 0 || o.server) return;
+  ThreadState& t = Thread(o.pid, o.tid);
+  PushBounded(t, t.handshakes,
+              TlsSpan{o.peer, h.version, h.resumed, h.failed, h.start_ns,
+                      h.end_ns > h.start_ns ? h.end_ns - h.start_ns : 0});
 }
 
 void RequestAttributor::OnExchange(const ExchangeOrigin& o, const protocols::Exchange& ex) {
@@ -137,6 +158,7 @@ void RequestAttributor::MarkEventLoop(std::uint32_t pid, std::uint32_t tid, Thre
   t.waits.clear();
   t.statements.clear();
   t.connects.clear();
+  t.handshakes.clear();
 }
 
 void RequestAttributor::Settle(std::uint32_t /*pid*/, std::uint32_t /*tid*/, ThreadState& t,
@@ -148,7 +170,18 @@ void RequestAttributor::Settle(std::uint32_t /*pid*/, std::uint32_t /*tid*/, Thr
     if (st.end_ns > s && st.end_ns <= e) r.statements.push_back(st);
   }
   for (const ConnectSpan& c : t.connects) {
-    if (c.start_ns > s && c.start_ns <= e) r.connects.push_back(c);
+    if (c.start_ns <= s || c.start_ns > e) continue;
+    ConnectSpan span = c;
+    for (const StatementSpan& st : r.statements) {
+      if (st.conn_id == c.conn_id && st.start_ns >= c.start_ns) {
+        span.setup_ns = st.start_ns - c.start_ns;
+        break;
+      }
+    }
+    r.connects.push_back(span);
+  }
+  for (const TlsSpan& h : t.handshakes) {
+    if (h.start_ns > s && h.start_ns <= e) r.tls.push_back(h);
   }
   std::uint64_t blocked_total = 0;
   for (const BufferedWait& w : t.waits) {
@@ -161,7 +194,10 @@ void RequestAttributor::Settle(std::uint32_t /*pid*/, std::uint32_t /*tid*/, Thr
     span.end_ns = w.end_ns;
     span.blocked_ns = std::min(w.blocked_ns, w.end_ns - s);
     span.start_ns = w.end_ns - span.blocked_ns;
-    if (const StatementSpan* st = StatementOf(r.statements, w.end_ns, w.target)) {
+    if (const TlsSpan* h = HandshakeOf(r.tls, w.end_ns, w.target)) {
+      span.wait_class = WaitClass::kTls;
+      span.target = h->peer;
+    } else if (const StatementSpan* st = StatementOf(r.statements, w.end_ns, w.target)) {
       span.statement = st->statement;
       span.protocol = st->protocol;
       span.target = st->peer;
@@ -185,6 +221,8 @@ void RequestAttributor::Prune(ThreadState& t, std::uint64_t before_ns) {
   while (!t.statements.empty() && t.statements.front().end_ns <= before_ns)
     t.statements.pop_front();
   while (!t.connects.empty() && t.connects.front().start_ns <= before_ns) t.connects.pop_front();
+  while (!t.handshakes.empty() && t.handshakes.front().start_ns <= before_ns)
+    t.handshakes.pop_front();
 }
 
 void RequestAttributor::Flush(std::uint64_t now_ns) {

@@ -60,6 +60,8 @@ class RequestAttributor : public WireObserver {
   void OnWait(const WaitEvent& wait);
   void OnExchange(const ExchangeOrigin& origin, const protocols::Exchange& exchange) override;
   void OnClientConnectionUse(const ClientConnectionUse& use) override;
+  void OnTlsHandshake(const ExchangeOrigin& origin,
+                      const protocols::tls::Handshake& handshake) override;
 
   // Settles requests that ended before `now_ns - settle_ns`; `now_ns` is a
   // CLOCK_MONOTONIC time at which every event before it had been read.
@@ -86,6 +88,7 @@ class RequestAttributor : public WireObserver {
     std::deque<BufferedWait> waits;
     std::deque<StatementSpan> statements;
     std::deque<ConnectSpan> connects;
+    std::deque<TlsSpan> handshakes;
     std::vector<PendingRequest> pending;  // in response order
     std::uint64_t last_request_end_ns = 0;
     std::uint64_t last_seen_ns = 0;

@@ -22,9 +22,9 @@ namespace waitscope::findings {
 // handling the request: a SQL statement, a Redis command, an outbound HTTP
 // call.
 struct StatementSpan {
-  std::string protocol;   // "postgres", "mysql", "redis", "http"
-  std::string peer;       // "ip:port"
-  std::string statement;  // normalized (literals as ?), "GET /v1/x" for HTTP
+  std::string protocol;        // "postgres", "mysql", "redis", "http"
+  std::string peer;            // "ip:port"
+  std::string statement;       // normalized (literals as ?), "GET /v1/x" for HTTP
   std::uint64_t conn_id = 0;   // the connection it went over (pool analysis)
   std::uint64_t start_ns = 0;  // request's last byte sent
   std::uint64_t end_ns = 0;    // response's last byte received
@@ -38,8 +38,9 @@ struct WaitSpan {
   WaitClass wait_class = WaitClass::kOther;  // db when the peer speaks a database protocol
   std::string syscall;                       // "recvfrom", "fsync", "futex", ...
   std::string target;                        // peer "ip:port", file path, or "-"
-  std::string protocol;                      // peer's protocol when known ("smtp" is not parsed: "unknown")
-  std::string statement;  // the StatementSpan this wait belongs to (same thread, overlapping), if any
+  std::string protocol;  // peer's protocol when known ("smtp" is not parsed: "unknown")
+  std::string
+      statement;  // the StatementSpan this wait belongs to (same thread, overlapping), if any
   std::uint64_t start_ns = 0;  // end_ns - blocked time
   std::uint64_t end_ns = 0;    // syscall exit
   std::uint64_t blocked_ns = 0;
@@ -51,6 +52,10 @@ struct ConnectSpan {
   std::uint64_t conn_id = 0;
   std::uint64_t start_ns = 0;
   std::uint64_t latency_ns = 0;  // SYN_SENT -> ESTABLISHED
+  // connect() returned -> the first request sent on it: the protocol's own
+  // setup (PostgreSQL startup and authentication, a TLS handshake), which
+  // is most of what a new connection costs on a near peer. 0: no request seen.
+  std::uint64_t setup_ns = 0;
 };
 
 struct TlsSpan {
@@ -64,13 +69,13 @@ struct TlsSpan {
 
 struct RequestRecord {
   std::uint32_t pid = 0;
-  std::uint32_t tid = 0;        // the serving thread
-  std::string endpoint;         // "POST /signup"
-  int status = 0;               // HTTP status; 0 when no response
-  bool error = false;           // 5xx or connection closed without a response
-  std::uint64_t start_ns = 0;   // the request's last byte was read
-  std::uint64_t end_ns = 0;     // the response's last byte was written
-  std::uint64_t cpu_ns = 0;     // (end - start) minus every off-CPU wait below
+  std::uint32_t tid = 0;       // the serving thread
+  std::string endpoint;        // "POST /signup"
+  int status = 0;              // HTTP status; 0 when no response
+  bool error = false;          // 5xx or connection closed without a response
+  std::uint64_t start_ns = 0;  // the request's last byte was read
+  std::uint64_t end_ns = 0;    // the response's last byte was written
+  std::uint64_t cpu_ns = 0;    // (end - start) minus every off-CPU wait below
   // False for requests served by an event-loop thread: its other requests
   // interleave, so nothing below can be tied to this one (spans empty, cpu 0).
   bool attributed = true;

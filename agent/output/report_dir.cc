@@ -29,12 +29,11 @@ Status PrepareOutputDir(const std::string& dir) {
 }
 
 Status WriteReportDir(const Report& report, const std::string& dir, std::int64_t start_unix_ns,
-                      std::size_t top_n) {
+                      const TextReportOptions& text) {
   if (Status s = PrepareOutputDir(dir); !s.ok()) return s;
   const std::string base = dir + "/";
   if (Status s = WriteReportJson(report, base + "report.json"); !s.ok()) return s;
-  if (Status s = WriteReportText(report, TextReportOptions{.top_n = top_n}, base + "report.txt");
-      !s.ok()) {
+  if (Status s = WriteReportText(report, text, base + "report.txt"); !s.ok()) {
     return s;
   }
   const std::vector<FoldedStack> folded = WaitFoldedStacks(report);

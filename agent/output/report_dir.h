@@ -9,6 +9,7 @@
 
 #include "core/result.h"
 #include "report/report.h"
+#include "report/report_text.h"
 
 namespace waitscope {
 
@@ -16,8 +17,8 @@ namespace waitscope {
 // recording starts, so a bad -o fails in the first second and not at the end.
 Status PrepareOutputDir(const std::string& dir);
 
-// `top_n`: rows of the waits and statements tables in report.txt (0: all).
+// `text`: how report.txt is rendered (rows per table, the request tree).
 Status WriteReportDir(const Report& report, const std::string& dir, std::int64_t start_unix_ns,
-                      std::size_t top_n = 15);
+                      const TextReportOptions& text = {});
 
 }  // namespace waitscope

@@ -32,8 +32,8 @@ class AttributorTest : public ::testing::Test {
     attributor_.OnWait(w);
   }
 
-  void Statement(std::uint32_t tid, std::uint64_t start_ms, std::uint64_t end_ms,
-                 std::string sql, std::uint64_t conn_id = 9) {
+  void Statement(std::uint32_t tid, std::uint64_t start_ms, std::uint64_t end_ms, std::string sql,
+                 std::uint64_t conn_id = 9) {
     protocols::Exchange ex;
     ex.protocol = protocols::Protocol::kPostgres;
     ex.statement = std::move(sql);
@@ -44,8 +44,7 @@ class AttributorTest : public ::testing::Test {
   }
 
   void Request(std::uint32_t tid, std::uint64_t start_ms, std::uint64_t end_ms,
-               std::string endpoint, int status = 200,
-               std::string client = "127.0.0.1:40000") {
+               std::string endpoint, int status = 200, std::string client = "127.0.0.1:40000") {
     protocols::Exchange ex;
     ex.protocol = protocols::Protocol::kHttp1;
     ex.statement = std::move(endpoint);
@@ -141,12 +140,14 @@ TEST_F(AttributorTest, ConnectionsOpenedDuringTheRequestAreItsConnects) {
       ClientConnectionUse{kPid, 1, 77, "127.0.0.1:5432", "postgres", 101 * kMs, 300'000});
   attributor_.OnClientConnectionUse(
       ClientConnectionUse{kPid, 1, 78, "127.0.0.1:5432", "postgres", 90 * kMs, 300'000});
+  Statement(1, 104, 105, "SELECT name FROM customers WHERE id = ?", 77);  // after authenticating
   Request(1, 100, 110, "GET /profile");
   attributor_.Finish();
   ASSERT_EQ(requests_.size(), 1u);
   ASSERT_EQ(requests_[0].connects.size(), 1u);
   EXPECT_EQ(requests_[0].connects[0].conn_id, 77u);
   EXPECT_EQ(requests_[0].connects[0].latency_ns, 300'000u);
+  EXPECT_EQ(requests_[0].connects[0].setup_ns, 3 * kMs) << "connect() to the first query";
 }
 
 TEST_F(AttributorTest, OverlappingRequestsMakeAnEventLoop) {

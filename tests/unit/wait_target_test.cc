@@ -124,6 +124,10 @@ TEST(ClassifyWait, SyscallDecidesBeforeTheFd) {
   ws_target sock = Inet(AF_INET, {127, 0, 0, 1}, 80);
   EXPECT_EQ(ClassifyWait("read", sock), WaitClass::kNet);
   EXPECT_EQ(ClassifyWait("epoll_wait", sock), WaitClass::kPoll);
+  // poll() on one socket (a read with a timeout) waits on that socket.
+  EXPECT_EQ(ClassifyWait("poll", sock), WaitClass::kNet);
+  EXPECT_EQ(ClassifyWait("ppoll", sock), WaitClass::kNet);
+  EXPECT_EQ(ClassifyWait("select", sock), WaitClass::kPoll);
 
   ws_target file{};
   file.kind = WS_TARGET_FILE;

@@ -25,6 +25,10 @@
 /* Per-syscall flags, filled by user space into the `syscall_flags` array
  * (index = syscall number of the running architecture). */
 #define WS_SC_FD_ARG0 0x1 /* argument 0 is a file descriptor: classify its target */
+/* (struct pollfd *fds, nfds, ...): poll and ppoll. With nfds == 1 (how
+ * Python, libpq and most clients wait on one socket with a timeout) the wait
+ * is on fds[0].fd: classify that. */
+#define WS_SC_POLL_ONE 0x2
 
 enum ws_target_kind {
   WS_TARGET_NONE = 0,    /* the syscall has no object (futex, nanosleep, ...) */

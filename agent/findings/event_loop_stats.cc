@@ -1,0 +1,28 @@
+#include "findings/event_loop_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace waitscope::findings {
+
+EventLoopStats::EventLoopStats(const DetectorConfig& config)
+    : min_block_ns_(
+          static_cast<std::uint64_t>(std::llround(config.event_loop_min_block_ms * 1e6))) {}
+
+void EventLoopStats::Add(const EventLoopBlock& b) {
+  if (b.wait_class == WaitClass::kPoll || b.blocked_ns < min_block_ns_) return;
+  Key key{b.pid, b.wait_class, b.syscall, b.target};
+  auto it = blocks_.find(key);
+  if (it == blocks_.end()) {
+    if (blocks_.size() >= kMaxKeys) {
+      ++dropped_;
+      return;
+    }
+    it = blocks_.emplace(std::move(key), EventLoopBlockStats{.comm = b.comm, .tid = b.tid}).first;
+  }
+  ++it->second.count;
+  it->second.total_ns += b.blocked_ns;
+  it->second.longest_ns = std::max(it->second.longest_ns, b.blocked_ns);
+}
+
+}  // namespace waitscope::findings

@@ -1,0 +1,43 @@
+// Blocks of event-loop threads, per (pid, class, syscall, target), for
+// event_loop_blocked. Waits in the loop's own parking syscalls (class poll:
+// epoll_wait, poll, select, eventfd/timerfd reads) are idleness, not blocking,
+// and are never counted; neither are blocks shorter than the configured
+// minimum. Memory: at most kMaxKeys keys, later keys are counted in dropped().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "findings/detector_config.h"
+#include "findings/request_record.h"
+
+namespace waitscope::findings {
+
+struct EventLoopBlockStats {
+  std::string comm;
+  std::uint32_t tid = 0;  // the first thread seen blocking there
+  std::uint64_t count = 0;
+  std::uint64_t total_ns = 0;
+  std::uint64_t longest_ns = 0;
+};
+
+class EventLoopStats {
+ public:
+  static constexpr std::size_t kMaxKeys = 4096;
+  // (pid, class, syscall, target)
+  using Key = std::tuple<std::uint32_t, WaitClass, std::string, std::string>;
+
+  explicit EventLoopStats(const DetectorConfig& config);
+  void Add(const EventLoopBlock& b);
+  const std::map<Key, EventLoopBlockStats>& blocks() const { return blocks_; }
+  std::uint64_t dropped() const { return dropped_; }
+
+ private:
+  std::uint64_t min_block_ns_;
+  std::map<Key, EventLoopBlockStats> blocks_;
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace waitscope::findings

@@ -1,0 +1,188 @@
+#include "session/trace_session.h"
+
+#include <spdlog/spdlog.h>
+#include <time.h>
+
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+#include "protocols/detect.h"
+
+namespace waitscope {
+namespace {
+
+std::uint64_t MonotonicNowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// Network waits on a peer that speaks a database protocol are database
+// waits: the class a person looks for first.
+void ClassifyDatabaseWaits(
+    const std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol>& peers,
+    std::vector<WaitStack>& stacks) {
+  for (WaitStack& w : stacks) {
+    if (w.wait_class != WaitClass::kNet) continue;
+    auto it = peers.find({w.pid, w.target});
+    if (it != peers.end() && protocols::IsDatabase(it->second)) w.wait_class = WaitClass::kDb;
+  }
+}
+
+std::uint64_t Minus(std::uint64_t now, std::uint64_t before) {
+  return now > before ? now - before : 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TraceSession>> TraceSession::Start(const SessionOptions& options) {
+  Result<std::unique_ptr<Probe>> probe = Probe::Start(options.probe);
+  if (!probe.ok()) return probe.error();
+  return std::unique_ptr<TraceSession>(new TraceSession(std::move(probe.value()), options));
+}
+
+TraceSession::TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& options)
+    : probe_(std::move(probe)), options_(options), collector_(*probe_, procs_, symbolizer_) {
+  probe_->SetWaitsHandler([this](std::span<const std::byte> data) { collector_.OnEvent(data); });
+  if (!probe_->sockets_enabled()) return;
+  requests_ = std::make_unique<findings::RequestPipeline>(options_.findings);
+  collector_.SetWaitEventHandler([this](const WaitEvent& w) { requests_->OnWait(w); });
+  tracker_ = std::make_unique<ConnectionTracker>(
+      wire_, options_.parser, [this](std::uint32_t pid, std::int32_t fd, std::uint64_t id) {
+        probe_->StopCapture(pid, fd, id);
+      });
+  tracker_->SetObserver(requests_->observer());
+  if (probe_->ssl_enabled()) {
+    ssl_ = std::make_unique<SslAttacher>(*probe_);
+    AttachSystemOpenssl();
+    tracker_->SetTlsSeen([this](std::uint32_t pid) { ScanForOpenssl(pid); });
+  }
+  probe_->SetSocketsHandler([this](std::span<const std::byte> data) { tracker_->OnEvent(data); });
+}
+
+void TraceSession::Trace(std::uint32_t pid) {
+  probe_->TracePid(pid);
+  procs_.Observe(pid);
+  ScanForOpenssl(pid);
+}
+
+void TraceSession::AttachSystemOpenssl() {
+  // The distribution's libssl, attached up front: a process that starts (or
+  // first loads it) during the recording has plaintext from its first call,
+  // before any scan of its maps could run.
+  std::error_code ec;
+  for (const char* dir : {"/usr/lib", "/lib", "/usr/lib64", "/lib64"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      std::vector<std::filesystem::path> candidates = {entry.path()};
+      if (entry.is_directory(ec)) {  // multiarch: /usr/lib/x86_64-linux-gnu
+        for (const char* name : {"libssl.so.3", "libssl.so.1.1"}) {
+          candidates.push_back(entry.path() / name);
+        }
+      }
+      for (const auto& path : candidates) {
+        const std::string name = path.filename().string();
+        if (name != "libssl.so.3" && name != "libssl.so.1.1") continue;
+        if (!std::filesystem::exists(path, ec)) continue;
+        if (Status s = ssl_->AttachFile(path.string()); !s.ok()) {
+          spdlog::debug("OpenSSL plaintext: {}", s.error().message);
+        }
+      }
+    }
+  }
+}
+
+void TraceSession::ScanForOpenssl(std::uint32_t pid) {
+  if (!ssl_) return;
+  if (Status s = ssl_->Scan(pid); !s.ok())
+    spdlog::debug("OpenSSL plaintext: {}", s.error().message);
+}
+
+Status TraceSession::Poll(int timeout_ms) {
+  // Every event stamped before this instant is read by the poll below, so
+  // requests that ended before it (less a margin) can be settled.
+  const std::uint64_t poll_start_ns = MonotonicNowNs();
+  if (Status s = probe_->Poll(timeout_ms); !s.ok()) return s;
+  if (requests_) requests_->Flush(poll_start_ns);
+  // Libraries are mapped after exec, by the dynamic loader or dlopen: look
+  // again every few seconds (one read of /proc/PID/maps per process).
+  constexpr std::uint64_t kSslScanEveryNs = 2'000'000'000;
+  if (ssl_ && poll_start_ns - last_ssl_scan_ns_ >= kSslScanEveryNs) {
+    last_ssl_scan_ns_ = poll_start_ns;
+    for (const Target& t : procs_.Targets()) {
+      const ProcessInfo* info = procs_.Find(t.pid);
+      if (info && !info->exited) ScanForOpenssl(t.pid);
+    }
+  }
+  return Status::Ok();
+}
+
+Loss TraceSession::LossSinceStart() const {
+  const KernelCounters k = probe_->ReadCounters();
+  const SocketCounters s = probe_->ReadSocketCounters();
+  Loss loss;
+  loss.events_dropped = k.ringbuf_drops + k.waits_lost() + k.stacks_full +
+                        collector_.stats().bad_events + s.ringbuf_drops + s.conns_full +
+                        s.ssl_ringbuf_drops + s.ssl_inflight_lost;
+  if (tracker_) {
+    // Plaintext of an SSL object never tied to a socket cannot be placed.
+    loss.events_dropped += tracker_->stats().bad_events + tracker_->stats().unknown_conn +
+                           tracker_->stats().plaintext_unknown_conn;
+    loss.bytes_truncated = s.bytes_truncated + s.ssl_bytes_truncated;
+    loss.parse_errors = tracker_->parse_errors();
+    loss.exchanges_lost = tracker_->exchanges_lost();
+  }
+  return loss;
+}
+
+SessionHealth TraceSession::health() const {
+  SessionHealth h;
+  h.events = collector_.stats().events + (tracker_ ? tracker_->stats().events : 0);
+  h.dropped = LossSinceStart().events_dropped;
+  h.processes = procs_.Targets().size();
+  return h;
+}
+
+Report TraceSession::TakeWindow(double window_s, bool last) {
+  if (Status s = probe_->Poll(0); !s.ok()) {
+    spdlog::debug("draining the ring buffers: {}", s.error().message);
+  }
+  if (last && tracker_) tracker_->Finish();
+
+  Report report;
+  report.duration_s = window_s;
+  report.min_block_ns = options_.probe.min_stack_ns;
+  report.stacks = collector_.Collect(/*since_last_call=*/true);
+  if (tracker_) ClassifyDatabaseWaits(tracker_->peer_protocols(), report.stacks);
+  report.waits = SummarizeWaits(report.stacks);
+  report.connections = wire_.Connections();
+  report.queries = wire_.Queries();
+  report.cache = wire_.Cache();
+  report.http = wire_.Http();
+  report.tls = wire_.Tls();
+  wire_.Reset();
+  report.targets = procs_.Targets();
+
+  const Loss now = LossSinceStart();
+  report.loss.events_dropped = Minus(now.events_dropped, previous_loss_.events_dropped);
+  report.loss.bytes_truncated = Minus(now.bytes_truncated, previous_loss_.bytes_truncated);
+  report.loss.parse_errors = Minus(now.parse_errors, previous_loss_.parse_errors);
+  report.loss.exchanges_lost = Minus(now.exchanges_lost, previous_loss_.exchanges_lost);
+  previous_loss_ = now;
+
+  if (requests_) requests_->TakeWindow(report, last);
+  return report;
+}
+
+std::string TraceSession::RequestTreeText(std::size_t width) const {
+  return requests_ ? requests_->RequestTreeText(width) : std::string();
+}
+
+Status TraceSession::WriteRequestProfiles(const std::string& dir, std::int64_t start_unix_ns,
+                                          std::int64_t duration_ns) const {
+  if (!requests_ || !requests_->has_requests()) return Status::Ok();
+  return requests_->WriteProfiles(dir, start_unix_ns, duration_ns);
+}
+
+}  // namespace waitscope

@@ -1,0 +1,96 @@
+// TraceSession is one running trace, whatever front end drives it: the
+// probe (kernel side), the waits collector, the connection tracker and
+// protocol parsers, and the request stage (attribution, findings, request
+// profile). `waitscope record` takes one window at the end; `waitscope top`
+// and `waitscope agent` take one per refresh or export interval.
+//
+// A window is everything since the previous one: waits as differences of the
+// kernel's cumulative counters, wire tables and findings of that window only.
+// Connections, parser state and requests in flight carry over.
+//
+// Not thread-safe: one event loop polls it and takes windows.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "aggregate/wait_collector.h"
+#include "aggregate/wire_aggregator.h"
+#include "conn/connection_tracker.h"
+#include "core/result.h"
+#include "findings/detector_config.h"
+#include "findings/request_pipeline.h"
+#include "loader/probe.h"
+#include "loader/ssl_attacher.h"
+#include "procs/process_table.h"
+#include "protocols/common/exchange.h"
+#include "report/report.h"
+#include "symbols/symbolizer.h"
+
+namespace waitscope {
+
+struct SessionOptions {
+  ProbeOptions probe;
+  protocols::ParserOptions parser;
+  findings::DetectorConfig findings;
+};
+
+// Counts of what the session read and lost so far (cumulative).
+struct SessionHealth {
+  std::uint64_t events = 0;   // kernel events handled (waits and sockets rings)
+  std::uint64_t dropped = 0;  // everything in Loss::events_dropped
+  std::uint64_t processes = 0;
+};
+
+class TraceSession {
+ public:
+  static Result<std::unique_ptr<TraceSession>> Start(const SessionOptions& options);
+  TraceSession(const TraceSession&) = delete;
+  TraceSession& operator=(const TraceSession&) = delete;
+
+  void Trace(std::uint32_t pid);
+  bool IsTraced(std::uint32_t pid) const { return probe_->IsTraced(pid); }
+
+  // Delivers pending kernel events (waiting up to timeout_ms), settles the
+  // requests that are complete, and now and then looks for OpenSSL copies
+  // the traced processes mapped since.
+  Status Poll(int timeout_ms);
+
+  // Everything since the previous window. `last`: the recording ends, so
+  // open connections and requests in flight are settled first.
+  Report TakeWindow(double window_s, bool last);
+
+  // The request tree of the last window taken, for report.txt.
+  std::string RequestTreeText(std::size_t width) const;
+  // requests.folded/.pb.gz/.svg of the last window taken; nothing when it
+  // had no attributed request.
+  Status WriteRequestProfiles(const std::string& dir, std::int64_t start_unix_ns,
+                              std::int64_t duration_ns) const;
+
+  KernelCounters kernel_counters() const { return probe_->ReadCounters(); }
+  SessionHealth health() const;
+  ProcessTable& processes() { return procs_; }
+  const std::string& flavor() const { return probe_->flavor(); }
+
+ private:
+  explicit TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& options);
+  Loss LossSinceStart() const;
+  void ScanForOpenssl(std::uint32_t pid);
+  void AttachSystemOpenssl();
+
+  std::unique_ptr<Probe> probe_;
+  SessionOptions options_;
+  ProcessTable procs_;
+  Symbolizer symbolizer_;
+  WaitCollector collector_;
+  WireAggregator wire_;
+  std::unique_ptr<ConnectionTracker> tracker_;
+  std::unique_ptr<SslAttacher> ssl_;  // null when the openssl programs did not load
+  std::uint64_t last_ssl_scan_ns_ = 0;
+  std::unique_ptr<findings::RequestPipeline> requests_;  // null when wire tracing is off
+  Loss previous_loss_;
+};
+
+}  // namespace waitscope

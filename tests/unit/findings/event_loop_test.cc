@@ -1,0 +1,79 @@
+// event_loop_blocked: blocks of event-loop threads, and what is not a block.
+#include <gtest/gtest.h>
+
+#include "findings/findings_engine.h"
+#include "record_builder.h"
+
+namespace waitscope::findings {
+namespace {
+
+using testing::Evidence;
+using testing::kMs;
+
+EventLoopBlock Block(WaitClass c, const std::string& syscall, const std::string& target,
+                     std::uint64_t ns, std::uint64_t at = 0) {
+  return EventLoopBlock{.pid = 42,
+                        .tid = 42,
+                        .comm = "node",
+                        .wait_class = c,
+                        .syscall = syscall,
+                        .target = target,
+                        .start_ns = at,
+                        .blocked_ns = ns};
+}
+
+std::vector<FindingRow> RunBlocks(const std::vector<EventLoopBlock>& blocks,
+                                  const DetectorConfig& config = {}) {
+  FindingsEngine engine(config);
+  for (const EventLoopBlock& b : blocks) engine.AddEventLoopBlock(b);
+  return engine.Finish(Report{}, 60);
+}
+
+TEST(EventLoopBlockedTest, RepeatedFileReadsAreFound) {
+  std::vector<EventLoopBlock> blocks;
+  for (int i = 0; i < 5; ++i) {
+    blocks.push_back(Block(WaitClass::kDisk, "read", "/etc/app/config.json", 15 * kMs));
+  }
+  blocks.push_back(Block(WaitClass::kDisk, "read", "/etc/app/config.json", 45 * kMs));
+  const auto found = RunBlocks(blocks);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].kind, "event_loop_blocked");
+  EXPECT_EQ(found[0].severity, Severity::kWarning);
+  EXPECT_EQ(found[0].cost_ns, 120 * kMs);
+  const auto ev = Evidence(found[0]);
+  EXPECT_EQ(ev["target"], "/etc/app/config.json");
+  EXPECT_EQ(ev["syscall"], "read");
+  EXPECT_DOUBLE_EQ(ev["longest_ms"].get<double>(), 45);
+  EXPECT_EQ(ev["count"], 6);
+}
+
+TEST(EventLoopBlockedTest, ParkingInEpollIsNotABlock) {
+  std::vector<EventLoopBlock> blocks;
+  for (int i = 0; i < 50; ++i) {
+    blocks.push_back(Block(WaitClass::kPoll, "epoll_wait", "-", 500 * kMs));
+    blocks.push_back(Block(WaitClass::kPoll, "read", "anon:[eventfd]", 200 * kMs));
+    blocks.push_back(Block(WaitClass::kDisk, "read", "/etc/app/config.json", 2 * kMs));
+  }
+  EXPECT_TRUE(RunBlocks(blocks).empty());
+}
+
+TEST(EventLoopBlockedTest, OneShortBlockIsNotEnoughButOneLongIs) {
+  EXPECT_TRUE(
+      RunBlocks({Block(WaitClass::kDisk, "openat", "/etc/app/config.json", 12 * kMs)}).empty());
+  const auto found = RunBlocks({Block(WaitClass::kSleep, "nanosleep", "-", 150 * kMs)});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kCritical);
+  EXPECT_NE(found[0].summary.find("nanosleep"), std::string::npos) << found[0].summary;
+}
+
+TEST(EventLoopBlockedTest, ThresholdFromOption) {
+  std::vector<EventLoopBlock> blocks(
+      5, Block(WaitClass::kDisk, "fsync", "/var/log/app.log", 15 * kMs));
+  DetectorConfig config;
+  ASSERT_TRUE(SetDetectorOption(config, "event_loop_blocked.min_block_ms", 20).ok());
+  EXPECT_TRUE(RunBlocks(blocks, config).empty());
+  EXPECT_EQ(RunBlocks(blocks).size(), 1u);
+}
+
+}  // namespace
+}  // namespace waitscope::findings
