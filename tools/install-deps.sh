@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything waitscope needs from Debian 12 packages.
 #   tools/install-deps.sh          build dependencies
-#   tools/install-deps.sh --test   build + test dependencies (servers, clients, fuzzing)
+#   tools/install-deps.sh --demo   build + what the quick-start demo runs (PostgreSQL, Redis, Python drivers)
+#   tools/install-deps.sh --test   build + demo + test dependencies (servers, clients, fuzzing, packaging)
 # Idempotent; needs root (apt-get). Set WAITSCOPE_SKIP_APT=1 to skip it on a
 # machine that is already set up.
 set -euo pipefail
@@ -22,20 +23,34 @@ build_pkgs=(
   libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev libexpat1-dev
+  libyaml-cpp-dev libcurl4-openssl-dev
+  dpkg-dev file
+)
+# tools/demo/shop: a Python web shop on PostgreSQL, Redis and a local SMTP sink.
+demo_pkgs=(
+  python3 python3-psycopg2 python3-redis
+  postgresql postgresql-contrib
+  redis-server redis-tools
+  openssl
 )
 test_pkgs=(
-  python3 python3-jsonschema python3-psycopg2 python3-pymysql
+  python3-jsonschema python3-pymysql python3-protobuf
   golang-go
-  postgresql postgresql-contrib
   mariadb-server mariadb-client
-  redis-server redis-tools
-  nginx-light curl
+  nginx-light curl wrk libssl-dev
+  prometheus systemd man-db groff-base adduser util-linux
 )
 
 pkgs=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=("${test_pkgs[@]}")
-fi
+case "${1:-}" in
+  --demo) pkgs+=("${demo_pkgs[@]}") ;;
+  --test) pkgs+=("${demo_pkgs[@]}" "${test_pkgs[@]}") ;;
+  "") ;;
+  *)
+    echo "install-deps: unknown option '$1' (use --demo or --test)" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
