@@ -1,0 +1,184 @@
+// The OTEL_* environment overlay: what each variable sets, how the file wins,
+// and how malformed values are ignored with a warning.
+#include <gtest/gtest.h>
+
+#include "config/config_parser.h"
+
+namespace waitscope::config {
+namespace {
+
+AgentConfig Parse(const std::string& yaml, const Environment& env) {
+  Result<AgentConfig> config = ParseAgentConfig(yaml, "waitscope.yaml", env);
+  EXPECT_TRUE(config.ok()) << config.error().message;
+  return config.ok() ? *config : AgentConfig{};
+}
+
+TEST(OtelEnv, GenericEndpointGetsSignalPathsAndEnablesOtlp) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"}});
+  EXPECT_TRUE(c.exports.otlp.enabled);
+  EXPECT_EQ(c.exports.otlp.metrics_url, "http://collector:4318/v1/metrics");
+  EXPECT_EQ(c.exports.otlp.logs_url, "http://collector:4318/v1/logs");
+
+  c = Parse("", {{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://gw.example/otlp/"}});
+  EXPECT_EQ(c.exports.otlp.metrics_url, "https://gw.example/otlp/v1/metrics");
+  c = Parse("", {{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://gw.example/otlp"}});
+  EXPECT_EQ(c.exports.otlp.logs_url, "https://gw.example/otlp/v1/logs");
+}
+
+TEST(OtelEnv, SignalEndpointIsUsedAsIs) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"},
+                             {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "https://m.example/ingest"}});
+  EXPECT_EQ(c.exports.otlp.metrics_url, "https://m.example/ingest");
+  EXPECT_EQ(c.exports.otlp.logs_url, "http://collector:4318/v1/logs");
+
+  // Without a path, the root path is used (OTLP exporter spec, example 2).
+  c = Parse("", {{"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs.example:4318"}});
+  EXPECT_TRUE(c.exports.otlp.enabled);
+  EXPECT_EQ(c.exports.otlp.logs_url, "http://logs.example:4318/");
+  EXPECT_EQ(c.exports.otlp.metrics_url, "http://localhost:4318/v1/metrics");
+}
+
+TEST(OtelEnv, FileEndpointsOwnTheGroup) {
+  AgentConfig c = Parse("exports:\n  otlp:\n    endpoint: http://file:4318\n",
+                        {{"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://env/v1/metrics"}});
+  EXPECT_EQ(c.exports.otlp.metrics_url, "http://file:4318/v1/metrics");
+  EXPECT_FALSE(
+      c.exports.otlp.enabled);  // the file set an endpoint, the environment enabled nothing
+
+  c = Parse("exports:\n  otlp:\n    enabled: false\n",
+            {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318"}});
+  EXPECT_FALSE(c.exports.otlp.enabled);
+  EXPECT_EQ(c.exports.otlp.metrics_url, "http://env:4318/v1/metrics");
+}
+
+TEST(OtelEnv, BadEndpointIsIgnoredWithAWarning) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"}});
+  EXPECT_FALSE(c.exports.otlp.enabled);
+  EXPECT_EQ(c.exports.otlp.metrics_url, "http://localhost:4318/v1/metrics");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0],
+            "OTEL_EXPORTER_OTLP_ENDPOINT='collector:4318' ignored: 'collector:4318' must start "
+            "with http:// or https://");
+}
+
+TEST(OtelEnv, EmptyVariablesAreUnset) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_ENDPOINT", ""},
+                             {"OTEL_METRIC_EXPORT_INTERVAL", ""},
+                             {"OTEL_SERVICE_NAME", ""}});
+  EXPECT_TRUE(c.SameSettings(AgentConfig{}));
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(OtelEnv, HeadersArePercentDecodedAndMergedUnderTheFile) {
+  AgentConfig c = Parse("exports:\n  otlp:\n    headers: {X-Tenant: from-file}\n",
+                        {{"OTEL_EXPORTER_OTLP_HEADERS",
+                          "Authorization=Basic%20dXNlcjpwdw%3D%3D , X-Tenant = env,,api-key=a=b"}});
+  EXPECT_EQ(
+      c.exports.otlp.headers,
+      (std::map<std::string, std::string>{
+          {"Authorization", "Basic dXNlcjpwdw=="}, {"X-Tenant", "from-file"}, {"api-key", "a=b"}}));
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(OtelEnv, MalformedHeadersAreDroppedWhole) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_HEADERS", "good=1,broken"}});
+  EXPECT_TRUE(c.exports.otlp.headers.empty());
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0],
+            "OTEL_EXPORTER_OTLP_HEADERS='good=1,broken' ignored: 'broken' is not key=value");
+  c = Parse("", {{"OTEL_EXPORTER_OTLP_HEADERS", "k=100%"}});
+  EXPECT_TRUE(c.exports.otlp.headers.empty());
+  EXPECT_EQ(c.warnings.size(), 1u);
+}
+
+TEST(OtelEnv, ExportIntervalSetsTheWindowUnlessTheFileDoes) {
+  EXPECT_EQ(Parse("", {{"OTEL_METRIC_EXPORT_INTERVAL", "15000"}}).window_ns, 15'000'000'000u);
+  EXPECT_EQ(Parse("window: 30s\n", {{"OTEL_METRIC_EXPORT_INTERVAL", "15000"}}).window_ns,
+            30'000'000'000u);
+  AgentConfig c = Parse("", {{"OTEL_METRIC_EXPORT_INTERVAL", "15s"}});
+  EXPECT_EQ(c.window_ns, 60'000'000'000u);
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0],
+            "OTEL_METRIC_EXPORT_INTERVAL='15s' ignored: expected milliseconds from 1000 to "
+            "86400000");
+  EXPECT_EQ(Parse("", {{"OTEL_METRIC_EXPORT_INTERVAL", "500"}}).window_ns, 60'000'000'000u);
+}
+
+TEST(OtelEnv, TimeoutCompressionAndCertificates) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"},
+                             {"OTEL_EXPORTER_OTLP_COMPRESSION", "none"},
+                             {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ssl/ca.pem"},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/etc/ssl/c.pem"},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/etc/ssl/c.key"}});
+  EXPECT_EQ(c.exports.otlp.timeout_ns, 2'500'000'000u);
+  EXPECT_FALSE(c.exports.otlp.gzip);
+  EXPECT_EQ(c.exports.otlp.tls.ca_file, "/etc/ssl/ca.pem");
+  EXPECT_EQ(c.exports.otlp.tls.cert_file, "/etc/ssl/c.pem");
+  EXPECT_EQ(c.exports.otlp.tls.key_file, "/etc/ssl/c.key");
+  EXPECT_TRUE(c.warnings.empty());
+
+  c = Parse("exports:\n  otlp: {compression: gzip, timeout: 1s}\n",
+            {{"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"}, {"OTEL_EXPORTER_OTLP_COMPRESSION", "none"}});
+  EXPECT_EQ(c.exports.otlp.timeout_ns, 1'000'000'000u);
+  EXPECT_TRUE(c.exports.otlp.gzip);
+
+  c = Parse("", {{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/etc/ssl/c.pem"},
+                 {"OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"}});
+  EXPECT_TRUE(c.exports.otlp.tls.cert_file.empty());
+  EXPECT_TRUE(c.exports.otlp.gzip);
+  EXPECT_EQ(c.warnings.size(), 2u);
+}
+
+TEST(OtelEnv, ServiceNameAndResourceAttributes) {
+  const Environment env = {
+      {"OTEL_RESOURCE_ATTRIBUTES",
+       "service.name=from-attrs,host.name=web%2D1,deployment.environment=prod"},
+      {"OTEL_SERVICE_NAME", "from-service-name"}};
+  AgentConfig c = Parse("", env);
+  EXPECT_EQ(c.exports.otlp.service_name, "from-service-name");
+  EXPECT_EQ(c.exports.otlp.resource_attributes,
+            (std::map<std::string, std::string>{{"deployment.environment", "prod"},
+                                                {"host.name", "web-1"},
+                                                {"service.name", "from-service-name"}}));
+
+  c = Parse("", {{"OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs"}});
+  EXPECT_EQ(c.exports.otlp.service_name, "from-attrs");
+
+  c = Parse("exports:\n  otlp:\n    resource_attributes: {deployment.environment: staging}\n", env);
+  EXPECT_EQ(c.exports.otlp.resource_attributes.at("deployment.environment"), "staging");
+  EXPECT_EQ(c.exports.otlp.service_name, "from-service-name");
+
+  c = Parse("exports:\n  otlp:\n    resource_attributes: {service.name: file-attr}\n", env);
+  EXPECT_EQ(c.exports.otlp.service_name, "file-attr");
+  c = Parse("exports:\n  otlp:\n    service_name: file-name\n", env);
+  EXPECT_EQ(c.exports.otlp.resource_attributes.at("service.name"), "file-name");
+}
+
+TEST(OtelEnv, UnsupportedProtocolWarns) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
+                             {"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"}});
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0],
+            "OTEL_EXPORTER_OTLP_PROTOCOL='grpc' ignored: waitscope sends OTLP as http/protobuf "
+            "only");
+}
+
+TEST(OtelEnv, PrometheusHostAndPort) {
+  EXPECT_EQ(Parse("", {{"OTEL_EXPORTER_PROMETHEUS_PORT", "9100"}}).exports.prometheus.listen,
+            "127.0.0.1:9100");
+  EXPECT_EQ(Parse("", {{"OTEL_EXPORTER_PROMETHEUS_HOST", "::1"}}).exports.prometheus.listen,
+            "[::1]:9464");
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_PROMETHEUS_HOST", "0.0.0.0"}});
+  EXPECT_EQ(c.exports.prometheus.listen, "127.0.0.1:9464");
+  EXPECT_EQ(c.warnings.size(), 1u);
+  c = Parse("exports:\n  prometheus: {allow_public: true}\n",
+            {{"OTEL_EXPORTER_PROMETHEUS_HOST", "0.0.0.0"}});
+  EXPECT_EQ(c.exports.prometheus.listen, "0.0.0.0:9464");
+  EXPECT_EQ(Parse("exports:\n  prometheus: {listen: \"127.0.0.1:1234\"}\n",
+                  {{"OTEL_EXPORTER_PROMETHEUS_PORT", "9100"}})
+                .exports.prometheus.listen,
+            "127.0.0.1:1234");
+}
+
+}  // namespace
+}  // namespace waitscope::config
