@@ -1,0 +1,105 @@
+#include "metrics/series_table.h"
+
+#include <algorithm>
+
+namespace waitscope::metrics {
+
+Labels MakeLabels(std::initializer_list<std::pair<std::string_view, std::string_view>> pairs) {
+  Labels labels;
+  labels.reserve(pairs.size());
+  for (const auto& [key, value] : pairs) {
+    if (!value.empty()) labels.emplace_back(std::string(key), std::string(value));
+  }
+  std::sort(labels.begin(), labels.end());
+  return labels;
+}
+
+SeriesTable::SeriesTable(std::size_t max_series_per_metric) : max_series_(max_series_per_metric) {}
+
+SeriesTable::Series& SeriesTable::Find(MetricId id, const Labels& labels,
+                                       std::string_view process) {
+  Family& family = families_[static_cast<std::size_t>(id)];
+  auto it = family.find(labels);
+  if (it != family.end()) return it->second;
+  if (family.size() >= max_series_) {
+    // Overflow series belong to no process: they hold the sums of many.
+    static const Labels kOverflowLabels = {{std::string(label::kOverflow), "true"}};
+    it = family.try_emplace(kOverflowLabels).first;
+  } else {
+    it = family.try_emplace(labels).first;
+    it->second.process = std::string(process);
+  }
+  const MetricDef& def = Def(id);
+  if (def.type == MetricType::kHistogram && !it->second.histogram) {
+    it->second.histogram.emplace(def.bounds);
+  }
+  return it->second;
+}
+
+void SeriesTable::Add(MetricId id, const Labels& labels, double delta, std::string_view process) {
+  Find(id, labels, process).value += delta;
+}
+
+void SeriesTable::Set(MetricId id, const Labels& labels, double value, std::string_view process) {
+  Find(id, labels, process).value = value;
+}
+
+void SeriesTable::SetMonotonic(MetricId id, const Labels& labels, double total) {
+  Series& s = Find(id, labels, "");
+  s.value = std::max(s.value, total);
+}
+
+ExplicitBuckets& SeriesTable::Histogram(MetricId id, const Labels& labels,
+                                        std::string_view process) {
+  return *Find(id, labels, process).histogram;
+}
+
+void SeriesTable::Clear(MetricId id) {
+  families_[static_cast<std::size_t>(id)].clear();
+}
+
+std::size_t SeriesTable::EvictProcess(std::string_view process) {
+  std::size_t dropped = 0;
+  for (Family& family : families_) {
+    dropped += std::erase_if(family, [&](const auto& entry) {
+      return !entry.second.process.empty() && entry.second.process == process;
+    });
+  }
+  return dropped;
+}
+
+std::size_t SeriesTable::size() const {
+  std::size_t n = 0;
+  for (const Family& family : families_) n += family.size();
+  return n;
+}
+
+void SeriesTable::AppendTo(std::vector<Metric>* out) const {
+  for (std::size_t i = 0; i < kMetricCount; ++i) {
+    const Family& family = families_[i];
+    if (family.empty()) continue;
+    const MetricDef& def = Def(static_cast<MetricId>(i));
+    Metric m;
+    m.name = std::string(def.name);
+    m.description = std::string(def.description);
+    m.unit = std::string(def.unit);
+    m.type = def.type;
+    for (const auto& [labels, series] : family) {
+      if (def.type != MetricType::kHistogram) {
+        m.numbers.push_back(NumberPoint{labels, series.value});
+        continue;
+      }
+      const ExplicitBuckets& h = *series.histogram;
+      HistogramPoint p;
+      p.labels = labels;
+      p.bounds.assign(def.bounds.begin(), def.bounds.end());
+      p.counts = h.counts();
+      p.count = h.count();
+      p.sum = h.sum_s();
+      m.histograms.push_back(std::move(p));
+    }
+    out->push_back(std::move(m));
+  }
+}
+
+}  // namespace waitscope::metrics
