@@ -1,0 +1,120 @@
+#include "otlp/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace waitscope::otlp {
+namespace {
+
+constexpr std::size_t kBodyKept = 512;
+
+// curl_global_init is not safe to race with other threads' curl use; doing it
+// once before the first handle is enough for the process.
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct CurlSlist {
+  curl_slist* list = nullptr;
+  ~CurlSlist() { curl_slist_free_all(list); }
+  void Add(const std::string& line) { list = curl_slist_append(list, line.c_str()); }
+};
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<HttpResponse*>(user);
+  const size_t n = size * count;
+  const size_t room = kBodyKept - std::min(kBodyKept, response->body.size());
+  response->body.append(data, std::min(n, room));
+  return n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<HttpResponse*>(user);
+  const size_t n = size * count;
+  std::string_view line(data, n);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    bool match = true;
+    for (size_t i = 0; i < kName.size() && match; ++i)
+      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
+    if (match) {
+      line.remove_prefix(kName.size());
+      while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+      response->retry_after = std::string(line);
+    }
+  }
+  return n;
+}
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* abort = static_cast<const std::atomic<bool>*>(user);
+  return abort != nullptr && abort->load() ? 1 : 0;
+}
+
+}  // namespace
+
+HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) {
+  InitCurlOnce();
+  curl_ = curl_easy_init();
+}
+
+HttpClient::~HttpClient() {
+  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+HttpResponse HttpClient::Post(const std::string& url, std::string_view body,
+                              std::string_view content_type, std::string_view content_encoding,
+                              const std::atomic<bool>* abort) {
+  HttpResponse response;
+  auto* curl = static_cast<CURL*>(curl_);
+  if (curl == nullptr) {
+    response.transport_error = "cannot create a libcurl handle";
+    return response;
+  }
+  curl_easy_reset(curl);  // keeps the connection cache, drops last request's options
+  CurlSlist headers;
+  headers.Add("Content-Type: " + std::string(content_type));
+  if (!content_encoding.empty()) headers.Add("Content-Encoding: " + std::string(content_encoding));
+  // curl would otherwise send "Expect: 100-continue" for bodies over 1 KiB and
+  // wait a second for an answer some servers never give.
+  headers.Add("Expect:");
+  for (const auto& [name, value] : options_.headers) headers.Add(name + ": " + value);
+
+  char error[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM in a multithreaded agent
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "waitscope");
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(abort));
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.cert_file.empty())
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, options_.cert_file.c_str());
+  if (!options_.key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.key_file.c_str());
+
+  const CURLcode rc = curl_easy_perform(curl);
+  if (rc != CURLE_OK) {
+    response.status = 0;
+    response.transport_error = error[0] != '\0' ? error : curl_easy_strerror(rc);
+    return response;
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+}  // namespace waitscope::otlp

@@ -1,0 +1,79 @@
+// Plain configuration of the OTLP/HTTP exporter and the Pyroscope pusher. The
+// agent's config layer (YAML, OTEL_* environment variables) fills these; this
+// folder never reads the environment or files itself, so every default below
+// is the whole truth about what an unset field does.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace waitscope::otlp {
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+// How the HTTP client talks to one endpoint (shared by both exporters).
+struct HttpOptions {
+  KeyValues headers;  // e.g. {"Authorization", "Bearer ..."}; sent on every request
+  std::chrono::milliseconds timeout{10000};  // whole request, connect included
+  std::string ca_file;    // PEM bundle to verify the server; empty: the system store
+  std::string cert_file;  // PEM client certificate for mutual TLS; empty: none
+  std::string key_file;   // PEM key of cert_file
+};
+
+// When a failed request is tried again (see retry_policy.h).
+struct RetryOptions {
+  std::chrono::milliseconds initial_backoff{1000};  // ceiling of the first jittered wait
+  std::chrono::milliseconds max_backoff{30000};     // ceiling of any computed wait
+  // Retry-After values above this are clamped: a misconfigured server must not
+  // park the exporter for hours while the spool overflows.
+  std::chrono::milliseconds max_retry_after{300000};
+};
+
+// Where requests wait while the endpoint is unreachable.
+struct SpoolOptions {
+  // Directory of pending request bodies; created if missing. Empty keeps the
+  // queue in memory only (same bound, lost when the agent stops).
+  std::string dir;
+  std::uint64_t max_bytes = 64ull << 20;  // oldest entries are dropped beyond this
+};
+
+struct OtlpExporterOptions {
+  std::string metrics_url;  // full URL, e.g. http://collector:4318/v1/metrics; empty: no metrics
+  std::string logs_url;     // full URL, e.g. http://collector:4318/v1/logs; empty: no findings
+  KeyValues headers;        // OTEL_EXPORTER_OTLP_HEADERS, already split
+  bool gzip = true;         // Content-Encoding: gzip on request bodies
+  std::chrono::milliseconds timeout{10000};
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string service_name = "waitscope";  // resource attribute service.name
+  // OTEL_RESOURCE_ATTRIBUTES and configured ones, already split; a
+  // `service.name` here overrides service_name, `host.name` the detected host.
+  KeyValues resource_attributes;
+  // Each signal spools under its own subdirectory (dir/metrics, dir/logs) with
+  // its own max_bytes bound, so a rejected or unreachable logs endpoint never
+  // holds metrics back.
+  std::string spool_dir;
+  std::uint64_t spool_max_bytes = 64ull << 20;
+  RetryOptions retry;
+};
+
+struct PyroscopeOptions {
+  std::string url;  // server base URL, e.g. http://pyroscope:4040 ("/ingest" is appended)
+  std::string app_name = "waitscope.wait";  // Pyroscope application name
+  KeyValues labels;                         // become {k=v,...} after the name
+  KeyValues headers;                        // e.g. X-Scope-OrgID, Authorization
+  std::chrono::milliseconds timeout{10000};
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::uint32_t sample_rate = 0;  // Hz; 0 leaves sampleRate out (waits are not sampled)
+  std::string spool_dir;
+  std::uint64_t spool_max_bytes = 64ull << 20;
+  RetryOptions retry;
+};
+
+}  // namespace waitscope::otlp

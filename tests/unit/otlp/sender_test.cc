@@ -1,0 +1,215 @@
+// Sender against a scripted local HTTP server: retries on 503/429/connection
+// refused, honours Retry-After, drops on 400/500, keeps order, gzips, sends
+// headers, and hands its spool to the next run.
+#include "otlp/sender.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#include <filesystem>
+
+#include "test_http_server.h"
+
+namespace waitscope::otlp {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::ScriptedResponse;
+using testing::TestHttpServer;
+
+constexpr milliseconds kWait(10000);  // generous: only reached when something is broken
+
+SenderConfig Config(const std::string& url) {
+  SenderConfig config;
+  config.name = "test";
+  config.retry.initial_backoff = milliseconds(1);
+  config.retry.max_backoff = milliseconds(5);
+  config.http.timeout = milliseconds(5000);
+  config.spool.max_bytes = 1 << 20;
+  config.content_type = "application/x-protobuf";
+  config.url_for = [url](const std::string&) { return url; };
+  return config;
+}
+
+std::string Gunzip(const std::string& in) {
+  z_stream zs{};
+  inflateInit2(&zs, 16 + MAX_WBITS);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  std::string out;
+  char buf[4096];
+  int rc;
+  do {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - zs.avail_out);
+  } while (rc == Z_OK);
+  inflateEnd(&zs);
+  return out;
+}
+
+TEST(SenderTest, RetriesUnavailableUntilDelivered) {
+  TestHttpServer server;
+  ASSERT_TRUE(server.ok());
+  server.Script({{503, ""}, {502, ""}, {504, ""}, {200, ""}});
+  auto sender = Sender::Start(Config(server.Url("/v1/metrics")));
+  ASSERT_TRUE(sender.ok()) << sender.error().message;
+  (*sender)->Enqueue("metrics", "payload");
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 4u);
+  for (const auto& r : requests) {
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.target, "/v1/metrics");
+    EXPECT_EQ(r.body, "payload");
+    EXPECT_EQ(r.headers.at("content-type"), "application/x-protobuf");
+  }
+  const SenderStats stats = (*sender)->Stats();
+  EXPECT_EQ(stats.sent, 1u);
+  EXPECT_EQ(stats.attempts, 4u);
+  EXPECT_EQ(stats.failed_attempts, 3u);
+  EXPECT_EQ(stats.retried, 3u);
+  EXPECT_EQ(stats.rejected, 0u);
+  EXPECT_EQ(stats.spool_entries, 0u);
+  EXPECT_EQ(stats.spool_bytes, 0u);
+}
+
+TEST(SenderTest, HonoursRetryAfterOn429) {
+  TestHttpServer server;
+  ASSERT_TRUE(server.ok());
+  server.Script({{429, "Retry-After: 0\r\n"}, {200, ""}});
+  SenderConfig config = Config(server.Url("/v1/metrics"));
+  // Backoff alone would wait a minute: only Retry-After can make this finish.
+  config.retry.initial_backoff = milliseconds(60000);
+  config.retry.max_backoff = milliseconds(60000);
+  auto sender = Sender::Start(config);
+  ASSERT_TRUE(sender.ok());
+  (*sender)->Enqueue("metrics", "x");
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  EXPECT_EQ((*sender)->Stats().sent, 1u);
+  EXPECT_EQ((*sender)->Stats().retried, 1u);
+}
+
+TEST(SenderTest, DropsOnBadRequestAndOther5xxAndGoesOn) {
+  TestHttpServer server;
+  ASSERT_TRUE(server.ok());
+  server.Script({{400, ""}, {500, ""}, {200, ""}});
+  auto sender = Sender::Start(Config(server.Url("/v1/metrics")));
+  ASSERT_TRUE(sender.ok());
+  (*sender)->Enqueue("metrics", "bad");
+  (*sender)->Enqueue("metrics", "broken");
+  (*sender)->Enqueue("metrics", "good");
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 3u);  // none of the refused ones was sent twice
+  EXPECT_EQ(requests[0].body, "bad");
+  EXPECT_EQ(requests[1].body, "broken");
+  EXPECT_EQ(requests[2].body, "good");
+  const SenderStats stats = (*sender)->Stats();
+  EXPECT_EQ(stats.rejected, 2u);
+  EXPECT_EQ(stats.sent, 1u);
+  EXPECT_EQ(stats.retried, 0u);
+}
+
+TEST(SenderTest, KeepsOrderThroughAnOutage) {
+  TestHttpServer server;
+  ASSERT_TRUE(server.ok());
+  server.Script({{503, ""}, {503, ""}, {503, ""}, {503, ""}});
+  auto sender = Sender::Start(Config(server.Url("/v1/metrics")));
+  ASSERT_TRUE(sender.ok());
+  for (int i = 0; i < 6; ++i) (*sender)->Enqueue("metrics", "w" + std::to_string(i));
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  std::vector<std::string> delivered;
+  for (const auto& r : server.Requests()) {
+    if (delivered.empty() || delivered.back() != r.body) delivered.push_back(r.body);
+  }
+  EXPECT_EQ(delivered, (std::vector<std::string>{"w0", "w1", "w2", "w3", "w4", "w5"}));
+  EXPECT_EQ((*sender)->Stats().sent, 6u);
+}
+
+TEST(SenderTest, GzipAndCustomHeaders) {
+  TestHttpServer server;
+  ASSERT_TRUE(server.ok());
+  SenderConfig config = Config(server.Url("/v1/metrics"));
+  config.gzip = true;
+  config.http.headers = {{"Authorization", "Bearer t0ken"}, {"X-Scope-OrgID", "team-a"}};
+  auto sender = Sender::Start(config);
+  ASSERT_TRUE(sender.ok());
+  const std::string body(5000, 'z');
+  (*sender)->Enqueue("metrics", body);
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].headers.at("content-encoding"), "gzip");
+  EXPECT_EQ(requests[0].headers.at("authorization"), "Bearer t0ken");
+  EXPECT_EQ(requests[0].headers.at("x-scope-orgid"), "team-a");
+  EXPECT_LT(requests[0].body.size(), body.size());
+  EXPECT_EQ(Gunzip(requests[0].body), body);
+}
+
+// Connection refused, then the next run (same spool directory) delivers.
+TEST(SenderTest, SpoolSurvivesRestartWhileEndpointIsDown) {
+  char templ[] = "/tmp/ws-sender-test-XXXXXX";
+  ASSERT_NE(mkdtemp(templ), nullptr);
+  const std::string dir = templ;
+  int port = 0;
+  {
+    TestHttpServer probe;  // find a port, then free it: nothing listens there now
+    port = probe.port();
+  }
+  SenderConfig down = Config("http://127.0.0.1:" + std::to_string(port) + "/v1/logs");
+  down.spool.dir = dir;
+  {
+    auto sender = Sender::Start(down);
+    ASSERT_TRUE(sender.ok());
+    for (int i = 0; i < 3; ++i) (*sender)->Enqueue("logs", "f" + std::to_string(i));
+    // Wait (on the sender's condition variable) until a connection was refused.
+    for (int i = 0; i < 1000 && (*sender)->Stats().failed_attempts == 0; ++i) {
+      (void)(*sender)->WaitIdle(milliseconds(10));
+    }
+    EXPECT_GT((*sender)->Stats().failed_attempts, 0u);
+    EXPECT_EQ((*sender)->Stats().sent, 0u);
+    (*sender)->Stop(milliseconds(0));
+    EXPECT_EQ((*sender)->Stats().spool_entries, 3u);
+  }
+  TestHttpServer server(port);
+  ASSERT_TRUE(server.ok());
+  auto sender = Sender::Start(down);
+  ASSERT_TRUE(sender.ok());
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].body, "f0");
+  EXPECT_EQ(requests[2].body, "f2");
+  EXPECT_EQ((*sender)->Stats().sent, 3u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SenderTest, TinySpoolDropsOldestWhileDown) {
+  TestHttpServer server;
+  ASSERT_TRUE(server.ok());
+  SenderConfig config = Config(server.Url("/v1/metrics"));
+  // Room for exactly two entries of this size.
+  config.spool.max_bytes = 2 * SerializeSpoolEntry("metrics", "", "w0").size();
+  // The first answer parks the head for a minute, long enough to fill the spool.
+  server.Script({{503, "Retry-After: 60\r\n"}});
+  config.retry.max_retry_after = milliseconds(60000);
+  auto sender = Sender::Start(config);
+  ASSERT_TRUE(sender.ok());
+  (*sender)->Enqueue("metrics", "w0");
+  ASSERT_TRUE(server.WaitForRequests(1, kWait));
+  for (int i = 1; i < 5; ++i) (*sender)->Enqueue("metrics", "w" + std::to_string(i));
+  for (int i = 0; i < 1000 && (*sender)->Stats().dropped_oldest < 3; ++i) {
+    (void)(*sender)->WaitIdle(milliseconds(10));
+  }
+  const SenderStats stats = (*sender)->Stats();
+  EXPECT_EQ(stats.dropped_oldest, 3u);
+  EXPECT_EQ(stats.spool_entries, 2u);
+  // Only the first attempt was made: the rest waited behind Retry-After.
+  EXPECT_EQ(server.Requests().size(), 1u);
+}
+
+}  // namespace
+}  // namespace waitscope::otlp
