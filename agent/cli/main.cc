@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/agent_command.h"
 #include "cli/record_command.h"
+#include "cli/top_command.h"
 #include "cli/version.h"
 #include "core/duration.h"
 #include "findings/detector_config.h"
@@ -131,6 +133,11 @@ int RunCli(int argc, char** argv) {
   rec->add_option("command", record.command,
                   "Command to start and trace until it exits (put it after --)");
 
+  waitscope::TopOptions top_options;
+  CLI::App* top = waitscope::AddTopSubcommand(app, top_options);
+  waitscope::AgentOptions agent_options;
+  CLI::App* agent = waitscope::AddAgentSubcommand(app, agent_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -153,6 +160,8 @@ int RunCli(int argc, char** argv) {
     }
     return waitscope::RunRecord(record);
   }
+  if (top->parsed()) return waitscope::RunTop(top_options);
+  if (agent->parsed()) return waitscope::RunAgent(agent_options);
   return 0;
 }
 

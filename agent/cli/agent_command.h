@@ -1,0 +1,21 @@
+// `waitscope agent`: the long-running mode the systemd unit starts. Reads
+// waitscope.yaml, traces the selected processes, aggregates in windows and
+// exports (Prometheus, OTLP/HTTP, Pyroscope, report directories).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace waitscope {
+
+struct AgentOptions {
+  std::string config_path;  // empty: /etc/waitscope/waitscope.yaml
+  bool check_only = false;  // --check: validate the config and exit
+};
+
+CLI::App* AddAgentSubcommand(CLI::App& app, AgentOptions& options);
+
+// Returns the process exit code (errors already printed as one line).
+int RunAgent(const AgentOptions& options);
+
+}  // namespace waitscope
