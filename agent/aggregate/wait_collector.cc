@@ -81,9 +81,10 @@ void WaitCollector::OnEvent(std::span<const std::byte> data) {
   ++stats_.bad_events;
 }
 
-const std::vector<Frame>* WaitCollector::Symbolize(std::uint32_t tgid, std::uint64_t hash) {
+std::shared_ptr<const std::vector<Frame>> WaitCollector::Symbolize(std::uint32_t tgid,
+                                                                   std::uint64_t hash) {
   auto key = std::make_pair(tgid, hash);
-  if (auto it = stacks_.find(key); it != stacks_.end()) return &it->second;
+  if (auto it = stacks_.find(key); it != stacks_.end()) return it->second;
   std::optional<ws_stack> stack = probe_.ReadStack(tgid, hash);
   if (!stack) return nullptr;
 
@@ -98,7 +99,17 @@ const std::vector<Frame>* WaitCollector::Symbolize(std::uint32_t tgid, std::uint
     frames = maps ? symbolizer_.ResolveStack(tgid, *maps, ips)
                   : symbolizer_.ResolveStack(tgid, ProcessMaps(), ips);
   }
-  return &stacks_.emplace(key, std::move(frames)).first->second;
+  auto shared = std::make_shared<const std::vector<Frame>>(std::move(frames));
+  stacks_.emplace(key, shared);
+  return shared;
+}
+
+void WaitCollector::OnKernelMapsCleared() {
+  previous_.clear();
+  for (auto it = stacks_.begin(); it != stacks_.end();) {
+    const ProcessInfo* info = procs_.Find(it->first.first);
+    it = (!info || info->exited) ? stacks_.erase(it) : std::next(it);
+  }
 }
 
 std::vector<WaitStack> WaitCollector::Collect(bool since_last_call) {
@@ -126,8 +137,7 @@ std::vector<WaitStack> WaitCollector::Collect(bool since_last_call) {
     w.max_ns = val.max_ns;
     if (key.stack_hash != 0) {
       w.stack_taken = true;
-      if (const std::vector<Frame>* frames = Symbolize(key.tgid, key.stack_hash))
-        w.frames = *frames;
+      if (auto frames = Symbolize(key.tgid, key.stack_hash)) w.frames = *frames;
     }
     out.push_back(std::move(w));
   }

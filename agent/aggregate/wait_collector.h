@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -42,8 +43,7 @@ struct WaitEvent {
   std::string syscall;
   std::string target;
   WaitClass wait_class = WaitClass::kOther;
-  const std::vector<Frame>* frames =
-      nullptr;  // null: no stack taken; valid while the collector lives
+  std::shared_ptr<const std::vector<Frame>> frames;  // null: no stack taken
 };
 
 class WaitCollector {
@@ -63,10 +63,15 @@ class WaitCollector {
   // left out.
   std::vector<WaitStack> Collect(bool since_last_call = false);
 
+  // Long-running traces: the kernel's aggregation maps were emptied, so the
+  // next Collect starts from zero; symbolized stacks of processes that are
+  // gone are dropped too (they would only grow the cache).
+  void OnKernelMapsCleared();
+
   const CollectorStats& stats() const { return stats_; }
 
  private:
-  const std::vector<Frame>* Symbolize(std::uint32_t tgid, std::uint64_t hash);
+  std::shared_ptr<const std::vector<Frame>> Symbolize(std::uint32_t tgid, std::uint64_t hash);
 
   const Probe& probe_;
   ProcessTable& procs_;
@@ -74,7 +79,9 @@ class WaitCollector {
   NameTable names_;
   std::map<std::string, ws_wait_val> previous_;  // raw ws_wait_key bytes -> value last collected
   WaitEventHandler wait_handler_;
-  std::map<std::pair<std::uint32_t, std::uint64_t>, std::vector<Frame>> stacks_;
+  // Symbolized stacks by (tgid, hash); shared so holders outlive an eviction.
+  std::map<std::pair<std::uint32_t, std::uint64_t>, std::shared_ptr<const std::vector<Frame>>>
+      stacks_;
   CollectorStats stats_;
 };
 

@@ -24,6 +24,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -78,7 +79,7 @@ class RequestAttributor : public WireObserver {
     std::string target;
     std::uint64_t end_ns;
     std::uint64_t blocked_ns;
-    const std::vector<Frame>* frames;
+    std::shared_ptr<const std::vector<Frame>> frames;
   };
   struct PendingRequest {
     RequestRecord record;

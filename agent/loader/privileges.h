@@ -2,6 +2,9 @@
 // so a person gets "needs CAP_BPF" instead of a libbpf EPERM dump.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "core/result.h"
 
 namespace waitscope {
@@ -10,6 +13,13 @@ namespace waitscope {
 // CAP_SYS_ADMIN, which implies both on kernels before 5.8). The error names
 // exactly what is missing.
 Status CheckTracingPrivileges();
+
+// Capabilities that are not needed to trace but without which parts of the
+// picture go missing for other users' processes: CAP_SYS_PTRACE (their
+// /proc/PID/exe, maps and root, so no symbols and no exe-based selection) and
+// CAP_DAC_READ_SEARCH (their binaries in unreadable directories). One line
+// per missing capability saying what is lost; empty when all are there.
+std::vector<std::string> MissingVisibilityCapabilities();
 
 // Ok when the kernel exposes BTF (/sys/kernel/btf/vmlinux), which CO-RE and
 // tp_btf programs need.

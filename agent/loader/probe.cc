@@ -253,6 +253,25 @@ SocketCounters Probe::ReadSocketCounters() const {
   return c;
 }
 
+namespace {
+
+// Deletes every key of a hash map (get_next_key restarts from the first key
+// after each delete, so nothing is skipped).
+template <typename Key>
+void DeleteAll(int fd) {
+  Key key{};
+  while (bpf_map_get_next_key(fd, nullptr, &key) == 0) {
+    if (bpf_map_delete_elem(fd, &key) != 0) break;
+  }
+}
+
+}  // namespace
+
+void Probe::ClearAggregates() {
+  DeleteAll<ws_wait_key>(bpf_map__fd(skel_->maps.waits));
+  DeleteAll<ws_stack_key>(bpf_map__fd(skel_->maps.stacks));
+}
+
 std::vector<std::pair<ws_wait_key, ws_wait_val>> Probe::ReadWaits() const {
   std::vector<std::pair<ws_wait_key, ws_wait_val>> out;
   const int fd = bpf_map__fd(skel_->maps.waits);

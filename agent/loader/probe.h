@@ -102,6 +102,11 @@ class Probe {
   KernelCounters ReadCounters() const;
   SocketCounters ReadSocketCounters() const;
   std::vector<std::pair<ws_wait_key, ws_wait_val>> ReadWaits() const;
+  // Empties the waits and stacks maps (long-running traces, after reading a
+  // window), so processes that are gone do not fill them. Increments made
+  // between the read and the clear are lost (a window is seconds, the gap
+  // microseconds).
+  void ClearAggregates();
   std::optional<ws_stack> ReadStack(std::uint32_t tgid, std::uint64_t hash) const;
 
   // Stops copying payload of a connection whose protocol is of no interest

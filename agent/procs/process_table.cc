@@ -79,4 +79,8 @@ std::vector<Target> ProcessTable::Targets() const {
   return out;
 }
 
+std::size_t ProcessTable::ForgetExited() {
+  return std::erase_if(procs_, [](const auto& entry) { return entry.second.exited; });
+}
+
 }  // namespace waitscope

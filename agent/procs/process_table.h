@@ -45,6 +45,11 @@ class ProcessTable {
   // Every process seen, in pid order, for report.json `targets`.
   std::vector<Target> Targets() const;
 
+  // Drops the processes that exited (long-running traces: their pids may be
+  // reused, and the table must not grow with every process ever seen).
+  // Returns how many were dropped.
+  std::size_t ForgetExited();
+
  private:
   void Refresh(ProcessInfo& info);
   std::map<std::uint32_t, ProcessInfo> procs_;

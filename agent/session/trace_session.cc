@@ -144,7 +144,7 @@ SessionHealth TraceSession::health() const {
   return h;
 }
 
-Report TraceSession::TakeWindow(double window_s, bool last) {
+Report TraceSession::TakeWindow(double window_s, bool last, bool clear_kernel_maps) {
   if (Status s = probe_->Poll(0); !s.ok()) {
     spdlog::debug("draining the ring buffers: {}", s.error().message);
   }
@@ -154,6 +154,10 @@ Report TraceSession::TakeWindow(double window_s, bool last) {
   report.duration_s = window_s;
   report.min_block_ns = options_.probe.min_stack_ns;
   report.stacks = collector_.Collect(/*since_last_call=*/true);
+  if (clear_kernel_maps) {
+    probe_->ClearAggregates();
+    collector_.OnKernelMapsCleared();
+  }
   if (tracker_) ClassifyDatabaseWaits(tracker_->peer_protocols(), report.stacks);
   report.waits = SummarizeWaits(report.stacks);
   report.connections = wire_.Connections();
@@ -172,6 +176,7 @@ Report TraceSession::TakeWindow(double window_s, bool last) {
   previous_loss_ = now;
 
   if (requests_) requests_->TakeWindow(report, last);
+  if (clear_kernel_maps) procs_.ForgetExited();
   return report;
 }
 

@@ -60,7 +60,9 @@ class TraceSession {
 
   // Everything since the previous window. `last`: the recording ends, so
   // open connections and requests in flight are settled first.
-  Report TakeWindow(double window_s, bool last);
+  // `clear_kernel_maps`: empty the kernel's aggregation maps afterwards
+  // (long-running agent: bounded memory whatever processes come and go).
+  Report TakeWindow(double window_s, bool last, bool clear_kernel_maps = false);
 
   // The request tree of the last window taken, for report.txt.
   std::string RequestTreeText(std::size_t width) const;
