@@ -2,6 +2,9 @@
 # Builds the Debian package: a Release build in build-deb/ (tests off), then
 # `cpack -G DEB`. Prints the .deb's absolute path as its last line.
 #   tools/build-deb.sh [BUILD_DIR] [extra cmake args...]
+# WAITSCOPE_DEB_REUSE=1 packages an already configured BUILD_DIR as it is
+# (the test suite packages the build it just tested instead of compiling
+# everything again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build-deb}
@@ -15,7 +18,11 @@ for tool in cpack dpkg-deb dpkg-shlibdeps gzip; do
   command -v "$tool" >/dev/null || { echo "build-deb: $tool not found (tools/install-deps.sh installs it)" >&2; exit 1; }
 done
 
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWAITSCOPE_TESTS=OFF "$@" >/dev/null
+if [[ "${WAITSCOPE_DEB_REUSE:-0}" == 1 && -f "$build_dir/CMakeCache.txt" ]]; then
+  echo "build-deb: packaging the existing build in $build_dir" >&2
+else
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWAITSCOPE_TESTS=OFF "$@" >/dev/null
+fi
 # cpack builds the rest (its preinstall step depends on `all`).
 cmake --build "$build_dir" -j"$(nproc)" --target waitscope waitscope_manpage
 rm -f "$build_dir"/waitscope_*.deb

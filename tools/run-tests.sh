@@ -2,8 +2,11 @@
 # The README's test command: installs dependencies, builds waitscope twice
 # (normal, and with AddressSanitizer + UndefinedBehaviorSanitizer) and runs
 # the whole suite in both: unit tests (no root) and BPF/end-to-end tests
-# (root; they skip loudly, never silently pass, when BPF is unavailable),
-# then runs every parser's libFuzzer target for a bounded time.
+# (root; they skip loudly, never silently pass, when BPF is unavailable).
+# The slowest end-to-end groups (label `demo`: the shop demo's findings) and
+# the Debian package test (label `package`: installs the .deb made from the
+# tested build) run once, in the normal build. Then every parser's libFuzzer
+# target runs for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +47,7 @@ echo "== build (RelWithDebInfo) =="
 echo "== tests =="
 run_ctest build -j2 -L unit
 run_ctest build -L bpf
+run_ctest build -L package
 
 echo "== build (ASan + UBSan) =="
 ./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
@@ -51,7 +55,7 @@ echo "== tests under sanitizers =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest build-asan -j2 -L unit
-run_ctest build-asan -L bpf
+run_ctest build-asan -L bpf -LE demo
 
 echo "== fuzz targets (clang, libFuzzer + ASan/UBSan, ${WAITSCOPE_FUZZ_SECONDS:-20}s each) =="
 CC=clang CXX=clang++ BUILD_TARGET=fuzz_targets ./tools/build.sh build-fuzz -DWAITSCOPE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
