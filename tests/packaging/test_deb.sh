@@ -264,14 +264,23 @@ PY
   rc=0
   wait "$main_agent" || rc=$?
   [[ $rc == 0 ]] || fail "the agent exited $rc after SIGTERM, expected 0: $(tail -n 3 "$work/agent.log")"
-  progs=$(bpftool prog show -j | "$py" -c 'import json,sys; print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))')
-  links=$(bpftool link show -j | "$py" -c 'import json,sys; print(" ".join(str(l["id"]) for l in json.load(sys.stdin)))')
-  while read -r kind id; do
-    case $kind in
-      prog_id:) [[ " $progs " != *" $id "* ]] || fail "BPF program $id of the agent is still loaded after it exited" ;;
-      link_id:) [[ " $links " != *" $id "* ]] || fail "BPF link $id of the agent is still attached after it exited" ;;
-    esac
-  done <"$work/agent-bpf-ids"
+  # The kernel frees closed programs and links asynchronously (after an RCU
+  # grace period): wait for them to go rather than look once.
+  agent_bpf_left() {
+    local progs links kind id
+    progs=$(bpftool prog show -j | "$py" -c 'import json,sys; print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))')
+    links=$(bpftool link show -j | "$py" -c 'import json,sys; print(" ".join(str(l["id"]) for l in json.load(sys.stdin)))')
+    : >"$work/agent-bpf-left"
+    while read -r kind id; do
+      case $kind in
+        prog_id:) [[ " $progs " != *" $id "* ]] || echo "program $id" >>"$work/agent-bpf-left" ;;
+        link_id:) [[ " $links " != *" $id "* ]] || echo "link $id" >>"$work/agent-bpf-left" ;;
+      esac
+    done <"$work/agent-bpf-ids"
+    [[ ! -s $work/agent-bpf-left ]]
+  }
+  wait_for 15 unloaded agent_bpf_left ||
+    fail "BPF objects of the agent still loaded 15s after it exited: $(tr '\n' ' ' <"$work/agent-bpf-left")"
   pass "SIGTERM: exit 0; its $(wc -l <"$work/agent-bpf-ids") BPF programs/links are gone (bpftool prog/link show)"
 
   # ---- 5. each capability removed ----------------------------------------

@@ -6,11 +6,13 @@
 // so the pool sweep sees a moving clock, as in a live recording.
 //
 //   findings_bench --benchmark_filter=AddRequest
+//   findings_bench --benchmark_filter=Pipeline   (events -> attribution -> findings)
 #include <benchmark/benchmark.h>
 
 #include <random>
 
 #include "findings/findings_engine.h"
+#include "findings/request_pipeline.h"
 #include "findings/request_profiles.h"
 
 namespace waitscope::findings {
@@ -144,6 +146,84 @@ void BM_AddRequest(benchmark::State& state) {
 BENCHMARK(BM_AddRequest<true, true>)->Name("AddRequest/engine+profile");
 BENCHMARK(BM_AddRequest<true, false>)->Name("AddRequest/engine");
 BENCHMARK(BM_AddRequest<false, true>)->Name("AddRequest/profile");
+
+// The same requests as the events user space really receives — each wait
+// (WS_EV_WAIT), each client exchange and the server exchange, tagged with
+// their thread — through the whole request stage: attribution, detectors and
+// profile, settling every 100 requests as the poll loop does.
+struct EventStream {
+  std::vector<WaitEvent> waits;                                           // in time order
+  std::vector<std::pair<ExchangeOrigin, protocols::Exchange>> exchanges;  // in completion order
+};
+
+EventStream ToEvents(const Workload& w) {
+  EventStream e;
+  for (const RequestRecord& r : w.records) {
+    for (const WaitSpan& ws : r.waits) {
+      WaitEvent ev;
+      ev.pid = r.pid;
+      ev.tid = r.tid;
+      ev.end_ns = ws.end_ns;
+      ev.blocked_ns = ws.blocked_ns;
+      ev.syscall = ws.syscall;
+      ev.target = ws.wait_class == WaitClass::kDb ? "-" : ws.target;  // libpq parks in poll()
+      ev.wait_class = ws.wait_class == WaitClass::kDb ? WaitClass::kPoll : ws.wait_class;
+      ev.frames = std::make_shared<const std::vector<Frame>>(ws.frames);
+      e.waits.push_back(std::move(ev));
+    }
+    for (const StatementSpan& st : r.statements) {
+      protocols::Exchange ex;
+      ex.protocol = protocols::Protocol::kPostgres;
+      ex.statement = st.statement;
+      ex.request_end_ns = st.start_ns;
+      ex.response_end_ns = st.end_ns;
+      e.exchanges.emplace_back(
+          ExchangeOrigin{r.pid, false, st.peer, st.protocol, r.tid, st.conn_id}, std::move(ex));
+    }
+    protocols::Exchange http;
+    http.protocol = protocols::Protocol::kHttp1;
+    http.statement = r.endpoint;
+    http.http_status = r.status;
+    http.request_end_ns = r.start_ns;
+    http.response_end_ns = r.end_ns;
+    e.exchanges.emplace_back(ExchangeOrigin{r.pid, true, "10.9.9.9:40000", "http", r.tid, 1},
+                             std::move(http));
+  }
+  return e;
+}
+
+void BM_Pipeline(benchmark::State& state) {
+  const Workload w = MakeWorkload();
+  const EventStream events = ToEvents(w);
+  RequestPipeline pipeline{DetectorConfig{}};
+  std::uint64_t offset = 0;
+  std::int64_t requests = 0;
+  for (auto _ : state) {
+    // One pass: all of a pass's waits, then its exchanges (as from the two
+    // ring buffers), settling as it goes.
+    std::size_t wi = 0;
+    std::size_t done = 0;
+    for (const auto& [origin, exchange] : events.exchanges) {
+      while (wi < events.waits.size() && events.waits[wi].end_ns <= exchange.response_end_ns) {
+        WaitEvent ev = events.waits[wi++];
+        ev.end_ns += offset;
+        pipeline.OnWait(ev);
+      }
+      protocols::Exchange ex = exchange;
+      ex.request_end_ns += offset;
+      ex.response_end_ns += offset;
+      pipeline.observer()->OnExchange(origin, ex);
+      if (origin.server && ++done % 100 == 0) pipeline.Flush(ex.response_end_ns + 100'000'000);
+    }
+    requests += static_cast<std::int64_t>(done);
+    offset += w.span_ns;
+  }
+  state.SetItemsProcessed(requests);
+  Report report;
+  pipeline.TakeWindow(report, /*last=*/true);
+  benchmark::DoNotOptimize(report.findings.size());
+}
+BENCHMARK(BM_Pipeline)->Name("Pipeline/events->findings")->Unit(benchmark::kMillisecond);
 
 // Finish over a full pass of records plus 120 query rows: run once per
 // report, so milliseconds are fine; this shows it is not seconds.
