@@ -92,11 +92,14 @@ int RunCli(int argc, char** argv) {
   CLI::App* rec = app.add_subcommand(
       "record", "Trace processes (by pid, or a command it starts) and write a report directory");
   rec->footer(
-      "Writes DIR/report.json, report.txt, flamegraph.svg, waits.folded and waits.pb.gz.\n"
+      "Writes DIR/report.json and report.txt (findings first), requests.svg/.folded/.pb.gz "
+      "(where each endpoint's time goes) and flamegraph.svg, waits.folded, waits.pb.gz "
+      "(blocked time).\n"
       "Examples:\n"
       "  waitscope record -p 1234 --duration 30s -o /tmp/ws\n"
       "  waitscope record -o /tmp/ws -- python3 app.py\n"
-      "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.");
+      "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n"
+      "See also: waitscope top (live view), waitscope agent (daemon).");
   rec->add_option("-p,--pid", record.pids,
                   "Process to trace (repeatable); its child processes are traced too")
       ->check(CLI::PositiveNumber);
