@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +14,7 @@
 #include "config/config_parser.h"
 #include "config/environment.h"
 #include "config/process_selector.h"
+#include "core/signal_reader.h"
 #include "loader/privileges.h"
 #include "metrics/agent_health.h"
 #include "metrics/metrics_accumulator.h"
@@ -54,33 +54,6 @@ spdlog::level::level_enum SpdlogLevel(config::LogLevel level) {
   return spdlog::level::info;
 }
 
-// SIGINT/SIGTERM stop, SIGHUP reloads; read from a signalfd in the loop.
-class AgentSignals {
- public:
-  AgentSignals() {
-    sigemptyset(&mask_);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&mask_, s);
-    sigprocmask(SIG_BLOCK, &mask_, &old_);
-    fd_ = signalfd(-1, &mask_, SFD_NONBLOCK | SFD_CLOEXEC);
-  }
-  ~AgentSignals() {
-    if (fd_ >= 0) close(fd_);
-    sigprocmask(SIG_SETMASK, &old_, nullptr);
-  }
-  AgentSignals(const AgentSignals&) = delete;
-  AgentSignals& operator=(const AgentSignals&) = delete;
-  int Next() {
-    signalfd_siginfo info{};
-    if (fd_ < 0 || read(fd_, &info, sizeof(info)) != sizeof(info)) return 0;
-    return static_cast<int>(info.ssi_signo);
-  }
-
- private:
-  sigset_t mask_{};
-  sigset_t old_{};
-  int fd_ = -1;
-};
-
 // The settings that are baked into the loaded BPF programs or the session:
 // changing them on SIGHUP means a new session.
 bool SameSessionSettings(const config::AgentConfig& a, const config::AgentConfig& b) {
@@ -114,7 +87,7 @@ class Agent {
   }
 
   // Runs until SIGINT/SIGTERM; returns the exit code.
-  int Run(AgentSignals& signals) {
+  int Run(SignalReader& signals) {
     Clock::time_point window_start = Clock::now();
     std::int64_t window_start_unix = UnixNowNs();
     Clock::time_point last_scan = Clock::time_point{};
@@ -331,7 +304,7 @@ int RunAgent(const AgentOptions& options) {
   // Blocked before any thread exists (exporters and the metrics server
   // start their own), so every thread inherits the mask and the signals
   // reach only the signalfd.
-  AgentSignals signals;
+  SignalReader signals({SIGINT, SIGTERM, SIGHUP});
   Agent agent(std::move(loaded.value()), path);
   if (Status s = agent.Start(); !s.ok()) return Fail(s.error().message);
   return agent.Run(signals);

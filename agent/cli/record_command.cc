@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +13,7 @@
 
 #include "cli/progress_line.h"
 #include "cli/version.h"
+#include "core/signal_reader.h"
 #include "loader/privileges.h"
 #include "output/report_dir.h"
 #include "procs/child_launcher.h"
@@ -42,39 +42,6 @@ std::string DefaultOutputDir() {
   return buf;
 }
 
-// SIGINT/SIGTERM end the recording; SIGCHLD tells us the command may have
-// exited. They are blocked and read from a signalfd in the event loop, so no
-// handler touches global state.
-class SignalReader {
- public:
-  SignalReader() {
-    sigemptyset(&mask_);
-    sigaddset(&mask_, SIGINT);
-    sigaddset(&mask_, SIGTERM);
-    sigaddset(&mask_, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &mask_, &old_);
-    fd_ = signalfd(-1, &mask_, SFD_NONBLOCK | SFD_CLOEXEC);
-  }
-  ~SignalReader() {
-    if (fd_ >= 0) close(fd_);
-    sigprocmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SignalReader(const SignalReader&) = delete;
-  SignalReader& operator=(const SignalReader&) = delete;
-
-  // The next pending signal number, or 0.
-  int Next() {
-    signalfd_siginfo info{};
-    if (fd_ < 0 || read(fd_, &info, sizeof(info)) != sizeof(info)) return 0;
-    return static_cast<int>(info.ssi_signo);
-  }
-
- private:
-  sigset_t mask_{};
-  sigset_t old_{};
-  int fd_ = -1;
-};
-
 Status ValidatePids(const std::vector<std::uint32_t>& pids) {
   for (std::uint32_t pid : pids) {
     if (pid == 0) return Error{"-p 0 is not a process id"};
@@ -102,7 +69,9 @@ int RunRecord(const RecordOptions& options) {
     ~EmptyDirCleanup() { rmdir(dir.c_str()); }
   } cleanup{out_dir};
 
-  SignalReader signals;
+  // SIGINT/SIGTERM end the recording; SIGCHLD tells us the command may have
+  // exited. Read from a signalfd in the loop, so no handler touches state.
+  SignalReader signals({SIGINT, SIGTERM, SIGCHLD});
 
   // Fork the command first (parked before exec), so its pid is in the traced
   // set before it runs a single instruction of the new program.
