@@ -36,6 +36,7 @@
 #define TCP_CLOSE 7
 #define EINPROGRESS 115
 #define IPPROTO_TCP 6
+#define MSG_PEEK 2
 
 const volatile __u32 capture_bytes = 4096; /* per syscall, <= WS_MAX_CAPTURE */
 const volatile __u8 sockets_enabled = 0;   /* wire tracing on */
@@ -448,8 +449,17 @@ static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u
     close_conn(tgid, (int)PT_REGS_PARM2_CORE_SYSCALL(regs));
     return;
   }
+  __u8 k = *kind;
+  /* Peeked bytes are read again later: following them would count them
+   * twice (nginx peeks one byte of every new connection). */
+  if ((k == WS_SOCK_RECVFROM && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)) ||
+      (k == WS_SOCK_RECVMSG && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK)) ||
+      (k == WS_SOCK_RECVMMSG && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)))
+    return;
+  if (k == WS_SOCK_RECVFROM)
+    k = WS_SOCK_RECV;
   const int fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
-  if (*kind != WS_SOCK_CONNECT && *kind != WS_SOCK_ACCEPT) {
+  if (k != WS_SOCK_CONNECT && k != WS_SOCK_ACCEPT) {
     struct ws_conn_key key = {.tgid = tgid, .fd = fd};
     if (bpf_map_lookup_elem(&not_sockets, &key))
       return;
@@ -467,7 +477,7 @@ static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u
   a->fd = fd;
   a->arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
   a->arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
-  a->kind = *kind;
+  a->kind = k;
 }
 
 static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid)

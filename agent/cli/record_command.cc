@@ -168,6 +168,12 @@ int RunRecord(const RecordOptions& options) {
   if (!options.quiet) std::fputs(RenderReportText(report, text).c_str(), stdout);
   std::fprintf(stderr, "waitscope: recorded %.1fs (%s); report in %s/\n", duration_s,
                stop_reason.c_str(), out_dir.c_str());
+  if (const std::uint64_t n = session.health().unix_socket_exchanges; n > 0) {
+    spdlog::info(
+        "{} statements/requests over UNIX sockets are not in report.json (its peers are "
+        "ip:port); they still count in findings",
+        n);
+  }
   if (counters.stack_errors > 0) {
     spdlog::info("{} stacks could not be read (counted without their stack)",
                  counters.stack_errors);

@@ -379,7 +379,11 @@ void ConnectionTracker::Drain(Connection& c, std::uint32_t tid) {
   ExchangeOrigin origin{
       c.pid, IsServer(c), c.peer, std::string(protocols::ProtocolName(c.protocol)), tid, c.conn_id};
   for (const protocols::Exchange& ex : done) {
-    sink_.AddExchange(origin, ex);
+    if (c.peer.empty()) {
+      ++stats_.unix_socket_exchanges;
+    } else {
+      sink_.AddExchange(origin, ex);
+    }
     if (observer_) observer_->OnExchange(origin, ex);
   }
 }

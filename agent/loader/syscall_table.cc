@@ -25,7 +25,7 @@ struct Entry {
 const Entry kEntries[] = {
     SOCK(read, WS_SOCK_RECV), SOCK(write, WS_SOCK_SEND),
     SOCK(readv, WS_SOCK_RECVV), SOCK(writev, WS_SOCK_SENDV),
-    SOCK(sendto, WS_SOCK_SEND), SOCK(recvfrom, WS_SOCK_RECV),
+    SOCK(sendto, WS_SOCK_SEND), SOCK(recvfrom, WS_SOCK_RECVFROM),
     SOCK(sendmsg, WS_SOCK_SENDMSG), SOCK(recvmsg, WS_SOCK_RECVMSG),
     SOCK(sendmmsg, WS_SOCK_SENDMMSG), SOCK(recvmmsg, WS_SOCK_RECVMMSG),
     SOCK(connect, WS_SOCK_CONNECT), SOCK(accept, WS_SOCK_ACCEPT), SOCK(accept4, WS_SOCK_ACCEPT),

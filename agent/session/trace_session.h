@@ -42,6 +42,7 @@ struct SessionHealth {
   std::uint64_t events = 0;   // kernel events handled (waits and sockets rings)
   std::uint64_t dropped = 0;  // everything in Loss::events_dropped
   std::uint64_t processes = 0;
+  std::uint64_t unix_socket_exchanges = 0;  // parsed but not in the report's tables
 };
 
 class TraceSession {

@@ -224,7 +224,8 @@ class PostgresServer(_Server):
              "-c", "pg_stat_statements.max=10000",
              # A throwaway cluster: no durability needed, less disk noise.
              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=50", "-c", "logging_collector=off"],
+             "-c", "max_connections=50", "-c", "logging_collector=off",
+             *self._server_options()],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.dir,
             **_as_user("postgres"))
         log.close()
@@ -236,6 +237,10 @@ class PostgresServer(_Server):
             self.stop()
             raise
         return self
+
+    def _server_options(self):
+        """More `-c name=value` arguments for postgres (subclasses)."""
+        return []
 
     def _ready(self):
         # A real SQL round trip over TCP with the password (not only a
@@ -400,3 +405,200 @@ class RedisServer(_Server):
                 k, _, v = line.partition(":")
                 out[k] = v.strip()
         return out
+
+
+# ---- TLS (issue "TLS": tests/bpf/test_tls.py) ----------------------------------------
+
+
+def make_self_signed_cert(directory, name="server", owner=None):
+    """A self-signed P-256 certificate for 127.0.0.1 and localhost (one day)
+    in `directory`; returns (cert_path, key_path). `owner`: a system user
+    that must read the key (mode 0600, e.g. postgres refuses anything wider)."""
+    openssl = _need("/usr/bin/openssl", "openssl")
+    cert = os.path.join(directory, f"{name}.crt")
+    key = os.path.join(directory, f"{name}.key")
+    _run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+          "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", f"/CN={name}",
+          "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], "openssl req")
+    os.chmod(key, 0o600)
+    os.chmod(cert, 0o644)
+    if owner:
+        uid, gid = _user_ids(owner)
+        os.chown(key, uid, gid)
+        os.chown(cert, uid, gid)
+    return cert, key
+
+
+class PostgresTlsServer(PostgresServer):
+    """PostgresServer with ssl=on (a self-signed certificate made at start,
+    TLS 1.2 and 1.3 allowed); non-SSL TCP logins still work, so the same
+    cluster serves the cleartext and the TLS runs of a test."""
+
+    name = "postgres-tls"
+
+    def _make_dir(self, owner=None):
+        super()._make_dir(owner)
+        self.cert, self.key = make_self_signed_cert(self.dir, "postgres", owner="postgres")
+
+    def _server_options(self):
+        return ["-c", "ssl=on", "-c", f"ssl_cert_file={self.cert}",
+                "-c", f"ssl_key_file={self.key}"]
+
+    def tls_env(self, sslmode="require"):
+        """env() for a libpq client that must use TLS (`require`: encrypt,
+        no certificate check)."""
+        return dict(self.env(), PGSSLMODE=sslmode)
+
+
+class NginxServer(_Server):
+    """Debian nginx (nginx-light is enough: it has the ssl module) serving,
+    on 127.0.0.1, one TLS 1.2-only and one TLS 1.3-only listener with the
+    same self-signed certificate: master + `workers` worker processes, not
+    daemonized. Session cache and tickets on, so clients can resume.
+
+    Every request is logged to access.log as ACCESS_FIELDS (the connection
+    serial lets tests count handshakes, one per connection). Locations:
+    /alpha and /beta answer 200 "ok", /big answers 200 with BIG_BYTES bytes,
+    anything else 404. `cert`/`key`: serve these instead of a new pair.
+
+    start(prefix) runs `PREFIX nginx ...` (e.g. `waitscope record -o D --`),
+    so the proc may be a wrapper; master_pid is read from the pid file and
+    stop() asks the master for a graceful shutdown (SIGQUIT)."""
+
+    name = "nginx"
+    ACCESS_FIELDS = ("connection", "requests", "protocol", "reused", "method", "uri", "status")
+    # Below --capture-bytes (16384) even as a TLS record with its overhead:
+    # ciphertext read before the agent stops copying it must not count as
+    # truncated.
+    BIG_BYTES = 8000
+
+    def __init__(self, cert=None, key=None, workers=1, access_log=True):
+        super().__init__()
+        self.nginx = _need("/usr/sbin/nginx", "nginx-light")
+        r = subprocess.run([self.nginx, "-V"], capture_output=True, text=True, timeout=30)
+        if "--with-http_ssl_module" not in r.stderr + r.stdout:
+            raise ServerMissing("this nginx has no http_ssl_module (nginx -V); install the "
+                                "Debian package nginx-light")
+        self.cert, self.key = cert, key
+        self.workers = workers
+        self.access_log_on = access_log
+        self.ports = {}  # "TLSv1.2"/"TLSv1.3" -> port
+        self.master_pid = None
+
+    def config_text(self):
+        d = self.dir
+        access = (f"access_log {d}/access.log tls;" if self.access_log_on else "access_log off;")
+        servers = []
+        for version, port in self.ports.items():
+            servers.append(f"""
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        ssl_protocols {version};
+        ssl_certificate {self.cert};
+        ssl_certificate_key {self.key};
+        ssl_session_cache shared:SSL{port}:1m;
+        ssl_session_tickets on;
+        keepalive_requests 100000;
+        location = /alpha {{ return 200 "ok\\n"; }}
+        location = /beta {{ return 200 "ok\\n"; }}
+        location = /big {{ root {d}/www; try_files /big.bin =404; }}
+        location / {{ return 404; }}
+    }}""")
+        return f"""daemon off;
+master_process on;
+worker_processes {self.workers};
+pid {d}/nginx.pid;
+error_log {d}/error.log info;
+events {{ worker_connections 1024; }}
+http {{
+    default_type text/plain;
+    log_format tls '$connection $connection_requests $ssl_protocol $ssl_session_reused '
+                   '$request_method $request_uri $status';
+    {access}
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+{''.join(servers)}
+}}
+"""
+
+    def command(self):
+        return [self.nginx, "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
+                "-c", os.path.join(self.dir, "nginx.conf")]
+
+    def start(self, prefix=()):
+        self._make_dir()
+        if not self.cert:
+            self.cert, self.key = make_self_signed_cert(self.dir, "nginx")
+        os.makedirs(os.path.join(self.dir, "www"))
+        with open(os.path.join(self.dir, "www", "big.bin"), "wb") as f:
+            f.write(b"x" * self.BIG_BYTES)
+        self.ports = {"TLSv1.2": free_port(), "TLSv1.3": free_port()}
+        self.port = self.ports["TLSv1.3"]
+        with open(os.path.join(self.dir, "nginx.conf"), "w", encoding="utf-8") as f:
+            f.write(self.config_text())
+        _run([*self.command(), "-t", "-q"], "nginx -t")
+        self.log_path = os.path.join(self.dir, "error.log")
+        self.proc = subprocess.Popen([*prefix, *self.command()], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            # nginx opens its listening sockets before it writes the pid file,
+            # and a connection made then waits in the backlog for the worker.
+            _wait_until(self._pid_file_ready, self.proc, "nginx", self.log_path)
+            _wait_until(lambda: len(self.worker_pids()) == self.workers, self.proc,
+                        "nginx workers", self.log_path)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _pid_file_ready(self):
+        with open(os.path.join(self.dir, "nginx.pid"), encoding="utf-8") as f:
+            text = f.read().strip()
+        if not text.isdigit():
+            return False
+        self.master_pid = int(text)
+        return True
+
+    def worker_pids(self):
+        """The pids of the master's children (its workers)."""
+        try:
+            with open(f"/proc/{self.master_pid}/task/{self.master_pid}/children",
+                      encoding="utf-8") as f:
+                return [int(p) for p in f.read().split()]
+        except OSError:
+            return []
+
+    def url(self, version, path):
+        return f"https://127.0.0.1:{self.ports[version]}{path}"
+
+    def access_log(self):
+        """The access log as a list of dicts (ACCESS_FIELDS)."""
+        try:
+            with open(os.path.join(self.dir, "access.log"), encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            return []
+        return [dict(zip(self.ACCESS_FIELDS, line.split(" "))) for line in lines if line]
+
+    def shutdown(self, timeout=30):
+        """Graceful stop (SIGQUIT to the master: finish requests, close idle
+        keep-alive connections), waiting for start()'s process, which may
+        be a wrapper that ends with nginx; keeps the directory."""
+        if self.master_pid and self.proc is not None and self.proc.poll() is None:
+            try:
+                os.kill(self.master_pid, signal.SIGQUIT)
+                self.proc.wait(timeout=timeout)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        _stop_process(self.proc, signal.SIGTERM)
+
+    def stop(self):
+        try:
+            self.shutdown()
+        finally:
+            if self.dir:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                self.dir = None

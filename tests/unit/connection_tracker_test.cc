@@ -159,6 +159,21 @@ TEST_F(TrackerTest, UninterestingProtocolStopsCapture) {
   EXPECT_TRUE(wire_.Queries().empty());
 }
 
+TEST_F(TrackerTest, UnixSocketExchangesAreCountedNotReportedWithoutAPeer) {
+  ws_sock_open_event ev{};
+  ev.hdr.type = WS_EV_SOCK_OPEN;
+  ev.hdr.tgid = 100;
+  ev.conn_id = 1;
+  ev.fd = 7;
+  ev.role = WS_ROLE_CLIENT;
+  ev.family = AF_UNIX;
+  Send(ev);
+  Data(1, true, 0, kPing, 10);
+  Data(1, false, 0, kPong, 20);
+  EXPECT_TRUE(wire_.Queries().empty()) << "the contract's peer is ip:port";
+  EXPECT_EQ(tracker_.stats().unix_socket_exchanges, 1u);
+}
+
 TEST_F(TrackerTest, DataForAnUnseenConnectionIsCounted) {
   Data(42, true, 0, kPing, 10);
   EXPECT_EQ(tracker_.stats().unknown_conn, 1u);

@@ -11,7 +11,7 @@
 
 #include "waitscope/bpf/waits.h" /* ws_event_header, WS_SYSCALL_TABLE_SIZE */
 
-#define WS_SOCKETS_ABI_VERSION 2 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events */
+#define WS_SOCKETS_ABI_VERSION 3 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM */
 #define WS_MAX_CAPTURE 16384 /* power of two: the kernel masks copy sizes with it - 1 */
 #define WS_MAX_IOV 8         /* iovec entries copied from readv/writev/sendmsg/recvmsg */
 
@@ -31,6 +31,7 @@ enum ws_sock_syscall {
   WS_SOCK_ACCEPT = 10, /* accept, accept4: the return value is the new fd */
   WS_SOCK_CLOSE = 11,
   WS_SOCK_DUP2 = 12, /* dup2, dup3: argument 1 is closed if open */
+  WS_SOCK_RECVFROM = 13, /* (fd, buf, len, flags): as WS_SOCK_RECV unless flags has MSG_PEEK */
 };
 
 enum ws_sock_role {
