@@ -17,6 +17,7 @@
 #include "loader/privileges.h"
 #include "output/report_dir.h"
 #include "procs/child_launcher.h"
+#include "procs/pid_check.h"
 #include "procs/process_table.h"
 #include "report/report_text.h"
 #include "session/trace_session.h"
@@ -29,10 +30,6 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-bool ProcessExists(std::uint32_t pid) {
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
 std::string DefaultOutputDir() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -42,22 +39,13 @@ std::string DefaultOutputDir() {
   return buf;
 }
 
-Status ValidatePids(const std::vector<std::uint32_t>& pids) {
-  for (std::uint32_t pid : pids) {
-    if (pid == 0) return Error{"-p 0 is not a process id"};
-    if (pid == static_cast<std::uint32_t>(getpid())) return Error{"waitscope cannot trace itself"};
-    if (!ProcessExists(pid)) return Error{"no process with PID " + std::to_string(pid)};
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 int RunRecord(const RecordOptions& options) {
   if (options.pids.empty() && options.command.empty()) {
     return Fail("nothing to record: give -p PID or -- COMMAND (see waitscope record --help)");
   }
-  if (Status s = ValidatePids(options.pids); !s.ok()) return Fail(s.error().message);
+  if (Status s = ValidateTracePids(options.pids); !s.ok()) return Fail(s.error().message);
   if (Status s = CheckTracingPrivileges(); !s.ok()) return Fail(s.error().message);
   if (Status s = CheckKernelBtf(); !s.ok()) return Fail(s.error().message);
   const std::string out_dir = options.output_dir.empty() ? DefaultOutputDir() : options.output_dir;

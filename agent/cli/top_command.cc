@@ -14,6 +14,7 @@
 #include "core/duration.h"
 #include "core/signal_reader.h"
 #include "loader/privileges.h"
+#include "procs/pid_check.h"
 #include "session/trace_session.h"
 #include "top/terminal.h"
 #include "top/top_keys.h"
@@ -38,19 +39,6 @@ Result<std::uint64_t> ParseInterval(const std::string& text) {
     return Error{"--interval must be between 100ms and 1h, got '" + text + "'"};
   }
   return ns;
-}
-
-bool ProcessExists(std::uint32_t pid) {
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
-Status ValidatePids(const std::vector<std::uint32_t>& pids) {
-  for (std::uint32_t pid : pids) {
-    if (pid == 0) return Error{"-p 0 is not a process id"};
-    if (pid == static_cast<std::uint32_t>(getpid())) return Error{"waitscope cannot trace itself"};
-    if (!ProcessExists(pid)) return Error{"no process with PID " + std::to_string(pid)};
-  }
-  return Status::Ok();
 }
 
 std::string LocalTimestamp() {
@@ -204,7 +192,7 @@ int RunTop(const TopOptions& options) {
     std::fprintf(stderr, "waitscope: error: %s\n", message.c_str());
     return 1;
   };
-  if (Status s = ValidatePids(options.pids); !s.ok()) return fail(s.error().message);
+  if (Status s = ValidateTracePids(options.pids); !s.ok()) return fail(s.error().message);
   Result<std::uint64_t> interval_ns = ParseInterval(options.interval);
   if (!interval_ns.ok()) return fail(interval_ns.error().message);
   top::ViewState view;
