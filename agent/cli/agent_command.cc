@@ -75,7 +75,7 @@ class Agent {
     for (const std::string& w : config_.warnings) spdlog::warn("{}", w);
     for (const std::string& m : MissingVisibilityCapabilities()) spdlog::warn("{}", m);
     if (Status s = StartSession(); !s.ok()) return s;
-    Result<std::unique_ptr<AgentExports>> exports = AgentExports::Start(config_, start_unix_ns_);
+    Result<std::unique_ptr<AgentExports>> exports = AgentExports::Start(config_);
     if (!exports.ok()) return exports.error();
     exports_ = std::move(exports.value());
     PublishHealthOnly();
@@ -231,13 +231,13 @@ class Agent {
       // The old exports go first: the new ones may need the same port.
       exports_->Stop();
       exports_.reset();
-      Result<std::unique_ptr<AgentExports>> exports = AgentExports::Start(config_, start_unix_ns_);
+      Result<std::unique_ptr<AgentExports>> exports = AgentExports::Start(config_);
       if (!exports.ok()) {
         spdlog::error("reload: the new exports fail ({}); keeping the previous ones",
                       exports.error().message);
         config_.exports = previous.exports;
         config_.spool = previous.spool;
-        exports = AgentExports::Start(config_, start_unix_ns_);
+        exports = AgentExports::Start(config_);
       }
       if (!exports.ok()) {
         spdlog::critical("cannot export any more: {}", exports.error().message);

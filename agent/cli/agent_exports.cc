@@ -47,8 +47,7 @@ std::uint64_t DirectoryBytes(const std::filesystem::path& dir) {
 
 }  // namespace
 
-Result<std::unique_ptr<AgentExports>> AgentExports::Start(const config::AgentConfig& config,
-                                                          std::int64_t /*agent_start_unix_ns*/) {
+Result<std::unique_ptr<AgentExports>> AgentExports::Start(const config::AgentConfig& config) {
   std::unique_ptr<AgentExports> e(new AgentExports());
   const config::ExportsConfig& x = config.exports;
   if (x.prometheus.enabled) {

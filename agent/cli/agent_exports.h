@@ -25,8 +25,7 @@ class AgentExports {
  public:
   // Fails (one line) when the Prometheus address cannot be bound or a spool
   // or report directory cannot be created.
-  static Result<std::unique_ptr<AgentExports>> Start(const config::AgentConfig& config,
-                                                     std::int64_t agent_start_unix_ns);
+  static Result<std::unique_ptr<AgentExports>> Start(const config::AgentConfig& config);
 
   // The current metrics on /metrics, before the first window closes.
   void PublishPrometheus(const metrics::MetricsAccumulator& accumulator);

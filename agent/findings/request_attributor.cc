@@ -2,12 +2,10 @@
 
 #include <algorithm>
 
+#include "findings/finding_format.h"
+
 namespace waitscope::findings {
 namespace {
-
-bool IsDatabaseProtocol(const std::string& protocol) {
-  return protocol == "postgres" || protocol == "mysql" || protocol == "redis";
-}
 
 // The statement a wait belongs to: same thread, and the wait ended while the
 // statement was outstanding (request sent, response not yet read). Drivers
@@ -98,7 +96,7 @@ void RequestAttributor::OnExchange(const ExchangeOrigin& o, const protocols::Exc
   ThreadState& t = Thread(o.pid, o.tid);
   t.last_seen_ns = std::max(t.last_seen_ns, ex.response_end_ns);
   if (!o.server) {
-    peer_protocol_[o.peer] = o.protocol;
+    peer_protocol_.try_emplace(o.peer, o.protocol);  // a peer keeps its protocol
     StatementSpan s;
     s.protocol = o.protocol;
     s.peer = o.peer;
@@ -161,8 +159,7 @@ void RequestAttributor::MarkEventLoop(std::uint32_t pid, std::uint32_t tid, Thre
   t.handshakes.clear();
 }
 
-void RequestAttributor::Settle(std::uint32_t /*pid*/, std::uint32_t /*tid*/, ThreadState& t,
-                               PendingRequest& p) {
+void RequestAttributor::Settle(ThreadState& t, PendingRequest& p) {
   RequestRecord& r = p.record;
   const std::uint64_t s = r.start_ns;
   const std::uint64_t e = r.end_ns;
@@ -233,7 +230,7 @@ void RequestAttributor::Flush(std::uint64_t now_ns) {
     ThreadState& t = it->second;
     std::size_t done = 0;
     while (done < t.pending.size() && t.pending[done].record.end_ns <= settled_before) {
-      Settle(it->first.first, it->first.second, t, t.pending[done]);
+      Settle(t, t.pending[done]);
       ++done;
     }
     t.pending.erase(t.pending.begin(), t.pending.begin() + static_cast<std::ptrdiff_t>(done));
@@ -251,7 +248,7 @@ void RequestAttributor::Flush(std::uint64_t now_ns) {
 
 void RequestAttributor::Finish() {
   for (auto& [key, t] : threads_) {
-    for (PendingRequest& p : t.pending) Settle(key.first, key.second, t, p);
+    for (PendingRequest& p : t.pending) Settle(t, p);
     t.pending.clear();
   }
   threads_.clear();

@@ -99,7 +99,7 @@ class RequestAttributor : public WireObserver {
 
   ThreadState& Thread(std::uint32_t pid, std::uint32_t tid);
   void MarkEventLoop(std::uint32_t pid, std::uint32_t tid, ThreadState& t);
-  void Settle(std::uint32_t pid, std::uint32_t tid, ThreadState& t, PendingRequest& p);
+  void Settle(ThreadState& t, PendingRequest& p);
   void Prune(ThreadState& t, std::uint64_t before_ns);
   template <typename T>
   void PushBounded(const ThreadState& t, std::deque<T>& q, T&& item);
