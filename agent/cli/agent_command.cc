@@ -73,7 +73,6 @@ class Agent {
   Status Start() {
     spdlog::set_level(SpdlogLevel(config_.log_level));
     for (const std::string& w : config_.warnings) spdlog::warn("{}", w);
-    for (const std::string& m : MissingVisibilityCapabilities()) spdlog::warn("{}", m);
     if (Status s = StartSession(); !s.ok()) return s;
     Result<std::unique_ptr<AgentExports>> exports = AgentExports::Start(config_);
     if (!exports.ok()) return exports.error();
@@ -262,6 +261,28 @@ class Agent {
   std::uint64_t dropped_before_ = 0;
 };
 
+// Unattended, a partial view would go unnoticed for weeks (reports without
+// symbols for some processes), so the agent refuses to start with one
+// unless asked to. `record` and `top`, run by a person at a terminal, trace
+// what they can.
+Status CheckVisibility(bool allow_partial_view) {
+  Result<std::vector<MissingCapability>> missing = MissingVisibilityCapabilities();
+  if (!missing.ok()) return missing.error();
+  if (missing.value().empty()) return Status::Ok();
+  std::string names;
+  std::string consequences;
+  for (const MissingCapability& m : missing.value()) {
+    names += (names.empty() ? "" : " and ") + m.name;
+    consequences += (consequences.empty() ? "" : "; ") + m.consequence;
+  }
+  if (allow_partial_view) {
+    spdlog::warn("{} missing (--allow-missing-capabilities): {}", names, consequences);
+    return Status::Ok();
+  }
+  return Error{"the agent lacks " + names + ": " + consequences +
+               " (grant it as the packaged unit does, or pass --allow-missing-capabilities)"};
+}
+
 }  // namespace
 
 CLI::App* AddAgentSubcommand(CLI::App& app, AgentOptions& options) {
@@ -274,11 +295,14 @@ CLI::App* AddAgentSubcommand(CLI::App& app, AgentOptions& options) {
                         "; built-in defaults when that file does not exist)");
   agent->add_flag("--check", options.check_only,
                   "Only validate the configuration (and the OTEL_* environment) and exit");
+  agent->add_flag("--allow-missing-capabilities", options.allow_partial_view,
+                  "Start even without CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH (logged): other "
+                  "users' processes are then traced with fewer symbols");
   agent->footer(
       "Signals: SIGHUP reloads the configuration (an invalid one is logged and the old one "
       "kept); SIGTERM or SIGINT flush pending data, detach every probe and exit 0.\n"
-      "Needs CAP_BPF and CAP_PERFMON (root works); CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH for "
-      "full visibility into other users' processes.");
+      "Needs root, or CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (the "
+      "packaged unit's set); without any of them it exits naming what is missing.");
   return agent;
 }
 
@@ -300,6 +324,9 @@ int RunAgent(const AgentOptions& options) {
   }
   if (Status s = CheckTracingPrivileges(); !s.ok()) return Fail(s.error().message);
   if (Status s = CheckKernelBtf(); !s.ok()) return Fail(s.error().message);
+  if (Status s = CheckVisibility(options.allow_partial_view); !s.ok()) {
+    return Fail(s.error().message);
+  }
 
   // Blocked before any thread exists (exporters and the metrics server
   // start their own), so every thread inherits the mask and the signals

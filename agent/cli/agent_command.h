@@ -11,6 +11,9 @@ namespace waitscope {
 struct AgentOptions {
   std::string config_path;  // empty: /etc/waitscope/waitscope.yaml
   bool check_only = false;  // --check: validate the config and exit
+  // --allow-missing-capabilities: run without CAP_SYS_PTRACE or
+  // CAP_DAC_READ_SEARCH, with fewer symbols, instead of refusing to start.
+  bool allow_partial_view = false;
 };
 
 CLI::App* AddAgentSubcommand(CLI::App& app, AgentOptions& options);

@@ -42,20 +42,21 @@ Status CheckTracingPrivileges() {
       list + " (try: sudo waitscope ...)"};
 }
 
-std::vector<std::string> MissingVisibilityCapabilities() {
+Result<std::vector<MissingCapability>> MissingVisibilityCapabilities() {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
-  if (syscall(SYS_capget, &header, data) != 0) return {"cannot read this process's capabilities"};
-  std::vector<std::string> missing;
+  if (syscall(SYS_capget, &header, data) != 0) {
+    return Error{"cannot read this process's capabilities (capget failed)"};
+  }
+  std::vector<MissingCapability> missing;
   if (!HasEffective(data, CAP_SYS_PTRACE)) {
-    missing.emplace_back(
-        "CAP_SYS_PTRACE is missing: other users' processes are traced without their "
-        "executable, memory maps or symbols, and exe rules cannot match them");
+    missing.push_back({"CAP_SYS_PTRACE",
+                       "other users' processes would be traced without their executable, "
+                       "memory maps or symbols, and exe rules could not match them"});
   }
   if (!HasEffective(data, CAP_DAC_READ_SEARCH)) {
-    missing.emplace_back(
-        "CAP_DAC_READ_SEARCH is missing: binaries in directories this user cannot read are "
-        "not symbolized");
+    missing.push_back({"CAP_DAC_READ_SEARCH",
+                       "binaries in directories this user cannot read would not be symbolized"});
   }
   return missing;
 }

@@ -14,12 +14,17 @@ namespace waitscope {
 // exactly what is missing.
 Status CheckTracingPrivileges();
 
+struct MissingCapability {
+  std::string name;         // "CAP_SYS_PTRACE"
+  std::string consequence;  // what goes missing without it, one clause
+};
+
 // Capabilities that are not needed to trace but without which parts of the
 // picture go missing for other users' processes: CAP_SYS_PTRACE (their
 // /proc/PID/exe, maps and root, so no symbols and no exe-based selection) and
-// CAP_DAC_READ_SEARCH (their binaries in unreadable directories). One line
-// per missing capability saying what is lost; empty when all are there.
-std::vector<std::string> MissingVisibilityCapabilities();
+// CAP_DAC_READ_SEARCH (their binaries in unreadable directories). Empty when
+// all are there.
+Result<std::vector<MissingCapability>> MissingVisibilityCapabilities();
 
 // Ok when the kernel exposes BTF (/sys/kernel/btf/vmlinux), which CO-RE and
 // tp_btf programs need.
