@@ -18,11 +18,8 @@ void NameTable::Add(const ws_name_event& ev) {
     return std::string(c, strnlen(c, WS_PATH_COMPONENT_LEN));
   };
   if (ev.key.kind == WS_TARGET_UNIX) {
-    if (depth == 0) {
-      name = "unix:(unnamed)";
-    } else {
-      name = std::string("unix:") + ((ev.flags & WS_NAME_ABSTRACT) ? "@" : "") + component(0);
-    }
+    name = FormatUnixAddress(depth == 0 ? std::string() : component(0),
+                             (ev.flags & WS_NAME_ABSTRACT) != 0);
   } else {
     // Components arrive leaf first; a root dentry ("/") shows up as an
     // empty-ish "/" component which the join already covers.

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <string_view>
 #include <tuple>
 
+#include "core/unix_address.h"
 #include "core/wait_class.h"
 #include "waitscope/bpf/waits.h"
 

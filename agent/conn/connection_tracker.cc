@@ -118,6 +118,11 @@ void ConnectionTracker::OnOpen(const ws_sock_open_event& ev) {
   if (ev.family == AF_INET || ev.family == AF_INET6) {
     c.local = FormatInetAddress(ev.family, ev.local_addr, ev.local_port);
     c.peer = FormatInetAddress(ev.family, ev.peer_addr, ev.peer_port);
+  } else if (ev.family == AF_UNIX) {
+    c.peer = FormatUnixAddress(
+        std::string_view(ev.unix_path, strnlen(ev.unix_path, sizeof(ev.unix_path))),
+        (ev.flags & WS_OPEN_UNIX_ABSTRACT) != 0);
+    c.local = c.peer;
   }
   conn_by_sock_[ev.sock] = ev.conn_id;
   if (auto it = latency_by_sock_.find(ev.sock); it != latency_by_sock_.end()) {
@@ -379,11 +384,7 @@ void ConnectionTracker::Drain(Connection& c, std::uint32_t tid) {
   ExchangeOrigin origin{
       c.pid, IsServer(c), c.peer, std::string(protocols::ProtocolName(c.protocol)), tid, c.conn_id};
   for (const protocols::Exchange& ex : done) {
-    if (c.peer.empty()) {
-      ++stats_.unix_socket_exchanges;
-    } else {
-      sink_.AddExchange(origin, ex);
-    }
+    if (!c.peer.empty()) sink_.AddExchange(origin, ex);
     if (observer_) observer_->OnExchange(origin, ex);
   }
 }
@@ -400,7 +401,7 @@ void ConnectionTracker::Close(Connection& c, std::uint64_t ts_ns) {
   c.tls_handshakes.clear();
   if (c.parser && ts_ns != 0) c.parser->OnClose(ts_ns);  // 0: still open at the end
   Drain(c, c.last_tid);
-  if (c.peer.empty()) return;  // unix sockets: not in the `connections` contract
+  if (c.peer.empty()) return;
   if (!c.in_report) {
     sink_.AddConnection(c.pid, IsServer(c), c.local, c.peer, ReportProtocol(c));
     c.in_report = true;

@@ -24,8 +24,9 @@ static_assert(offsetof(ws_wait_event, target) == 40);
 
 #include "waitscope/bpf/sockets.h"
 
-static_assert(WS_SOCKETS_ABI_VERSION == 3);
-static_assert(sizeof(ws_sock_open_event) == 80);
+static_assert(WS_SOCKETS_ABI_VERSION == 4);
+static_assert(sizeof(ws_sock_open_event) == 192);
+static_assert(offsetof(ws_sock_open_event, unix_path) == 80);
 static_assert(offsetof(ws_sock_open_event, local_addr) == 40);
 static_assert(sizeof(ws_sock_close_event) == 56);
 static_assert(offsetof(ws_sock_data_event, data) == WS_SOCK_DATA_HEADER_SIZE);

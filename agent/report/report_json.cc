@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "core/unix_address.h"
 #include "report/report_text_findings.h"
 
 namespace waitscope {
@@ -117,6 +118,18 @@ Json ArrayOf(const std::vector<Row>& rows, F to_json) {
   return a;
 }
 
+// The rows of `rows` whose peer is (or is not) a UNIX socket. The contract's
+// peers are "ip:port"; UNIX-socket rows keep the same shape under the
+// top-level `unix_sockets` object, which the schema allows as an addition.
+template <typename Row, typename F>
+Json ArrayOfPeers(const std::vector<Row>& rows, bool unix_peers, F to_json) {
+  Json a = Json::array();
+  for (const Row& r : rows) {
+    if (IsUnixAddress(r.peer) == unix_peers) a.push_back(to_json(r));
+  }
+  return a;
+}
+
 Json ReportToJson(const Report& r) {
   Json j = Json::object();
   j["schema_version"] = kSchemaVersion;
@@ -133,12 +146,16 @@ Json ReportToJson(const Report& r) {
   Json waits = Json::array();
   for (const WaitRow& w : r.waits) waits.push_back(WaitJson(w));
   j["waits"] = std::move(waits);
-  j["connections"] = ArrayOf(r.connections, ConnectionJson);
-  j["queries"] = ArrayOf(r.queries, QueryJson);
-  j["cache"] = ArrayOf(r.cache, CacheJson);
-  j["tls"] = ArrayOf(r.tls, TlsJson);
+  j["connections"] = ArrayOfPeers(r.connections, false, ConnectionJson);
+  j["queries"] = ArrayOfPeers(r.queries, false, QueryJson);
+  j["cache"] = ArrayOfPeers(r.cache, false, CacheJson);
+  j["tls"] = ArrayOfPeers(r.tls, false, TlsJson);
   j["http"] = ArrayOf(r.http, HttpJson);
   j["findings"] = ArrayOf(r.findings, FindingJson);
+  j["unix_sockets"] = {{"connections", ArrayOfPeers(r.connections, true, ConnectionJson)},
+                       {"queries", ArrayOfPeers(r.queries, true, QueryJson)},
+                       {"cache", ArrayOfPeers(r.cache, true, CacheJson)},
+                       {"tls", ArrayOfPeers(r.tls, true, TlsJson)}};
   j["recording"] = {{"min_block_ns", r.min_block_ns}, {"stacks", r.stacks.size()}};
   return j;
 }

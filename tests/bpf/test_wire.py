@@ -504,6 +504,29 @@ class PostgresClientTest(PostgresTestCase):
                 self.assert_connections(report, "client", "postgres", 1 + PGBENCH_CLIENTS,
                                         peer=self.server.address)
 
+    def test_pgbench_over_the_unix_socket(self):
+        """The same workload over the server's UNIX socket (how local clients
+        connect by default): the statements are reported with the socket's
+        path as peer, under unix_sockets (the contract's peers are ip:port)."""
+        self.reset_pss()
+        tcp = self.pgbench_args("extended")
+        i = tcp.index("-h")
+        args = tcp[:i + 1] + [self.server.dir] + tcp[i + 2:]
+        report, r = self.record_command(*args, env=self.server.env())
+        self.assert_pgbench_ok(r.stdout)
+        path = f"unix:{self.server.dir}/.s.PGSQL.{self.server.port}"
+        self.assertFalse(self.queries(report, "postgres"),
+                         f"UNIX-socket statements in the contract's queries: "
+                         f"{fmt_rows(report['queries'])}")
+        unix = report["unix_sockets"]
+        rows = [q for q in unix["queries"] if q["protocol"] == "postgres"]
+        self.assertTrue(rows and all(q["peer"] == path for q in rows),
+                        f"expected peer {path}: {fmt_rows(unix['queries'])}")
+        self.assert_matches_pss(rows, "extended")
+        conns = [c for c in unix["connections"] if c["peer"] == path]
+        self.assertEqual(sum(c["opened"] for c in conns), 1 + PGBENCH_CLIENTS, fmt_rows(conns))
+        self.assertTrue(all(c["protocol"] == "postgres" for c in conns), fmt_rows(conns))
+
     def test_psql_errors(self):
         """Failed statements count as errors; in a multi-statement simple query
         the server skips what follows an error, so waitscope must not count it."""

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "protocols/capture.h"
@@ -159,7 +161,7 @@ TEST_F(TrackerTest, UninterestingProtocolStopsCapture) {
   EXPECT_TRUE(wire_.Queries().empty());
 }
 
-TEST_F(TrackerTest, UnixSocketExchangesAreCountedNotReportedWithoutAPeer) {
+TEST_F(TrackerTest, UnixSocketExchangesAreReportedWithTheSocketPath) {
   ws_sock_open_event ev{};
   ev.hdr.type = WS_EV_SOCK_OPEN;
   ev.hdr.tgid = 100;
@@ -167,11 +169,38 @@ TEST_F(TrackerTest, UnixSocketExchangesAreCountedNotReportedWithoutAPeer) {
   ev.fd = 7;
   ev.role = WS_ROLE_CLIENT;
   ev.family = AF_UNIX;
+  std::strcpy(ev.unix_path, "/run/redis/redis.sock");
   Send(ev);
   Data(1, true, 0, kPing, 10);
   Data(1, false, 0, kPong, 20);
-  EXPECT_TRUE(wire_.Queries().empty()) << "the contract's peer is ip:port";
-  EXPECT_EQ(tracker_.stats().unix_socket_exchanges, 1u);
+  const QueryRow* q = Find("PING");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->peer, "unix:/run/redis/redis.sock");
+}
+
+TEST_F(TrackerTest, AbstractAndUnnamedUnixSocketsAreNamedAsWaitTargetsAre) {
+  ws_sock_open_event ev{};
+  ev.hdr.type = WS_EV_SOCK_OPEN;
+  ev.hdr.tgid = 100;
+  ev.role = WS_ROLE_CLIENT;
+  ev.family = AF_UNIX;
+  ev.conn_id = 1;
+  ev.fd = 7;
+  ev.flags = WS_OPEN_UNIX_ABSTRACT;
+  std::strcpy(ev.unix_path, "cache");
+  Send(ev);
+  ev.conn_id = 2;
+  ev.fd = 8;
+  ev.flags = 0;
+  ev.unix_path[0] = '\0';
+  Send(ev);
+  Data(1, true, 0, kPing, 10);
+  Data(1, false, 0, kPong, 20);
+  Data(2, true, 0, kPing, 30);
+  Data(2, false, 0, kPong, 40);
+  std::set<std::string> peers;
+  for (const QueryRow& q : wire_.Queries()) peers.insert(q.peer);
+  EXPECT_EQ(peers, (std::set<std::string>{"unix:@cache", "unix:(unnamed)"}));
 }
 
 TEST_F(TrackerTest, DataForAnUnseenConnectionIsCounted) {

@@ -151,6 +151,27 @@ TEST(ReportJson, EmptyReportStillHasAllKeys) {
   EXPECT_EQ(j["recording"]["stacks"], 0);
 }
 
+TEST(ReportJson, UnixSocketRowsGoUnderUnixSocketsNotTheContractArrays) {
+  Report r;
+  r.connections.push_back({.pid = 1, .peer = "127.0.0.1:5432", .protocol = "postgres"});
+  r.connections.push_back(
+      {.pid = 1, .peer = "unix:/run/postgresql/.s.PGSQL.5432", .protocol = "postgres"});
+  r.queries.push_back({.pid = 1, .protocol = "redis", .peer = "unix:@cache", .statement = "GET"});
+  r.cache.push_back({.pid = 1, .protocol = "redis", .peer = "unix:@cache", .reads = 2});
+  const json j = json::parse(RenderReportJson(r));
+  ASSERT_EQ(j["connections"].size(), 1u);
+  EXPECT_EQ(j["connections"][0]["peer"], "127.0.0.1:5432");
+  EXPECT_TRUE(j["queries"].empty());
+  EXPECT_TRUE(j["cache"].empty());
+  const json& u = j["unix_sockets"];
+  ASSERT_EQ(u["connections"].size(), 1u);
+  EXPECT_EQ(u["connections"][0]["peer"], "unix:/run/postgresql/.s.PGSQL.5432");
+  ASSERT_EQ(u["queries"].size(), 1u);
+  EXPECT_EQ(u["queries"][0]["statement"], "GET");
+  EXPECT_EQ(u["cache"][0]["reads"], 2);
+  EXPECT_TRUE(u["tls"].empty());
+}
+
 TEST(ReportJson, NonFiniteDurationIsWrittenAsZero) {
   Report r;
   r.duration_s = std::numeric_limits<double>::quiet_NaN();

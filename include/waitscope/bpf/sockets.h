@@ -11,9 +11,13 @@
 
 #include "waitscope/bpf/waits.h" /* ws_event_header, WS_SYSCALL_TABLE_SIZE */
 
-#define WS_SOCKETS_ABI_VERSION 3 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM */
+#define WS_SOCKETS_ABI_VERSION 4 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM; 4: UNIX paths */
 #define WS_MAX_CAPTURE 16384 /* power of two: the kernel masks copy sizes with it - 1 */
 #define WS_MAX_IOV 8         /* iovec entries copied from readv/writev/sendmsg/recvmsg */
+#define WS_UNIX_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
+
+/* ws_sock_open_event.flags */
+#define WS_OPEN_UNIX_ABSTRACT 1 /* unix_path is an abstract name (its leading NUL dropped) */
 
 /* What a syscall means for a socket, filled by user space into
  * `sock_syscalls` (index = syscall number). */
@@ -58,7 +62,7 @@ struct ws_sock_open_event {
   __u64 conn_id; /* unique per connection for the whole recording */
   __s32 fd;
   __u8 role;     /* enum ws_sock_role */
-  __u8 pad0;
+  __u8 flags;    /* WS_OPEN_* */
   __u16 family;  /* AF_INET, AF_INET6, AF_UNIX */
   __u16 local_port;
   __u16 peer_port;
@@ -66,6 +70,11 @@ struct ws_sock_open_event {
   __u8 local_addr[16];
   __u8 peer_addr[16];
   __u64 sock; /* kernel address of struct sock: joins WS_EV_TCP_CONNECT */
+  /* AF_UNIX: the path the connection goes to (the peer's address, or for an
+   * accepted socket the listener's own), NUL-terminated; empty when neither
+   * side is bound (socketpair). */
+  char unix_path[WS_UNIX_PATH_LEN];
+  __u32 pad2;
 };
 
 struct ws_sock_close_event {
