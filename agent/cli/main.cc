@@ -133,6 +133,11 @@ int RunCli(int argc, char** argv) {
                   "--finding n_plus_one.min_repeats=10. Keys: " +
                       JoinKeys(waitscope::findings::DetectorOptionKeys()))
       ->check(FindingOptionValidator());
+  rec->add_option("--save-events", record.save_events,
+                  "Also write the request stage's inputs (waits, statements, requests, connects, "
+                  "TLS handshakes; redacted like the report) to FILE as JSON lines (.gz: "
+                  "compressed), to replay them into the detectors in tests and benchmarks")
+      ->type_name("FILE");
   rec->add_option("command", record.command,
                   "Command to start and trace until it exits (put it after --)");
 

@@ -45,6 +45,9 @@ int RunRecord(const RecordOptions& options) {
   if (options.pids.empty() && options.command.empty()) {
     return Fail("nothing to record: give -p PID or -- COMMAND (see waitscope record --help)");
   }
+  if (!options.save_events.empty() && options.capture_bytes == 0) {
+    return Fail("--save-events needs wire tracing: drop --capture-bytes 0");
+  }
   if (Status s = ValidateTracePids(options.pids); !s.ok()) return Fail(s.error().message);
   if (Status s = CheckTracingPrivileges(); !s.ok()) return Fail(s.error().message);
   if (Status s = CheckKernelBtf(); !s.ok()) return Fail(s.error().message);
@@ -78,6 +81,8 @@ int RunRecord(const RecordOptions& options) {
   if (options.capture_bytes > 0) session_options.probe.wait_event_min_ns = 0;
   session_options.parser.capture_values = options.capture_values;
   session_options.findings = options.findings;
+  session_options.save_events_path = options.save_events;
+  session_options.tool_version = kWaitscopeVersion;
   Result<std::unique_ptr<TraceSession>> started = TraceSession::Start(session_options);
   if (!started.ok()) return Fail(started.error().message);
   TraceSession& session = *started.value();
@@ -153,15 +158,11 @@ int RunRecord(const RecordOptions& options) {
   if (Status s = session.WriteRequestProfiles(out_dir, start_unix_ns, duration_ns); !s.ok()) {
     return Fail(s.error().message);
   }
+  // After the report: a full disk for the stream still leaves the report.
+  if (Status s = session.CloseEventStream(duration_s); !s.ok()) return Fail(s.error().message);
   if (!options.quiet) std::fputs(RenderReportText(report, text).c_str(), stdout);
   std::fprintf(stderr, "waitscope: recorded %.1fs (%s); report in %s/\n", duration_s,
                stop_reason.c_str(), out_dir.c_str());
-  if (const std::uint64_t n = session.health().unix_socket_exchanges; n > 0) {
-    spdlog::info(
-        "{} statements/requests over UNIX sockets are not in report.json (its peers are "
-        "ip:port); they still count in findings",
-        n);
-  }
   if (counters.stack_errors > 0) {
     spdlog::info("{} stacks could not be read (counted without their stack)",
                  counters.stack_errors);

@@ -28,10 +28,6 @@ struct TrackerStats {
   std::uint64_t gap_bytes = 0;     // bytes the parsers were told are missing
   std::uint64_t plaintext_events = 0;
   std::uint64_t plaintext_unknown_conn = 0;  // plaintext of an SSL object not yet tied to a socket
-  // Exchanges over UNIX sockets: parsed (and attributed to requests), but
-  // not in queries/cache/http, whose peers the report contract writes as
-  // ip:port.
-  std::uint64_t unix_socket_exchanges = 0;
 };
 
 class ConnectionTracker {

@@ -41,20 +41,45 @@ std::uint64_t Minus(std::uint64_t now, std::uint64_t before) {
 Result<std::unique_ptr<TraceSession>> TraceSession::Start(const SessionOptions& options) {
   Result<std::unique_ptr<Probe>> probe = Probe::Start(options.probe);
   if (!probe.ok()) return probe.error();
-  return std::unique_ptr<TraceSession>(new TraceSession(std::move(probe.value()), options));
+  std::unique_ptr<findings::EventStreamWriter> events;
+  if (!options.save_events_path.empty()) {
+    if (!probe.value()->sockets_enabled()) {
+      return Error{"cannot save events: wire tracing is off, so there is no request to replay"};
+    }
+    // The pipeline it forwards to is set once the session exists.
+    auto opened =
+        findings::EventStreamWriter::Open(options.save_events_path, options.tool_version, nullptr);
+    if (!opened.ok()) return opened.error();
+    events = std::move(opened.value());
+  }
+  return std::unique_ptr<TraceSession>(
+      new TraceSession(std::move(probe.value()), options, std::move(events)));
 }
 
-TraceSession::TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& options)
-    : probe_(std::move(probe)), options_(options), collector_(*probe_, procs_, symbolizer_) {
+TraceSession::TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& options,
+                           std::unique_ptr<findings::EventStreamWriter> events)
+    : probe_(std::move(probe)),
+      options_(options),
+      collector_(*probe_, procs_, symbolizer_),
+      events_(std::move(events)) {
   probe_->SetWaitsHandler([this](std::span<const std::byte> data) { collector_.OnEvent(data); });
   if (!probe_->sockets_enabled()) return;
   requests_ = std::make_unique<findings::RequestPipeline>(options_.findings);
-  collector_.SetWaitEventHandler([this](const WaitEvent& w) { requests_->OnWait(w); });
+  if (events_) {
+    events_->SetNext(requests_->observer());
+    collector_.SetWaitEventHandler([this](const WaitEvent& w) {
+      events_->OnWait(w);
+      requests_->OnWait(w);
+    });
+  } else {
+    collector_.SetWaitEventHandler([this](const WaitEvent& w) { requests_->OnWait(w); });
+  }
   tracker_ = std::make_unique<ConnectionTracker>(
       wire_, options_.parser, [this](std::uint32_t pid, std::int32_t fd, std::uint64_t id) {
         probe_->StopCapture(pid, fd, id);
       });
-  tracker_->SetObserver(requests_->observer());
+  tracker_->SetObserver(events_ ? static_cast<WireObserver*>(events_.get())
+                                : requests_->observer());
   if (probe_->ssl_enabled()) {
     ssl_ = std::make_unique<SslAttacher>(*probe_);
     AttachSystemOpenssl();
@@ -115,7 +140,10 @@ Status TraceSession::Poll(int timeout_ms) {
   // requests that ended before it (less a margin) can be settled.
   const std::uint64_t poll_start_ns = MonotonicNowNs();
   if (Status s = probe_->Poll(timeout_ms); !s.ok()) return s;
-  if (requests_) requests_->Flush(poll_start_ns);
+  if (requests_) {
+    if (events_) events_->OnFlush(poll_start_ns);
+    requests_->Flush(poll_start_ns);
+  }
   // Libraries are mapped after exec, by the dynamic loader or dlopen: look
   // again every few seconds (one read of /proc/PID/maps per process).
   constexpr std::uint64_t kSslScanEveryNs = 2'000'000'000;
@@ -152,7 +180,6 @@ SessionHealth TraceSession::health() const {
   h.events = collector_.stats().events + (tracker_ ? tracker_->stats().events : 0);
   h.dropped = LossSinceStart().events_dropped;
   h.processes = procs_.Targets().size();
-  if (tracker_) h.unix_socket_exchanges = tracker_->stats().unix_socket_exchanges;
   return h;
 }
 
@@ -190,6 +217,11 @@ Report TraceSession::TakeWindow(double window_s, bool last, bool clear_kernel_ma
   if (requests_) requests_->TakeWindow(report, last);
   if (clear_kernel_maps) procs_.ForgetExited();
   return report;
+}
+
+Status TraceSession::CloseEventStream(double duration_s) {
+  if (!events_) return Status::Ok();
+  return events_->Close(duration_s);
 }
 
 std::string TraceSession::RequestTreeText(std::size_t width) const {

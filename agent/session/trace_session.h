@@ -21,6 +21,7 @@
 #include "conn/connection_tracker.h"
 #include "core/result.h"
 #include "findings/detector_config.h"
+#include "findings/event_stream.h"
 #include "findings/request_pipeline.h"
 #include "loader/probe.h"
 #include "loader/ssl_attacher.h"
@@ -35,6 +36,10 @@ struct SessionOptions {
   ProbeOptions probe;
   protocols::ParserOptions parser;
   findings::DetectorConfig findings;
+  // Also write the request stage's inputs to this file (findings/event_stream.h;
+  // needs wire tracing). Empty: no.
+  std::string save_events_path;
+  std::string tool_version;  // written in the event stream's header
 };
 
 // Counts of what the session read and lost so far (cumulative).
@@ -42,7 +47,6 @@ struct SessionHealth {
   std::uint64_t events = 0;   // kernel events handled (waits and sockets rings)
   std::uint64_t dropped = 0;  // everything in Loss::events_dropped
   std::uint64_t processes = 0;
-  std::uint64_t unix_socket_exchanges = 0;  // parsed but not in the report's tables
 };
 
 class TraceSession {
@@ -72,13 +76,18 @@ class TraceSession {
   Status WriteRequestProfiles(const std::string& dir, std::int64_t start_unix_ns,
                               std::int64_t duration_ns) const;
 
+  // Ends the event stream (SessionOptions::save_events_path) after the last
+  // window: its first write error, if any. OK when none was saved.
+  Status CloseEventStream(double duration_s);
+
   KernelCounters kernel_counters() const { return probe_->ReadCounters(); }
   SessionHealth health() const;
   ProcessTable& processes() { return procs_; }
   const std::string& flavor() const { return probe_->flavor(); }
 
  private:
-  explicit TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& options);
+  TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& options,
+               std::unique_ptr<findings::EventStreamWriter> events);
   Loss LossSinceStart() const;
   void ScanForOpenssl(std::uint32_t pid);
   void AttachSystemOpenssl();
@@ -93,6 +102,8 @@ class TraceSession {
   std::unique_ptr<SslAttacher> ssl_;  // null when the openssl programs did not load
   std::uint64_t last_ssl_scan_ns_ = 0;
   std::unique_ptr<findings::RequestPipeline> requests_;  // null when wire tracing is off
+  // Tees the pipeline's inputs to a file; null unless asked for.
+  std::unique_ptr<findings::EventStreamWriter> events_;
   Loss previous_loss_;
 };
 

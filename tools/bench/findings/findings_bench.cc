@@ -7,10 +7,15 @@
 //
 //   findings_bench --benchmark_filter=AddRequest
 //   findings_bench --benchmark_filter=Pipeline   (events -> attribution -> findings)
+//   findings_bench --benchmark_filter=Replay     (a recorded stream, see below)
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 
+#include "findings/event_replay.h"
+#include "findings/event_stream.h"
 #include "findings/findings_engine.h"
 #include "findings/request_pipeline.h"
 #include "findings/request_profiles.h"
@@ -151,13 +156,13 @@ BENCHMARK(BM_AddRequest<false, true>)->Name("AddRequest/profile");
 // (WS_EV_WAIT), each client exchange and the server exchange, tagged with
 // their thread — through the whole request stage: attribution, detectors and
 // profile, settling every 100 requests as the poll loop does.
-struct EventStream {
+struct SyntheticEvents {
   std::vector<WaitEvent> waits;                                           // in time order
   std::vector<std::pair<ExchangeOrigin, protocols::Exchange>> exchanges;  // in completion order
 };
 
-EventStream ToEvents(const Workload& w) {
-  EventStream e;
+SyntheticEvents ToEvents(const Workload& w) {
+  SyntheticEvents e;
   for (const RequestRecord& r : w.records) {
     for (const WaitSpan& ws : r.waits) {
       WaitEvent ev;
@@ -194,7 +199,7 @@ EventStream ToEvents(const Workload& w) {
 
 void BM_Pipeline(benchmark::State& state) {
   const Workload w = MakeWorkload();
-  const EventStream events = ToEvents(w);
+  const SyntheticEvents events = ToEvents(w);
   RequestPipeline pipeline{DetectorConfig{}};
   std::uint64_t offset = 0;
   std::int64_t requests = 0;
@@ -251,6 +256,46 @@ void BM_Finish(benchmark::State& state) {
   benchmark::DoNotOptimize(n);
 }
 BENCHMARK(BM_Finish)->Unit(benchmark::kMillisecond);
+
+// A stream recorded by `waitscope record --save-events` (default: the shop
+// demo's n_plus_one fixture; FINDINGS_BENCH_STREAM=FILE for another) through
+// everything a live trace runs after the parsers: the wire aggregator,
+// attribution, detectors and profile. Each pass is the whole stream shifted
+// after the previous one, so the same threads serve new requests; items are
+// the server requests (HTTP exchanges) replayed.
+void BM_Replay(benchmark::State& state) {
+  const char* env = std::getenv("FINDINGS_BENCH_STREAM");
+  const std::string path = env ? env : FINDINGS_BENCH_DEFAULT_STREAM;
+  Result<EventStream> stream = ReadEventStream(path);
+  if (!stream.ok()) {
+    state.SkipWithError(stream.error().message.c_str());
+    return;
+  }
+  std::int64_t per_pass = 0;
+  for (const StreamEvent& e : stream->events) {
+    if (const auto* x = std::get_if<StreamExchange>(&e)) per_pass += x->origin.server ? 1 : 0;
+  }
+  const auto [first, last] = StreamTimeSpan(*stream);
+  // Past the settle margin and the attributor's horizon, so passes never overlap.
+  const std::uint64_t pass_ns = last - first + 61'000'000'000ULL;
+  EventReplayer replayer{DetectorConfig{}};
+  std::uint64_t offset = 0;
+  std::int64_t requests = 0;
+  for (auto _ : state) {
+    for (const StreamEvent& e : stream->events) replayer.Feed(e, offset);
+    requests += per_pass;
+    offset += pass_ns;
+  }
+  state.SetItemsProcessed(requests);
+  state.counters["requests_per_pass"] = static_cast<double>(per_pass);
+  const Report report = replayer.Finish(1);
+  // Every replayed request reached the tables (a check that passes did not collide).
+  std::uint64_t served = 0;
+  for (const HttpRow& h : report.http) served += h.server ? h.count : 0;
+  if (served != static_cast<std::uint64_t>(requests)) state.SkipWithError("requests were lost");
+  state.counters["findings"] = static_cast<double>(report.findings.size());
+}
+BENCHMARK(BM_Replay)->Name("Replay/recorded stream")->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace waitscope::findings
