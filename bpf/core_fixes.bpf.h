@@ -1,13 +1,42 @@
-/* Kernel-version differences, in one place (CO-RE field checks). */
+/* Kernel-version differences (CO-RE field checks), and kernel structs that
+ * more than one program family reads, in one place. */
 #ifndef WAITSCOPE_CORE_FIXES_BPF_H
 #define WAITSCOPE_CORE_FIXES_BPF_H
 
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
 
 /* struct unix_address: `name` became a flexible array of struct sockaddr_un
  * in 5.x; older kernels have `struct sockaddr_un name[0]` which reads the
- * same. Kept as a flavor so a rename only touches this file. */
+ * same. Read only here, so a rename only touches this file. */
+
+/* The address a UNIX socket is known by, shared by the waits and sockets
+ * families: its peer's (a client of /run/postgresql/.s.PGSQL.5432 is unnamed
+ * itself), else its own (an accepted socket shares its listener's). NULL
+ * when neither side is bound (socketpair). */
+static __always_inline struct unix_address *ws_unix_address(struct sock *sk)
+{
+  struct unix_sock *us = (struct unix_sock *)sk;
+  struct sock *peer = BPF_CORE_READ(us, peer);
+  struct unix_address *ua = 0;
+  if (peer)
+    ua = BPF_CORE_READ((struct unix_sock *)peer, addr);
+  if (!ua)
+    ua = BPF_CORE_READ(us, addr);
+  return ua;
+}
+
+/* Kernel address of the path of `ua`; an abstract name's leading NUL is
+ * skipped and *abstract set. */
+static __always_inline const char *ws_unix_path(struct unix_address *ua, bool *abstract)
+{
+  const char *path = (const char *)&ua->name[0].sun_path;
+  char first = 0;
+  bpf_probe_read_kernel(&first, 1, path);
+  *abstract = first == 0;
+  return *abstract ? path + 1 : path;
+}
 
 /* task_struct::state was renamed to __state in 5.14 (commit 2f064a59a11f). */
 struct task_struct___pre514 {

@@ -23,6 +23,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "core_fixes.bpf.h"
 #include "traced.bpf.h"
 #include "waitscope/bpf/sockets.h"
 
@@ -228,25 +229,13 @@ static __always_inline void fill_addresses(struct sock *sk, struct ws_sock_open_
     ev->peer_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
     return;
   }
-  /* As the waits family names a UNIX socket: by its peer's address (a client
-   * of /run/postgresql/.s.PGSQL.5432 is unnamed itself), else its own (an
-   * accepted socket shares the listener's). */
-  struct unix_sock *us = (struct unix_sock *)sk;
-  struct sock *peer = BPF_CORE_READ(us, peer);
-  struct unix_address *ua = 0;
-  if (peer)
-    ua = BPF_CORE_READ((struct unix_sock *)peer, addr);
-  if (!ua)
-    ua = BPF_CORE_READ(us, addr);
+  struct unix_address *ua = ws_unix_address(sk);
   if (!ua)
     return;
-  const char *path = (const char *)&ua->name[0].sun_path;
-  char first = 0;
-  bpf_probe_read_kernel(&first, 1, path);
-  if (first == 0) {
+  bool abstract = false;
+  const char *path = ws_unix_path(ua, &abstract);
+  if (abstract)
     ev->flags |= WS_OPEN_UNIX_ABSTRACT;
-    path++;
-  }
   bpf_probe_read_kernel_str(ev->unix_path, sizeof(ev->unix_path), path);
 }
 

@@ -227,13 +227,10 @@ static __always_inline void send_unix_name(struct ws_name_key *key, struct unix_
   ev->flags = 0;
   ev->depth = 0;
   if (ua) {
-    char first = 0;
-    const char *path = (const char *)&ua->name[0].sun_path;
-    bpf_probe_read_kernel(&first, 1, path);
-    if (first == 0) {
+    bool abstract = false;
+    const char *path = ws_unix_path(ua, &abstract);
+    if (abstract)
       ev->flags |= WS_NAME_ABSTRACT;
-      path++;
-    }
     bpf_probe_read_kernel_str(ev->components[0], WS_PATH_COMPONENT_LEN, path);
     ev->depth = 1;
   }
@@ -272,15 +269,7 @@ static __always_inline void classify_socket(struct file *file, struct ws_target 
     return;
   }
   if (family == AF_UNIX) {
-    /* Name the socket by its peer's address when it has one (a client of
-     * /run/postgresql/.s.PGSQL.5432 is unnamed itself), else its own. */
-    struct unix_sock *us = (struct unix_sock *)sk;
-    struct sock *peer = BPF_CORE_READ(us, peer);
-    struct unix_address *ua = 0;
-    if (peer)
-      ua = BPF_CORE_READ((struct unix_sock *)peer, addr);
-    if (!ua)
-      ua = BPF_CORE_READ(us, addr);
+    struct unix_address *ua = ws_unix_address(sk);
     t->kind = WS_TARGET_UNIX;
     t->ino = (__u64)(unsigned long)ua; /* identity of the address object */
     struct ws_name_key key = {.kind = WS_TARGET_UNIX, .dev = 0, .ino = t->ino};
