@@ -44,7 +44,7 @@ EventReplayer::EventReplayer(DetectorConfig config, AttributorOptions options)
     : pipeline_(config, options) {}
 
 void EventReplayer::Add(const StreamExchange& e) {
-  // As ConnectionTracker::Drain: tables only for ip:port peers.
+  // As ConnectionTracker::Drain: tables only for connections with a peer.
   if (!e.origin.peer.empty()) wire_.AddExchange(e.origin, e.exchange);
   plaintext_conns_.insert(e.origin.conn_id);
   pipeline_.observer()->OnExchange(e.origin, e.exchange);

@@ -6,8 +6,7 @@
 //
 // Differences from the live report, by construction: no waits, stacks,
 // targets, loss or connection rows (not in the stream); a TLS row's
-// `plaintext` is inferred from exchanges seen on that connection; exchanges
-// over UNIX sockets (no peer) reach attribution but no table, as live.
+// `plaintext` is inferred from exchanges seen on that connection.
 //
 // Not thread-safe.
 #pragma once
