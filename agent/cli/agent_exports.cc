@@ -13,6 +13,7 @@
 #include "config/listen_address.h"
 #include "export/pprof.h"
 #include "metrics/prometheus_text.h"
+#include "otlp/exporter_metrics.h"
 #include "output/report_dir.h"
 #include "output/wait_profiles.h"
 
@@ -25,6 +26,18 @@ otlp::KeyValues Pairs(const std::map<std::string, std::string>& m) {
 
 std::chrono::milliseconds Millis(std::uint64_t ns) {
   return std::chrono::milliseconds(ns / 1'000'000);
+}
+
+otlp::OtlpSignalOptions SignalOptions(const config::OtlpSignalConfig& c) {
+  otlp::OtlpSignalOptions s;
+  s.http.headers = Pairs(c.headers);
+  s.http.timeout = Millis(c.timeout_ns);
+  s.http.ca_file = c.tls.ca_file;
+  s.http.cert_file = c.tls.cert_file;
+  s.http.key_file = c.tls.key_file;
+  s.http.insecure_skip_verify = c.tls.insecure_skip_verify;
+  s.gzip = c.gzip;
+  return s;
 }
 
 std::string WindowDirName(std::int64_t unix_ns) {
@@ -68,6 +81,16 @@ Result<std::unique_ptr<AgentExports>> AgentExports::Start(const config::AgentCon
     o.ca_file = x.otlp.tls.ca_file;
     o.cert_file = x.otlp.tls.cert_file;
     o.key_file = x.otlp.tls.key_file;
+    o.insecure_skip_verify = x.otlp.tls.insecure_skip_verify;
+    o.metrics_signal = SignalOptions(x.otlp.metrics);
+    o.logs_signal = SignalOptions(x.otlp.logs);
+    // Once per start, not per request: it is a standing choice, and a log line
+    // per export would bury everything else.
+    if (o.metrics_signal->http.insecure_skip_verify || o.logs_signal->http.insecure_skip_verify) {
+      spdlog::warn(
+          "OTLP: exports.otlp.tls.insecure_skip_verify is set: the collector's TLS certificate "
+          "and host name are not verified, anyone on the path can pose as it");
+    }
     o.service_name = x.otlp.service_name;
     o.resource_attributes = Pairs(x.otlp.resource_attributes);
     o.spool_dir = config.spool.dir + "/otlp";
@@ -83,6 +106,15 @@ Result<std::unique_ptr<AgentExports>> AgentExports::Start(const config::AgentCon
     p.app_name = x.pyroscope.app_name;
     p.headers = Pairs(x.pyroscope.headers);
     p.timeout = Millis(x.pyroscope.timeout_ns);
+    p.ca_file = x.pyroscope.tls.ca_file;
+    p.cert_file = x.pyroscope.tls.cert_file;
+    p.key_file = x.pyroscope.tls.key_file;
+    p.insecure_skip_verify = x.pyroscope.tls.insecure_skip_verify;
+    if (p.insecure_skip_verify) {
+      spdlog::warn(
+          "Pyroscope: exports.pyroscope.tls.insecure_skip_verify is set: the server's TLS "
+          "certificate is not verified");
+    }
     p.spool_dir = config.spool.dir + "/pyroscope";
     p.spool_max_bytes = config.spool.max_bytes;
     Result<std::unique_ptr<otlp::PyroscopePusher>> pusher = otlp::PyroscopePusher::Create(p);
@@ -101,7 +133,14 @@ void AgentExports::PublishPrometheus(const metrics::MetricsAccumulator& accumula
   const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
-  prometheus_->Publish(metrics::EncodePrometheusText(accumulator.Snapshot(now)));
+  metrics::MetricSnapshot snapshot = accumulator.Snapshot(now);
+  AppendExporterMetrics(&snapshot);
+  prometheus_->Publish(metrics::EncodePrometheusText(snapshot));
+}
+
+void AgentExports::AppendExporterMetrics(metrics::MetricSnapshot* snapshot) const {
+  if (otlp_) otlp_->AppendSelfMetrics(snapshot);
+  if (pyroscope_) otlp::AppendSenderMetrics(pyroscope_->Stats(), "pyroscope", snapshot);
 }
 
 void AgentExports::ExportWindow(const Report& window, std::int64_t start_unix_ns,
@@ -119,7 +158,8 @@ void AgentExports::ExportWindow(const Report& window, std::int64_t start_unix_ns
   }
   if (files_.enabled) health.export_failures["files"] = files_failures_;
   accumulator.SetHealth(health);
-  const metrics::MetricSnapshot snapshot = accumulator.Snapshot(end_unix_ns);
+  metrics::MetricSnapshot snapshot = accumulator.Snapshot(end_unix_ns);
+  AppendExporterMetrics(&snapshot);
   if (prometheus_) prometheus_->Publish(metrics::EncodePrometheusText(snapshot));
   if (otlp_) {
     otlp_->ExportMetrics(snapshot);

@@ -40,6 +40,9 @@ class AgentExports {
 
  private:
   AgentExports() = default;
+  // The exporters' own counters (waitscope.exporter.*: requests by outcome,
+  // spool drops, spool size), so an outage's cost shows where metrics go.
+  void AppendExporterMetrics(metrics::MetricSnapshot* snapshot) const;
   void WriteReportDirectory(const Report& window, std::int64_t start_unix_ns);
   void RotateReportDirectories();
 

@@ -73,6 +73,17 @@ struct TlsConfig {
 
 inline constexpr char kDefaultOtlpEndpoint[] = "http://localhost:4318";
 
+// How one OTLP signal's requests are made. Per-signal so that metrics and
+// logs can go to backends with different credentials, timeouts or CAs.
+struct OtlpSignalConfig {
+  std::map<std::string, std::string> headers;
+  bool gzip = true;
+  std::uint64_t timeout_ns = 10'000'000'000;
+  TlsConfig tls;
+
+  bool operator==(const OtlpSignalConfig&) const = default;
+};
+
 struct OtlpConfig {
   bool enabled = false;  // also turned on by any OTEL_EXPORTER_OTLP_*ENDPOINT variable
   std::string endpoint = kDefaultOtlpEndpoint;  // base URL: v1/metrics, v1/logs appended
@@ -81,10 +92,15 @@ struct OtlpConfig {
   // Resolved by the parser: where to POST each signal.
   std::string metrics_url = "http://localhost:4318/v1/metrics";
   std::string logs_url = "http://localhost:4318/v1/logs";
+  // The file's keys over the generic OTEL_EXPORTER_OTLP_* variables.
   std::map<std::string, std::string> headers;
   bool gzip = true;                           // compression: gzip | none
   std::uint64_t timeout_ns = 10'000'000'000;  // per request
   TlsConfig tls;
+  // Resolved by the parser: what each signal's requests use. The file's keys
+  // win, then OTEL_EXPORTER_OTLP_{METRICS,LOGS}_*, then the generic variables.
+  OtlpSignalConfig metrics;
+  OtlpSignalConfig logs;
   // Always holds service.name (= service_name) after parsing.
   std::map<std::string, std::string> resource_attributes = {{"service.name", "waitscope"}};
   std::string service_name = "waitscope";
@@ -98,6 +114,7 @@ struct PyroscopeConfig {
   std::string app_name = "waitscope";
   std::map<std::string, std::string> headers;  // e.g. Authorization
   std::uint64_t timeout_ns = 10'000'000'000;
+  TlsConfig tls;
 
   bool operator==(const PyroscopeConfig&) const = default;
 };

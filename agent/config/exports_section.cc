@@ -56,9 +56,10 @@ Status ParsePrometheus(const MapReader& exports, PrometheusConfig& out) {
   return Status::Ok();
 }
 
-Status ParseTls(const MapReader& otlp, TlsConfig& out) {
+// `tls` of an exporter section (otlp, pyroscope).
+Status ParseTls(const MapReader& exporter, TlsConfig& out) {
   Result<MapReader> r =
-      otlp.Child("tls", {"ca_file", "cert_file", "key_file", "insecure_skip_verify"});
+      exporter.Child("tls", {"ca_file", "cert_file", "key_file", "insecure_skip_verify"});
   if (!r) return r.error();
   if (Status s = ReadReadableFile(*r, "ca_file", out.ca_file); !s) return s;
   if (Status s = ReadReadableFile(*r, "cert_file", out.cert_file); !s) return s;
@@ -103,7 +104,7 @@ bool IsAppNameChar(char c) {
 
 Status ParsePyroscope(const MapReader& exports, PyroscopeConfig& out) {
   Result<MapReader> r =
-      exports.Child("pyroscope", {"enabled", "url", "app_name", "headers", "timeout"});
+      exports.Child("pyroscope", {"enabled", "url", "app_name", "headers", "timeout", "tls"});
   if (!r) return r.error();
   if (Status s = r->ReadBool("enabled", out.enabled); !s) return s;
   if (Status s = ReadUrl(*r, "url", out.url); !s) return s;
@@ -117,6 +118,7 @@ Status ParsePyroscope(const MapReader& exports, PyroscopeConfig& out) {
   }
   if (Status s = r->ReadStringMap("headers", out.headers); !s) return s;
   if (Status s = r->ReadDuration("timeout", out.timeout_ns, kMs, kMaxTimeout); !s) return s;
+  if (Status s = ParseTls(*r, out.tls); !s) return s;
   if (out.enabled && out.url.empty()) {
     return r->ErrorAt("enabled", "'" + r->PathOf("enabled") +
                                      "' is true but no 'url' is set (for example "

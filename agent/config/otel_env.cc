@@ -2,6 +2,8 @@
 // unset; malformed ones are ignored with a warning (OpenTelemetry's rule for
 // configuration it cannot parse).
 #include <charconv>
+#include <map>
+#include <string>
 
 #include "config/listen_address.h"
 #include "config/otel_values.h"
@@ -91,47 +93,77 @@ void ApplyProtocol(Overlay& o) {
   }
 }
 
-void ApplyOtlpOptions(Overlay& o) {
-  OtlpConfig& otlp = o.config_.exports.otlp;
-  if (std::string v = EnvValue(o.env_, "OTEL_EXPORTER_OTLP_HEADERS"); !v.empty()) {
+// OTEL_EXPORTER_OTLP_<what> (generic) or OTEL_EXPORTER_OTLP_<signal>_<what>.
+std::string OtlpVariable(const std::string& signal, const char* what) {
+  return "OTEL_EXPORTER_OTLP_" + (signal.empty() ? "" : signal + "_") + what;
+}
+
+// Applies the request variables of one signal ("METRICS", "LOGS"), or the
+// generic ones (""), over `out`, which holds what applies without them. Keys
+// the file set are left alone; `file_headers` are the file's headers, which
+// a variable's headers are merged under.
+void ApplyRequestVariables(Overlay& o, const std::string& signal,
+                           const std::map<std::string, std::string>& file_headers,
+                           OtlpSignalConfig& out) {
+  const std::string headers_name = OtlpVariable(signal, "HEADERS");
+  if (std::string v = EnvValue(o.env_, headers_name); !v.empty()) {
     Result<std::map<std::string, std::string>> headers = ParseOtelKeyValueList(v);
     if (!headers) {
-      o.Warn("OTEL_EXPORTER_OTLP_HEADERS", v, headers.error().message);
+      o.Warn(headers_name, v, headers.error().message);
     } else {
-      for (auto& [name, value] : *headers) otlp.headers.emplace(name, value);  // file wins
+      // A per-signal list replaces the generic one, as in the OTel SDKs.
+      out.headers = file_headers;
+      for (auto& [name, value] : *headers) out.headers.emplace(name, value);  // file wins
     }
   }
-  const char* kCompression = "OTEL_EXPORTER_OTLP_COMPRESSION";
-  if (std::string v = o.Take(kCompression, "exports.otlp.compression"); !v.empty()) {
+  const std::string compression = OtlpVariable(signal, "COMPRESSION");
+  if (std::string v = o.Take(compression, "exports.otlp.compression"); !v.empty()) {
     if (v == "gzip" || v == "none") {
-      otlp.gzip = v == "gzip";
+      out.gzip = v == "gzip";
     } else {
-      o.Warn(kCompression, v, "expected gzip or none");
+      o.Warn(compression, v, "expected gzip or none");
     }
   }
-  const char* kTimeout = "OTEL_EXPORTER_OTLP_TIMEOUT";
-  if (std::string v = o.Take(kTimeout, "exports.otlp.timeout"); !v.empty()) {
-    o.Milliseconds(kTimeout, v, 1, 600'000, otlp.timeout_ns);
+  const std::string timeout = OtlpVariable(signal, "TIMEOUT");
+  if (std::string v = o.Take(timeout, "exports.otlp.timeout"); !v.empty()) {
+    o.Milliseconds(timeout, v, 1, 600'000, out.timeout_ns);
   }
-  if (std::string v = o.Take("OTEL_EXPORTER_OTLP_CERTIFICATE", "exports.otlp.tls.ca_file");
+  if (std::string v = o.Take(OtlpVariable(signal, "CERTIFICATE"), "exports.otlp.tls.ca_file");
       !v.empty()) {
-    otlp.tls.ca_file = v;
+    out.tls.ca_file = v;
   }
-  // The client certificate and key come as a pair, from one place.
+  // The client certificate and key come as a pair, from one place: a
+  // signal's pair replaces the generic pair, never half of it.
   if (!o.FileSet("exports.otlp.tls.cert_file")) {
-    const std::string cert = EnvValue(o.env_, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
-    const std::string key = EnvValue(o.env_, "OTEL_EXPORTER_OTLP_CLIENT_KEY");
+    const std::string cert_name = OtlpVariable(signal, "CLIENT_CERTIFICATE");
+    const std::string key_name = OtlpVariable(signal, "CLIENT_KEY");
+    const std::string cert = EnvValue(o.env_, cert_name);
+    const std::string key = EnvValue(o.env_, key_name);
     if (!cert.empty() && !key.empty()) {
-      otlp.tls.cert_file = cert;
-      otlp.tls.key_file = key;
+      out.tls.cert_file = cert;
+      out.tls.key_file = key;
     } else if (!cert.empty()) {
-      o.Warn("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", cert,
-             "OTEL_EXPORTER_OTLP_CLIENT_KEY is not set");
+      o.Warn(cert_name, cert, key_name + " is not set");
     } else if (!key.empty()) {
-      o.Warn("OTEL_EXPORTER_OTLP_CLIENT_KEY", key,
-             "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE is not set");
+      o.Warn(key_name, key, cert_name + " is not set");
     }
   }
+}
+
+// Per-signal variables beat generic ones; the file's keys beat both.
+void ApplyOtlpOptions(Overlay& o) {
+  OtlpConfig& otlp = o.config_.exports.otlp;
+  const std::map<std::string, std::string> file_headers = otlp.headers;
+  OtlpSignalConfig generic{otlp.headers, otlp.gzip, otlp.timeout_ns, otlp.tls};
+  ApplyRequestVariables(o, "", file_headers, generic);
+  otlp.headers = generic.headers;
+  otlp.gzip = generic.gzip;
+  otlp.timeout_ns = generic.timeout_ns;
+  otlp.tls = generic.tls;
+  otlp.metrics = generic;
+  ApplyRequestVariables(o, "METRICS", file_headers, otlp.metrics);
+  otlp.logs = generic;
+  ApplyRequestVariables(o, "LOGS", file_headers, otlp.logs);
 }
 
 // service.name: the file's service_name, the file's resource_attributes,

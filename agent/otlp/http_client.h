@@ -1,7 +1,8 @@
 // HttpClient: one libcurl easy handle that POSTs request bodies to HTTP(S)
 // endpoints. The handle is kept between requests so the connection stays
-// alive (the OTLP spec asks for it). TLS: server verification always on, with
-// an optional CA bundle, and an optional client certificate and key.
+// alive (the OTLP spec asks for it). TLS: the server's certificate and name
+// are verified (against ca_file, or the system store) unless
+// insecure_skip_verify is set; an optional client certificate and key.
 //
 // Post never throws and never retries: it reports what happened (status, or
 // a transport error and status 0) and leaves the decision to retry_policy.h.

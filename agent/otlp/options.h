@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,11 @@ struct HttpOptions {
   std::string ca_file;    // PEM bundle to verify the server; empty: the system store
   std::string cert_file;  // PEM client certificate for mutual TLS; empty: none
   std::string key_file;   // PEM key of cert_file
+  // Accept any server certificate and name. Only for a collector whose
+  // certificate cannot be trusted otherwise (tests, a throwaway setup): the
+  // traffic is encrypted, but whoever is on the path can pose as the
+  // collector and read it.
+  bool insecure_skip_verify = false;
 };
 
 // When a failed request is tried again (see retry_policy.h).
@@ -40,6 +46,13 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 64ull << 20;  // oldest entries are dropped beyond this
 };
 
+// One OTLP signal's own request settings, so that metrics and logs can go to
+// backends with different credentials, timeouts or CAs.
+struct OtlpSignalOptions {
+  HttpOptions http;
+  bool gzip = true;
+};
+
 struct OtlpExporterOptions {
   std::string metrics_url;  // full URL, e.g. http://collector:4318/v1/metrics; empty: no metrics
   std::string logs_url;     // full URL, e.g. http://collector:4318/v1/logs; empty: no findings
@@ -49,6 +62,11 @@ struct OtlpExporterOptions {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  bool insecure_skip_verify = false;  // see HttpOptions
+  // When set, that signal's requests use these instead of headers, gzip,
+  // timeout and the TLS files above (OTEL_EXPORTER_OTLP_METRICS_* / _LOGS_*).
+  std::optional<OtlpSignalOptions> metrics_signal;
+  std::optional<OtlpSignalOptions> logs_signal;
   std::string service_name = "waitscope";  // resource attribute service.name
   // OTEL_RESOURCE_ATTRIBUTES and configured ones, already split; a
   // `service.name` here overrides service_name, `host.name` the detected host.
@@ -70,7 +88,8 @@ struct PyroscopeOptions {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
-  std::uint32_t sample_rate = 0;  // Hz; 0 leaves sampleRate out (waits are not sampled)
+  bool insecure_skip_verify = false;  // see HttpOptions
+  std::uint32_t sample_rate = 0;      // Hz; 0 leaves sampleRate out (waits are not sampled)
   std::string spool_dir;
   std::uint64_t spool_max_bytes = 64ull << 20;
   RetryOptions retry;

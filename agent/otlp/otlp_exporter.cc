@@ -1,5 +1,6 @@
 #include "otlp/otlp_exporter.h"
 
+#include "otlp/exporter_metrics.h"
 #include "otlp/logs_encoder.h"
 #include "otlp/metrics_encoder.h"
 
@@ -9,16 +10,24 @@ SenderConfig OtlpSenderConfig(const OtlpExporterOptions& options, const std::str
                               const std::string& url) {
   SenderConfig config;
   config.name = "OTLP " + signal;
-  config.http.headers = options.headers;
-  config.http.timeout = options.timeout;
-  config.http.ca_file = options.ca_file;
-  config.http.cert_file = options.cert_file;
-  config.http.key_file = options.key_file;
+  const std::optional<OtlpSignalOptions>& own =
+      signal == "metrics" ? options.metrics_signal : options.logs_signal;
+  if (own) {
+    config.http = own->http;
+    config.gzip = own->gzip;
+  } else {
+    config.http.headers = options.headers;
+    config.http.timeout = options.timeout;
+    config.http.ca_file = options.ca_file;
+    config.http.cert_file = options.cert_file;
+    config.http.key_file = options.key_file;
+    config.http.insecure_skip_verify = options.insecure_skip_verify;
+    config.gzip = options.gzip;
+  }
   config.retry = options.retry;
   config.spool.dir = options.spool_dir.empty() ? "" : options.spool_dir + "/" + signal;
   config.spool.max_bytes = options.spool_max_bytes;
   config.content_type = "application/x-protobuf";
-  config.gzip = options.gzip;
   // One URL per signal: the route only names the signal, so entries spooled
   // by an earlier run go to today's endpoint.
   config.url_for = [url, signal](const std::string& route) {
@@ -63,6 +72,11 @@ OtlpExporterStats OtlpExporter::Stats() const {
   if (metrics_) stats.metrics = metrics_->Stats();
   if (logs_) stats.logs = logs_->Stats();
   return stats;
+}
+
+void OtlpExporter::AppendSelfMetrics(metrics::MetricSnapshot* snapshot) const {
+  if (metrics_) AppendSenderMetrics(metrics_->Stats(), "otlp_metrics", snapshot);
+  if (logs_) AppendSenderMetrics(logs_->Stats(), "otlp_logs", snapshot);
 }
 
 bool OtlpExporter::WaitIdle(std::chrono::milliseconds timeout) {

@@ -43,6 +43,11 @@ class OtlpExporter {
   void ExportFindings(const std::vector<FindingRow>& findings, std::int64_t time_unix_ns);
 
   OtlpExporterStats Stats() const;
+  // Adds Stats() to `snapshot` as the waitscope.exporter.* metrics
+  // (exporter_metrics.h) of "otlp_metrics" and "otlp_logs", for each signal
+  // that has a URL: the agent publishes its spool drops and retries with
+  // everything else, over OTLP as well as Prometheus.
+  void AppendSelfMetrics(metrics::MetricSnapshot* snapshot) const;
   bool WaitIdle(std::chrono::milliseconds timeout);
   // Delivers for up to `drain`, then stops; pending data stays in the spools.
   void Stop(std::chrono::milliseconds drain);
@@ -57,7 +62,8 @@ class OtlpExporter {
   std::unique_ptr<Sender> logs_;
 };
 
-// The Sender configuration of one OTLP signal (exposed for tests).
+// The Sender configuration of one OTLP signal, "metrics" or "logs" (exposed
+// for tests).
 SenderConfig OtlpSenderConfig(const OtlpExporterOptions& options, const std::string& signal,
                               const std::string& url);
 

@@ -8,6 +8,11 @@
 //   wait-stat NAME N MS   wait until metrics sender's counter NAME >= N
 //   stats            print the counters
 //   quit             stop without draining (pending data stays in the spool)
+// Flags (each takes a value): --metrics-url, --logs-url, --pyroscope-url,
+// --spool-dir, --spool-entries N, --gzip 0|1, --header k=v, --resource k=v,
+// --service-name, and TLS: --ca-file, --cert-file, --key-file,
+// --insecure-skip-verify 0|1; --per-signal 1 moves headers, gzip, timeout and
+// TLS into metrics_signal/logs_signal, as the agent does.
 // Window I covers [kStart, kStart + (I+1)*10 s]: cumulative, so the test can
 // tell windows apart by time_unix_nano and check nobody re-stamped them.
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -124,6 +129,7 @@ int main(int argc, char** argv) {
   otlp::PyroscopeOptions pyro;
   pyro.retry = options.retry;
   int spool_entries = 0;
+  bool per_signal = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -145,6 +151,16 @@ int main(int argc, char** argv) {
       options.resource_attributes.push_back(SplitKv(value));
     else if (flag == "--service-name")
       options.service_name = value;
+    else if (flag == "--ca-file")
+      options.ca_file = value;
+    else if (flag == "--cert-file")
+      options.cert_file = value;
+    else if (flag == "--key-file")
+      options.key_file = value;
+    else if (flag == "--insecure-skip-verify")
+      options.insecure_skip_verify = value == "1";
+    else if (flag == "--per-signal")
+      per_signal = value == "1";
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -159,6 +175,26 @@ int main(int argc, char** argv) {
     options.gzip = false;
     options.spool_max_bytes = static_cast<std::uint64_t>(spool_entries) *
                               otlp::SerializeSpoolEntry("metrics", "", body).size();
+  }
+  pyro.ca_file = options.ca_file;
+  pyro.cert_file = options.cert_file;
+  pyro.key_file = options.key_file;
+  pyro.insecure_skip_verify = options.insecure_skip_verify;
+  // The agent fills the per-signal options; without --per-signal the
+  // exporter-wide fields are used, so both paths can be tested.
+  if (per_signal) {
+    otlp::OtlpSignalOptions signal;
+    signal.http = {.headers = options.headers,
+                   .timeout = options.timeout,
+                   .ca_file = options.ca_file,
+                   .cert_file = options.cert_file,
+                   .key_file = options.key_file,
+                   .insecure_skip_verify = options.insecure_skip_verify};
+    signal.gzip = options.gzip;
+    options.metrics_signal = signal;
+    options.logs_signal = signal;
+    options.ca_file = options.cert_file = options.key_file = "";
+    options.insecure_skip_verify = false;
   }
   auto exporter = otlp::OtlpExporter::Create(options, "test");
   if (!exporter) {

@@ -49,12 +49,22 @@ def wait_for(condition, what, timeout=TIMEOUT_S):
     raise AssertionError("timed out waiting for " + what)
 
 
-class Receiver:
-    """receiver.py as a process that can be stopped and restarted on the same port."""
+def generate_protos(gen_dir):
+    """Python classes for the vendored OTLP protos, into gen_dir (receiver.py --gen-dir)."""
+    root = os.environ["OTLP_PROTO_ROOT"]
+    subprocess.run([os.environ.get("PROTOC", "protoc"), "--proto_path=" + root,
+                    "--python_out=" + gen_dir, *[os.path.join(root, p) for p in PROTOS]],
+                   check=True)
 
-    def __init__(self, workdir, gen_dir):
+
+class Receiver:
+    """receiver.py as a process that can be stopped and restarted on the same port.
+    tls_args: receiver.py's --tls-cert/--tls-key/--client-ca flags; any make it HTTPS."""
+
+    def __init__(self, workdir, gen_dir, tls_args=()):
         self.workdir = workdir
         self.gen_dir = gen_dir
+        self.tls_args = list(tls_args)
         self.out = os.path.join(workdir, "received.jsonl")
         self.port = 0
         self.proc = None
@@ -65,7 +75,8 @@ class Receiver:
             os.unlink(port_file)
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "receiver.py"), "--gen-dir", self.gen_dir,
-             "--out", self.out, "--port-file", port_file, "--port", str(self.port)])
+             "--out", self.out, "--port-file", port_file, "--port", str(self.port),
+             *self.tls_args])
         wait_for(lambda: os.path.exists(port_file) or self.proc.poll() is not None,
                  "the receiver to listen")
         if self.proc.poll() is not None:
@@ -80,7 +91,8 @@ class Receiver:
             self.proc = None
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        scheme = "https" if self.tls_args else "http"
+        return "%s://127.0.0.1:%d%s" % (scheme, self.port, path)
 
     def records(self, path=None):
         if not os.path.exists(self.out):
@@ -93,9 +105,9 @@ class Receiver:
 class Demo:
     """otlp_export_demo, one JSON reply per command."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, stderr=None):
         self.proc = subprocess.Popen([os.environ["OTLP_DEMO_BIN"], *args], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=stderr, text=True)
 
     def cmd(self, line):
         self.proc.stdin.write(line + "\n")
@@ -144,10 +156,7 @@ class OtlpExportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.gen_dir = tempfile.mkdtemp(prefix="ws-otlp-gen-")
-        root = os.environ["OTLP_PROTO_ROOT"]
-        subprocess.run([os.environ.get("PROTOC", "protoc"), "--proto_path=" + root,
-                        "--python_out=" + cls.gen_dir, *[os.path.join(root, p) for p in PROTOS]],
-                       check=True)
+        generate_protos(cls.gen_dir)
 
     @classmethod
     def tearDownClass(cls):

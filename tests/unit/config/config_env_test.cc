@@ -180,5 +180,100 @@ TEST(OtelEnv, PrometheusHostAndPort) {
             "127.0.0.1:1234");
 }
 
+// OTEL_EXPORTER_OTLP_{METRICS,LOGS}_*: each signal's variable beats the
+// generic one for that signal only; the file's keys beat both.
+TEST(OtelEnv, SignalVariablesBeatGenericOnesForTheirSignal) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_HEADERS", "Authorization=generic,X-Team=a"},
+                             {"OTEL_EXPORTER_OTLP_LOGS_HEADERS", "Authorization=Bearer%20logs"},
+                             {"OTEL_EXPORTER_OTLP_TIMEOUT", "2000"},
+                             {"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "7000"},
+                             {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"},
+                             {"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "none"},
+                             {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/ca/generic.pem"},
+                             {"OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", "/ca/metrics.pem"},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c/generic.pem"},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/c/generic.key"},
+                             {"OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", "/c/logs.pem"},
+                             {"OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", "/c/logs.key"}});
+  EXPECT_TRUE(c.warnings.empty());
+  const OtlpConfig& otlp = c.exports.otlp;
+  // The shared values are the generic variables'.
+  EXPECT_EQ(otlp.headers,
+            (std::map<std::string, std::string>{{"Authorization", "generic"}, {"X-Team", "a"}}));
+  EXPECT_EQ(otlp.timeout_ns, 2'000'000'000u);
+
+  EXPECT_EQ(otlp.metrics.headers, otlp.headers);
+  EXPECT_EQ(otlp.metrics.timeout_ns, 7'000'000'000u);
+  EXPECT_TRUE(otlp.metrics.gzip);
+  EXPECT_EQ(otlp.metrics.tls.ca_file, "/ca/metrics.pem");
+  EXPECT_EQ(otlp.metrics.tls.cert_file, "/c/generic.pem");
+  EXPECT_EQ(otlp.metrics.tls.key_file, "/c/generic.key");
+
+  // A signal's headers replace the generic list (X-Team is not inherited).
+  EXPECT_EQ(otlp.logs.headers,
+            (std::map<std::string, std::string>{{"Authorization", "Bearer logs"}}));
+  EXPECT_EQ(otlp.logs.timeout_ns, 2'000'000'000u);
+  EXPECT_FALSE(otlp.logs.gzip);
+  EXPECT_EQ(otlp.logs.tls.ca_file, "/ca/generic.pem");
+  EXPECT_EQ(otlp.logs.tls.cert_file, "/c/logs.pem");
+  EXPECT_EQ(otlp.logs.tls.key_file, "/c/logs.key");
+}
+
+TEST(OtelEnv, WithoutSignalVariablesBothSignalsGetTheSharedValues) {
+  AgentConfig c = Parse(
+      "exports:\n  otlp: {timeout: 3s, headers: {X-File: f}}\n",
+      {{"OTEL_EXPORTER_OTLP_HEADERS", "X-Env=e"}, {"OTEL_EXPORTER_OTLP_COMPRESSION", "none"}});
+  const OtlpSignalConfig shared{c.exports.otlp.headers, c.exports.otlp.gzip,
+                                c.exports.otlp.timeout_ns, c.exports.otlp.tls};
+  EXPECT_EQ(c.exports.otlp.metrics, shared);
+  EXPECT_EQ(c.exports.otlp.logs, shared);
+  EXPECT_EQ(shared.headers, (std::map<std::string, std::string>{{"X-Env", "e"}, {"X-File", "f"}}));
+  EXPECT_FALSE(shared.gzip);
+  EXPECT_EQ(shared.timeout_ns, 3'000'000'000u);
+}
+
+TEST(OtelEnv, FileKeysBeatSignalVariables) {
+  AgentConfig c = Parse(
+      "exports:\n  otlp:\n    compression: gzip\n    timeout: 1s\n"
+      "    headers: {Authorization: from-file}\n",
+      {{"OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "none"},
+       {"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "9000"},
+       {"OTEL_EXPORTER_OTLP_METRICS_HEADERS", "Authorization=env,X-Env=m"}});
+  EXPECT_TRUE(c.exports.otlp.metrics.gzip);
+  EXPECT_EQ(c.exports.otlp.metrics.timeout_ns, 1'000'000'000u);
+  // Headers merge, the file winning for a name present in both.
+  EXPECT_EQ(c.exports.otlp.metrics.headers,
+            (std::map<std::string, std::string>{{"Authorization", "from-file"}, {"X-Env", "m"}}));
+  EXPECT_EQ(c.exports.otlp.logs.headers,
+            (std::map<std::string, std::string>{{"Authorization", "from-file"}}));
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(OtelEnv, MalformedSignalVariablesFallBackToTheGenericOnes) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_HEADERS", "k=generic"},
+                             {"OTEL_EXPORTER_OTLP_METRICS_HEADERS", "broken"},
+                             {"OTEL_EXPORTER_OTLP_TIMEOUT", "4000"},
+                             {"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "4s"},
+                             {"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "zstd"},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c/generic.pem"},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/c/generic.key"},
+                             {"OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", "/c/metrics.key"}});
+  const OtlpConfig& otlp = c.exports.otlp;
+  EXPECT_EQ(otlp.metrics.headers, (std::map<std::string, std::string>{{"k", "generic"}}));
+  EXPECT_EQ(otlp.logs.timeout_ns, 4'000'000'000u);
+  EXPECT_TRUE(otlp.logs.gzip);
+  // Never half a pair: the metrics key alone leaves the generic pair in force.
+  EXPECT_EQ(otlp.metrics.tls.cert_file, "/c/generic.pem");
+  EXPECT_EQ(otlp.metrics.tls.key_file, "/c/generic.key");
+  EXPECT_EQ(c.warnings,
+            (std::vector<std::string>{
+                "OTEL_EXPORTER_OTLP_METRICS_HEADERS='broken' ignored: 'broken' is not key=value",
+                "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY='/c/metrics.key' ignored: "
+                "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE is not set",
+                "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION='zstd' ignored: expected gzip or none",
+                "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT='4s' ignored: expected milliseconds from 1 to "
+                "600000"}));
+}
+
 }  // namespace
 }  // namespace waitscope::config

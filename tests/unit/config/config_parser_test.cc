@@ -190,7 +190,8 @@ exports:
     tls: {insecure_skip_verify: true}
     resource_attributes: {deployment.environment: prod}
     service_name: checkout-host
-  pyroscope: {enabled: true, url: "http://pyro:4040", app_name: my.app, timeout: 3s}
+  pyroscope: {enabled: true, url: "http://pyro:4040", app_name: my.app, timeout: 3s,
+              tls: {insecure_skip_verify: true}}
   files: {enabled: true, dir: /tmp/ws, max_bytes: 64MiB, keep: 5}
 spool: {dir: /tmp/spool, max_bytes: 0}
 findings:
@@ -231,6 +232,7 @@ log_level: debug
   EXPECT_TRUE(c.exports.pyroscope.enabled);
   EXPECT_EQ(c.exports.pyroscope.url, "http://pyro:4040");
   EXPECT_EQ(c.exports.pyroscope.app_name, "my.app");
+  EXPECT_TRUE(c.exports.pyroscope.tls.insecure_skip_verify);
   EXPECT_EQ(c.exports.files, (FilesConfig{true, "/tmp/ws", 64ULL << 20, 5}));
   EXPECT_EQ(c.spool, (SpoolConfig{"/tmp/spool", 0}));
   EXPECT_EQ(c.findings.n_plus_one_min_repeats, 3u);

@@ -8,7 +8,9 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <map>
 
+#include "otlp/otlp_exporter.h"
 #include "test_http_server.h"
 
 namespace waitscope::otlp {
@@ -209,6 +211,88 @@ TEST(SenderTest, TinySpoolDropsOldestWhileDown) {
   EXPECT_EQ(stats.spool_entries, 2u);
   // Only the first attempt was made: the rest waited behind Retry-After.
   EXPECT_EQ(server.Requests().size(), 1u);
+}
+
+// OTEL_EXPORTER_OTLP_METRICS_* / _LOGS_*: a signal with its own settings uses
+// them whole; the other keeps the shared ones.
+TEST(OtlpSenderConfigTest, EachSignalUsesItsOwnSettingsWhenGiven) {
+  OtlpExporterOptions options;
+  options.headers = {{"Authorization", "shared"}};
+  options.gzip = true;
+  options.timeout = milliseconds(10000);
+  options.ca_file = "/shared/ca.pem";
+  options.spool_dir = "/spool";
+  OtlpSignalOptions logs;
+  logs.http.headers = {{"Authorization", "logs-only"}};
+  logs.http.timeout = milliseconds(2500);
+  logs.http.ca_file = "/logs/ca.pem";
+  logs.http.cert_file = "/logs/c.pem";
+  logs.http.key_file = "/logs/c.key";
+  logs.gzip = false;
+  options.logs_signal = logs;
+
+  const SenderConfig m = OtlpSenderConfig(options, "metrics", "http://m/v1/metrics");
+  EXPECT_EQ(m.http.headers, (KeyValues{{"Authorization", "shared"}}));
+  EXPECT_EQ(m.http.timeout, milliseconds(10000));
+  EXPECT_EQ(m.http.ca_file, "/shared/ca.pem");
+  EXPECT_TRUE(m.gzip);
+  EXPECT_EQ(m.spool.dir, "/spool/metrics");
+  EXPECT_EQ(m.url_for("metrics"), "http://m/v1/metrics");
+
+  const SenderConfig l = OtlpSenderConfig(options, "logs", "http://l/v1/logs");
+  EXPECT_EQ(l.http.headers, (KeyValues{{"Authorization", "logs-only"}}));
+  EXPECT_EQ(l.http.timeout, milliseconds(2500));
+  EXPECT_EQ(l.http.ca_file, "/logs/ca.pem");
+  EXPECT_EQ(l.http.cert_file, "/logs/c.pem");
+  EXPECT_EQ(l.http.key_file, "/logs/c.key");
+  EXPECT_FALSE(l.gzip);
+  EXPECT_EQ(l.spool.dir, "/spool/logs");
+  EXPECT_EQ(l.url_for("logs"), "http://l/v1/logs");
+  EXPECT_EQ(l.url_for("metrics"), "");
+}
+
+// exports.otlp.tls.insecure_skip_verify reaches the HTTP client by both
+// paths, and only the signal it is set for (tests/otlp/test_otlp_tls.py shows
+// the client honouring it).
+TEST(OtlpSenderConfigTest, InsecureSkipVerifyReachesTheHttpOptions) {
+  OtlpExporterOptions options;
+  EXPECT_FALSE(OtlpSenderConfig(options, "metrics", "https://m").http.insecure_skip_verify);
+  options.insecure_skip_verify = true;
+  EXPECT_TRUE(OtlpSenderConfig(options, "metrics", "https://m").http.insecure_skip_verify);
+
+  options.insecure_skip_verify = false;
+  OtlpSignalOptions logs;
+  logs.http.insecure_skip_verify = true;
+  options.logs_signal = logs;
+  options.metrics_signal = OtlpSignalOptions{};
+  EXPECT_TRUE(OtlpSenderConfig(options, "logs", "https://l").http.insecure_skip_verify);
+  EXPECT_FALSE(OtlpSenderConfig(options, "metrics", "https://m").http.insecure_skip_verify);
+}
+
+TEST(OtlpExporterTest, AppendsItsOwnCountersForEachSignalItSends) {
+  TestHttpServer server;
+  ASSERT_TRUE(server.ok());
+  OtlpExporterOptions options;
+  options.metrics_url = server.Url("/v1/metrics");  // no logs_url: no otlp_logs points
+  auto exporter = OtlpExporter::Create(options, "test");
+  ASSERT_TRUE(exporter.ok()) << exporter.error().message;
+  (*exporter)->ExportMetrics(metrics::MetricSnapshot{});
+  ASSERT_TRUE((*exporter)->WaitIdle(kWait));
+
+  metrics::MetricSnapshot snapshot;
+  (*exporter)->AppendSelfMetrics(&snapshot);
+  ASSERT_FALSE(snapshot.metrics.empty());
+  const metrics::Metric& requests = snapshot.metrics[0];
+  EXPECT_EQ(requests.name, "waitscope.exporter.requests");
+  std::map<std::string, double> by_outcome;
+  for (const auto& point : requests.numbers) {
+    EXPECT_EQ(point.labels.at(0),
+              (std::pair<std::string, std::string>{"exporter", "otlp_metrics"}));
+    by_outcome[point.labels.at(1).second] = point.value;
+  }
+  EXPECT_EQ(by_outcome.size(), 6u);
+  EXPECT_EQ(by_outcome["sent"], 1);
+  EXPECT_EQ(by_outcome["dropped"], 0);
 }
 
 }  // namespace
