@@ -6,7 +6,9 @@
 // counted, see event_loop_stats.h): at least 2 such blocks, or one of at least
 // 10x the threshold (one short block may be start-up work such as reading a
 // config file).
-// Cost: the blocked time. Severity (no request to charge it to): critical when
+// Endpoint: the one the loop answered first after most of the blocks (the
+// handler that blocked resumes first); evidence lists them all.
+// Cost: the blocked time. Severity (no single request to charge it to): critical when
 // the longest block is >= 10x the threshold or the blocks add up to >= 10% of
 // the recording, warning otherwise.
 #include "core/units.h"
@@ -32,20 +34,34 @@ void DetectEventLoopBlocked(const DetectorInputs& in, std::vector<FindingRow>& o
         one_long || recording_share >= kWarningShare ? Severity::kCritical : Severity::kWarning;
     const std::string where =
         target.empty() || target == "-" ? syscall : syscall + " on " + ShortText(target, 50);
+    std::string endpoint;
+    std::uint64_t endpoint_blocks = 0;
+    nlohmann::json endpoints = nlohmann::json::object();
+    for (const auto& [name, n] : b.endpoints) {
+      endpoints[name.empty() ? "(none)" : name] = n;
+      if (!name.empty() && n > endpoint_blocks) {
+        endpoint = name;
+        endpoint_blocks = n;
+      }
+    }
+    const std::string serving = endpoint.empty() ? "" : " serving " + ShortText(endpoint, 40);
     const std::string summary =
         "event-loop thread " + ShortText(b.comm.empty() ? "?" : b.comm, 24) + " (pid " +
         std::to_string(pid) + ") blocked " + std::to_string(b.count) + " times in " + where +
-        " (longest " + FormatDuration(b.longest_ns) + ", " + FormatDuration(b.total_ns) +
+        serving + " (longest " + FormatDuration(b.longest_ns) + ", " + FormatDuration(b.total_ns) +
         " in all) and served no other connection meanwhile: use non-blocking I/O or move it to a "
         "worker thread";
     nlohmann::json ev = {{"target", target},
                          {"syscall", syscall},
                          {"class", std::string(WaitClassName(wait_class))},
                          {"comm", b.comm},
+                         {"tid", b.tid},
+                         {"endpoints", endpoints},
                          {"longest_ms", Ms(static_cast<double>(b.longest_ns))},
                          {"count", b.count},
                          {"total_ms", Ms(static_cast<double>(b.total_ns))}};
-    out.push_back(MakeFinding("event_loop_blocked", severity, pid, "", summary, ev, b.total_ns));
+    out.push_back(
+        MakeFinding("event_loop_blocked", severity, pid, endpoint, summary, ev, b.total_ns));
   }
 }
 

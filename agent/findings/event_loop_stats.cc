@@ -20,9 +20,13 @@ void EventLoopStats::Add(const EventLoopBlock& b) {
     }
     it = blocks_.emplace(std::move(key), EventLoopBlockStats{.comm = b.comm, .tid = b.tid}).first;
   }
-  ++it->second.count;
-  it->second.total_ns += b.blocked_ns;
-  it->second.longest_ns = std::max(it->second.longest_ns, b.blocked_ns);
+  EventLoopBlockStats& st = it->second;
+  ++st.count;
+  st.total_ns += b.blocked_ns;
+  st.longest_ns = std::max(st.longest_ns, b.blocked_ns);
+  if (st.comm.empty()) st.comm = b.comm;
+  const bool known = st.endpoints.contains(b.endpoint) || st.endpoints.size() < kMaxEndpoints;
+  ++st.endpoints[known ? b.endpoint : std::string()];
 }
 
 }  // namespace waitscope::findings

@@ -21,11 +21,15 @@ struct EventLoopBlockStats {
   std::uint64_t count = 0;
   std::uint64_t total_ns = 0;
   std::uint64_t longest_ns = 0;
+  // Blocks per endpoint answered right after them ("" when none was);
+  // at most kMaxEndpoints endpoints, later ones under "".
+  std::map<std::string, std::uint64_t> endpoints;
 };
 
 class EventLoopStats {
  public:
   static constexpr std::size_t kMaxKeys = 4096;
+  static constexpr std::size_t kMaxEndpoints = 16;
   // (pid, class, syscall, target)
   using Key = std::tuple<std::uint32_t, WaitClass, std::string, std::string>;
 

@@ -62,11 +62,14 @@ void RequestAttributor::OnWait(const WaitEvent& w) {
   if (t.event_loop) {
     // Parking in epoll_wait/poll is what an event loop does between
     // requests; anything else blocks every connection it serves.
-    if (w.wait_class != WaitClass::kPoll && w.blocked_ns >= options_.loop_block_min_ns &&
-        loop_block_sink_) {
-      loop_block_sink_(EventLoopBlock{w.pid, w.tid, std::string(), w.wait_class, w.syscall,
-                                      w.target, w.end_ns - std::min(w.end_ns, w.blocked_ns),
-                                      w.blocked_ns});
+    if (w.wait_class != WaitClass::kPoll && w.blocked_ns >= options_.loop_block_min_ns) {
+      AddLoopBlock(t, EventLoopBlock{.pid = w.pid,
+                                     .tid = w.tid,
+                                     .wait_class = w.wait_class,
+                                     .syscall = w.syscall,
+                                     .target = w.target,
+                                     .start_ns = w.end_ns - std::min(w.end_ns, w.blocked_ns),
+                                     .blocked_ns = w.blocked_ns});
     }
     return;
   }
@@ -129,6 +132,7 @@ void RequestAttributor::OnExchange(const ExchangeOrigin& o, const protocols::Exc
   if (overlaps && !t.event_loop) MarkEventLoop(o.pid, o.tid, t);
   ++stats_.requests;
   if (t.event_loop) {
+    AddLoopResponse(t, r.end_ns, r.endpoint);
     r.attributed = false;
     ++stats_.unattributed_requests;
     if (request_sink_) request_sink_(std::move(r));
@@ -140,7 +144,9 @@ void RequestAttributor::OnExchange(const ExchangeOrigin& o, const protocols::Exc
 void RequestAttributor::MarkEventLoop(std::uint32_t pid, std::uint32_t tid, ThreadState& t) {
   t.event_loop = true;
   ++stats_.event_loop_threads;
+  if (options_.thread_name) t.comm = options_.thread_name(pid, tid);
   for (PendingRequest& p : t.pending) {
+    AddLoopResponse(t, p.record.end_ns, p.record.endpoint);
     p.record.attributed = false;
     ++stats_.unattributed_requests;
     if (request_sink_) request_sink_(std::move(p.record));
@@ -148,15 +154,61 @@ void RequestAttributor::MarkEventLoop(std::uint32_t pid, std::uint32_t tid, Thre
   t.pending.clear();
   for (const BufferedWait& w : t.waits) {
     if (w.wait_class == WaitClass::kPoll || w.blocked_ns < options_.loop_block_min_ns) continue;
-    if (loop_block_sink_) {
-      loop_block_sink_(EventLoopBlock{pid, tid, std::string(), w.wait_class, w.syscall, w.target,
-                                      w.end_ns - std::min(w.end_ns, w.blocked_ns), w.blocked_ns});
-    }
+    AddLoopBlock(t, EventLoopBlock{.pid = pid,
+                                   .tid = tid,
+                                   .wait_class = w.wait_class,
+                                   .syscall = w.syscall,
+                                   .target = w.target,
+                                   .start_ns = w.end_ns - std::min(w.end_ns, w.blocked_ns),
+                                   .blocked_ns = w.blocked_ns});
   }
   t.waits.clear();
   t.statements.clear();
   t.connects.clear();
   t.handshakes.clear();
+}
+
+void RequestAttributor::AddLoopBlock(ThreadState& t, EventLoopBlock&& b) {
+  b.comm = t.comm;
+  if (t.loop_blocks.size() >= options_.max_spans_per_thread) {
+    // Unnamed rather than lost: the block still counts.
+    if (loop_block_sink_) loop_block_sink_(std::move(t.loop_blocks.front()));
+    t.loop_blocks.pop_front();
+  }
+  t.loop_blocks.push_back(std::move(b));
+}
+
+void RequestAttributor::AddLoopResponse(ThreadState& t, std::uint64_t end_ns,
+                                        const std::string& endpoint) {
+  if (t.loop_responses.size() >= options_.max_spans_per_thread) t.loop_responses.pop_front();
+  t.loop_responses.emplace_back(end_ns, endpoint);
+}
+
+void RequestAttributor::ResolveLoopBlocks(ThreadState& t, std::uint64_t settled_before_ns,
+                                          bool final) {
+  // Responses come from one ring in the order they were written, so the
+  // first one at or after a block's end, once seen, is the one after it.
+  while (!t.loop_blocks.empty()) {
+    EventLoopBlock& b = t.loop_blocks.front();
+    const std::uint64_t end = b.start_ns + b.blocked_ns;
+    auto r = std::find_if(t.loop_responses.begin(), t.loop_responses.end(),
+                          [&](const auto& x) { return x.first >= end; });
+    if (r != t.loop_responses.end()) {
+      b.endpoint = r->second;
+    } else if (!final && end + options_.loop_response_wait_ns > settled_before_ns) {
+      break;  // its response may still come
+    }
+    if (loop_block_sink_) loop_block_sink_(std::move(b));
+    t.loop_blocks.pop_front();
+  }
+  // A block read later than a response ends after what was settled: older
+  // responses can no longer name one.
+  const std::uint64_t keep_from =
+      t.loop_blocks.empty() ? settled_before_ns - std::min(settled_before_ns, options_.settle_ns)
+                            : t.loop_blocks.front().start_ns;
+  while (!t.loop_responses.empty() && t.loop_responses.front().first < keep_from) {
+    t.loop_responses.pop_front();
+  }
 }
 
 void RequestAttributor::Settle(ThreadState& t, PendingRequest& p) {
@@ -234,6 +286,7 @@ void RequestAttributor::Flush(std::uint64_t now_ns) {
       ++done;
     }
     t.pending.erase(t.pending.begin(), t.pending.begin() + static_cast<std::ptrdiff_t>(done));
+    if (t.event_loop) ResolveLoopBlocks(t, settled_before, /*final=*/false);
     if (t.pending.empty()) {
       // No request can still claim spans older than the longest request we allow.
       Prune(t, horizon);
@@ -250,6 +303,7 @@ void RequestAttributor::Finish() {
   for (auto& [key, t] : threads_) {
     for (PendingRequest& p : t.pending) Settle(t, p);
     t.pending.clear();
+    ResolveLoopBlocks(t, 0, /*final=*/true);
   }
   threads_.clear();
 }

@@ -13,7 +13,9 @@
 //
 // Threads whose request windows overlap serve several requests at once: an
 // event loop. Their requests are passed on unattributed, and their blocking
-// waits (not the park in epoll_wait/poll) become EventLoopBlocks.
+// waits (not the park in epoll_wait/poll) become EventLoopBlocks, each named
+// after the first response the loop wrote once it ran again: the handler
+// that blocked resumes first and, as a rule, answers its request then.
 //
 // Memory: per thread at most `max_spans_per_thread` buffered spans of each
 // kind (oldest dropped, counted); threads idle for `horizon_ns` are
@@ -41,6 +43,11 @@ struct AttributorOptions {
   std::uint64_t horizon_ns = 60'000'000'000;  // longest request whose spans we keep
   std::size_t max_spans_per_thread = 16384;
   std::uint64_t loop_block_min_ns = 1'000'000;  // event-loop waits shorter than this are not kept
+  // How long an event-loop block waits for the response that names its
+  // endpoint before it is passed on without one.
+  std::uint64_t loop_response_wait_ns = 1'000'000'000;
+  // Names an event-loop thread (the live trace reads /proc); unset: unnamed.
+  std::function<std::string(std::uint32_t pid, std::uint32_t tid)> thread_name;
 };
 
 struct AttributorStats {
@@ -91,6 +98,11 @@ class RequestAttributor : public WireObserver {
     std::deque<ConnectSpan> connects;
     std::deque<TlsSpan> handshakes;
     std::vector<PendingRequest> pending;  // in response order
+    // Event loops: blocks waiting for the response that follows them, and
+    // the loop's recent responses (end time, endpoint).
+    std::deque<EventLoopBlock> loop_blocks;
+    std::deque<std::pair<std::uint64_t, std::string>> loop_responses;
+    std::string comm;
     std::uint64_t last_request_end_ns = 0;
     std::uint64_t last_seen_ns = 0;
     bool event_loop = false;
@@ -99,6 +111,11 @@ class RequestAttributor : public WireObserver {
 
   ThreadState& Thread(std::uint32_t pid, std::uint32_t tid);
   void MarkEventLoop(std::uint32_t pid, std::uint32_t tid, ThreadState& t);
+  void AddLoopBlock(ThreadState& t, EventLoopBlock&& b);
+  void AddLoopResponse(ThreadState& t, std::uint64_t end_ns, const std::string& endpoint);
+  // Passes on the blocks whose endpoint is known, or that waited long
+  // enough for it before `settled_before_ns`; all of them when `final`.
+  void ResolveLoopBlocks(ThreadState& t, std::uint64_t settled_before_ns, bool final);
   void Settle(ThreadState& t, PendingRequest& p);
   void Prune(ThreadState& t, std::uint64_t before_ns);
   template <typename T>

@@ -92,7 +92,8 @@ struct RequestRecord {
 struct EventLoopBlock {
   std::uint32_t pid = 0;
   std::uint32_t tid = 0;
-  std::string comm;
+  std::string comm;      // the thread's name, when known
+  std::string endpoint;  // the request the loop answered first after the block, if any
   WaitClass wait_class = WaitClass::kOther;
   std::string syscall;
   std::string target;

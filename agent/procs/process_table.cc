@@ -14,6 +14,13 @@ std::string ReadComm(std::uint32_t pid) {
   return comm;
 }
 
+std::string ReadThreadComm(std::uint32_t pid, std::uint32_t tid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
 std::string ReadExe(std::uint32_t pid) {
   std::array<char, 4096> buf{};
   std::string link = "/proc/" + std::to_string(pid) + "/exe";

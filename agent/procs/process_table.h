@@ -57,6 +57,8 @@ class ProcessTable {
 
 // /proc/PID/comm without the newline; empty if unreadable.
 std::string ReadComm(std::uint32_t pid);
+// A thread's own name (pthread_setname_np); empty once it has exited.
+std::string ReadThreadComm(std::uint32_t pid, std::uint32_t tid);
 // /proc/PID/exe target; empty if unreadable.
 std::string ReadExe(std::uint32_t pid);
 

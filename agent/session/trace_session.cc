@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "procs/process_table.h"
 #include "protocols/detect.h"
 
 namespace waitscope {
@@ -64,7 +65,9 @@ TraceSession::TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& o
       events_(std::move(events)) {
   probe_->SetWaitsHandler([this](std::span<const std::byte> data) { collector_.OnEvent(data); });
   if (!probe_->sockets_enabled()) return;
-  requests_ = std::make_unique<findings::RequestPipeline>(options_.findings);
+  findings::AttributorOptions attribution;
+  attribution.thread_name = ReadThreadComm;
+  requests_ = std::make_unique<findings::RequestPipeline>(options_.findings, attribution);
   if (events_) {
     events_->SetNext(requests_->observer());
     collector_.SetWaitEventHandler([this](const WaitEvent& w) {

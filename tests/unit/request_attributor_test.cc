@@ -165,9 +165,57 @@ TEST_F(AttributorTest, OverlappingRequestsMakeAnEventLoop) {
   }
   ASSERT_EQ(blocks_.size(), 2u);
   EXPECT_EQ(blocks_[0].target, "/var/data/big.csv");
+  EXPECT_EQ(blocks_[0].endpoint, "GET /a");  // the first response after the block
   EXPECT_EQ(blocks_[1].syscall, "fsync");
   EXPECT_EQ(blocks_[1].blocked_ns, 12 * kMs);
+  EXPECT_EQ(blocks_[1].endpoint, "");  // no response followed
   EXPECT_EQ(attributor_.stats().event_loop_threads, 1u);
+}
+
+TEST_F(AttributorTest, LoopBlockWaitsForTheResponseThatNamesIt) {
+  Request(1, 100, 120, "GET /a", 200, "127.0.0.1:40001");
+  Request(1, 105, 125, "GET /b", 200, "127.0.0.1:40002");  // an event loop now
+  // The rings are not ordered with each other: the response written after
+  // the block may be read first.
+  Request(1, 150, 260, "POST /newsletter", 200, "127.0.0.1:40003");
+  Wait(1, 255, 100, WaitClass::kNet, "recvfrom", "127.0.0.1:2525");
+  Wait(1, 300, 20, WaitClass::kDisk, "fsync", "/var/log/app.log");
+  attributor_.Flush(400 * kMs);
+  ASSERT_EQ(blocks_.size(), 1u) << "the fsync's response may still come";
+  EXPECT_EQ(blocks_[0].endpoint, "POST /newsletter");
+  attributor_.Flush(1300 * kMs);
+  ASSERT_EQ(blocks_.size(), 1u);
+  attributor_.Flush(1400 * kMs);  // over a second after its end: passed on unnamed
+  ASSERT_EQ(blocks_.size(), 2u);
+  EXPECT_EQ(blocks_[1].syscall, "fsync");
+  EXPECT_EQ(blocks_[1].endpoint, "");
+}
+
+TEST_F(AttributorTest, LoopThreadsAreNamedByTheGivenFunction) {
+  std::vector<EventLoopBlock> blocks;
+  RequestAttributor named(
+      [](RequestRecord&&) {}, [&](EventLoopBlock&& b) { blocks.push_back(std::move(b)); },
+      AttributorOptions{.thread_name = [](std::uint32_t pid, std::uint32_t tid) {
+        return "loop-" + std::to_string(pid) + "-" + std::to_string(tid);
+      }});
+  for (std::uint64_t start : {100, 105}) {
+    protocols::Exchange ex;
+    ex.protocol = protocols::Protocol::kHttp1;
+    ex.statement = "GET /a";
+    ex.request_end_ns = start * kMs;
+    ex.response_end_ns = (start + 20) * kMs;
+    named.OnExchange(ExchangeOrigin{kPid, true, "127.0.0.1:40000", "http", 7, start}, ex);
+  }
+  WaitEvent w;
+  w.pid = kPid;
+  w.tid = 7;
+  w.end_ns = 140 * kMs;
+  w.blocked_ns = 10 * kMs;
+  w.wait_class = WaitClass::kDisk;
+  named.OnWait(w);
+  named.Finish();
+  ASSERT_EQ(blocks.size(), 1u);
+  EXPECT_EQ(blocks[0].comm, "loop-500-7");
 }
 
 TEST_F(AttributorTest, ServerExchangesOfOtherProtocolsAreNotRequests) {

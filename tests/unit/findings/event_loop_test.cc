@@ -66,6 +66,31 @@ TEST(EventLoopBlockedTest, OneShortBlockIsNotEnoughButOneLongIs) {
   EXPECT_NE(found[0].summary.find("nanosleep"), std::string::npos) << found[0].summary;
 }
 
+TEST(EventLoopBlockedTest, EndpointIsTheOneAnsweredAfterMostBlocks) {
+  std::vector<EventLoopBlock> blocks;
+  for (const char* endpoint : {"POST /newsletter", "POST /newsletter", "GET /health", ""}) {
+    blocks.push_back(Block(WaitClass::kNet, "recvfrom", "127.0.0.1:2525", 100 * kMs));
+    blocks.back().endpoint = endpoint;
+  }
+  const auto found = RunBlocks(blocks);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].endpoint, "POST /newsletter");
+  EXPECT_NE(found[0].summary.find("serving POST /newsletter"), std::string::npos)
+      << found[0].summary;
+  const auto ev = Evidence(found[0]);
+  EXPECT_EQ(ev["endpoints"]["POST /newsletter"], 2);
+  EXPECT_EQ(ev["endpoints"]["GET /health"], 1);
+  EXPECT_EQ(ev["endpoints"]["(none)"], 1);
+  EXPECT_EQ(ev["comm"], "node");
+}
+
+TEST(EventLoopBlockedTest, NoEndpointWhenNoResponseFollowedABlock) {
+  const auto found = RunBlocks({Block(WaitClass::kSleep, "nanosleep", "-", 150 * kMs)});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].endpoint, "");
+  EXPECT_EQ(found[0].summary.find("serving"), std::string::npos) << found[0].summary;
+}
+
 TEST(EventLoopBlockedTest, ThresholdFromOption) {
   std::vector<EventLoopBlock> blocks(
       5, Block(WaitClass::kDisk, "fsync", "/var/log/app.log", 15 * kMs));
