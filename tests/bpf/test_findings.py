@@ -2,8 +2,9 @@
 """BPF integration tests: findings on the shop demo (tools/demo/shop).
 
 Each scenario of the demo switches one anti-pattern on in a thread-per-request
-Python web service backed by real PostgreSQL, Redis and an SMTP sink, and has
-a fixed twin. For each scenario, one test class runs
+Python web service backed by real PostgreSQL, Redis and an SMTP sink (plus an
+asyncio event-loop listener for event_loop_blocked), and has a fixed twin.
+For each scenario, one test class runs
 `tools/demo/shop/run_demo.py --scenario NAME --twins` with the service started
 under `waitscope record` (--service-wrapper), then checks that:
 
@@ -364,6 +365,72 @@ class ConnectionChurnTest(ShopTestCase):
                                    run["measured"][run["endpoint"]]["db_connects_per_request"],
                                    0.1)
         self.assertGreater(ev.get("connect_ms", 0), 0, fmt(finding))
+
+
+class EventLoopBlockedTest(ShopTestCase):
+    """POST /newsletter on the service's asyncio listener (one event-loop
+    thread, 8 keep-alive clients): smtplib called synchronously in the
+    coroutine vs awaited in a thread-pool executor."""
+
+    SCENARIO, KIND = "event_loop_blocked", "event_loop_blocked"
+    NEEDS_ENDPOINT = True  # the request the loop answered right after each block
+
+    def test_truth(self):
+        m = self.anti["measured"][self.anti["endpoint"]]
+        self.assertEqual(self.anti["newsletter_mail"], "on_loop")
+        self.assertEqual(m["loop_blocks"], self.anti["endpoint_requests"], fmt(m))
+        self.assertEqual(self.anti["service"]["loop_blocks"], m["loop_blocks"],
+                         fmt(self.anti["service"]))
+        self.assertGreaterEqual(m["loop_blocked_ms_mean"], 0.9 * self.anti["smtp_delay_ms"],
+                                fmt(m))
+        f = self.fixed["measured"][self.fixed["endpoint"]]
+        self.assertEqual(self.fixed["newsletter_mail"], "executor")
+        self.assertEqual(f["loop_blocks"], 0, fmt(f))
+        self.assertEqual(self.fixed["service"]["loop_executor_mails"],
+                         self.fixed["endpoint_requests"], fmt(self.fixed["service"]))
+        self.assertLess(f["loop_blocked_ms_max"], 10, f"the fix blocked the loop: {fmt(f)}")
+
+    def test_loop_requests_counted_not_attributed(self):
+        # The fixed twin's loop thread serves overlapping requests from the
+        # start: waitscope must count them (test_http_rows) and see it as an
+        # event loop, i.e. attribute none (no time in the breakdown), which
+        # is also why its quiet result means something.
+        rows = [h for h in self.report(self.fixed)["http"] if h["pid"] ==
+                self.fixed["service_pid"] and h["endpoint"] == self.fixed["endpoint"]]
+        self.assertEqual(len(rows), 1, fmt(self.report(self.fixed)["http"]))
+        self.assertEqual(rows[0]["count"], self.fixed["endpoint_requests"], fmt(rows))
+        self.assertEqual(set(rows[0]["breakdown_us"].values()), {0},
+                         f"requests of the event loop were attributed: {fmt(rows)}")
+
+    def test_no_other_finding(self):
+        # Only the loop blocks: no per-request finding on the endpoint (its
+        # requests are not attributed) and nothing at all in the fixed twin.
+        for run, allowed in ((self.anti, {self.KIND}), (self.fixed, set())):
+            kinds = {f["kind"] for f in self.findings(run)}
+            self.assertEqual(kinds - allowed, set(),
+                             f"{run['run']}: {fmt(self.report(run)['findings'])}")
+
+    def check_evidence(self, finding, run):
+        ev = finding["evidence"]
+        m = run["measured"][run["endpoint"]]
+        self.assertEqual(ev.get("target"), run["peers"]["smtp"], fmt(finding))
+        self.assertEqual(ev.get("class"), "net", fmt(finding))
+        self.assertEqual(len(self.findings(run, self.KIND)), 1,
+                         fmt(self.findings(run, self.KIND)))
+        # Blocked most of the recording: critical.
+        self.assertEqual(finding["severity"], "critical", fmt(finding))
+        # One block of ~smtp_delay_ms (the wait for the sink's 250) per mail
+        # the service sent on the loop thread, and their time; the service
+        # timed the whole smtplib call, a little more than the wait.
+        self.assert_evidence_close(finding, "count", m["loop_blocks"], 0.20)
+        self.assert_evidence_close(finding, "total_ms", m["loop_blocked_ms_total"], 0.20)
+        self.assertGreaterEqual(ev.get("longest_ms", 0), 0.9 * run["smtp_delay_ms"], fmt(finding))
+        self.assertLessEqual(ev["longest_ms"], 1.2 * m["loop_blocked_ms_max"], fmt(finding))
+
+    def test_finding_names_the_loop_thread(self):
+        finding, ev = self.the_finding(self.anti)
+        self.assertEqual(ev.get("comm"), self.anti["loop_thread"], fmt(finding))
+        self.assertIn(self.anti["loop_thread"], finding["summary"], fmt(finding))
 
 
 class FullyFixedTest(tr.WaitscopeTestCase):

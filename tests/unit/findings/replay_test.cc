@@ -3,10 +3,13 @@
 // --save-events`). Each anti-pattern's stream must give its finding with the
 // evidence the demo knows (10 orders per request, a pool of 2...), its fixed
 // twin none of that kind; slices of the streams cover one request only,
-// requests interleaved on a thread pool and requests that fail. Plus the
-// writer/reader round trip and hostile input.
+// requests interleaved on a thread pool, requests that fail and an asyncio
+// event loop's requests (counted, not attributed). Plus the writer/reader
+// round trip and hostile input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -126,10 +129,15 @@ bool IsServerExchange(const StreamEvent& e) {
   return x && x->origin.server;
 }
 
-// Every RequestRecord of a stream, from the attributor itself.
-std::vector<RequestRecord> Records(const EventStream& s) {
-  std::vector<RequestRecord> out;
-  RequestAttributor a([&](RequestRecord&& r) { out.push_back(std::move(r)); }, nullptr);
+struct Attribution {
+  std::vector<RequestRecord> records;
+  AttributorStats stats;
+};
+
+// What the attributor itself makes of a stream.
+Attribution Attribute(const EventStream& s) {
+  Attribution out;
+  RequestAttributor a([&](RequestRecord&& r) { out.records.push_back(std::move(r)); }, nullptr);
   for (const StreamEvent& e : s.events) {
     std::visit(
         [&](const auto& v) {
@@ -143,7 +151,13 @@ std::vector<RequestRecord> Records(const EventStream& s) {
         e);
   }
   a.Finish();
+  out.stats = a.stats();
   return out;
+}
+
+// Every RequestRecord of a stream.
+std::vector<RequestRecord> Records(const EventStream& s) {
+  return Attribute(s).records;
 }
 
 // The stream up to its n-th server response.
@@ -209,6 +223,109 @@ TEST(ReplaySliceTest, ThreadPoolRequestsAreAttributedPerThread) {
   // The demo's worker pool: several threads, serving at the same time.
   EXPECT_GE(threads.size(), 2u);
   EXPECT_TRUE(overlap) << "no two requests of different threads overlap in this recording";
+}
+
+// The demo's asyncio listener: one thread serves POST /newsletter for 4
+// keep-alive clients. Its requests overlap, so the thread is an event loop:
+// each request is counted, none is attributed once that is known, and its
+// blocking waits are event-loop blocks instead.
+struct LoopRun {
+  AttributorStats stats;
+  std::vector<RequestRecord> newsletter;
+  std::set<std::uint32_t> threads;
+  std::size_t attributed = 0;
+};
+
+LoopRun NewsletterRequests(const EventStream& s) {
+  Attribution a = Attribute(s);
+  LoopRun run{a.stats, {}, {}, 0};
+  for (RequestRecord& r : a.records) {
+    if (r.endpoint != "POST /newsletter") continue;
+    run.threads.insert(r.tid);
+    if (r.attributed) ++run.attributed;
+    run.newsletter.push_back(std::move(r));
+  }
+  return run;
+}
+
+std::size_t ServerExchanges(const EventStream& s, const std::string& endpoint) {
+  std::size_t n = 0;
+  for (const StreamEvent& e : s.events) {
+    const auto* x = std::get_if<StreamExchange>(&e);
+    if (x && x->origin.server && x->exchange.statement == endpoint) ++n;
+  }
+  return n;
+}
+
+TEST(ReplaySliceTest, EventLoopRequestsAreCountedNotAttributed) {
+  for (const char* name : {"event_loop_blocked", "event_loop_blocked.fixed"}) {
+    SCOPED_TRACE(name);
+    const EventStream s = Load(name);
+    const LoopRun run = NewsletterRequests(s);
+    const std::size_t exchanges = ServerExchanges(s, "POST /newsletter");
+    ASSERT_GE(exchanges, 5u);
+    // Counted: every response the stream holds is a request, in the report too.
+    EXPECT_EQ(run.newsletter.size(), exchanges);
+    const HttpRow* h = Endpoint(ReplayEventStream(s, DetectorConfig{}), "POST /newsletter");
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(h->count, exchanges);
+    // One thread, and the attributor saw it as an event loop.
+    EXPECT_EQ(run.threads.size(), 1u);
+    EXPECT_EQ(run.stats.event_loop_threads, 1u);
+    EXPECT_EQ(run.stats.unattributed_requests, exchanges - run.attributed);
+    // Not attributed: no spans. Only requests settled before the first
+    // overlap was seen can be attributed, and they ended before the others.
+    std::uint64_t first_unattributed_end = UINT64_MAX;
+    std::uint64_t last_attributed_end = 0;
+    for (const RequestRecord& r : run.newsletter) {
+      if (r.attributed) {
+        last_attributed_end = std::max(last_attributed_end, r.end_ns);
+        continue;
+      }
+      first_unattributed_end = std::min(first_unattributed_end, r.end_ns);
+      EXPECT_TRUE(r.waits.empty());
+      EXPECT_TRUE(r.statements.empty());
+      EXPECT_TRUE(r.connects.empty());
+    }
+    EXPECT_LT(last_attributed_end, first_unattributed_end);
+    EXPECT_GE(exchanges - run.attributed, exchanges / 2) << run.attributed << " attributed";
+  }
+  // With the fix, requests overlap from the first: none is attributed.
+  EXPECT_EQ(NewsletterRequests(Load("event_loop_blocked.fixed")).attributed, 0u);
+}
+
+TEST(ReplayDetectorsTest, EventLoopBlocked) {
+  const FindingRow f = Expect("event_loop_blocked", "event_loop_blocked");
+  EXPECT_EQ(f.severity, Severity::kCritical);  // blocks of 10x the threshold
+  // Each mail's block is followed by its own response: the finding names it.
+  EXPECT_EQ(f.endpoint, "POST /newsletter");
+  const auto ev = Evidence(f);
+  // smtplib with a timeout waits in poll() on its socket to the sink, which
+  // answers DATA after 100 ms.
+  EXPECT_EQ(ev["class"], "net") << f.evidence_json;
+  EXPECT_EQ(ev["syscall"], "poll");
+  EXPECT_GE(ev["longest_ms"].get<double>(), 90.0);
+  EXPECT_GE(ev["total_ms"].get<double>(), 90.0 * ev["count"].get<double>());
+  // The target is the peer the loop thread connected to for each mail.
+  const EventStream s = Load("event_loop_blocked");
+  std::uint32_t loop_tid = 0;
+  for (const StreamEvent& e : s.events) {
+    const auto* x = std::get_if<StreamExchange>(&e);
+    if (x && x->origin.server) loop_tid = x->origin.tid;
+  }
+  std::set<std::string> peers;
+  for (const StreamEvent& e : s.events) {
+    const auto* c = std::get_if<ClientConnectionUse>(&e);
+    if (c && c->tid == loop_tid) peers.insert(c->peer);
+  }
+  ASSERT_EQ(peers.size(), 1u);
+  EXPECT_EQ(ev["target"], *peers.begin());
+  // Every request served once the thread was known as a loop sent a mail:
+  // one block of ~100 ms each (the rest of the SMTP dialogue takes well
+  // under the 10 ms threshold).
+  const LoopRun run = NewsletterRequests(s);
+  EXPECT_GE(ev["count"].get<std::size_t>(), run.newsletter.size() - run.attributed);
+  EXPECT_LE(ev["count"].get<std::size_t>(), run.newsletter.size());
 }
 
 TEST(ReplaySliceTest, RequestsThatErrorAreCountedAndAttributed) {

@@ -9,7 +9,8 @@ writes what it measured as JSON.
             --tls-max 1.2 --no-keepalive --no-session-reuse ...
 
 Endpoints: orders, signup, report, product, search, profile, catalog,
-healthz; several --endpoint options mix them (each request picks one at
+healthz, newsletter (the service's asyncio listener: --base is its loop
+port); several --endpoint options mix them (each request picks one at
 random).
 
 Each client keeps its connection alive unless told not to (or the server
@@ -49,6 +50,7 @@ ENDPOINTS = {
     "profile": ("GET", "GET /profile"),
     "catalog": ("GET", "GET /catalog"),
     "healthz": ("GET", "GET /healthz"),
+    "newsletter": ("POST", "POST /newsletter"),
 }
 
 
@@ -61,6 +63,9 @@ def make_request(name, rng, client, seq, run_tag):
         body = json.dumps({"email": f"new-{run_tag}-{client}-{seq}@example.com",
                            "name": f"client {client}"}).encode()
         return "POST", "/signup", body
+    if name == "newsletter":
+        body = json.dumps({"email": f"reader-{run_tag}-{client}-{seq}@example.com"}).encode()
+        return "POST", "/newsletter", body
     if name == "report":
         return "GET", f"/report?from={rng.randint(1, CUSTOMERS_WITH_ORDERS - 20)}", None
     if name == "product":

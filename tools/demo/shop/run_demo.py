@@ -8,10 +8,10 @@ everything it started (also on Ctrl-C, SIGTERM or an error).
                 [--clients N] [--out DIR] [--service-wrapper 'CMD ... --']
 
 Scenarios (README.md): n_plus_one, sync_email, pool_exhaustion, cache_miss,
-slow_query, tls_handshake, connection_churn. `all` runs each in turn (a fresh
-service per run, the servers shared); `mixed` runs one service with every
-switch at once and a load over every endpoint (with --fixed: the fully fixed
-shop, which should show no finding at all).
+slow_query, tls_handshake, connection_churn, event_loop_blocked. `all` runs
+each in turn (a fresh service per run, the servers shared); `mixed` runs one
+service with every switch at once and a load over every endpoint (with
+--fixed: the fully fixed shop, which should show no finding at all).
 
     --fixed    run the fixed twins instead of the anti-patterns
     --twins    run each scenario twice: anti-pattern, then fixed twin
@@ -63,7 +63,11 @@ SCENARIOS = {
     "slow_query": {"endpoint": "GET /search", "load": ["search"], "clients": 4},
     "tls_handshake": {"endpoint": "GET /catalog", "load": ["catalog"], "clients": 8},
     "connection_churn": {"endpoint": "GET /profile", "load": ["profile"], "clients": 8},
+    # Served by the service's asyncio listener (its loop port), not the worker pool.
+    "event_loop_blocked": {"endpoint": "POST /newsletter", "load": ["newsletter"], "clients": 8,
+                           "listener": "loop"},
 }
+MIXED_LOOP_CLIENTS = 4  # newsletter clients in `mixed` (3 or more make requests overlap)
 ANTI_POOL_SIZE = 2
 FIXED_POOL_SIZE = 16
 SEARCH_TABLE, SEARCH_COLUMN, SEARCH_INDEX = "customers", "email", "customers_email_idx"
@@ -270,6 +274,12 @@ def measured(load):
             m["smtp_calls_per_request"] = facts["smtp_calls"]["mean"]
             m["smtp_share"] = facts["smtp_us"]["sum"] / handler if handler else 0.0
             m["smtp_ms_mean"] = facts["smtp_us"]["mean"] / 1000.0
+        if "loop_blocked_us" in facts:
+            # The event loop's thread ran nothing else during these calls.
+            m["loop_blocks"] = facts["loop_blocks"]["sum"]
+            m["loop_blocked_ms_total"] = facts["loop_blocked_us"]["sum"] / 1000.0
+            m["loop_blocked_ms_mean"] = facts["loop_blocked_us"]["mean"] / 1000.0
+            m["loop_blocked_ms_max"] = facts["loop_blocked_us"]["max"] / 1000.0
         if "pool_wait_us" in facts:
             m["pool_wait_ms_p50"] = facts["pool_wait_us"]["p50"] / 1000.0
             m["pool_wait_ms_p95"] = facts["pool_wait_us"]["p95"] / 1000.0
@@ -359,7 +369,8 @@ class Demo:
         service_pid = info["pid"]
         self.live.append((service_pid, signal.SIGTERM))
         log(f"run {run_name}: service pid {service_pid} on 127.0.0.1:{info['port']}"
-            + (f", https 127.0.0.1:{info['tls_port']}" if info["tls_port"] else ""))
+            + (f", https 127.0.0.1:{info['tls_port']}" if info["tls_port"] else "")
+            + f", event loop 127.0.0.1:{info['loop_port']}")
 
         loads = self.start_loads(name, fixed, info, run_dir)
         load_results = {}
@@ -387,7 +398,8 @@ class Demo:
         meas = {}
         for res in load_results.values():
             meas.update(measured(res))
-        http_load = load_results.get("http") or load_results.get("https")
+        http_load = (load_results.get("http") or load_results.get("https")
+                     or load_results.get("loop"))
         truth = {
             "run": run_name, "scenario": name, "fixed": fixed, "anti_patterns": anti,
             "endpoint": None if name == "mixed" else SCENARIOS[name]["endpoint"],
@@ -404,6 +416,8 @@ class Demo:
             "search": {"table": SEARCH_TABLE, "column": SEARCH_COLUMN, "rows": CUSTOMERS},
             "tls_mode": self.tls_mode(name, anti),
             "profile_connections": "per_request" if "connection_churn" in anti else "pool",
+            "newsletter_mail": "on_loop" if "event_loop_blocked" in anti else "executor",
+            "loop_thread": "shop-loop",
             "peers": {"postgres": b.pg.address, "redis": b.redis.address,
                       "smtp": f"127.0.0.1:{b.smtp_port}"},
             "measured": meas,
@@ -446,21 +460,25 @@ class Demo:
 
         http = f"http://127.0.0.1:{info['port']}"
         https = f"https://127.0.0.1:{info['tls_port']}"
+        loop = f"http://127.0.0.1:{info['loop_port']}"
         tls_anti = "tls_handshake" in ([] if fixed else (list(SCENARIOS) if name == "mixed"
                                                            else [name]))
         tls_flags = (["--ca", self.cert, "--tls-max", "1.2", "--no-keepalive",
                       "--no-session-reuse"] if tls_anti else
                      ["--ca", self.cert, "--tls-min", "1.3", "--reconnect-every", "25"])
         if name == "mixed":
-            eps = [e for s in SCENARIOS.values() for e in s["load"] if e != "catalog"]
+            eps = [e for s in SCENARIOS.values() if "listener" not in s for e in s["load"]
+                   if e != "catalog"]
             start("http", http, eps, args.clients or 8)
             start("https", https, ["catalog"], 2, tls_flags)
+            start("loop", loop, SCENARIOS["event_loop_blocked"]["load"], MIXED_LOOP_CLIENTS)
         elif name == "tls_handshake":
             start("https", https, ["catalog"], args.clients or SCENARIOS[name]["clients"],
                   tls_flags)
         else:
-            start("http", http, SCENARIOS[name]["load"],
-                  args.clients or SCENARIOS[name]["clients"])
+            on_loop = SCENARIOS[name].get("listener") == "loop"
+            start("loop" if on_loop else "http", loop if on_loop else http,
+                  SCENARIOS[name]["load"], args.clients or SCENARIOS[name]["clients"])
         return loads
 
     def close(self):

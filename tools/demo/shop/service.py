@@ -8,6 +8,11 @@ requests end to end (keep-alive), like a Python/Ruby worker-pool server. A
 request's database statements, Redis commands, SMTP dialogue and TLS
 handshake all happen on the worker thread that serves it.
 
+Besides, POST /newsletter has a listener of its own (--loop-port) served by
+an asyncio event loop on ONE thread (named `shop-loop`): every connection is
+a coroutine on that thread, so requests are served interleaved, like an
+aiohttp/uvicorn worker.
+
 Backends: PostgreSQL through psycopg2 and a bounded connection pool (a
 queue.Queue of connections: a request blocks on it when every connection is
 out), Redis through redis-py, mail through smtplib to a local SMTP server.
@@ -21,17 +26,21 @@ Endpoints (the scenario each belongs to; README.md has the details):
     GET  /catalog               tls_handshake     --anti tls_handshake: TLS 1.2, close per response
     GET  /profile?customer=ID   connection_churn  --anti connection_churn: connect per request
     GET  /healthz
+    POST /newsletter            event_loop_blocked  (loop port) --anti event_loop_blocked:
+                                smtplib called synchronously on the event loop's thread
 
 Each response carries X-Shop-* headers saying what the request did (queries,
 orders listed, connects, pool wait, SMTP time, cache hit...), so the load
 driver can report what the demo knows without trusting waitscope.
 
 The ready file (written once every listener is up) holds {"pid", "port",
-"tls_port"}. SIGTERM/SIGINT stop it; --stats-file then gets the totals.
+"tls_port", "loop_port"}. SIGTERM/SIGINT stop it; --stats-file then gets the totals.
 Debian's /usr/bin/python3 with python3-psycopg2 and python3-redis.
 """
 
 import argparse
+import asyncio
+import ctypes
 import json
 import os
 import queue
@@ -43,6 +52,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler
 
@@ -50,7 +60,7 @@ import psycopg2
 import redis
 
 SCENARIOS = ("n_plus_one", "sync_email", "pool_exhaustion", "cache_miss", "slow_query",
-             "tls_handshake", "connection_churn")
+             "tls_handshake", "connection_churn", "event_loop_blocked")
 
 
 # ---- PostgreSQL connection pool -----------------------------------------------------------
@@ -122,6 +132,13 @@ def welcome_message(email):
     msg["Subject"] = "Welcome to the shop"
     msg.set_content("Thanks for signing up.\n")
     return msg
+
+
+def send_welcome(host, port, email):
+    """One mail over a new SMTP connection: blocks ~--smtp-delay-ms on the
+    sink's answer to DATA."""
+    with smtplib.SMTP(host, port, timeout=30) as smtp:
+        smtp.send_message(welcome_message(email))
 
 
 class Mailer:
@@ -402,6 +419,155 @@ class ShopHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
+# ---- the newsletter: an asyncio event loop ------------------------------------------------
+
+
+def name_this_thread(name):
+    """Sets the kernel's name (comm) of the calling thread, so waitscope and
+    `top -H` show it (Python 3.11 does not)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
+
+
+class Newsletter:
+    """POST /newsletter {"email": ...} on its own listener, served by an
+    asyncio event loop in one thread (`shop-loop`): HTTP/1.1 keep-alive, one
+    coroutine per connection, all on that thread. Each request sends a
+    welcome mail through the SMTP sink.
+
+    --anti event_loop_blocked: the coroutine calls smtplib directly (the
+    classic mistake), so the loop thread blocks ~--smtp-delay-ms per mail
+    and every other connection waits meanwhile. The fix:
+    `await loop.run_in_executor(...)`, the mail runs on a thread-pool thread
+    and the loop keeps serving.
+
+    What it knows: per request the time the mail kept the loop thread from
+    running anything else (X-Shop-Loop-Blocked-Us: the synchronous smtplib
+    call; with the fix the submission to the executor, microseconds), and
+    totals for --stats-file."""
+
+    THREAD_NAME = "shop-loop"
+
+    def __init__(self, shop, listener, blocking):
+        self.smtp = shop.smtp
+        self.listener = listener
+        self.blocking = blocking
+        self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="mail")
+        self.loop = asyncio.new_event_loop()
+        self.blocks = 0  # mails sent synchronously on the loop thread
+        self.blocked_ns = 0  # the time they took (the loop ran nothing else)
+        self.blocked_max_ns = 0
+        self.executor_mails = 0
+        self._started = threading.Event()
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name=self.THREAD_NAME, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        self._started.wait(30)
+        if self._error is not None:
+            raise self._error
+
+    def stop(self, timeout):
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self):
+        name_this_thread(self.THREAD_NAME)
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(asyncio.start_server(self._serve, sock=self.listener))
+        except OSError as e:
+            self._error = e
+            self._started.set()
+            return
+        self.loop.call_soon(self._started.set)
+        self.loop.run_forever()
+
+    async def _serve(self, reader, writer):
+        """One keep-alive connection: requests until the client closes."""
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                method, target, _ = line.decode("latin-1").split(" ", 2)
+                headers = {}
+                while True:
+                    h = await reader.readline()
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    k, _, v = h.decode("latin-1").partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                body = await reader.readexactly(int(headers.get("content-length") or 0))
+                t0 = time.monotonic()
+                facts = {}
+                path = urllib.parse.urlsplit(target).path
+                if method == "POST" and path == "/newsletter":
+                    try:
+                        status, out = await self.newsletter(body, facts)
+                    except (smtplib.SMTPException, OSError) as e:
+                        status, out = 503, {"error": f"{type(e).__name__}: {e}"}
+                elif method == "GET" and path == "/healthz":
+                    status, out = 200, {"ok": True}
+                else:
+                    status, out = 404, {"error": "no such endpoint"}
+                facts["handler_us"] = int((time.monotonic() - t0) * 1e6)
+                close = headers.get("connection", "").lower() == "close"
+                payload = json.dumps(out).encode()
+                head = [f"HTTP/1.1 {status} {http_reason(status)}", "Server: shop-loop/1",
+                        "Content-Type: application/json", f"Content-Length: {len(payload)}"]
+                head += [f"X-Shop-{k.replace('_', '-')}: {v}" for k, v in facts.items()]
+                if close:
+                    head.append("Connection: close")
+                # One write per response: head and body together.
+                writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+                await writer.drain()
+                if close:
+                    return
+        except (OSError, ValueError, asyncio.IncompleteReadError):
+            pass  # the client went away or sent garbage
+        finally:
+            writer.close()
+
+    async def newsletter(self, body, facts):
+        try:
+            email = str(json.loads(body or b"{}")["email"])
+        except (ValueError, KeyError, TypeError):
+            return 400, {"error": "want JSON {\"email\": ...}"}
+        t0 = time.monotonic_ns()
+        if self.blocking:
+            # The anti-pattern: a blocking call inside a coroutine. Nothing
+            # else runs on this thread until the sink answers.
+            send_welcome(*self.smtp, email)
+            blocked = time.monotonic_ns() - t0
+            self.blocks += 1
+            self.blocked_ns += blocked
+            self.blocked_max_ns = max(self.blocked_max_ns, blocked)
+            facts["loop_blocks"] = 1
+            facts["smtp_us"] = blocked // 1000
+        else:
+            sent = asyncio.get_running_loop().run_in_executor(self.executor, send_welcome,
+                                                              *self.smtp, email)
+            blocked = time.monotonic_ns() - t0  # handing it over: the loop moves on
+            await sent
+            self.executor_mails += 1
+            facts["loop_blocks"] = 0
+            facts["smtp_us"] = (time.monotonic_ns() - t0) // 1000
+        facts["loop_blocked_us"] = blocked // 1000
+        facts["smtp_calls"] = 1
+        return 201, {"subscribed": email}
+
+
+def http_reason(status):
+    return {200: "OK", 201: "Created", 400: "Bad Request", 404: "Not Found",
+            503: "Service Unavailable"}.get(status, "Unknown")
+
+
 class Server:
     """What BaseHTTPRequestHandler expects of `server`, plus the shop."""
 
@@ -466,6 +632,8 @@ def main():
     ap.add_argument("--port", type=int, default=0, help="HTTP port (0: any free one)")
     ap.add_argument("--tls-port", type=int, default=None,
                     help="also serve HTTPS on this port (0: any free one); needs --cert/--key")
+    ap.add_argument("--loop-port", type=int, default=0,
+                    help="port of the asyncio listener of POST /newsletter (0: any free one)")
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--workers", type=int, default=32)
@@ -495,6 +663,10 @@ def main():
             ap.error("--tls-port needs --cert and --key")
         tls_ctx = tls_context(args)
         listeners.append((listen(args.tls_port), True))
+    loop_listener = listen(args.loop_port)
+    loop_listener.setblocking(False)
+    newsletter = Newsletter(shop, loop_listener, "event_loop_blocked" in shop.anti)
+    newsletter.start()
     workers = [threading.Thread(target=worker_loop, args=(work, server, tls_ctx),
                                 name=f"worker-{i}", daemon=True) for i in range(args.workers)]
     for t in workers:
@@ -508,7 +680,8 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     if args.ready_file:
         ready = {"pid": os.getpid(), "port": listeners[0][0].getsockname()[1],
-                 "tls_port": listeners[1][0].getsockname()[1] if tls_ctx else None}
+                 "tls_port": listeners[1][0].getsockname()[1] if tls_ctx else None,
+                 "loop_port": loop_listener.getsockname()[1]}
         with open(args.ready_file + ".tmp", "w", encoding="utf-8") as f:
             json.dump(ready, f)
         os.replace(args.ready_file + ".tmp", args.ready_file)
@@ -516,10 +689,15 @@ def main():
 
     for listener, _ in listeners:
         listener.close()
+    newsletter.stop(timeout=2)
     pending = shop.mailer.stop(timeout=2) if shop.mailer else 0
     stats = {"sync_mails": shop.sync_mails,
              "background_mails": shop.mailer.sent if shop.mailer else 0,
-             "mails_dropped_at_exit": pending}
+             "mails_dropped_at_exit": pending,
+             "loop_blocks": newsletter.blocks,
+             "loop_blocked_ms": newsletter.blocked_ns / 1e6,
+             "loop_blocked_max_ms": newsletter.blocked_max_ns / 1e6,
+             "loop_executor_mails": newsletter.executor_mails}
     if args.stats_file:
         with open(args.stats_file, "w", encoding="utf-8") as f:
             json.dump(stats, f)

@@ -68,7 +68,9 @@ ONLY=${RECORD_ONLY:-}  # one scenario (or signup_errors) instead of all
 
 # scenario clients rate(req/s per client) duration(s) extension
 # cache_miss: its fixed twin needs ~500 reads before 50 cold misses fall
-# below 10 %, so its streams are gzip'd to stay small.
+# below 10 %, so its streams are gzip'd to stay small. event_loop_blocked:
+# at least 3 clients, else the blocked loop serves one request at a time and
+# no two requests of its thread overlap (it would not look like a loop).
 while read -r scenario clients rate duration ext; do
   [ -z "$ONLY" ] || [ "$ONLY" = "$scenario" ] || continue
   "$PY" "$REPO/tools/demo/shop/run_demo.py" --scenario "$scenario" --twins \
@@ -82,6 +84,7 @@ cache_miss 2 250 1 jsonl.gz
 slow_query 2 5 1 jsonl
 tls_handshake 2 10 1 jsonl
 connection_churn 2 10 1 jsonl
+event_loop_blocked 4 10 1 jsonl
 EOF
 
 [ -z "$ONLY" ] || [ "$ONLY" = signup_errors ] &&
