@@ -85,9 +85,17 @@ PeerPoolStats* PoolUsage::Lookup(std::uint32_t pid, const StatementSpan& s) {
 
 void PoolUsage::Add(const RequestRecord& r) {
   if (!r.attributed) return;
+  // A connection the request opened itself did not come from a pool (that
+  // is connection_churn): it neither raises the pool's ceiling nor makes the
+  // request one that waited for a pooled connection. A pool that opens its
+  // connections lazily still counts each of them from its second request.
+  auto opened_here = [&r](const StatementSpan& s) {
+    return std::any_of(r.connects.begin(), r.connects.end(),
+                       [&s](const ConnectSpan& c) { return c.conn_id == s.conn_id; });
+  };
   peer_scratch_.clear();
   for (const StatementSpan& s : r.statements) {
-    if (!IsDatabaseProtocol(s.protocol)) continue;
+    if (!IsDatabaseProtocol(s.protocol) || opened_here(s)) continue;
     auto it = std::find_if(peer_scratch_.begin(), peer_scratch_.end(),
                            [&](const PeerScratch& p) { return p.first->peer == s.peer; });
     if (it == peer_scratch_.end()) {
@@ -101,7 +109,7 @@ void PoolUsage::Add(const RequestRecord& r) {
     if (pool == nullptr) continue;
     conn_scratch_.clear();
     for (const StatementSpan& s : r.statements) {
-      if (s.peer != p.first->peer) continue;
+      if (s.peer != p.first->peer || opened_here(s)) continue;
       auto c = std::find_if(conn_scratch_.begin(), conn_scratch_.end(),
                             [&](const ConnScratch& x) { return x.first->conn_id == s.conn_id; });
       if (c == conn_scratch_.end()) {

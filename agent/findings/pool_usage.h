@@ -6,7 +6,8 @@
 // connections in use; the pool's ceiling is the number of distinct connections
 // seen. Per request it also keeps how long the request ran before its first
 // statement on the peer, and how much of that was lock (futex) time: the
-// thread parked on the pool's condition variable.
+// thread parked on the pool's condition variable. Connections a request
+// opened itself are not pool connections and are left out.
 //
 // Memory: the sweep buffers at most kSweepBuffer intervals per peer. When the
 // buffer is full, time up to the median buffered end is swept, and the

@@ -55,6 +55,25 @@ TEST(PoolExhaustionTest, SaturatedPoolWithQueuedRequestsIsFound) {
   EXPECT_NE(f.summary.find("all 4 connections"), std::string::npos) << f.summary;
 }
 
+TEST(PoolExhaustionTest, ConnectionsOpenedPerRequestDoNotHideThePool) {
+  // The same saturated pool of 4, while another endpoint opens a new
+  // connection to the same database for every request (connection_churn):
+  // those connections are not the pool's, its ceiling stays 4.
+  std::vector<RequestRecord> out = PoolRounds(20, 4);
+  for (int k = 0; k < 40; ++k) {
+    RequestBuilder b("GET /profile", 10 * kMs + 12 * kMs * static_cast<std::uint64_t>(k), 400);
+    const auto conn = static_cast<std::uint64_t>(5000 + k);
+    b.Connect(testing::kPg, conn, kMs).Query("SELECT * FROM customers WHERE id = ?", 2 * kMs, conn);
+    out.push_back(b.Build());
+  }
+  std::stable_sort(out.begin(), out.end(), [](const RequestRecord& a, const RequestRecord& b) {
+    return a.end_ns < b.end_ns;
+  });
+  const auto found = OfKind(RunEngine(out), "pool_exhaustion");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(Evidence(found[0])["pool_size"], 4);
+}
+
 TEST(PoolExhaustionTest, PoolAsLargeAsTheThreadsIsNotAFinding) {
   // Fixed twin: one connection per worker, all 8 busy together, nobody waits.
   EXPECT_TRUE(RunEngine(PoolRounds(20, 8)).empty());
