@@ -24,7 +24,7 @@ struct RecordOptions {
   std::uint32_t capture_bytes = 16384;  // socket payload copied per syscall; 0: no wire tracing
   bool capture_values = false;          // keep SQL literals and raw paths (privacy opt-in)
   findings::DetectorConfig findings;    // thresholds (--finding KEY=VALUE)
-  std::string save_events;              // --save-events FILE: the request stage's inputs, for replay
+  std::string save_events;  // --save-events FILE: the request stage's inputs, for replay
 };
 
 // Returns the process exit code: 0 when a report was written, 1 on errors
