@@ -266,7 +266,8 @@ TEST(ReplaySliceTest, EventLoopRequestsAreCountedNotAttributed) {
     ASSERT_GE(exchanges, 5u);
     // Counted: every response the stream holds is a request, in the report too.
     EXPECT_EQ(run.newsletter.size(), exchanges);
-    const HttpRow* h = Endpoint(ReplayEventStream(s, DetectorConfig{}), "POST /newsletter");
+    const Report report = ReplayEventStream(s, DetectorConfig{});
+    const HttpRow* h = Endpoint(report, "POST /newsletter");
     ASSERT_NE(h, nullptr);
     EXPECT_EQ(h->count, exchanges);
     // One thread, and the attributor saw it as an event loop.
