@@ -252,7 +252,6 @@ class LineParser {
   std::string ParseWait(Fields& f, std::optional<StreamEvent>& out) {
     WaitEvent w;
     std::string wait_class;
-    std::optional<std::uint64_t> stack;
     f.Uint("pid", w.pid);
     f.Uint("tid", w.tid);
     f.Uint("end_ns", w.end_ns);
