@@ -85,6 +85,7 @@ struct PyroscopeOptions {
   KeyValues labels;                         // become {k=v,...} after the name
   KeyValues headers;                        // e.g. X-Scope-OrgID, Authorization
   std::chrono::milliseconds timeout{10000};
+
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
@@ -94,5 +95,17 @@ struct PyroscopeOptions {
   std::uint64_t spool_max_bytes = 64ull << 20;
   RetryOptions retry;
 };
+
+// The request settings of an exporter's options: OtlpExporterOptions and
+// PyroscopeOptions name them alike.
+template <typename ExporterOptions>
+HttpOptions HttpOptionsOf(const ExporterOptions& o) {
+  return HttpOptions{.headers = o.headers,
+                     .timeout = o.timeout,
+                     .ca_file = o.ca_file,
+                     .cert_file = o.cert_file,
+                     .key_file = o.key_file,
+                     .insecure_skip_verify = o.insecure_skip_verify};
+}
 
 }  // namespace waitscope::otlp

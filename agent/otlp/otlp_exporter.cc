@@ -16,12 +16,7 @@ SenderConfig OtlpSenderConfig(const OtlpExporterOptions& options, const std::str
     config.http = own->http;
     config.gzip = own->gzip;
   } else {
-    config.http.headers = options.headers;
-    config.http.timeout = options.timeout;
-    config.http.ca_file = options.ca_file;
-    config.http.cert_file = options.cert_file;
-    config.http.key_file = options.key_file;
-    config.http.insecure_skip_verify = options.insecure_skip_verify;
+    config.http = HttpOptionsOf(options);
     config.gzip = options.gzip;
   }
   config.retry = options.retry;

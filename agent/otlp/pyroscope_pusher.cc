@@ -42,12 +42,7 @@ Result<std::unique_ptr<PyroscopePusher>> PyroscopePusher::Create(const Pyroscope
   std::unique_ptr<PyroscopePusher> pusher(new PyroscopePusher(options));
   SenderConfig config;
   config.name = "Pyroscope";
-  config.http.headers = options.headers;
-  config.http.timeout = options.timeout;
-  config.http.ca_file = options.ca_file;
-  config.http.cert_file = options.cert_file;
-  config.http.key_file = options.key_file;
-  config.http.insecure_skip_verify = options.insecure_skip_verify;
+  config.http = HttpOptionsOf(options);
   config.retry = options.retry;
   config.spool.dir = options.spool_dir;
   config.spool.max_bytes = options.spool_max_bytes;
