@@ -444,7 +444,9 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
     scount(WS_SCNT_DATA_EVENTS, 1);
 }
 
-static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid)
+/* `btf`: regs is a BTF pointer (tp_btf; see WS_SYSCALL_ARG). */
+static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid,
+                                              bool btf)
 {
   __u32 tgid = pid_tgid >> 32;
   __u32 nr = id;
@@ -452,23 +454,23 @@ static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u
   if (!kind || *kind == WS_SOCK_NONE)
     return;
   if (*kind == WS_SOCK_CLOSE) {
-    close_conn(tgid, (int)PT_REGS_PARM1_CORE_SYSCALL(regs));
+    close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 1, regs));
     return;
   }
   if (*kind == WS_SOCK_DUP2) {
-    close_conn(tgid, (int)PT_REGS_PARM2_CORE_SYSCALL(regs));
+    close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 2, regs));
     return;
   }
   __u8 k = *kind;
   /* Peeked bytes are read again later: following them would count them
    * twice (nginx peeks one byte of every new connection). */
-  if ((k == WS_SOCK_RECVFROM && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)) ||
-      (k == WS_SOCK_RECVMSG && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK)) ||
-      (k == WS_SOCK_RECVMMSG && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)))
+  if ((k == WS_SOCK_RECVFROM && (WS_SYSCALL_ARG(btf, 4, regs) & MSG_PEEK)) ||
+      (k == WS_SOCK_RECVMSG && (WS_SYSCALL_ARG(btf, 3, regs) & MSG_PEEK)) ||
+      (k == WS_SOCK_RECVMMSG && (WS_SYSCALL_ARG(btf, 4, regs) & MSG_PEEK)))
     return;
   if (k == WS_SOCK_RECVFROM)
     k = WS_SOCK_RECV;
-  const int fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+  const int fd = (int)WS_SYSCALL_ARG(btf, 1, regs);
   if (k != WS_SOCK_CONNECT && k != WS_SOCK_ACCEPT) {
     struct ws_conn_key key = {.tgid = tgid, .fd = fd};
     if (bpf_map_lookup_elem(&not_sockets, &key))
@@ -485,8 +487,8 @@ static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u
   }
   a->enter_ns = bpf_ktime_get_ns();
   a->fd = fd;
-  a->arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-  a->arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+  a->arg1 = WS_SYSCALL_ARG(btf, 2, regs);
+  a->arg2 = WS_SYSCALL_ARG(btf, 3, regs);
   a->kind = k;
 }
 

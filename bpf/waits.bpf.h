@@ -47,8 +47,8 @@ const volatile __u64 min_stack_ns = 1000000; /* take user stacks for waits >= th
 const volatile __u64 wait_event_min_ns = ~0ULL;
 
 /* One entry per traced thread, created at its first syscall and updated in
- * place afterwards (deleted when the thread exits): an update plus a delete
- * per syscall would cost more than everything else the hooks do. */
+ * place afterwards: an update plus a delete per syscall would cost more than
+ * everything else the hooks do. Found through inflight_of (below). */
 struct inflight {
   __u64 switch_out_ns; /* 0 while on CPU */
   __u64 offcpu_ns;
@@ -72,12 +72,41 @@ struct {
   __type(value, __u8);
 } syscall_flags SEC(".maps");
 
+/* tp_btf flavour: the entry lives in the thread's task storage (a pointer
+ * compare on the task instead of hashing a tid; each blocking syscall looks
+ * it up four times) and dies with the task. raw_tp programs cannot name the
+ * switched-in task as a task pointer, so that flavour keeps the tid-keyed
+ * hash (deleted at thread exit). User space creates only the map its
+ * flavour uses (bpf_map__set_autocreate). */
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct inflight);
+} inflight_task SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
   __type(key, __u32); /* tid */
   __type(value, struct inflight);
 } inflight SEC(".maps");
+
+/* The entry of thread `task` (tid `tid`), or NULL; with `create`, made on
+ * first use. `btf`: task is a BTF pointer (tp_btf flavour). */
+static __always_inline struct inflight *inflight_of(struct task_struct *task, __u32 tid, bool btf,
+                                                    bool create)
+{
+  if (btf)
+    return bpf_task_storage_get(&inflight_task, task, 0,
+                                create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+  struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+  if (f || !create)
+    return f;
+  struct inflight init = {};
+  bpf_map_update_elem(&inflight, &tid, &init, BPF_NOEXIST);
+  return bpf_map_lookup_elem(&inflight, &tid);
+}
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -279,16 +308,17 @@ static __always_inline void classify_socket(struct file *file, struct ws_target 
   t->kind = WS_TARGET_SOCKET;
 }
 
-/* Classify fd of the current task. Runs once per blocking syscall, when the
- * thread first leaves the CPU, so non-blocking syscalls never pay for it. */
-/* The open file behind fd of task, or NULL. */
-static __always_inline struct file *fd_file(struct task_struct *task, int fd)
+/* The open file behind fd of task, or NULL. `btf`: task is a BTF pointer
+ * (see WS_READ). */
+static __always_inline struct file *fd_file(struct task_struct *task, int fd, bool btf)
 {
-  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-  unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
+  struct fdtable *fdt = WS_READ(btf, task, files, fdt);
+  unsigned int max_fds = WS_READ(btf, fdt, max_fds);
   if (fd < 0 || (unsigned int)fd >= max_fds)
     return 0;
-  struct file **fds = BPF_CORE_READ(fdt, fd);
+  /* A pointer to pointers loads as a plain number even from a BTF pointer,
+   * so the slot itself is read with the helper in both kinds. */
+  struct file **fds = WS_READ(btf, fdt, fd);
   struct file *file = 0;
   bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
   return file;
@@ -475,30 +505,26 @@ static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, _
 
 /* ---- syscall and scheduler bodies -------------------------------------- */
 
-static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid)
+static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid,
+                                            bool btf)
 {
   __u32 nr = id;
   __s32 fd = -1;
   __u8 *flags = bpf_map_lookup_elem(&syscall_flags, &nr);
   if (flags && (*flags & WS_SC_FD_ARG0)) {
-    fd = (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
-  } else if (flags && (*flags & WS_SC_POLL_ONE) && PT_REGS_PARM2_CORE_SYSCALL(regs) == 1) {
+    fd = (__s32)WS_SYSCALL_ARG(btf, 1, regs);
+  } else if (flags && (*flags & WS_SC_POLL_ONE) && WS_SYSCALL_ARG(btf, 2, regs) == 1) {
     /* struct pollfd starts with its int fd */
-    const void *fds = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+    const void *fds = (const void *)WS_SYSCALL_ARG(btf, 1, regs);
     if (bpf_probe_read_user(&fd, sizeof(fd), fds) != 0)
       fd = -1;
   }
 
-  __u32 tid = (__u32)pid_tgid;
-  struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+  struct task_struct *task = btf ? bpf_get_current_task_btf() : 0;
+  struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, true);
   if (!f) {
-    struct inflight init = {};
-    bpf_map_update_elem(&inflight, &tid, &init, BPF_NOEXIST); /* first syscall of the thread */
-    f = bpf_map_lookup_elem(&inflight, &tid);
-    if (!f) {
-      count(WS_CNT_INFLIGHT_FULL);
-      return;
-    }
+    count(WS_CNT_INFLIGHT_FULL);
+    return;
   }
   f->switch_out_ns = 0;
   f->offcpu_ns = 0;
@@ -528,11 +554,13 @@ static __always_inline void send_wait_event(const struct ws_wait_key *key, __u32
   bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u64 pid_tgid)
+static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u64 pid_tgid,
+                                           bool btf)
 {
   __u32 tgid = pid_tgid >> 32;
   __u32 tid = (__u32)pid_tgid;
-  struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+  struct task_struct *task = btf ? bpf_get_current_task_btf() : 0;
+  struct inflight *f = inflight_of(task, tid, btf, false);
   if (!f || !f->active)
     return;
   f->active = 0;
@@ -567,14 +595,14 @@ static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u6
  * blocking syscall, when the thread first leaves the CPU, so syscalls that
  * never block never pay for it; a thread blocking on the same open file as
  * last time reuses the previous classification. */
-static __always_inline void resolve_target(struct task_struct *task, struct inflight *f)
+static __always_inline void resolve_target(struct task_struct *task, struct inflight *f, bool btf)
 {
   if (f->fd < 0) {
     __builtin_memset(&f->target, 0, sizeof(f->target));
     f->target_file = 0;
     return;
   }
-  struct file *file = fd_file(task, f->fd);
+  struct file *file = fd_file(task, f->fd, btf);
   if (!file) {
     __builtin_memset(&f->target, 0, sizeof(f->target));
     f->target.kind = WS_TARGET_BADFD;
@@ -591,27 +619,26 @@ static __always_inline void resolve_target(struct task_struct *task, struct infl
   f->target_ino = ino;
 }
 
+/* `btf`: prev and next are BTF pointers (tp_btf; see WS_READ). */
 static __always_inline void waits_sched_switch(struct task_struct *prev, struct task_struct *next,
-                                            unsigned int prev_state)
+                                            unsigned int prev_state, bool btf)
 {
   __u64 now = 0;
-  __u32 prev_tgid = BPF_CORE_READ(prev, tgid);
+  __u32 prev_tgid = WS_READ(btf, prev, tgid);
   if (prev_state != TASK_RUNNING && is_traced(prev_tgid)) {
-    __u32 tid = BPF_CORE_READ(prev, pid);
-    struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+    struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, false);
     if (f && f->active) {
       now = bpf_ktime_get_ns();
       f->switch_out_ns = now;
       if (!f->resolved) {
         f->resolved = 1;
-        resolve_target(prev, f);
+        resolve_target(prev, f, btf);
       }
     }
   }
-  __u32 next_tgid = BPF_CORE_READ(next, tgid);
+  __u32 next_tgid = WS_READ(btf, next, tgid);
   if (is_traced(next_tgid)) {
-    __u32 tid = BPF_CORE_READ(next, pid);
-    struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+    struct inflight *f = inflight_of(next, btf ? 0 : BPF_CORE_READ(next, pid), btf, false);
     if (f && f->switch_out_ns) {
       if (!now)
         now = bpf_ktime_get_ns();
@@ -655,13 +682,16 @@ static __always_inline void waits_exec(struct task_struct *task)
     send_proc_event(WS_EV_EXEC, tgid, 0);
 }
 
-static __always_inline void waits_exit(struct task_struct *task)
+/* `btf`: task storage frees the thread's entry with the task itself. */
+static __always_inline void waits_exit(struct task_struct *task, bool btf)
 {
   __u32 tgid = BPF_CORE_READ(task, tgid);
   if (!is_traced(tgid))
     return;
-  __u32 tid = BPF_CORE_READ(task, pid);
-  bpf_map_delete_elem(&inflight, &tid);
+  if (!btf) {
+    __u32 tid = BPF_CORE_READ(task, pid);
+    bpf_map_delete_elem(&inflight, &tid);
+  }
   if (BPF_CORE_READ(task, signal, live.counter) != 0)
     return; /* other threads still run */
   if (!trace_all)

@@ -25,22 +25,24 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline void on_sys_enter(struct pt_regs *regs, long id)
+/* `btf`: a tp_btf program: regs is a BTF pointer (see WS_READ) and per-thread
+ * state is in task storage (see inflight_of). */
+static __always_inline void on_sys_enter(struct pt_regs *regs, long id, bool btf)
 {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if (!is_traced(pid_tgid >> 32))
     return;
-  waits_sys_enter(regs, id, pid_tgid);
+  waits_sys_enter(regs, id, pid_tgid, btf);
   if (sockets_enabled)
-    sockets_sys_enter(regs, id, pid_tgid);
+    sockets_sys_enter(regs, id, pid_tgid, btf);
 }
 
-static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs, long ret)
+static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool btf)
 {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if (!is_traced(pid_tgid >> 32))
     return;
-  waits_sys_exit(ctx, regs, pid_tgid);
+  waits_sys_exit(ctx, regs, pid_tgid, btf);
   if (sockets_enabled)
     sockets_sys_exit(ret, pid_tgid);
 }
@@ -56,14 +58,14 @@ static __always_inline void on_set_state(struct sock *sk, int oldstate, int news
 SEC("tp_btf/sys_enter")
 int BPF_PROG(btf_sys_enter, struct pt_regs *regs, long id)
 {
-  on_sys_enter(regs, id);
+  on_sys_enter(regs, id, true);
   return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(btf_sys_exit, struct pt_regs *regs, long ret)
 {
-  on_sys_exit(ctx, regs, ret);
+  on_sys_exit(ctx, regs, ret, true);
   return 0;
 }
 
@@ -71,7 +73,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state)
 {
-  waits_sched_switch(prev, next, prev_state);
+  waits_sched_switch(prev, next, prev_state, true);
   return 0;
 }
 
@@ -92,7 +94,7 @@ int BPF_PROG(btf_exec, struct task_struct *p)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(btf_exit, struct task_struct *p)
 {
-  waits_exit(p);
+  waits_exit(p, true);
   return 0;
 }
 
@@ -126,14 +128,14 @@ int BPF_PROG(btf_receive_reset, struct sock *sk)
 SEC("raw_tp/sys_enter")
 int raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-  on_sys_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
+  on_sys_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1], false);
   return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int raw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-  on_sys_exit(ctx, (struct pt_regs *)ctx->args[0], (long)ctx->args[1]);
+  on_sys_exit(ctx, (struct pt_regs *)ctx->args[0], (long)ctx->args[1], false);
   return 0;
 }
 
@@ -141,7 +143,7 @@ SEC("raw_tp/sched_switch")
 int raw_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
   waits_sched_switch((struct task_struct *)ctx->args[1], (struct task_struct *)ctx->args[2],
-                     (unsigned int)ctx->args[3]);
+                     (unsigned int)ctx->args[3], false);
   return 0;
 }
 
@@ -162,7 +164,7 @@ int raw_exec(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/sched_process_exit")
 int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-  waits_exit((struct task_struct *)ctx->args[0]);
+  waits_exit((struct task_struct *)ctx->args[0], false);
   return 0;
 }
 

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -82,6 +84,11 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, bool use_btf, bo
     bpf_program__set_autoload(btf_prog, use_btf);
     bpf_program__set_autoload(raw_prog, !use_btf);
   }
+  // Per-thread syscall state: task storage for tp_btf, a tid-keyed hash for
+  // raw_tp (bpf/waits.bpf.h, inflight_of). Only the one in use is created,
+  // so kernels too old for task storage still load the raw_tp flavour.
+  bpf_map__set_autocreate(skel->maps.inflight_task, use_btf);
+  bpf_map__set_autocreate(skel->maps.inflight, !use_btf);
   for (bpf_program* prog : SslPrograms(skel)) {
     bpf_program__set_autoload(prog, with_ssl);
     bpf_program__set_autoattach(prog, false);
@@ -151,42 +158,78 @@ void DestroyLinksConcurrently(const std::vector<bpf_link*>& links) {
   }
 }
 
+// A loaded skeleton and what it ended up with.
+struct LoadedProgs {
+  waitscope_bpf* skel = nullptr;
+  std::string flavor;  // "tp_btf" or "raw_tp"
+  bool ssl = false;    // the openssl uprobes are loaded
+};
+
+// tp_btf first (typed arguments, cheaper); raw_tp where BTF-typed tracepoints
+// are unavailable. Both work without kprobes or fentry. The openssl uprobes
+// come with the sockets family; a kernel that refuses them still gets
+// everything else (no plaintext).
+Result<LoadedProgs> LoadAutomatic(const ProbeOptions& options, bool want_ssl) {
+  Result<waitscope_bpf*> loaded = OpenAndLoad(options, /*use_btf=*/true, want_ssl);
+  if (loaded.ok()) return LoadedProgs{loaded.value(), "tp_btf", want_ssl};
+  const std::string btf_error = loaded.error().message;
+  spdlog::debug("tp_btf hooks unavailable ({}); trying raw_tp", btf_error);
+  loaded = OpenAndLoad(options, /*use_btf=*/false, want_ssl);
+  if (loaded.ok()) return LoadedProgs{loaded.value(), "raw_tp", want_ssl};
+  if (want_ssl) {
+    spdlog::debug("cannot load with the OpenSSL uprobes ({}); trying without them",
+                  loaded.error().message);
+    for (bool use_btf : {true, false}) {
+      loaded = OpenAndLoad(options, use_btf, false);
+      if (loaded.ok()) return LoadedProgs{loaded.value(), use_btf ? "tp_btf" : "raw_tp", false};
+    }
+  }
+  return Error{"cannot load the tracing programs: with tp_btf " + btf_error + "; with raw_tp " +
+               loaded.error().message + " (run with -v to see the kernel's log)"};
+}
+
+// One flavour only, with or else without the uprobes.
+Result<LoadedProgs> LoadFlavor(const ProbeOptions& options, bool want_ssl,
+                               std::string_view flavor) {
+  const bool use_btf = flavor == "tp_btf";
+  Result<waitscope_bpf*> loaded = OpenAndLoad(options, use_btf, want_ssl);
+  if (loaded.ok()) return LoadedProgs{loaded.value(), std::string(flavor), want_ssl};
+  if (want_ssl) {
+    loaded = OpenAndLoad(options, use_btf, false);
+    if (loaded.ok()) return LoadedProgs{loaded.value(), std::string(flavor), false};
+  }
+  return Error{"cannot load the tracing programs as " + std::string(flavor) +
+               " (forced by WAITSCOPE_HOOKS): " + loaded.error().message};
+}
+
+// WAITSCOPE_HOOKS=tp_btf|raw_tp pins the hook flavour instead of trying
+// tp_btf first: the test suite runs the raw_tp programs on kernels that would
+// never fall back to them, and a user can rule one flavour out when
+// troubleshooting. Unset or empty: automatic.
+Result<std::string_view> ForcedHookFlavor() {
+  const char* value = std::getenv("WAITSCOPE_HOOKS");
+  if (value == nullptr || *value == '\0') return std::string_view{};
+  const std::string_view flavor = value;
+  if (flavor == "tp_btf" || flavor == "raw_tp") return flavor;
+  return Error{"WAITSCOPE_HOOKS must be tp_btf or raw_tp, not '" + std::string(flavor) + "'"};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Probe>> Probe::Start(const ProbeOptions& options) {
   InstallLibbpfLogger();
   std::unique_ptr<Probe> probe(new Probe());
 
-  // tp_btf first (typed arguments, cheaper); raw_tp where BTF-typed
-  // tracepoints are unavailable. Both work without kprobes or fentry. The
-  // openssl uprobes come with the sockets family; a kernel that refuses them
-  // still gets everything else (no plaintext).
   const bool want_ssl = options.capture_bytes > 0;
-  Result<waitscope_bpf*> loaded = OpenAndLoad(options, /*use_btf=*/true, want_ssl);
-  probe->flavor_ = "tp_btf";
-  probe->ssl_enabled_ = want_ssl;
-  if (!loaded.ok()) {
-    std::string btf_error = loaded.error().message;
-    spdlog::debug("tp_btf hooks unavailable ({}); trying raw_tp", btf_error);
-    loaded = OpenAndLoad(options, /*use_btf=*/false, want_ssl);
-    probe->flavor_ = "raw_tp";
-    if (!loaded.ok() && want_ssl) {
-      spdlog::debug("cannot load with the OpenSSL uprobes ({}); trying without them",
-                    loaded.error().message);
-      probe->ssl_enabled_ = false;
-      probe->flavor_ = "tp_btf";
-      loaded = OpenAndLoad(options, /*use_btf=*/true, false);
-      if (!loaded.ok()) {
-        probe->flavor_ = "raw_tp";
-        loaded = OpenAndLoad(options, /*use_btf=*/false, false);
-      }
-    }
-    if (!loaded.ok()) {
-      return Error{"cannot load the tracing programs: with tp_btf " + btf_error + "; with raw_tp " +
-                   loaded.error().message + " (run with -v to see the kernel's log)"};
-    }
-  }
-  probe->skel_ = loaded.value();
+  Result<std::string_view> forced = ForcedHookFlavor();
+  if (!forced.ok()) return forced.error();
+  Result<LoadedProgs> loaded = forced.value().empty()
+                                   ? LoadAutomatic(options, want_ssl)
+                                   : LoadFlavor(options, want_ssl, forced.value());
+  if (!loaded.ok()) return loaded.error();
+  probe->skel_ = loaded.value().skel;
+  probe->flavor_ = loaded.value().flavor;
+  probe->ssl_enabled_ = loaded.value().ssl;
   probe->sockets_enabled_ = options.capture_bytes > 0;
   spdlog::debug("BPF hooks attached ({}{})", probe->flavor_,
                 probe->ssl_enabled_ ? ", OpenSSL uprobes loaded" : "");

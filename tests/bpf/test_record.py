@@ -373,6 +373,7 @@ class KnownWaitsBase(WaitscopeTestCase):
     sleep`, once per class; the subclasses check what the report says."""
 
     MIN_BLOCK = "1ms"
+    HOOKS = ""  # WAITSCOPE_HOOKS: "" automatic (tp_btf here), or a forced flavour
 
     @classmethod
     def setUpClass(cls):
@@ -380,8 +381,9 @@ class KnownWaitsBase(WaitscopeTestCase):
         cls.tmp = cls.make_class_tmp()
         cls.out = os.path.join(cls.tmp, "report")
         cls.summary_path = os.path.join(cls.tmp, "workload.json")
-        env = dict(os.environ, WORKLOAD_DIR=cls.tmp)
-        cls.result = ws("record", "-q", "--min-block", cls.MIN_BLOCK, "-o", cls.out, "--", WORKLOAD,
+        env = dict(os.environ, WORKLOAD_DIR=cls.tmp, WAITSCOPE_HOOKS=cls.HOOKS)
+        # -v: the debug log names the hook flavour that was attached.
+        cls.result = ws("record", "-v", "--min-block", cls.MIN_BLOCK, "-o", cls.out, "--", WORKLOAD,
                         cls.summary_path, "fsync", "socket", "futex", "sleep", env=env)
         if cls.result.returncode != 0:
             raise AssertionError(f"waitscope record failed (exit {cls.result.returncode}):\n"
@@ -427,6 +429,9 @@ class KnownWaitsTest(KnownWaitsBase):
 
     def test_report_validates(self):
         self.assert_valid_report(self.out)
+
+    def test_hook_flavour(self):
+        self.assertIn(f"BPF hooks attached ({self.HOOKS or 'tp_btf'}", self.result.stderr)
 
     def test_target_is_listed(self):
         targets = [t for t in self.report["targets"] if t["pid"] == self.pid]
@@ -508,6 +513,14 @@ class KnownWaitsTest(KnownWaitsBase):
         self.assertTrue(root.tag.endswith("svg"), root.tag)
         text = "".join(root.itertext())
         self.assertIn("workload_socket_reads", text)
+
+
+class RawTracepointKnownWaitsTest(KnownWaitsTest):
+    """The same checks with the raw_tp programs, the fallback for kernels that
+    cannot attach tp_btf: this kernel never falls back by itself, so without
+    this run those programs would only ever be verified, never executed."""
+
+    HOOKS = "raw_tp"
 
 
 class KnownWaitStacksTest(KnownWaitsBase):

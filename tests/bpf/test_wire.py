@@ -108,8 +108,14 @@ class WireTestCase(tr.WaitscopeTestCase):
         CompletedProcess: the command's stdout/stderr pass through). The
         report is checked: schema-valid, no loss, consistent query rows."""
         out = os.path.join(self.make_tmp(), "report")
-        r = tr.ws("record", "-q", "-o", out, "--", *command, env=env, timeout=120)
+        # A forced hook flavour (WAITSCOPE_HOOKS, set by ctest for the raw_tp
+        # groups) must really be the one attached: -v logs it.
+        hooks = (env or os.environ).get("WAITSCOPE_HOOKS", "")
+        verbose = ["-v"] if hooks else []
+        r = tr.ws(*verbose, "record", "-q", "-o", out, "--", *command, env=env, timeout=120)
         self.assertEqual(r.returncode, 0, f"waitscope record failed:\n{r.stderr}")
+        if hooks:
+            self.assertIn(f"BPF hooks attached ({hooks}", r.stderr)
         self.assertRegex(r.stderr, r"the command exited with status \d+",
                          f"the command did not run to its end:\n{r.stderr}")
         return self.checked_report(out), r
