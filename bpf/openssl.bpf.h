@@ -6,8 +6,11 @@
  * once per library file, for every process, and these programs filter by
  * the traced set first):
  *   ssl_read_entry / ssl_read_ex_entry / ssl_write_entry / ssl_write_ex_entry
- *                        SSL_read, SSL_read_ex, SSL_write, SSL_write_ex
- *   ssl_data_ret         the return of all four: WS_EV_SSL_DATA
+ *                        SSL_read, SSL_read_ex, SSL_write, SSL_write_ex; or,
+ *                        where user space finds it, the _ex programs on the
+ *                        one internal worker each pair calls (a probe there
+ *                        is not single-stepped: agent/loader/ssl_workers.h)
+ *   ssl_data_ret         the return of all of them: WS_EV_SSL_DATA
  *   ssl_handshake_entry / ssl_handshake_ret
  *                        SSL_do_handshake, SSL_connect, SSL_accept:
  *                        WS_EV_SSL_HANDSHAKE (outermost call only)
@@ -257,8 +260,10 @@ int BPF_KRETPROBE(ssl_data_ret, long ret)
       return 0;
     n = r;
   } else {
+    /* SSL_*_ex return 1 on success; the internal workers probed in their
+     * place (agent/loader/ssl_workers.h) return any value > 0. */
     __u64 moved = 0;
-    if (r != 1 || !c.size_ptr || bpf_probe_read_user(&moved, sizeof(moved), (void *)c.size_ptr))
+    if (r <= 0 || !c.size_ptr || bpf_probe_read_user(&moved, sizeof(moved), (void *)c.size_ptr))
       return 0;
     n = moved;
   }

@@ -53,10 +53,12 @@ std::pair<bpf_program*, bpf_program*> SslProgramsOf(waitscope_bpf* s, SslFunctio
     case SslFunction::kRead:
       return {s->progs.ssl_read_entry, s->progs.ssl_data_ret};
     case SslFunction::kReadEx:
+    case SslFunction::kReadWorker:  // same arguments and result as SSL_read_ex
       return {s->progs.ssl_read_ex_entry, s->progs.ssl_data_ret};
     case SslFunction::kWrite:
       return {s->progs.ssl_write_entry, s->progs.ssl_data_ret};
     case SslFunction::kWriteEx:
+    case SslFunction::kWriteWorker:
       return {s->progs.ssl_write_ex_entry, s->progs.ssl_data_ret};
     case SslFunction::kDoHandshake:
     case SslFunction::kConnect:

@@ -66,8 +66,21 @@ struct SocketCounters {
   std::uint64_t ssl_conns_full = 0;       // SSL objects whose positions restarted
 };
 
-// OpenSSL functions bpf/openssl.bpf.h has programs for.
-enum class SslFunction { kRead, kReadEx, kWrite, kWriteEx, kDoHandshake, kConnect, kAccept, kFree };
+// OpenSSL functions bpf/openssl.bpf.h has programs for. kReadWorker and
+// kWriteWorker: the internal function both read (write) wrappers call,
+// probed instead of them where it can be found (loader/ssl_workers.h).
+enum class SslFunction {
+  kRead,
+  kReadEx,
+  kWrite,
+  kWriteEx,
+  kReadWorker,
+  kWriteWorker,
+  kDoHandshake,
+  kConnect,
+  kAccept,
+  kFree
+};
 
 struct SslFunctionOffset {
   SslFunction function;

@@ -1,11 +1,14 @@
 #include "loader/ssl_symbols.h"
 
 #include <gelf.h>
+#include <spdlog/spdlog.h>
 
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
 
+#include "loader/ssl_workers.h"
 #include "symbols/elf_file.h"
 
 namespace waitscope {
@@ -46,6 +49,37 @@ std::optional<std::uint64_t> VaddrToOffset(Elf* elf, std::uint64_t vaddr) {
   return std::nullopt;
 }
 
+// Up to `max` bytes of the file at `offset` (fewer at its end).
+std::span<const std::uint8_t> FileBytes(Elf* elf, std::uint64_t offset, std::size_t max) {
+  std::size_t size = 0;
+  const char* raw = elf_rawfile(elf, &size);
+  if (raw == nullptr || offset >= size) return {};
+  return {reinterpret_cast<const std::uint8_t*>(raw) + offset,
+          std::min<std::size_t>(max, size - offset)};
+}
+
+// The first bytes of the function at vaddr, for the worker finder.
+CodeAt CodeOf(Elf* elf, std::uint64_t vaddr) {
+  std::optional<std::uint64_t> offset = VaddrToOffset(elf, vaddr);
+  if (!offset) return {vaddr, {}};
+  return {vaddr, FileBytes(elf, *offset, kSslWrapperScanBytes)};
+}
+
+// The file offset of the worker behind one wrapper pair (see
+// loader/ssl_workers.h), if it can be probed cheaply.
+std::optional<std::uint64_t> WorkerOffset(Elf* elf, const std::string& path, const char* pair,
+                                          std::uint64_t plain, std::uint64_t ex) {
+  std::optional<std::uint64_t> worker = FindSslWorker(CodeOf(elf, plain), CodeOf(elf, ex));
+  std::optional<std::uint64_t> offset = worker ? VaddrToOffset(elf, *worker) : std::nullopt;
+  if (!offset || !StartsWithEmulatedPush(FileBytes(elf, *offset, 2))) {
+    spdlog::debug("{}: probing {} themselves (no worker with an emulated first instruction)", path,
+                  pair);
+    return std::nullopt;
+  }
+  spdlog::debug("{}: probing {} through their worker at {:#x}", path, pair, *worker);
+  return offset;
+}
+
 }  // namespace
 
 Result<std::vector<SslFunctionOffset>> FindSslFunctions(const std::string& path) {
@@ -77,15 +111,42 @@ Result<std::vector<SslFunctionOffset>> FindSslFunctions(const std::string& path)
   }
 
   std::vector<SslFunctionOffset> out;
-  auto has = [&](SslFunction f) {
+  auto vaddr_of = [&](SslFunction f) {
     for (std::size_t i = 0; i < kCount; ++i) {
-      if (kFunctions[i].second == f) return vaddr[i].has_value();
+      if (kFunctions[i].second == f) return vaddr[i];
     }
-    return false;
+    return std::optional<std::uint64_t>{};
   };
-  if (!has(SslFunction::kWrite) || !has(SslFunction::kRead)) return out;
+  if (!vaddr_of(SslFunction::kWrite) || !vaddr_of(SslFunction::kRead)) return out;
+
+  // Where both wrappers of a direction lead to one worker, probe it instead
+  // of them (x86-64 only: the finder reads x86 code).
+  GElf_Ehdr ehdr;
+  const bool x86_64 = gelf_getehdr(elf, &ehdr) != nullptr && ehdr.e_machine == EM_X86_64;
+  bool skip_read = false;
+  bool skip_write = false;
+  if (x86_64 && vaddr_of(SslFunction::kReadEx)) {
+    if (std::optional<std::uint64_t> w =
+            WorkerOffset(elf, path, "SSL_read/SSL_read_ex", *vaddr_of(SslFunction::kRead),
+                         *vaddr_of(SslFunction::kReadEx))) {
+      out.push_back({SslFunction::kReadWorker, *w});
+      skip_read = true;
+    }
+  }
+  if (x86_64 && vaddr_of(SslFunction::kWriteEx)) {
+    if (std::optional<std::uint64_t> w =
+            WorkerOffset(elf, path, "SSL_write/SSL_write_ex", *vaddr_of(SslFunction::kWrite),
+                         *vaddr_of(SslFunction::kWriteEx))) {
+      out.push_back({SslFunction::kWriteWorker, *w});
+      skip_write = true;
+    }
+  }
+
   for (std::size_t i = 0; i < kCount; ++i) {
     if (!vaddr[i]) continue;
+    const SslFunction f = kFunctions[i].second;
+    if (skip_read && (f == SslFunction::kRead || f == SslFunction::kReadEx)) continue;
+    if (skip_write && (f == SslFunction::kWrite || f == SslFunction::kWriteEx)) continue;
     std::optional<std::uint64_t> offset = VaddrToOffset(elf, *vaddr[i]);
     if (!offset) {
       return Error{path + ": " + std::string(kFunctions[i].first) +
