@@ -84,7 +84,9 @@ enum class SslFunction {
 
 struct SslFunctionOffset {
   SslFunction function;
-  std::uint64_t offset;  // file offset of the function's first instruction
+  // File offset of the function's first instruction; for kFree possibly a
+  // later one that avoids a single-step (loader/ssl_workers.h).
+  std::uint64_t offset;
 };
 
 class Probe {

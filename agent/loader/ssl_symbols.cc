@@ -152,7 +152,18 @@ Result<std::vector<SslFunctionOffset>> FindSslFunctions(const std::string& path)
       return Error{path + ": " + std::string(kFunctions[i].first) +
                    " is outside every loadable segment"};
     }
-    out.push_back({kFunctions[i].second, *offset});
+    if (f == SslFunction::kFree && x86_64) {
+      // Entry-only: may sit past SSL_free's null check, on an emulated push.
+      if (std::optional<std::size_t> shift =
+              EmulatedEntryProbeOffset(FileBytes(elf, *offset, kSslWrapperScanBytes))) {
+        if (*shift != 0) {
+          spdlog::debug("{}: probing SSL_free at +{} (past its null check, not single-stepped)",
+                        path, *shift);
+        }
+        *offset += *shift;
+      }
+    }
+    out.push_back({f, *offset});
   }
   return out;
 }

@@ -50,4 +50,20 @@ bool StartsWithEmulatedPush(std::span<const std::uint8_t> code) {
   return code.size() >= 2 && code[0] == 0x41 && code[1] >= 0x50 && code[1] <= 0x57;
 }
 
+std::optional<std::size_t> EmulatedEntryProbeOffset(std::span<const std::uint8_t> code) {
+  if (StartsWithEmulatedPush(code)) return 0;
+  constexpr std::uint8_t kTestRdiRdi[] = {0x48, 0x85, 0xff};
+  if (!StartsWith(code, kTestRdiRdi)) return std::nullopt;
+  std::size_t at = sizeof(kTestRdiRdi);
+  if (at + 2 <= code.size() && code[at] == 0x74) {  // je rel8
+    at += 2;
+  } else if (at + 6 <= code.size() && code[at] == 0x0f && code[at + 1] == 0x84) {  // je rel32
+    at += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (!StartsWithEmulatedPush(code.subspan(at))) return std::nullopt;
+  return at;
+}
+
 }  // namespace waitscope

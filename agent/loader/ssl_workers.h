@@ -46,4 +46,12 @@ std::optional<std::uint64_t> FindSslWorker(CodeAt plain_wrapper, CodeAt ex_wrapp
 // which x86 uprobes emulate instead of single-stepping.
 bool StartsWithEmulatedPush(std::span<const std::uint8_t> code);
 
+// Where an entry-only probe (no uretprobe: those must sit on the entry) on
+// the function whose first bytes are `code` avoids the single-step: 0 if
+// the first instruction is an emulated push; past a leading null check of
+// the first argument (`test %rdi,%rdi; je rel8|rel32`, as SSL_free starts)
+// if a push follows it, which every call with a non-null argument reaches
+// with %rdi unchanged; nullopt otherwise (probe the entry, single-stepped).
+std::optional<std::size_t> EmulatedEntryProbeOffset(std::span<const std::uint8_t> code);
+
 }  // namespace waitscope

@@ -88,5 +88,35 @@ TEST(SslWorkers, OnlyPushesCountAsEmulated) {
   for (const auto& code : stepped) EXPECT_FALSE(StartsWithEmulatedPush(code));
 }
 
+// SSL_free (0x3b350): test %rdi,%rdi; je rel32; push %r13 ...
+const std::vector<std::uint8_t> kSslFree = {0x48, 0x85, 0xff, 0x0f, 0x84, 0x97,
+                                            0x03, 0x00, 0x00, 0x41, 0x55};
+
+TEST(SslWorkers, EntryProbeSkipsSslFreesNullCheck) {
+  EXPECT_EQ(EmulatedEntryProbeOffset(kSslFree), 9u);
+  // The short form of the jump.
+  EXPECT_EQ(EmulatedEntryProbeOffset(std::vector<std::uint8_t>{0x48, 0x85, 0xff, 0x74, 0x10, 0x53}),
+            5u);
+  // Already emulated at the entry.
+  EXPECT_EQ(EmulatedEntryProbeOffset(std::vector<std::uint8_t>{0x41, 0x54, 0x55}), 0u);
+}
+
+TEST(SslWorkers, EntryProbeStaysOnAnythingElse) {
+  // The null check is followed by something other than a push.
+  std::vector<std::uint8_t> code = kSslFree;
+  code[9] = 0x48;
+  EXPECT_EQ(EmulatedEntryProbeOffset(code), std::nullopt);
+  // A null check of another register (%rsi) says nothing about the first argument.
+  code = kSslFree;
+  code[2] = 0xf6;
+  EXPECT_EQ(EmulatedEntryProbeOffset(code), std::nullopt);
+  // sub $8,%rsp first, as SSL_read_ex.
+  EXPECT_EQ(EmulatedEntryProbeOffset(kSslReadEx), std::nullopt);
+  for (std::size_t n = 0; n < kSslFree.size(); ++n) {
+    std::vector<std::uint8_t> cut(kSslFree.begin(), kSslFree.begin() + static_cast<long>(n));
+    EXPECT_EQ(EmulatedEntryProbeOffset(cut), std::nullopt) << n;
+  }
+}
+
 }  // namespace
 }  // namespace waitscope
