@@ -47,6 +47,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -536,9 +537,7 @@ void PrintTable(const char* title, const std::vector<Row>& rows, bool cpu) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   Options opts;
   if (!ParseOptions(argc, argv, &opts)) {
     std::fprintf(stderr,
@@ -626,4 +625,15 @@ int main(int argc, char** argv) {
   PrintTable("Thread CPU", rows, true);
   PrintTable("Wall", rows, false);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {  // bad_alloc and the like: one line, no abort
+    std::fprintf(stderr, "uprobe_floor: %s\n", e.what());
+    return 1;
+  }
 }
