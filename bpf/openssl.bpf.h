@@ -222,7 +222,7 @@ static __always_inline void ssl_emit_data(__u32 tgid, __u32 tid, const struct ss
   ev->srtt_us = 0;
   ev->retransmits = 0;
   if (st)
-    tcp_stats((struct sock *)(unsigned long)st->sock, &ev->srtt_us, &ev->retransmits);
+    sample_tcp_stats(st, ev->hdr.ts_ns, &ev->srtt_us, &ev->retransmits);
   __u32 captured = copy_chunk(ev, 0, (const void *)c->buf, n);
   ev->captured = captured;
   if (captured < n)

@@ -249,6 +249,24 @@ static __always_inline void tcp_stats(struct sock *sk, __u32 *srtt_us, __u32 *re
   *retrans = BPF_CORE_READ(tp, total_retrans);
 }
 
+/* Data events carry the connection's latest RTT and retransmit count, so
+ * connections still open when the recording ends (pools) have them too; but
+ * at most every WS_TCP_STATS_EVERY_MS per connection: the four kernel reads
+ * per event cost more than the rest of a small event's bookkeeping. 0 in an
+ * event means "not sampled" (user space keeps the last sample; the close
+ * event always carries fresh ones). */
+#define WS_TCP_STATS_EVERY_MS 100
+
+static __always_inline void sample_tcp_stats(struct ws_conn_state *st, __u64 now_ns,
+                                             __u32 *srtt_us, __u32 *retrans)
+{
+  __u32 now_ms = now_ns >> 20; /* ~1.05 ms units; wraps after ~52 days, harmlessly */
+  if (st->stats_ms && now_ms - st->stats_ms < WS_TCP_STATS_EVERY_MS)
+    return;
+  st->stats_ms = now_ms ? now_ms : 1;
+  tcp_stats((struct sock *)(unsigned long)st->sock, srtt_us, retrans);
+}
+
 /* Creates the connection entry of (tgid, fd) and announces it. */
 static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struct sock *sk,
                                                        __u8 role)
@@ -407,9 +425,7 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
   ev->direction = egress ? WS_DIR_EGRESS : WS_DIR_INGRESS;
   ev->srtt_us = 0;
   ev->retransmits = 0;
-  /* The latest RTT and retransmit count ride along with the data, so
-   * connections still open when the recording ends (pools) have them too. */
-  tcp_stats((struct sock *)(unsigned long)st->sock, &ev->srtt_us, &ev->retransmits);
+  sample_tcp_stats(st, ev->hdr.ts_ns, &ev->srtt_us, &ev->retransmits);
 
   __u32 captured = 0;
   switch (a->kind) {
@@ -444,22 +460,23 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
     scount(WS_SCNT_DATA_EVENTS, 1);
 }
 
-/* `btf`: regs is a BTF pointer (tp_btf; see WS_SYSCALL_ARG). */
-static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid,
+/* `btf`: regs is a BTF pointer (tp_btf; see WS_SYSCALL_ARG). Returns true
+ * if it recorded the syscall's arguments, i.e. sockets_sys_exit has work. */
+static __always_inline bool sockets_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid,
                                               bool btf)
 {
   __u32 tgid = pid_tgid >> 32;
   __u32 nr = id;
   __u8 *kind = bpf_map_lookup_elem(&sock_syscalls, &nr);
   if (!kind || *kind == WS_SOCK_NONE)
-    return;
+    return false;
   if (*kind == WS_SOCK_CLOSE) {
     close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 1, regs));
-    return;
+    return false;
   }
   if (*kind == WS_SOCK_DUP2) {
     close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 2, regs));
-    return;
+    return false;
   }
   __u8 k = *kind;
   /* Peeked bytes are read again later: following them would count them
@@ -467,14 +484,14 @@ static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u
   if ((k == WS_SOCK_RECVFROM && (WS_SYSCALL_ARG(btf, 4, regs) & MSG_PEEK)) ||
       (k == WS_SOCK_RECVMSG && (WS_SYSCALL_ARG(btf, 3, regs) & MSG_PEEK)) ||
       (k == WS_SOCK_RECVMMSG && (WS_SYSCALL_ARG(btf, 4, regs) & MSG_PEEK)))
-    return;
+    return false;
   if (k == WS_SOCK_RECVFROM)
     k = WS_SOCK_RECV;
   const int fd = (int)WS_SYSCALL_ARG(btf, 1, regs);
   if (k != WS_SOCK_CONNECT && k != WS_SOCK_ACCEPT) {
     struct ws_conn_key key = {.tgid = tgid, .fd = fd};
     if (bpf_map_lookup_elem(&not_sockets, &key))
-      return;
+      return false;
   }
   __u32 tid = (__u32)pid_tgid;
   struct sock_args *a = bpf_map_lookup_elem(&sock_args, &tid);
@@ -483,13 +500,14 @@ static __always_inline void sockets_sys_enter(struct pt_regs *regs, long id, __u
     bpf_map_update_elem(&sock_args, &tid, &init, BPF_NOEXIST);
     a = bpf_map_lookup_elem(&sock_args, &tid);
     if (!a)
-      return;
+      return false;
   }
   a->enter_ns = bpf_ktime_get_ns();
   a->fd = fd;
   a->arg1 = WS_SYSCALL_ARG(btf, 2, regs);
   a->arg2 = WS_SYSCALL_ARG(btf, 3, regs);
   a->kind = k;
+  return true;
 }
 
 static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid)

@@ -56,7 +56,11 @@ struct inflight {
   __s32 fd;       /* -1: no fd argument */
   __u8 active;    /* inside a syscall */
   __u8 resolved;  /* target filled */
-  __u8 pad[6];
+  /* The sockets family recorded this syscall's arguments, so its exit has
+   * work (set by the hook owner, waitscope.bpf.c): every other exit skips
+   * that family's per-thread lookup. */
+  __u8 sock_pending;
+  __u8 pad[5];
   struct ws_target target;
   /* What `target` describes: a thread blocking on the same open file again
    * (a read loop, a connection) reuses it instead of classifying again. The
@@ -505,8 +509,9 @@ static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, _
 
 /* ---- syscall and scheduler bodies -------------------------------------- */
 
-static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid,
-                                            bool btf)
+/* Returns the thread's entry (NULL if none could be made). */
+static __always_inline struct inflight *waits_sys_enter(struct pt_regs *regs, long id,
+                                                        __u64 pid_tgid, bool btf)
 {
   __u32 nr = id;
   __s32 fd = -1;
@@ -524,7 +529,7 @@ static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64
   struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, true);
   if (!f) {
     count(WS_CNT_INFLIGHT_FULL);
-    return;
+    return 0;
   }
   f->switch_out_ns = 0;
   f->offcpu_ns = 0;
@@ -532,6 +537,7 @@ static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64
   f->fd = fd;
   f->resolved = 0;
   f->active = 1;
+  return f;
 }
 
 /* No wakeup: user space drains the ring at least every 100 ms, and a wakeup
@@ -554,20 +560,12 @@ static __always_inline void send_wait_event(const struct ws_wait_key *key, __u32
   bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u64 pid_tgid,
-                                           bool btf)
+/* Adds the syscall f describes, which was off CPU for `offcpu`, to `waits`. */
+static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs, struct inflight *f,
+                                           __u64 offcpu, __u64 pid_tgid)
 {
   __u32 tgid = pid_tgid >> 32;
   __u32 tid = (__u32)pid_tgid;
-  struct task_struct *task = btf ? bpf_get_current_task_btf() : 0;
-  struct inflight *f = inflight_of(task, tid, btf, false);
-  if (!f || !f->active)
-    return;
-  f->active = 0;
-  __u64 offcpu = f->offcpu_ns;
-  if (offcpu == 0)
-    return; /* never left the CPU: not a wait */
-
   struct ws_wait_key key = {};
   key.tgid = tgid;
   key.syscall_nr = f->syscall_nr;
@@ -589,6 +587,20 @@ static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u6
   count(WS_CNT_WAITS);
   if (offcpu >= wait_event_min_ns)
     send_wait_event(&key, tid, offcpu);
+}
+
+/* Returns the thread's entry (NULL if it has none). */
+static __always_inline struct inflight *waits_sys_exit(void *ctx, struct pt_regs *regs,
+                                                       __u64 pid_tgid, bool btf)
+{
+  struct task_struct *task = btf ? bpf_get_current_task_btf() : 0;
+  struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, false);
+  if (!f || !f->active)
+    return f;
+  f->active = 0;
+  if (f->offcpu_ns) /* 0: never left the CPU, not a wait */
+    aggregate_wait(ctx, regs, f, f->offcpu_ns, pid_tgid);
+  return f;
 }
 
 /* Fills f->target for the fd of the syscall f describes. Runs once per

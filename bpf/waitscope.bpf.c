@@ -32,9 +32,12 @@ static __always_inline void on_sys_enter(struct pt_regs *regs, long id, bool btf
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if (!is_traced(pid_tgid >> 32))
     return;
-  waits_sys_enter(regs, id, pid_tgid, btf);
-  if (sockets_enabled)
-    sockets_sys_enter(regs, id, pid_tgid, btf);
+  struct inflight *f = waits_sys_enter(regs, id, pid_tgid, btf);
+  if (sockets_enabled) {
+    bool pending = sockets_sys_enter(regs, id, pid_tgid, btf);
+    if (f)
+      f->sock_pending = pending;
+  }
 }
 
 static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool btf)
@@ -42,8 +45,11 @@ static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs, long re
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if (!is_traced(pid_tgid >> 32))
     return;
-  waits_sys_exit(ctx, regs, pid_tgid, btf);
-  if (sockets_enabled)
+  struct inflight *f = waits_sys_exit(ctx, regs, pid_tgid, btf);
+  /* Most syscalls are not socket data syscalls: skip the sockets family's
+   * own per-thread lookup unless its enter recorded something (without an
+   * entry, as when the map is full, always look). */
+  if (sockets_enabled && (!f || f->sock_pending))
     sockets_sys_exit(ret, pid_tgid);
 }
 

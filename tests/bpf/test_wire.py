@@ -190,6 +190,12 @@ class WireTestCase(tr.WaitscopeTestCase):
                         f"{fmt_rows(report['connections'])}")
         for c in rows:
             self.assertEqual(c["protocol"], protocol, fmt_rows(rows))
+            # TCP connections that carried data have had RTT samples (the
+            # kernel's srtt, >= 1 µs once set); UNIX sockets have none.
+            if re.fullmatch(r"[\d.]+:\d+|\[[0-9a-f:]+\]:\d+", c["peer"]):
+                rtt = c.get("rtt_us", {})
+                self.assertGreaterEqual(rtt.get("count", 0), 1, f"no RTT: {fmt_rows([c])}")
+                self.assertGreater(rtt["p50"], 0, fmt_rows([c]))
         self.assertEqual(sum(c["opened"] for c in rows), opened,
                          f"connections opened (expected: {opened}); rows: {fmt_rows(rows)}")
         return rows

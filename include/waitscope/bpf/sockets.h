@@ -11,7 +11,7 @@
 
 #include "waitscope/bpf/waits.h" /* ws_event_header, WS_SYSCALL_TABLE_SIZE */
 
-#define WS_SOCKETS_ABI_VERSION 4 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM; 4: UNIX paths */
+#define WS_SOCKETS_ABI_VERSION 5 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM; 4: UNIX paths ; 5: ws_conn_state.stats_ms */
 #define WS_MAX_CAPTURE 16384 /* power of two: the kernel masks copy sizes with it - 1 */
 #define WS_MAX_IOV 8         /* iovec entries copied from readv/writev/sendmsg/recvmsg */
 #define WS_UNIX_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
@@ -124,7 +124,7 @@ struct ws_conn_state {
   __u64 sent;
   __u64 received;
   __u32 flags;
-  __u32 pad;
+  __u32 stats_ms; /* kernel only: when TCP stats last rode along with data (ktime >> 20) */
 };
 #define WS_CONN_NO_CAPTURE 0x1   /* socket payload (ciphertext of TLS) */
 #define WS_CONN_NO_PLAINTEXT 0x2 /* WS_EV_SSL_DATA payload */
