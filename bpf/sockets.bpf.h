@@ -24,6 +24,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "core_fixes.bpf.h"
+#include "maps.bpf.h"
 #include "traced.bpf.h"
 #include "waitscope/bpf/sockets.h"
 
@@ -494,14 +495,10 @@ static __always_inline bool sockets_sys_enter(struct pt_regs *regs, long id, __u
       return false;
   }
   __u32 tid = (__u32)pid_tgid;
-  struct sock_args *a = bpf_map_lookup_elem(&sock_args, &tid);
-  if (!a) {
-    struct sock_args init = {};
-    bpf_map_update_elem(&sock_args, &tid, &init, BPF_NOEXIST);
-    a = bpf_map_lookup_elem(&sock_args, &tid);
-    if (!a)
-      return false;
-  }
+  struct sock_args init = {};
+  struct sock_args *a = ws_lookup_or_init(&sock_args, &tid, &init);
+  if (!a)
+    return false;
   a->enter_ns = bpf_ktime_get_ns();
   a->fd = fd;
   a->arg1 = WS_SYSCALL_ARG(btf, 2, regs);

@@ -104,12 +104,10 @@ static __always_inline struct inflight *inflight_of(struct task_struct *task, __
   if (btf)
     return bpf_task_storage_get(&inflight_task, task, 0,
                                 create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-  struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
-  if (f || !create)
-    return f;
+  if (!create)
+    return bpf_map_lookup_elem(&inflight, &tid);
   struct inflight init = {};
-  bpf_map_update_elem(&inflight, &tid, &init, BPF_NOEXIST);
-  return bpf_map_lookup_elem(&inflight, &tid);
+  return ws_lookup_or_init(&inflight, &tid, &init);
 }
 
 struct {
@@ -560,10 +558,11 @@ static __always_inline void send_wait_event(const struct ws_wait_key *key, __u32
   bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 
-/* Adds the syscall f describes, which was off CPU for `offcpu`, to `waits`. */
-static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs, struct inflight *f,
-                                           __u64 offcpu, __u64 pid_tgid)
+/* Adds the syscall f describes, which was off CPU, to `waits`. */
+static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs,
+                                           const struct inflight *f, __u64 pid_tgid)
 {
+  const __u64 offcpu = f->offcpu_ns;
   __u32 tgid = pid_tgid >> 32;
   __u32 tid = (__u32)pid_tgid;
   struct ws_wait_key key = {};
@@ -599,7 +598,7 @@ static __always_inline struct inflight *waits_sys_exit(void *ctx, struct pt_regs
     return f;
   f->active = 0;
   if (f->offcpu_ns) /* 0: never left the CPU, not a wait */
-    aggregate_wait(ctx, regs, f, f->offcpu_ns, pid_tgid);
+    aggregate_wait(ctx, regs, f, pid_tgid);
   return f;
 }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -167,41 +168,28 @@ struct LoadedProgs {
   bool ssl = false;    // the openssl uprobes are loaded
 };
 
-// tp_btf first (typed arguments, cheaper); raw_tp where BTF-typed tracepoints
-// are unavailable. Both work without kprobes or fentry. The openssl uprobes
-// come with the sockets family; a kernel that refuses them still gets
-// everything else (no plaintext).
-Result<LoadedProgs> LoadAutomatic(const ProbeOptions& options, bool want_ssl) {
-  Result<waitscope_bpf*> loaded = OpenAndLoad(options, /*use_btf=*/true, want_ssl);
-  if (loaded.ok()) return LoadedProgs{loaded.value(), "tp_btf", want_ssl};
-  const std::string btf_error = loaded.error().message;
-  spdlog::debug("tp_btf hooks unavailable ({}); trying raw_tp", btf_error);
-  loaded = OpenAndLoad(options, /*use_btf=*/false, want_ssl);
-  if (loaded.ok()) return LoadedProgs{loaded.value(), "raw_tp", want_ssl};
-  if (want_ssl) {
-    spdlog::debug("cannot load with the OpenSSL uprobes ({}); trying without them",
-                  loaded.error().message);
-    for (bool use_btf : {true, false}) {
-      loaded = OpenAndLoad(options, use_btf, false);
-      if (loaded.ok()) return LoadedProgs{loaded.value(), use_btf ? "tp_btf" : "raw_tp", false};
+// The first of `flavors` ("tp_btf", "raw_tp") the kernel loads, with the
+// openssl uprobes when wanted; failing that, the first that loads without
+// them (a kernel that refuses the uprobes still gets everything else, no
+// plaintext). Neither flavour needs kprobes or fentry.
+Result<LoadedProgs> LoadFirst(const ProbeOptions& options, bool want_ssl,
+                              std::initializer_list<std::string_view> flavors) {
+  std::string errors;  // of the attempts with the uprobes as wanted
+  for (const bool ssl : {want_ssl, false}) {
+    for (std::string_view flavor : flavors) {
+      Result<waitscope_bpf*> loaded = OpenAndLoad(options, flavor == "tp_btf", ssl);
+      if (loaded.ok()) return LoadedProgs{loaded.value(), std::string(flavor), ssl};
+      spdlog::debug("cannot load the {} hooks{} ({})", flavor,
+                    ssl ? " with the OpenSSL uprobes" : "", loaded.error().message);
+      if (ssl == want_ssl) {
+        errors += (errors.empty() ? "with " : "; with ") + std::string(flavor) + " " +
+                  loaded.error().message;
+      }
     }
+    if (!want_ssl) break;  // the second round would repeat the first
   }
-  return Error{"cannot load the tracing programs: with tp_btf " + btf_error + "; with raw_tp " +
-               loaded.error().message + " (run with -v to see the kernel's log)"};
-}
-
-// One flavour only, with or else without the uprobes.
-Result<LoadedProgs> LoadFlavor(const ProbeOptions& options, bool want_ssl,
-                               std::string_view flavor) {
-  const bool use_btf = flavor == "tp_btf";
-  Result<waitscope_bpf*> loaded = OpenAndLoad(options, use_btf, want_ssl);
-  if (loaded.ok()) return LoadedProgs{loaded.value(), std::string(flavor), want_ssl};
-  if (want_ssl) {
-    loaded = OpenAndLoad(options, use_btf, false);
-    if (loaded.ok()) return LoadedProgs{loaded.value(), std::string(flavor), false};
-  }
-  return Error{"cannot load the tracing programs as " + std::string(flavor) +
-               " (forced by WAITSCOPE_HOOKS): " + loaded.error().message};
+  return Error{"cannot load the tracing programs: " + errors +
+               " (run with -v to see the kernel's log)"};
 }
 
 // WAITSCOPE_HOOKS=tp_btf|raw_tp pins the hook flavour instead of trying
@@ -225,9 +213,14 @@ Result<std::unique_ptr<Probe>> Probe::Start(const ProbeOptions& options) {
   const bool want_ssl = options.capture_bytes > 0;
   Result<std::string_view> forced = ForcedHookFlavor();
   if (!forced.ok()) return forced.error();
+  // tp_btf first: typed arguments, direct loads, task storage.
   Result<LoadedProgs> loaded = forced.value().empty()
-                                   ? LoadAutomatic(options, want_ssl)
-                                   : LoadFlavor(options, want_ssl, forced.value());
+                                   ? LoadFirst(options, want_ssl, {"tp_btf", "raw_tp"})
+                                   : LoadFirst(options, want_ssl, {forced.value()});
+  if (!loaded.ok() && !forced.value().empty()) {
+    return Error{loaded.error().message + "; only " + std::string(forced.value()) +
+                 " was tried (WAITSCOPE_HOOKS)"};
+  }
   if (!loaded.ok()) return loaded.error();
   probe->skel_ = loaded.value().skel;
   probe->flavor_ = loaded.value().flavor;

@@ -3,6 +3,7 @@
 #include <gelf.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -25,6 +26,19 @@ constexpr std::pair<std::string_view, SslFunction> kFunctions[] = {
     {"SSL_free", SslFunction::kFree},
 };
 constexpr std::size_t kCount = std::size(kFunctions);
+
+// The data wrappers each worker serves (loader/ssl_workers.h).
+struct WrapperPair {
+  SslFunction plain;
+  SslFunction ex;
+  SslFunction worker;
+  const char* name;  // for the log
+};
+constexpr WrapperPair kWrapperPairs[] = {
+    {SslFunction::kRead, SslFunction::kReadEx, SslFunction::kReadWorker, "SSL_read/SSL_read_ex"},
+    {SslFunction::kWrite, SslFunction::kWriteEx, SslFunction::kWriteWorker,
+     "SSL_write/SSL_write_ex"},
+};
 
 std::optional<std::size_t> IndexOf(std::string_view name) {
   // Some toolchains keep the version in .symtab names ("SSL_read@@OPENSSL_3.0.0").
@@ -123,30 +137,20 @@ Result<std::vector<SslFunctionOffset>> FindSslFunctions(const std::string& path)
   // of them (x86-64 only: the finder reads x86 code).
   GElf_Ehdr ehdr;
   const bool x86_64 = gelf_getehdr(elf, &ehdr) != nullptr && ehdr.e_machine == EM_X86_64;
-  bool skip_read = false;
-  bool skip_write = false;
-  if (x86_64 && vaddr_of(SslFunction::kReadEx)) {
+  std::vector<SslFunction> replaced;  // wrappers whose worker is probed instead
+  for (const WrapperPair& pair : kWrapperPairs) {
+    if (!x86_64 || !vaddr_of(pair.ex)) continue;
     if (std::optional<std::uint64_t> w =
-            WorkerOffset(elf, path, "SSL_read/SSL_read_ex", *vaddr_of(SslFunction::kRead),
-                         *vaddr_of(SslFunction::kReadEx))) {
-      out.push_back({SslFunction::kReadWorker, *w});
-      skip_read = true;
-    }
-  }
-  if (x86_64 && vaddr_of(SslFunction::kWriteEx)) {
-    if (std::optional<std::uint64_t> w =
-            WorkerOffset(elf, path, "SSL_write/SSL_write_ex", *vaddr_of(SslFunction::kWrite),
-                         *vaddr_of(SslFunction::kWriteEx))) {
-      out.push_back({SslFunction::kWriteWorker, *w});
-      skip_write = true;
+            WorkerOffset(elf, path, pair.name, *vaddr_of(pair.plain), *vaddr_of(pair.ex))) {
+      out.push_back({pair.worker, *w});
+      replaced.insert(replaced.end(), {pair.plain, pair.ex});
     }
   }
 
   for (std::size_t i = 0; i < kCount; ++i) {
     if (!vaddr[i]) continue;
     const SslFunction f = kFunctions[i].second;
-    if (skip_read && (f == SslFunction::kRead || f == SslFunction::kReadEx)) continue;
-    if (skip_write && (f == SslFunction::kWrite || f == SslFunction::kWriteEx)) continue;
+    if (std::find(replaced.begin(), replaced.end(), f) != replaced.end()) continue;
     std::optional<std::uint64_t> offset = VaddrToOffset(elf, *vaddr[i]);
     if (!offset) {
       return Error{path + ": " + std::string(kFunctions[i].first) +

@@ -5,9 +5,13 @@
 #include "loader/ssl_workers.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
+
+#include "loader/ssl_symbols.h"
 
 namespace waitscope {
 namespace {
@@ -116,6 +120,28 @@ TEST(SslWorkers, EntryProbeStaysOnAnythingElse) {
     std::vector<std::uint8_t> cut(kSslFree.begin(), kSslFree.begin() + static_cast<long>(n));
     EXPECT_EQ(EmulatedEntryProbeOffset(cut), std::nullopt) << n;
   }
+}
+
+// The whole path on the machine's own libssl (Debian 12: OpenSSL 3.0, the
+// build whose bytes are above): the workers are probed, never the four
+// wrappers as well (every call would count twice). Fails if a libssl update changes the shape,
+// which must then be looked at, not ignored: the fallback is ~10 µs per call on our VMs.
+TEST(SslWorkers, TheSystemLibsslIsProbedThroughItsWorkers) {
+  const std::string path = "/usr/lib/x86_64-linux-gnu/libssl.so.3";
+  if (access(path.c_str(), R_OK) != 0) GTEST_SKIP() << path << " is not installed";
+  Result<std::vector<SslFunctionOffset>> found = FindSslFunctions(path);
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  auto has = [&](SslFunction f) {
+    return std::any_of(found->begin(), found->end(),
+                       [f](const SslFunctionOffset& o) { return o.function == f; });
+  };
+  EXPECT_TRUE(has(SslFunction::kReadWorker));
+  EXPECT_TRUE(has(SslFunction::kWriteWorker));
+  for (SslFunction wrapper :
+       {SslFunction::kRead, SslFunction::kReadEx, SslFunction::kWrite, SslFunction::kWriteEx}) {
+    EXPECT_FALSE(has(wrapper)) << static_cast<int>(wrapper);
+  }
+  EXPECT_TRUE(has(SslFunction::kDoHandshake));
 }
 
 }  // namespace
