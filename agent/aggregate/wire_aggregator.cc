@@ -1,6 +1,8 @@
 #include "aggregate/wire_aggregator.h"
 
 #include <algorithm>
+#include <string_view>
+#include <tuple>
 
 #include "core/unix_address.h"
 
@@ -13,24 +15,40 @@ std::string WithPortZero(const std::string& address) {
   return address.substr(0, colon) + ":0";
 }
 
+namespace {
+
+// The entry of a map keyed by a tuple of strings (and numbers), looked up
+// through views: one lookup per exchange, and a hit copies no string.
+template <typename Map, typename... Parts>
+typename Map::mapped_type& FindOrAdd(Map& map, const Parts&... parts) {
+  auto it = map.find(std::make_tuple(parts...));
+  if (it == map.end())
+    it = map.emplace(typename Map::key_type(parts...), typename Map::mapped_type{}).first;
+  return it->second;
+}
+
+}  // namespace
+
 void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Exchange& ex) {
   const std::uint64_t latency =
       ex.response_end_ns > ex.request_end_ns ? ex.response_end_ns - ex.request_end_ns : 0;
   if (ex.protocol == protocols::Protocol::kHttp1) {
-    HttpAgg& h = http_[{o.pid, o.server, ex.statement}];
+    HttpAgg& h = FindOrAdd(http_, o.pid, o.server, std::string_view(ex.statement));
     ++h.count;
     ++h.status[ex.http_status];
     h.latency.Add(latency);
     return;
   }
-  const std::string peer = o.server ? WithPortZero(o.peer) : o.peer;
-  QueryAgg& q = queries_[{o.pid, o.protocol, peer, ex.statement}];
+  const std::string server_peer = o.server ? WithPortZero(o.peer) : std::string();
+  const std::string_view peer = o.server ? server_peer : o.peer;
+  const std::string_view protocol = o.protocol;
+  QueryAgg& q = FindOrAdd(queries_, o.pid, protocol, peer, std::string_view(ex.statement));
   ++q.count;
   if (ex.error) ++q.errors;
   if (ex.rows > 0) q.rows += ex.rows;
   q.latency.Add(latency);
   if (ex.cache_reads > 0) {
-    CacheAgg& c = cache_[{o.pid, o.protocol, peer}];
+    CacheAgg& c = FindOrAdd(cache_, o.pid, protocol, peer);
     c.reads += ex.cache_reads;
     c.hits += ex.cache_hits;
   }

@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "core/latency_histogram.h"
@@ -94,9 +96,27 @@ class WireAggregator {
                        const std::string& peer);
   ConnAgg& Conn(std::uint32_t pid, bool server, const std::string& local, const std::string& peer);
 
-  std::map<std::tuple<std::uint32_t, std::string, std::string, std::string>, QueryAgg> queries_;
-  std::map<std::tuple<std::uint32_t, std::string, std::string>, CacheAgg> cache_;
-  std::map<std::tuple<std::uint32_t, bool, std::string>, HttpAgg> http_;
+  // Orders key tuples element by element with strings compared as views, so
+  // a key held as std::strings is found by a tuple of string_views (see
+  // FindOrAdd): one lookup per exchange, and a hit copies nothing.
+  struct ViewLess {
+    using is_transparent = void;
+    static std::string_view View(const std::string& s) { return s; }
+    static std::string_view View(std::string_view s) { return s; }
+    template <typename T>
+    static T View(T v) requires std::is_arithmetic_v<T> {
+      return v;
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      auto views = [](const auto&... e) { return std::make_tuple(View(e)...); };
+      return std::apply(views, a) < std::apply(views, b);
+    }
+  };
+  std::map<std::tuple<std::uint32_t, std::string, std::string, std::string>, QueryAgg, ViewLess>
+      queries_;
+  std::map<std::tuple<std::uint32_t, std::string, std::string>, CacheAgg, ViewLess> cache_;
+  std::map<std::tuple<std::uint32_t, bool, std::string>, HttpAgg, ViewLess> http_;
   std::map<ConnKey, ConnAgg> conns_;
   // (pid, server, peer key, version, resumed)
   std::map<std::tuple<std::uint32_t, bool, std::string, std::string, bool>, TlsAgg> tls_;

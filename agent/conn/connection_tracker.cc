@@ -379,7 +379,8 @@ void ConnectionTracker::Decide(Connection& c) {
 
 void ConnectionTracker::Drain(Connection& c, std::uint32_t tid) {
   if (!c.parser) return;
-  std::vector<protocols::Exchange> done = c.parser->TakeExchanges();
+  std::vector<protocols::Exchange>& done = exchanges_scratch_;
+  c.parser->TakeExchanges(done);
   if (done.empty()) return;
   ExchangeOrigin origin{
       c.pid, IsServer(c), c.peer, std::string(protocols::ProtocolName(c.protocol)), tid, c.conn_id};

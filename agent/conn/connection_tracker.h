@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <unordered_map>
+#include <vector>
 
 #include "aggregate/wire_aggregator.h"
 #include "conn/connection.h"
@@ -93,6 +94,8 @@ class ConnectionTracker {
   std::uint64_t closed_parse_errors_ = 0;
   std::uint64_t closed_exchanges_lost_ = 0;
   TrackerStats stats_;
+  // Drain's buffer, traded with each parser's (see TakeExchanges).
+  std::vector<protocols::Exchange> exchanges_scratch_;
 };
 
 }  // namespace waitscope

@@ -41,6 +41,13 @@ class ConnectionParser {
 
   // Moves out the exchanges completed so far.
   std::vector<Exchange> TakeExchanges() { return std::exchange(done_, {}); }
+  // The same into `into` (cleared first), trading buffers with it: a caller
+  // that keeps one vector for every parser lets them all reuse its capacity
+  // instead of growing a new vector per read.
+  void TakeExchanges(std::vector<Exchange>& into) {
+    into.clear();
+    done_.swap(into);
+  }
   const ParserStats& stats() const { return stats_; }
 
  protected:

@@ -1,10 +1,12 @@
 #include "protocols/redis/normalize.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "protocols/common/ascii.h"
@@ -281,59 +283,97 @@ void AppendEscaped(std::string_view arg, std::string* out) {
   if (arg.size() > kMaxCapturedArgBytes) out->append("...");
 }
 
-std::vector<std::string_view> KeyArgs(Keys keys, const std::vector<std::string_view>& args) {
-  std::vector<std::string_view> out;
+// Calls fn(key) for each key argument of the command, in order, until fn
+// returns false. A visitor rather than a vector: this runs once per command.
+template <typename Fn>
+void ForEachKey(Keys keys, const std::vector<std::string_view>& args, Fn&& fn) {
   const std::size_t n = args.size();
+  std::size_t first = 1;
+  std::size_t end = 1;  // one past the last key
+  std::size_t step = 1;
   switch (keys) {
     case Keys::kNone:
     case Keys::kSubcommand:
-      break;
+      return;
     case Keys::kFirst:
-      if (n > 1) out.push_back(args[1]);
+      end = std::min<std::size_t>(n, 2);
       break;
     case Keys::kFirstTwo:
-      for (std::size_t i = 1; i < n && i <= 2; ++i) out.push_back(args[i]);
+      end = std::min<std::size_t>(n, 3);
       break;
     case Keys::kAll:
-      for (std::size_t i = 1; i < n; ++i) out.push_back(args[i]);
+      end = n;
       break;
     case Keys::kAllButLast:
-      for (std::size_t i = 1; i + 1 < n; ++i) out.push_back(args[i]);
+      end = n > 1 ? n - 1 : 1;
       break;
     case Keys::kPairs:
-      for (std::size_t i = 1; i < n; i += 2) out.push_back(args[i]);
+      end = n;
+      step = 2;
       break;
     case Keys::kNumKeys: {
-      if (n < 3 || args[2].empty() || args[2].size() > 6) break;
+      if (n < 3 || args[2].empty() || args[2].size() > 6) return;
       std::size_t numkeys = 0;
       for (char c : args[2]) {
-        if (!IsDigit(c)) return out;
+        if (!IsDigit(c)) return;
         numkeys = numkeys * 10 + static_cast<std::size_t>(c - '0');
       }
-      for (std::size_t i = 3; i < n && i < 3 + numkeys; ++i) out.push_back(args[i]);
+      first = 3;
+      end = std::min(n, 3 + numkeys);
       break;
     }
   }
-  return out;
+  for (std::size_t i = first; i < end; i += step) {
+    if (!fn(args[i])) return;
+  }
+}
+
+// The separators between a key's segments (":/|#@=,;{} ").
+bool IsKeySeparator(char c) {
+  switch (c) {
+    case ':':
+    case '/':
+    case '|':
+    case '#':
+    case '@':
+    case '=':
+    case ',':
+    case ';':
+    case '{':
+    case '}':
+    case ' ':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Appends the pattern of `key` to *out (see KeyPattern).
+void AppendKeyPattern(std::string_view key, std::string* out) {
+  if (key.empty()) {
+    out->append("\"\"");
+    return;
+  }
+  const std::size_t base = out->size();
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= key.size() && out->size() - base < kMaxPatternBytes; ++i) {
+    if (i == key.size() || IsKeySeparator(key[i])) {
+      AppendSegment(key.substr(start, i - start), out);
+      if (i < key.size()) out->push_back(key[i] == ' ' ? '?' : key[i]);
+      start = i + 1;
+    }
+  }
+  if (out->size() - base > kMaxPatternBytes) {
+    out->resize(base + kMaxPatternBytes);
+    out->append("...");
+  }
 }
 
 }  // namespace
 
 std::string KeyPattern(std::string_view key) {
-  if (key.empty()) return "\"\"";
   std::string out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= key.size() && out.size() < kMaxPatternBytes; ++i) {
-    if (i == key.size() || std::string_view(":/|#@=,;{} ").find(key[i]) != std::string_view::npos) {
-      AppendSegment(key.substr(start, i - start), &out);
-      if (i < key.size()) out.push_back(key[i] == ' ' ? '?' : key[i]);
-      start = i + 1;
-    }
-  }
-  if (out.size() > kMaxPatternBytes) {
-    out.resize(kMaxPatternBytes);
-    out.append("...");
-  }
+  AppendKeyPattern(key, &out);
   return out;
 }
 
@@ -361,20 +401,30 @@ NormalizedCommand NormalizeCommand(const std::vector<std::string_view>& args, bo
     }
     return cmd;
   }
-  std::vector<std::string> patterns;
-  for (std::string_view key : KeyArgs(spec->keys, args)) {
-    std::string p = KeyPattern(key);
-    if (std::find(patterns.begin(), patterns.end(), p) != patterns.end()) continue;
-    if (patterns.size() == kMaxPatterns) {
-      patterns.emplace_back("...");
-      break;
-    }
-    patterns.push_back(std::move(p));
-  }
-  for (const std::string& p : patterns) {
+  // Patterns are appended in place; each new one is checked against the
+  // ones already there (by offset and length) and taken back if repeated.
+  std::array<std::pair<std::size_t, std::size_t>, kMaxPatterns> kept{};
+  std::size_t n_kept = 0;
+  ForEachKey(spec->keys, args, [&](std::string_view key) {
+    const std::size_t at = cmd.statement.size();
     cmd.statement.push_back(' ');
-    cmd.statement.append(p);
-  }
+    AppendKeyPattern(key, &cmd.statement);
+    const std::string_view text(cmd.statement);
+    const std::string_view p = text.substr(at + 1);
+    for (std::size_t i = 0; i < n_kept; ++i) {
+      if (text.substr(kept[i].first, kept[i].second) == p) {
+        cmd.statement.resize(at);
+        return true;
+      }
+    }
+    if (n_kept == kMaxPatterns) {
+      cmd.statement.resize(at);
+      cmd.statement.append(" ...");
+      return false;
+    }
+    kept[n_kept++] = {at + 1, p.size()};
+    return true;
+  });
   return cmd;
 }
 

@@ -28,6 +28,12 @@ bool IsConfirmationKind(std::string_view k) {
          k == "punsubscribe" || k == "sunsubscribe";
 }
 
+// The same set, as the uppercased command names that ask for confirmations.
+bool IsSubscribeCommand(std::string_view name) {
+  return name == "SUBSCRIBE" || name == "PSUBSCRIBE" || name == "SSUBSCRIBE" ||
+         name == "UNSUBSCRIBE" || name == "PUNSUBSCRIBE" || name == "SUNSUBSCRIBE";
+}
+
 bool IsMessageKind(std::string_view k) {
   return k == "message" || k == "pmessage" || k == "smessage";
 }
@@ -222,9 +228,8 @@ class RedisParser final : public ConnectionParser {
     cmd.statement = std::move(n.statement);
     cmd.cache = n.cache;
     cmd.request_end_ns = ts;
-    std::string lower = Lower(cmd.name);
-    if (IsConfirmationKind(lower)) {
-      cmd.pubsub_kind = std::move(lower);
+    if (IsSubscribeCommand(cmd.name)) {
+      cmd.pubsub_kind = Lower(cmd.name);
       // One confirmation per channel named; UNSUBSCRIBE without channels
       // completes at the first confirmation (the rest are then ignored).
       cmd.confirmations_left =
@@ -275,7 +280,10 @@ class RedisParser final : public ConnectionParser {
 
   void Complete(PendingCommand cmd, std::uint64_t ts) {
     const ValueSummary& v = reply_.value;
-    Exchange e;
+    // A view: comparing it with a literal checks the length first, where
+    // std::string == const char* always calls memcmp (5 per command).
+    const std::string_view name = cmd.name;
+    Exchange& e = done_.emplace_back();
     e.protocol = Protocol::kRedis;
     e.statement = std::move(cmd.statement);
     e.request_end_ns = cmd.request_end_ns;
@@ -291,24 +299,23 @@ class RedisParser final : public ConnectionParser {
 
     if (queued) {
       if (queued_.size() < kMaxReplyChildren) queued_.push_back(cmd.cache);
-    } else if (cmd.name == "MULTI" && !v.is_error) {
+    } else if (name == "MULTI" && !v.is_error) {
       queued_.clear();
       tx_broken_ = false;
-    } else if (cmd.name == "EXEC" || cmd.name == "DISCARD") {
+    } else if (name == "EXEC" || name == "DISCARD") {
       // EXEC's array holds the queued commands' replies, in order.
-      if (cmd.name == "EXEC" && v.elements >= 0 && !tx_broken_) {
+      if (name == "EXEC" && v.elements >= 0 && !tx_broken_) {
         for (std::size_t i = 0; i < reply_.children.size() && i < queued_.size(); ++i) {
           CountCache(queued_[i], reply_.children[i], &e);
         }
       }
       queued_.clear();
-    } else if (cmd.name == "MONITOR" && !v.is_error) {
+    } else if (name == "MONITOR" && !v.is_error) {
       monitor_ = true;
-    } else if (cmd.name == "RESET" && !v.is_error) {
+    } else if (name == "RESET" && !v.is_error) {
       subscribed_ = monitor_ = false;
       queued_.clear();
     }
-    done_.push_back(std::move(e));
   }
 
   ParserOptions options_;

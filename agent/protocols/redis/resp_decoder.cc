@@ -1,5 +1,6 @@
 #include "protocols/redis/resp_decoder.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 
@@ -44,14 +45,18 @@ bool ParseInt(std::string_view s, std::int64_t* out) {
 }
 
 // Reads a CRLF-terminated line. RESP lines never contain CR or LF, so a bare
-// one is invalid rather than "part of the line".
+// one is invalid rather than "part of the line". One pass over the bytes:
+// lines are short (counts, lengths, status words), so a plain loop beats two
+// memchr calls, which dominated the decoder's profile.
 S ReadLine(BinaryReader& r, std::string_view* line, Need* need) {
   std::string_view rest = r.rest();
-  std::string_view window = rest.substr(0, kMaxLineBytes + 2);
-  std::size_t cr = window.find('\r');
-  std::size_t lf = window.find('\n');
-  if (lf != std::string_view::npos && (cr == std::string_view::npos || lf < cr)) return S::kInvalid;
-  if (cr == std::string_view::npos) {
+  const std::size_t limit = std::min(rest.size(), kMaxLineBytes + 2);
+  std::size_t cr = 0;
+  while (cr < limit && rest[cr] != '\r') {
+    if (rest[cr] == '\n') return S::kInvalid;
+    ++cr;
+  }
+  if (cr == limit) {
     if (rest.size() > kMaxLineBytes) return S::kInvalid;
     need->total = r.position() + rest.size() + 1;
     return S::kNeedMore;

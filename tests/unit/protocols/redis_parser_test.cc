@@ -450,6 +450,26 @@ TEST(RedisNormalizeTest, CommandTable) {
             redis::CacheRead::kMulti);
 }
 
+// Patterns are deduplicated in place, in the statement being built: a repeat
+// anywhere is dropped, a pattern that only shares a prefix is kept, and past
+// eight distinct patterns the rest is "...".
+TEST(RedisNormalizeTest, KeyPatternsDeduplicatedInOrder) {
+  auto norm = [](std::vector<std::string_view> args) {
+    return redis::NormalizeCommand(args, false).statement;
+  };
+  EXPECT_EQ(norm({"DEL", "a:1", "b:2", "a:3", "b:4", "c"}), "DEL a:? b:? c");
+  EXPECT_EQ(norm({"DEL", "ab:1", "a", "ab", "a:2", "ab:3"}), "DEL ab:? a ab a:?");
+  EXPECT_EQ(norm({"RENAME", "old:1", "new:2", "ignored:3"}), "RENAME old:? new:?");
+  EXPECT_EQ(norm({"EXISTS", "", "x", ""}), "EXISTS \"\" x");
+  EXPECT_EQ(norm({"DEL", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8"}),
+            "DEL k1 k2 k3 k4 k5 k6 k7 k8");
+  EXPECT_EQ(norm({"DEL", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k1", "k9", "k10"}),
+            "DEL k1 k2 k3 k4 k5 k6 k7 k8 ...");
+  EXPECT_EQ(norm({"MSET", "a:1", "v", "a:2"}), "MSET a:?");  // odd count: the last key has no value
+  EXPECT_EQ(norm({"EVAL", "s", "2", "x:1"}), "EVAL x:?");    // numkeys past the end
+  EXPECT_EQ(norm({"BLPOP", "q:1"}), "BLPOP");                // only the timeout position
+}
+
 TEST(RedisDetectTest, LooksLikeRedis) {
   EXPECT_TRUE(LooksLikeRedis("*1\r\n$4\r\nPING\r\n"));
   EXPECT_TRUE(LooksLikeRedis("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"));
