@@ -46,7 +46,8 @@ RequestAttributor::ThreadState& RequestAttributor::Thread(std::uint32_t pid, std
 
 template <typename T>
 void RequestAttributor::PushBounded(const ThreadState& t, std::deque<T>& q, T&& item) {
-  if (q.size() >= options_.max_spans_per_thread) {
+  const bool serving = t.last_request_end_ns != 0 || t.event_loop;
+  if (q.size() >= (serving ? options_.max_spans_per_thread : options_.max_spans_before_serving)) {
     q.pop_front();
     // Threads that never served a request (clients, background work) only
     // keep spans in case they start to: losing old ones costs nothing.

@@ -244,5 +244,43 @@ TEST_F(AttributorTest, BuffersOfIdleClientThreadsAreBounded) {
   EXPECT_EQ(small.stats().spans_dropped, 0u);
 }
 
+// Until a thread serves, it keeps only max_spans_before_serving spans (its
+// first request gets at most that many of its statements); from then on it
+// keeps the full max_spans_per_thread.
+TEST(AttributorBoundsTest, ThreadsKeepFewerSpansUntilTheyServe) {
+  std::vector<RequestRecord> requests;
+  RequestAttributor a([&](RequestRecord&& r) { requests.push_back(std::move(r)); },
+                      [](EventLoopBlock&&) {},
+                      AttributorOptions{.max_spans_per_thread = 64, .max_spans_before_serving = 8});
+  auto statement = [&](std::uint64_t start_ms) {
+    protocols::Exchange ex;
+    ex.protocol = protocols::Protocol::kPostgres;
+    ex.statement = "SELECT ?";
+    ex.request_end_ns = start_ms * kMs;
+    ex.response_end_ns = start_ms * kMs + kMs / 2;
+    a.OnExchange(ExchangeOrigin{kPid, false, "127.0.0.1:5432", "postgres", 7, 9}, ex);
+  };
+  auto request = [&](std::uint64_t start_ms, std::uint64_t end_ms) {
+    protocols::Exchange ex;
+    ex.protocol = protocols::Protocol::kHttp1;
+    ex.statement = "GET /x";
+    ex.http_status = 200;
+    ex.request_end_ns = start_ms * kMs;
+    ex.response_end_ns = end_ms * kMs;
+    a.OnExchange(ExchangeOrigin{kPid, true, "127.0.0.1:40000", "http", 7, 1}, ex);
+  };
+  for (std::uint64_t ms = 1; ms <= 1000; ++ms) statement(ms);  // a client, so far
+  // Its first request spans 11 statements (990..1000) but only the last 8
+  // were kept: the documented cost of the small buffer.
+  request(990, 1001);
+  for (std::uint64_t ms = 2001; ms <= 2040; ++ms) statement(ms);
+  request(2000, 2041);  // 40 statements: more than 8, within 64
+  a.Finish();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].statements.size(), 8u);
+  EXPECT_EQ(requests[1].statements.size(), 40u);
+  EXPECT_EQ(a.stats().spans_dropped, 0u);
+}
+
 }  // namespace
 }  // namespace waitscope::findings
