@@ -199,6 +199,8 @@ static __always_inline void ssl_emit_data(__u32 tgid, __u32 tid, const struct ss
     st = bpf_map_lookup_elem(&conns, &ckey);
     if (st && st->conn_id != conn_id)
       st = 0; /* the fd now holds another connection: ours was closed */
+    if (st)
+      apply_conn_ctl(&ckey, st);
     if (st && (st->flags & WS_CONN_NO_PLAINTEXT))
       return;
   } else {

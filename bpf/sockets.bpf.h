@@ -44,6 +44,20 @@ const volatile __u32 capture_bytes = 4096; /* per syscall, <= WS_MAX_CAPTURE */
 const volatile __u8 sockets_enabled = 0;   /* wire tracing on */
 
 __u64 next_conn_id = 1;
+/* Bumped by user space after each conn_ctl update (see ws_conn_ctl). */
+__u64 conn_ctl_gen = 0;
+
+/* Per-connection state, keyed by (tgid, fd); kernel only (user space posts
+ * flags through conn_ctl). Updated in place by every data syscall. */
+struct ws_conn_state {
+  __u64 conn_id;
+  __u64 sock;
+  __u64 sent;
+  __u64 received;
+  __u64 ctl_gen;  /* conn_ctl_gen when conn_ctl was last looked at for this connection */
+  __u32 flags;    /* WS_CONN_* */
+  __u32 stats_ms; /* when TCP stats last rode along with data (ktime >> 20) */
+};
 
 /* Per-thread arguments of the socket syscall in progress, updated in place
  * (kind WS_SOCK_NONE: none in progress): an update plus a delete per
@@ -88,6 +102,31 @@ struct {
   __type(key, struct ws_conn_key);
   __type(value, struct ws_conn_state);
 } conns SEC(".maps");
+
+/* Flags user space posted for a connection; written by user space only,
+ * deleted here when the connection closes. LRU: entries of processes that
+ * exited without closing age out. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct ws_conn_key);
+  __type(value, struct ws_conn_ctl);
+} conn_ctl SEC(".maps");
+
+/* Applies the flags user space posted for st's connection, if any were
+ * posted since st last looked: a connection pays one load and compare per
+ * event, and a map lookup only after user space posted something. */
+static __always_inline void apply_conn_ctl(const struct ws_conn_key *key,
+                                           struct ws_conn_state *st)
+{
+  __u64 gen = *(volatile __u64 *)&conn_ctl_gen;
+  if (st->ctl_gen == gen)
+    return;
+  st->ctl_gen = gen;
+  struct ws_conn_ctl *c = bpf_map_lookup_elem(&conn_ctl, key);
+  if (c && c->conn_id == st->conn_id)
+    st->flags |= c->flags;
+}
 
 /* Descriptors of traced processes that are known not to be followed
  * sockets (files, pipes, UDP): their reads and writes skip the fd-table
@@ -276,6 +315,8 @@ static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struc
   struct ws_conn_state st = {};
   st.conn_id = __sync_fetch_and_add(&next_conn_id, 1);
   st.sock = (__u64)(unsigned long)sk;
+  /* Nothing can be posted for a conn_id user space has not seen yet. */
+  st.ctl_gen = *(volatile __u64 *)&conn_ctl_gen;
   struct sock_resets none = {};
   bpf_map_update_elem(&resets, &st.sock, &none, BPF_NOEXIST);
   if (bpf_map_update_elem(&conns, &key, &st, BPF_ANY)) {
@@ -332,6 +373,7 @@ static __always_inline void close_conn(__u32 tgid, int fd)
   }
   bpf_map_delete_elem(&resets, &st->sock);
   bpf_map_delete_elem(&conns, &key);
+  bpf_map_delete_elem(&conn_ctl, &key);
 }
 
 /* Copies up to `room` bytes of one user buffer into ev->data at `off`.
@@ -398,6 +440,7 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
     if (!st)
       return;
   }
+  apply_conn_ctl(&key, st);
   if (a->ssl)
     openssl_on_socket_data(tgid, a->ssl, st, a->fd);
   bool egress = a->kind == WS_SOCK_SEND || a->kind == WS_SOCK_SENDV ||

@@ -73,6 +73,7 @@ void WaitCollector::OnEvent(std::span<const std::byte> data) {
       ++stats_.processes_exited;
       procs_.Observe(hdr.tgid);
       procs_.OnExit(hdr.tgid);
+      if (exit_handler_) exit_handler_(hdr.tgid, hdr.ts_ns);
       return;
     }
     default:

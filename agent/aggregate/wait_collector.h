@@ -56,6 +56,9 @@ class WaitCollector {
   void OnEvent(std::span<const std::byte> data);
   // Receives each WS_EV_WAIT (sent only when ProbeOptions::wait_event_min_ns is set).
   void SetWaitEventHandler(WaitEventHandler handler) { wait_handler_ = std::move(handler); }
+  // Receives each traced process's exit (pid, kernel timestamp).
+  using ExitHandler = std::function<void(std::uint32_t pid, std::uint64_t ts_ns)>;
+  void SetExitHandler(ExitHandler handler) { exit_handler_ = std::move(handler); }
 
   // Cumulative since the probe started. With `since_last_call`, only what
   // was added since the previous such call (max_ns stays the all-time
@@ -79,6 +82,7 @@ class WaitCollector {
   NameTable names_;
   std::map<std::string, ws_wait_val> previous_;  // raw ws_wait_key bytes -> value last collected
   WaitEventHandler wait_handler_;
+  ExitHandler exit_handler_;
   // Symbolized stacks by (tgid, hash); shared so holders outlive an eviction.
   std::map<std::pair<std::uint32_t, std::uint64_t>, std::shared_ptr<const std::vector<Frame>>>
       stacks_;

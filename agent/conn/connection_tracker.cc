@@ -415,6 +415,27 @@ void ConnectionTracker::Close(Connection& c, std::uint64_t ts_ns) {
   if (c.tls) closed_parse_errors_ += c.tls->stats().parse_errors;
 }
 
+std::vector<std::int32_t> ConnectionTracker::CloseProcess(std::uint32_t pid, std::uint64_t ts_ns) {
+  // A scan of every connection: processes exit far less often than they
+  // send data, and an index by pid would be one more map to keep in step.
+  std::vector<std::int32_t> fds;
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    Connection& c = it->second;
+    if (c.pid != pid) {
+      ++it;
+      continue;
+    }
+    Close(c, ts_ns);
+    fds.push_back(c.fd);
+    if (auto by_sock = conn_by_sock_.find(c.sock);
+        by_sock != conn_by_sock_.end() && by_sock->second == it->first) {
+      conn_by_sock_.erase(by_sock);
+    }
+    it = conns_.erase(it);
+  }
+  return fds;
+}
+
 void ConnectionTracker::Finish() {
   // Still open at the end: nothing is complete that was not already.
   for (auto& [id, c] : conns_) Close(c, 0);

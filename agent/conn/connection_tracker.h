@@ -52,6 +52,11 @@ class ConnectionTracker {
   // Closes every connection still open (end of recording): parser errors and
   // connection counts are settled.
   void Finish();
+  // Process `pid` exited at `ts_ns` (the kernel closed its sockets without a
+  // close syscall): closes its connections. Call once every event the
+  // process sent was delivered. Returns their descriptors, whose kernel
+  // entries the caller removes.
+  std::vector<std::int32_t> CloseProcess(std::uint32_t pid, std::uint64_t ts_ns);
 
   const TrackerStats& stats() const { return stats_; }
   std::uint64_t parse_errors() const;

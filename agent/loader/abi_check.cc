@@ -24,7 +24,7 @@ static_assert(offsetof(ws_wait_event, target) == 40);
 
 #include "waitscope/bpf/sockets.h"
 
-static_assert(WS_SOCKETS_ABI_VERSION == 5);
+static_assert(WS_SOCKETS_ABI_VERSION == 6);
 static_assert(sizeof(ws_sock_open_event) == 192);
 static_assert(offsetof(ws_sock_open_event, unix_path) == 80);
 static_assert(offsetof(ws_sock_open_event, local_addr) == 40);
@@ -32,8 +32,7 @@ static_assert(sizeof(ws_sock_close_event) == 56);
 static_assert(offsetof(ws_sock_data_event, data) == WS_SOCK_DATA_HEADER_SIZE);
 static_assert(sizeof(ws_tcp_connect_event) == 32);
 static_assert(sizeof(ws_conn_key) == 8);
-static_assert(sizeof(ws_conn_state) == 40);
-static_assert(offsetof(ws_conn_state, stats_ms) == 36);
+static_assert(sizeof(ws_conn_ctl) == 16);
 static_assert((WS_MAX_CAPTURE & (WS_MAX_CAPTURE - 1)) == 0, "the kernel masks with it");
 static_assert(offsetof(ws_sock_data_event, conn_id) == 16);
 static_assert(offsetof(ws_sock_data_event, stream_pos) == 24);

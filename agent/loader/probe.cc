@@ -364,26 +364,40 @@ std::optional<ws_stack> Probe::ReadStack(std::uint32_t tgid, std::uint64_t hash)
   return stack;
 }
 
-namespace {
-
-void SetConnFlag(int map, std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id,
-                 std::uint32_t flag) {
-  ws_conn_key key{tgid, fd};
-  ws_conn_state st{};
-  if (bpf_map_lookup_elem(map, &key, &st) != 0 || st.conn_id != conn_id) return;
-  st.flags |= flag;
-  // BPF_EXIST: never resurrect an entry the kernel removed meanwhile.
-  bpf_map_update_elem(map, &key, &st, BPF_EXIST);
+void Probe::PostConnFlags(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id,
+                          std::uint32_t flags) {
+  // conn_ctl is written only here, so this read-modify-write is safe (the
+  // kernel only deletes entries, at close); the connection's own state is
+  // the kernel's alone. See ws_conn_ctl.
+  const int map = bpf_map__fd(skel_->maps.conn_ctl);
+  const ws_conn_key key{tgid, fd};
+  ws_conn_ctl ctl{};
+  if (bpf_map_lookup_elem(map, &key, &ctl) != 0 || ctl.conn_id != conn_id) ctl = {conn_id, 0, 0};
+  ctl.flags |= flags;
+  if (bpf_map_update_elem(map, &key, &ctl, BPF_ANY) != 0) {
+    spdlog::debug("cannot post flags {:#x} for connection {} (pid {} fd {}): {}", flags, conn_id,
+                  tgid, fd, ErrnoText(errno));
+    return;
+  }
+  // After the update: a program that sees the new generation finds the entry.
+  __atomic_fetch_add(&skel_->bss->conn_ctl_gen, 1, __ATOMIC_RELEASE);
 }
 
-}  // namespace
-
 void Probe::StopCapture(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id) {
-  SetConnFlag(bpf_map__fd(skel_->maps.conns), tgid, fd, conn_id, WS_CONN_NO_CAPTURE);
+  PostConnFlags(tgid, fd, conn_id, WS_CONN_NO_CAPTURE);
 }
 
 void Probe::StopPlaintext(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id) {
-  SetConnFlag(bpf_map__fd(skel_->maps.conns), tgid, fd, conn_id, WS_CONN_NO_PLAINTEXT);
+  PostConnFlags(tgid, fd, conn_id, WS_CONN_NO_PLAINTEXT);
+}
+
+void Probe::ForgetConnections(std::uint32_t tgid, std::span<const std::int32_t> fds) {
+  for (const std::int32_t fd : fds) {
+    const ws_conn_key key{tgid, fd};
+    // ENOENT is fine: the kernel saw a close, or never had the entry.
+    bpf_map_delete_elem(bpf_map__fd(skel_->maps.conns), &key);
+    bpf_map_delete_elem(bpf_map__fd(skel_->maps.conn_ctl), &key);
+  }
 }
 
 Status Probe::AttachSsl(const std::string& path, std::span<const SslFunctionOffset> functions) {

@@ -130,6 +130,9 @@ class Probe {
   // Stops copying the plaintext of the OpenSSL calls over that connection
   // (WS_CONN_NO_CAPTURE does not: it only stops the ciphertext).
   void StopPlaintext(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id);
+  // Removes the kernel's entries of connections `fds` of process `tgid`,
+  // which exited: the kernel closed them without a close syscall.
+  void ForgetConnections(std::uint32_t tgid, std::span<const std::int32_t> fds);
 
   // Attaches the openssl programs to `functions` of the ELF file at `path`,
   // for every process that maps it (the programs filter by the traced set).
@@ -139,6 +142,9 @@ class Probe {
   Status AttachSsl(const std::string& path, std::span<const SslFunctionOffset> functions);
 
  private:
+  // Posts WS_CONN_* flags for a connection (see ws_conn_ctl).
+  void PostConnFlags(std::uint32_t tgid, std::int32_t fd, std::uint64_t conn_id,
+                     std::uint32_t flags);
   Probe() = default;
   static int OnWaitsEvent(void* ctx, void* data, std::size_t size);
   static int OnSocketsEvent(void* ctx, void* data, std::size_t size);

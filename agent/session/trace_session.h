@@ -15,6 +15,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "aggregate/wait_collector.h"
 #include "aggregate/wire_aggregator.h"
@@ -91,6 +93,9 @@ class TraceSession {
   Loss LossSinceStart() const;
   void ScanForOpenssl(std::uint32_t pid);
   void AttachSystemOpenssl();
+  // Closes the connections of the processes that exited (after a drain: no
+  // event of theirs is still in a ring) and removes their kernel entries.
+  void CloseExitedConnections();
 
   std::unique_ptr<Probe> probe_;
   SessionOptions options_;
@@ -101,7 +106,8 @@ class TraceSession {
   std::unique_ptr<ConnectionTracker> tracker_;
   std::unique_ptr<SslAttacher> ssl_;  // null when the openssl programs did not load
   std::uint64_t last_ssl_scan_ns_ = 0;
-  std::unique_ptr<findings::RequestPipeline> requests_;  // null when wire tracing is off
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> exited_;  // (pid, ts) since the last drain
+  std::unique_ptr<findings::RequestPipeline> requests_;          // null when wire tracing is off
   // Tees the pipeline's inputs to a file; null unless asked for.
   std::unique_ptr<findings::EventStreamWriter> events_;
   Loss previous_loss_;

@@ -37,9 +37,13 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 import unittest
 from collections import Counter
 
@@ -886,6 +890,168 @@ class MariadbServerTest(MariadbTestCase):
         self.assertEqual(got, expected,
                          "waitscope (count, errors) at the server vs performance_schema "
                          f"digests (COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
+
+
+# ---- connections of no interest -------------------------------------------------------
+
+
+# A client of a protocol no parser knows: it ping-pongs binary messages with an
+# echo server (run by the test, untraced) for DURATION seconds and prints how
+# many round trips it made.
+UNKNOWN_PROTOCOL_CLIENT = r"""
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+msg = bytes(range(256)) * 2
+n, end = 0, time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    s.sendall(msg)
+    got = 0
+    while got < len(msg):
+        got += len(s.recv(65536))
+    n += 1
+print(n)
+"""
+
+
+class UninterestingConnectionTest(tr.WaitscopeTestCase):
+    """A connection whose protocol is recognised as none we parse stops being
+    copied: the kernel's data events for it stop while its traffic goes on
+    (the agent posts WS_CONN_NO_CAPTURE through the conn_ctl map)."""
+
+    DURATION_S = 2.0
+
+    @classmethod
+    def setUpClass(cls):
+        tr.check_bpf_or_skip()
+
+    def start_echo_server(self):
+        srv = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(srv.close)
+
+        def serve():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            with conn:
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return srv.getsockname()[1]
+
+    def test_copies_stop_while_traffic_goes_on(self):
+        port = self.start_echo_server()
+        out = os.path.join(self.make_tmp(), "report")
+        r = tr.ws("-v", "record", "-q", "-o", out, "--", PYTHON, "-c", UNKNOWN_PROTOCOL_CLIENT,
+                  str(port), str(self.DURATION_S), timeout=120)
+        self.assertEqual(r.returncode, 0, f"waitscope record failed:\n{r.stderr}")
+        round_trips = int(r.stdout.strip().splitlines()[-1])
+        m = re.search(r"sockets: (\d+) data events", r.stderr)
+        self.assertIsNotNone(m, f"no socket counters in the -v log:\n{r.stderr[-2000:]}")
+        data_events = int(m.group(1))
+        # Copied in full, each round trip is at least 2 events (one write,
+        # one or more reads). The agent polls every 100 ms, so the copies stop
+        # within a few polls of the first bytes, far before the end of 2 s.
+        self.assertGreater(round_trips, 200, "the client made too few round trips to tell")
+        self.assertLess(data_events, round_trips / 2,
+                        f"{data_events} data events for {round_trips} round trips: the "
+                        "copies of an unparsed connection did not stop")
+        report = self.assert_valid_report(out)
+        conns = [c for c in report["connections"] if c["peer"] == f"127.0.0.1:{port}"]
+        self.assertEqual(len(conns), 1, f"the connection is not reported: {report['connections']}")
+        self.assertEqual(report["queries"], [], "an unknown protocol produced queries")
+
+
+# A process that opens connected sockets, says so, and exits when told without
+# closing them (the kernel closes them: no close syscall for waitscope to see).
+EXITING_HOLDER = r"""
+import os, socket, sys
+srv = socket.create_server(("127.0.0.1", 0))
+held = []
+for _ in range(3):
+    c = socket.create_connection(srv.getsockname())
+    a, _ = srv.accept()
+    c.sendall(b"\x00hello")  # data: the kernel follows the connection from here
+    a.recv(16)
+    held += [c, a]
+print(os.getpid(), flush=True)
+sys.stdin.readline()
+os._exit(0)
+"""
+
+
+def wait_for_condition(check, timeout, interval=0.05):
+    """check()'s first truthy result within `timeout` seconds, else None."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() >= deadline:
+            return result or None
+        time.sleep(interval)
+
+
+def conns_entries(waitscope_pid, tgid):
+    """The kernel `conns` map entries of process `tgid`, in the map held by
+    waitscope process `waitscope_pid` (other waitscopes may run)."""
+    ids = set()
+    for fd in os.listdir(f"/proc/{waitscope_pid}/fdinfo"):
+        try:
+            with open(f"/proc/{waitscope_pid}/fdinfo/{fd}") as f:
+                ids.update(int(line.split()[1]) for line in f if line.startswith("map_id:"))
+        except OSError:
+            continue
+    for map_id in ids:
+        info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(map_id)],
+                                         capture_output=True, text=True, check=True).stdout)
+        if info.get("name") != "conns":
+            continue
+        dump = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
+                                         capture_output=True, text=True, check=True).stdout)
+        return [e for e in dump if e["formatted"]["key"]["tgid"] == tgid]
+    raise AssertionError(f"waitscope {waitscope_pid} holds no map named conns")
+
+
+class ExitedProcessConnectionsTest(tr.WaitscopeTestCase):
+    """A traced process that exits with sockets open: the kernel closes them
+    without a close syscall, and waitscope removes their entries from the
+    kernel's connection map (else they stay until it is full, and a new
+    process with the same pid and fd finds them)."""
+
+    @classmethod
+    def setUpClass(cls):
+        tr.check_bpf_or_skip()
+
+    def test_kernel_entries_go_with_the_process(self):
+        if shutil.which("bpftool") is None:
+            self.fail("bpftool is not installed (tools/install-deps.sh installs it)")
+        out = os.path.join(self.make_tmp(), "report")
+        # The shell outlives the holder (it then waits for a line), so the
+        # recording is still on when the holder is gone.
+        script = f"{shlex.quote(PYTHON)} -c {shlex.quote(EXITING_HOLDER)}; read line"
+        rec = subprocess.Popen([tr.WAITSCOPE, "-v", "record", "-q", "-o", out, "--", "sh", "-c",
+                                script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        self.addCleanup(tr.kill_quietly, rec)
+        err = tr.LineReader(rec.stderr)
+        holder = int(rec.stdout.readline())
+        held = wait_for_condition(lambda: len(conns_entries(rec.pid, holder)) == 6, timeout=10)
+        self.assertTrue(held, f"the kernel does not follow the 6 sockets of {holder}: "
+                        f"{[e['formatted'] for e in conns_entries(rec.pid, holder)]}\n"
+                        f"{err.text()}")
+        rec.stdin.write("exit\n")
+        rec.stdin.flush()
+        # Within a few polls of the exit (waitscope drains every 100 ms).
+        gone = wait_for_condition(lambda: not conns_entries(rec.pid, holder), timeout=10)
+        self.assertIsNone(rec.poll(), f"waitscope ended too early: {err.text()}")
+        self.assertTrue(gone, f"entries of exited process {holder} stayed: "
+                        f"{[e['formatted'] for e in conns_entries(rec.pid, holder)]}")
+        rec.stdin.write("done\n")
+        rec.stdin.flush()
+        self.assertEqual(rec.wait(timeout=60), 0, err.text())
+        report = self.assert_valid_report(out)
+        opened = sum(c["opened"] for c in report["connections"] if c["pid"] == holder)
+        self.assertEqual(opened, 6, f"connections: {report['connections']}")
 
 
 # ---- main -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <string>
@@ -29,10 +30,11 @@ class TrackerTest : public ::testing::Test {
     tracker_.OnEvent({reinterpret_cast<const std::byte*>(&ev), sizeof(ev)});
   }
 
-  void Open(std::uint64_t conn_id, std::uint8_t role, std::uint16_t peer_port, int fd = 7) {
+  void Open(std::uint64_t conn_id, std::uint8_t role, std::uint16_t peer_port, int fd = 7,
+            std::uint32_t pid = 100) {
     ws_sock_open_event ev{};
     ev.hdr.type = WS_EV_SOCK_OPEN;
-    ev.hdr.tgid = 100;
+    ev.hdr.tgid = pid;
     ev.conn_id = conn_id;
     ev.fd = fd;
     ev.role = role;
@@ -139,6 +141,35 @@ TEST_F(TrackerTest, TruncatedChunkTailIsAGap) {
   Open(1, WS_ROLE_CLIENT, 6379);
   Data(1, true, 0, kPing.substr(0, 4), 10, static_cast<std::uint32_t>(kPing.size()));
   EXPECT_EQ(tracker_.stats().gap_bytes, kPing.size() - 4);
+}
+
+// The kernel closes an exiting process's sockets without a close syscall:
+// CloseProcess ends that process's connections (and only those) and names
+// their descriptors, whose kernel entries the caller then removes.
+TEST_F(TrackerTest, ExitedProcessConnectionsAreClosed) {
+  Open(1, WS_ROLE_CLIENT, 6379, /*fd=*/7);
+  Open(2, WS_ROLE_CLIENT, 6379, /*fd=*/9);
+  Open(3, WS_ROLE_CLIENT, 6379, /*fd=*/7, /*pid=*/200);
+  Data(1, true, 0, kPing, 10);
+  Data(1, false, 0, kPong, 20);
+  std::vector<std::int32_t> fds = tracker_.CloseProcess(100, 30);
+  std::sort(fds.begin(), fds.end());
+  EXPECT_EQ(fds, (std::vector<std::int32_t>{7, 9}));
+  EXPECT_TRUE(tracker_.CloseProcess(100, 31).empty());
+  Data(2, true, 0, kPing, 40);  // a connection of the exited process: gone
+  EXPECT_EQ(tracker_.stats().unknown_conn, 1u);
+  // Both of pid 100's are reported (one row: same peer); pid 200's, still
+  // open and silent, only once the recording ends.
+  std::vector<ConnectionRow> conns = wire_.Connections();
+  ASSERT_EQ(conns.size(), 1u);
+  EXPECT_EQ(conns[0].pid, 100u);
+  EXPECT_EQ(conns[0].opened, 2u);
+  tracker_.Finish();
+  conns = wire_.Connections();
+  ASSERT_EQ(conns.size(), 2u);
+  EXPECT_EQ(conns[1].pid, 200u);
+  ASSERT_NE(Find("PING"), nullptr);
+  EXPECT_EQ(Find("PING")->count, 1u);
 }
 
 TEST_F(TrackerTest, ReusedFdNeverMixesConnections) {

@@ -11,7 +11,7 @@
 
 #include "waitscope/bpf/waits.h" /* ws_event_header, WS_SYSCALL_TABLE_SIZE */
 
-#define WS_SOCKETS_ABI_VERSION 5 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM; 4: UNIX paths ; 5: ws_conn_state.stats_ms */
+#define WS_SOCKETS_ABI_VERSION 6 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM; 4: UNIX paths ; 5: ws_conn_state.stats_ms; 6: conn_ctl map, ws_conn_state kernel-only */
 #define WS_MAX_CAPTURE 16384 /* power of two: the kernel masks copy sizes with it - 1 */
 #define WS_MAX_IOV 8         /* iovec entries copied from readv/writev/sendmsg/recvmsg */
 #define WS_UNIX_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
@@ -110,21 +110,23 @@ struct ws_tcp_connect_event {
   __u64 latency_ns;
 };
 
-/* Per-connection kernel state, keyed by (tgid, fd). User space may set
- * WS_CONN_NO_CAPTURE once it knows the protocol is of no interest (or that
- * the socket carries TLS: ciphertext), and WS_CONN_NO_PLAINTEXT to stop the
- * plaintext copies of the OpenSSL calls over it (openssl.h). */
+/* Connections are keyed by (tgid, fd) in the kernel. User space never
+ * writes the kernel's per-connection state (the kernel updates it on every
+ * read and write, and a read-modify-write through the map would undo those
+ * updates); it posts flags for a connection in the conn_ctl map instead, as
+ * a ws_conn_ctl for that conn_id, and bumps the conn_ctl_gen counter in the
+ * object's .bss. The kernel applies posted flags at the connection's next
+ * event. WS_CONN_NO_CAPTURE: the protocol is of no interest (or the socket
+ * carries TLS: ciphertext); WS_CONN_NO_PLAINTEXT: stop the plaintext copies
+ * of the OpenSSL calls over it (openssl.h). */
 struct ws_conn_key {
   __u32 tgid;
   __s32 fd;
 };
-struct ws_conn_state {
-  __u64 conn_id;
-  __u64 sock;
-  __u64 sent;
-  __u64 received;
-  __u32 flags;
-  __u32 stats_ms; /* kernel only: when TCP stats last rode along with data (ktime >> 20) */
+struct ws_conn_ctl {
+  __u64 conn_id; /* the connection the flags are for: an fd reused since is not affected */
+  __u32 flags;   /* WS_CONN_* to set */
+  __u32 pad;
 };
 #define WS_CONN_NO_CAPTURE 0x1   /* socket payload (ciphertext of TLS) */
 #define WS_CONN_NO_PLAINTEXT 0x2 /* WS_EV_SSL_DATA payload */
