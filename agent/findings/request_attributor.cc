@@ -38,7 +38,7 @@ RequestAttributor::RequestAttributor(RequestSink requests, LoopBlockSink loop_bl
                                      AttributorOptions options)
     : request_sink_(std::move(requests)),
       loop_block_sink_(std::move(loop_blocks)),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 RequestAttributor::ThreadState& RequestAttributor::Thread(std::uint32_t pid, std::uint32_t tid) {
   return threads_[{pid, tid}];
