@@ -1034,7 +1034,9 @@ class ExitedProcessConnectionsTest(tr.WaitscopeTestCase):
                                stderr=subprocess.PIPE, text=True)
         self.addCleanup(tr.kill_quietly, rec)
         err = tr.LineReader(rec.stderr)
-        holder = int(rec.stdout.readline())
+        line = rec.stdout.readline()
+        self.assertRegex(line, r"^\d+$", f"the holder did not start: {err.text()}")
+        holder = int(line)
         held = wait_for_condition(lambda: len(conns_entries(rec.pid, holder)) == 6, timeout=10)
         self.assertTrue(held, f"the kernel does not follow the 6 sockets of {holder}: "
                         f"{[e['formatted'] for e in conns_entries(rec.pid, holder)]}\n"
