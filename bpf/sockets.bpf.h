@@ -55,6 +55,10 @@ struct ws_conn_state {
   __u64 sent;
   __u64 received;
   __u64 ctl_gen;  /* conn_ctl_gen when conn_ctl was last looked at for this connection */
+  /* The process's self_exec_id when the entry was made: exec() closes
+   * close-on-exec sockets with no close syscall, and a later file on the same
+   * fd must not be read as this connection (see current_exec_id). */
+  __u64 exec_id;
   __u32 flags;    /* WS_CONN_* */
   __u32 stats_ms; /* when TCP stats last rode along with data (ktime >> 20) */
 };
@@ -307,12 +311,62 @@ static __always_inline void sample_tcp_stats(struct ws_conn_state *st, __u64 now
   tcp_stats((struct sock *)(unsigned long)st->sock, srtt_us, retrans);
 }
 
+/* The current process's exec generation: the kernel increments the task's
+ * self_exec_id at every exec, and new threads copy it. `btf`: tp_btf, a
+ * direct load; raw_tp reads it with the helper. */
+static __always_inline __u64 current_exec_id(bool btf)
+{
+  struct task_struct *task =
+      btf ? bpf_get_current_task_btf() : (struct task_struct *)bpf_get_current_task();
+  return WS_READ(btf, task, self_exec_id);
+}
+
+/* Ends the connection whose entry `st` is (at `key`): announces its close
+ * and removes its entries. `sock_alive`: st->sock may be read (close() has
+ * not run yet); false for an entry found stale, whose socket may be gone. */
+static __always_inline void end_conn(__u32 tgid, struct ws_conn_key *key,
+                                     struct ws_conn_state *st, bool sock_alive)
+{
+  struct ws_sock_close_event *ev = bpf_ringbuf_reserve(&sock_events, sizeof(*ev), 0);
+  if (ev) {
+    ev->hdr.type = WS_EV_SOCK_CLOSE;
+    ev->hdr.tgid = tgid;
+    ev->hdr.ts_ns = bpf_ktime_get_ns();
+    ev->conn_id = st->conn_id;
+    ev->bytes_sent = st->sent;
+    ev->bytes_received = st->received;
+    ev->srtt_us = 0;
+    ev->retransmits = 0;
+    ev->resets_sent = 0;
+    ev->resets_received = 0;
+    if (sock_alive)
+      tcp_stats((struct sock *)(unsigned long)st->sock, &ev->srtt_us, &ev->retransmits);
+    struct sock_resets *r = bpf_map_lookup_elem(&resets, &st->sock);
+    if (r) {
+      ev->resets_sent = r->sent;
+      ev->resets_received = r->received;
+    }
+    bpf_ringbuf_submit(ev, sock_wakeup_flag());
+  } else {
+    scount(WS_SCNT_RINGBUF_DROPS, 1);
+  }
+  bpf_map_delete_elem(&resets, &st->sock);
+  bpf_map_delete_elem(&conns, key);
+  bpf_map_delete_elem(&conn_ctl, key);
+}
+
 /* Creates the connection entry of (tgid, fd) and announces it. */
 static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struct sock *sk,
-                                                       __u8 role)
+                                                       __u8 role, __u64 exec_id)
 {
   struct ws_conn_key key = {.tgid = tgid, .fd = fd};
+  /* An entry still here is a connection whose close we did not see (exec,
+   * close_range): end it, so user space does not keep it open. */
+  struct ws_conn_state *old = bpf_map_lookup_elem(&conns, &key);
+  if (old)
+    end_conn(tgid, &key, old, false);
   struct ws_conn_state st = {};
+  st.exec_id = exec_id;
   st.conn_id = __sync_fetch_and_add(&next_conn_id, 1);
   st.sock = (__u64)(unsigned long)sk;
   /* Nothing can be posted for a conn_id user space has not seen yet. */
@@ -341,39 +395,16 @@ static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struc
   return bpf_map_lookup_elem(&conns, &key);
 }
 
-static __always_inline void close_conn(__u32 tgid, int fd)
+static __always_inline void close_conn(__u32 tgid, int fd, __u64 exec_id)
 {
   struct ws_conn_key key = {.tgid = tgid, .fd = fd};
   bpf_map_delete_elem(&not_sockets, &key);
   struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
   if (!st)
     return;
-  struct ws_sock_close_event *ev = bpf_ringbuf_reserve(&sock_events, sizeof(*ev), 0);
-  if (ev) {
-    ev->hdr.type = WS_EV_SOCK_CLOSE;
-    ev->hdr.tgid = tgid;
-    ev->hdr.ts_ns = bpf_ktime_get_ns();
-    ev->conn_id = st->conn_id;
-    ev->bytes_sent = st->sent;
-    ev->bytes_received = st->received;
-    ev->srtt_us = 0;
-    ev->retransmits = 0;
-    ev->resets_sent = 0;
-    ev->resets_received = 0;
-    /* The entry holds the socket: still alive while close() has not run. */
-    tcp_stats((struct sock *)(unsigned long)st->sock, &ev->srtt_us, &ev->retransmits);
-    struct sock_resets *r = bpf_map_lookup_elem(&resets, &st->sock);
-    if (r) {
-      ev->resets_sent = r->sent;
-      ev->resets_received = r->received;
-    }
-    bpf_ringbuf_submit(ev, sock_wakeup_flag());
-  } else {
-    scount(WS_SCNT_RINGBUF_DROPS, 1);
-  }
-  bpf_map_delete_elem(&resets, &st->sock);
-  bpf_map_delete_elem(&conns, &key);
-  bpf_map_delete_elem(&conn_ctl, &key);
+  /* The entry holds the socket, still alive while close() has not run;
+   * unless the process exec'd since, and this fd is another file. */
+  end_conn(tgid, &key, st, st->exec_id == exec_id);
 }
 
 /* Copies up to `room` bytes of one user buffer into ev->data at `off`.
@@ -425,10 +456,21 @@ static __always_inline __u32 copy_iov(struct ws_sock_data_event *ev, const struc
   return w.off;
 }
 
-static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, long ret)
+static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, long ret,
+                                    __u64 exec_id)
 {
   struct ws_conn_key key = {.tgid = tgid, .fd = a->fd};
   struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
+  if (st && st->exec_id != exec_id) {
+    /* Made before an exec: the fd may now hold another file. The same
+     * socket kept across the exec stays the same connection. */
+    if (fd_to_sock(a->fd) == (struct sock *)(unsigned long)st->sock) {
+      st->exec_id = exec_id;
+    } else {
+      end_conn(tgid, &key, st, false);
+      st = 0;
+    }
+  }
   if (!st) {
     struct sock *sk = fd_to_sock(a->fd);
     if (!sk) {
@@ -436,7 +478,7 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
       bpf_map_update_elem(&not_sockets, &key, &one, BPF_ANY);
       return;
     }
-    st = open_conn(tgid, a->fd, sk, WS_ROLE_UNKNOWN);
+    st = open_conn(tgid, a->fd, sk, WS_ROLE_UNKNOWN, exec_id);
     if (!st)
       return;
   }
@@ -515,11 +557,11 @@ static __always_inline bool sockets_sys_enter(struct pt_regs *regs, long id, __u
   if (!kind || *kind == WS_SOCK_NONE)
     return false;
   if (*kind == WS_SOCK_CLOSE) {
-    close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 1, regs));
+    close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 1, regs), current_exec_id(btf));
     return false;
   }
   if (*kind == WS_SOCK_DUP2) {
-    close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 2, regs));
+    close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 2, regs), current_exec_id(btf));
     return false;
   }
   __u8 k = *kind;
@@ -550,7 +592,8 @@ static __always_inline bool sockets_sys_enter(struct pt_regs *regs, long id, __u
   return true;
 }
 
-static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid)
+/* `btf`: a tp_btf program (see current_exec_id). */
+static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid, bool btf)
 {
   __u32 tgid = pid_tgid >> 32;
   __u32 tid = (__u32)pid_tgid;
@@ -574,7 +617,7 @@ static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid)
     struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
     if (st && st->sock == (__u64)(unsigned long)sk)
       return;
-    open_conn(tgid, a.fd, sk, WS_ROLE_CLIENT);
+    open_conn(tgid, a.fd, sk, WS_ROLE_CLIENT, current_exec_id(btf));
     return;
   }
   if (a.kind == WS_SOCK_ACCEPT) {
@@ -584,12 +627,12 @@ static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid)
     bpf_map_delete_elem(&not_sockets, &nkey);
     struct sock *sk = fd_to_sock((int)ret);
     if (sk)
-      open_conn(tgid, (int)ret, sk, WS_ROLE_SERVER);
+      open_conn(tgid, (int)ret, sk, WS_ROLE_SERVER, current_exec_id(btf));
     return;
   }
   if (ret <= 0)
     return;
-  on_data(&a, tgid, tid, ret);
+  on_data(&a, tgid, tid, ret, current_exec_id(btf));
 }
 
 static __always_inline void sockets_set_state(struct sock *sk, int oldstate, int newstate)

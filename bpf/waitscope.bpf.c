@@ -50,7 +50,7 @@ static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs, long re
    * own per-thread lookup unless its enter recorded something (without an
    * entry, as when the map is full, always look). */
   if (sockets_enabled && (!f || f->sock_pending))
-    sockets_sys_exit(ret, pid_tgid);
+    sockets_sys_exit(ret, pid_tgid, btf);
 }
 
 static __always_inline void on_set_state(struct sock *sk, int oldstate, int newstate)

@@ -913,6 +913,29 @@ print(n)
 """
 
 
+def start_echo_server(test):
+    """An echo server on 127.0.0.1 in this (untraced) process, a thread per
+    connection; returns its port. Closed at the test's cleanup."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    test.addCleanup(srv.close)
+
+    def echo(conn):
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=echo, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv.getsockname()[1]
+
+
 class UninterestingConnectionTest(tr.WaitscopeTestCase):
     """A connection whose protocol is recognised as none we parse stops being
     copied: the kernel's data events for it stop while its traffic goes on
@@ -924,24 +947,8 @@ class UninterestingConnectionTest(tr.WaitscopeTestCase):
     def setUpClass(cls):
         tr.check_bpf_or_skip()
 
-    def start_echo_server(self):
-        srv = socket.create_server(("127.0.0.1", 0))
-        self.addCleanup(srv.close)
-
-        def serve():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                return
-            with conn:
-                while data := conn.recv(65536):
-                    conn.sendall(data)
-
-        threading.Thread(target=serve, daemon=True).start()
-        return srv.getsockname()[1]
-
     def test_copies_stop_while_traffic_goes_on(self):
-        port = self.start_echo_server()
+        port = start_echo_server(self)
         out = os.path.join(self.make_tmp(), "report")
         r = tr.ws("-v", "record", "-q", "-o", out, "--", PYTHON, "-c", UNKNOWN_PROTOCOL_CLIENT,
                   str(port), str(self.DURATION_S), timeout=120)
@@ -961,6 +968,68 @@ class UninterestingConnectionTest(tr.WaitscopeTestCase):
         conns = [c for c in report["connections"] if c["peer"] == f"127.0.0.1:{port}"]
         self.assertEqual(len(conns), 1, f"the connection is not reported: {report['connections']}")
         self.assertEqual(report["queries"], [], "an unknown protocol produced queries")
+
+
+# A process that talks RESP over three sockets, then exec()s a program that
+# reads a file through the fd number of the last one. Python sockets are
+# close-on-exec, so exec closed them without a close syscall. (The lowest fd
+# is no test: the dynamic loader opens and closes it first, and the close
+# ends the stale connection.)
+EXEC_BEFORE = r"""
+import os, socket, sys
+ping = b"*1\r\n$4\r\nPING\r\n"
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(3)]
+for s in socks:
+    s.sendall(ping)
+    got = b""
+    while len(got) < len(ping):
+        got += s.recv(64)
+os.execv(sys.executable, [sys.executable, "-c", sys.argv[3], str(socks[-1].fileno()), sys.argv[2]])
+"""
+EXEC_AFTER = r"""
+import os, sys
+fds = [os.open(sys.argv[2], os.O_RDONLY) for _ in range(3)]
+print(fds[-1], sys.argv[1], flush=True)
+n = 0
+while os.read(fds[-1], 1):
+    n += 1
+print(n, flush=True)
+"""
+
+
+class ExecReusedFdTest(tr.WaitscopeTestCase):
+    """After an exec, a file opened on the fd number of a socket the exec
+    closed is not read as that connection: its bytes are not copied and do
+    not reach the Redis parser."""
+
+    @classmethod
+    def setUpClass(cls):
+        tr.check_bpf_or_skip()
+
+    def test_file_on_a_closed_sockets_fd_is_not_the_connection(self):
+        port = start_echo_server(self)
+        tmp = self.make_tmp()
+        path = os.path.join(tmp, "data")
+        with open(path, "wb") as f:
+            f.write(b"not a socket, not RESP\n" * 20)  # 460 bytes, read 1 at a time
+        out = os.path.join(tmp, "report")
+        r = tr.ws("-v", "record", "-q", "-o", out, "--", PYTHON, "-c", EXEC_BEFORE, str(port), path,
+                  EXEC_AFTER, timeout=120)
+        self.assertEqual(r.returncode, 0, f"waitscope record failed:\n{r.stderr}")
+        lines = r.stdout.split()
+        self.assertEqual(len(lines), 3, f"unexpected output: {r.stdout!r}\n{r.stderr}")
+        file_fd, socket_fd, reads = lines
+        self.assertEqual(file_fd, socket_fd, "the file did not get the last socket's fd number: "
+                         "the test shows nothing (change the workload)")
+        self.assertEqual(int(reads), 460)
+        m = re.search(r"sockets: (\d+) data events", r.stderr)
+        self.assertIsNotNone(m, f"no socket counters in the -v log:\n{r.stderr[-2000:]}")
+        self.assertLess(int(m.group(1)), 20, "the file's reads were copied as socket data")
+        report = self.assert_valid_report(out)
+        self.assertEqual(report["loss"]["parse_errors"], 0,
+                         "the file's bytes reached the connection's parser")
+        pings = [q for q in report["queries"] if q["statement"] == "PING"]
+        self.assertEqual(sum(q["count"] for q in pings), 3, fmt_rows(report["queries"]))
 
 
 # A process that opens connected sockets, says so, and exits when told without
