@@ -154,11 +154,15 @@ void ConnectionTracker::OnClose(const ws_sock_close_event& ev) {
   it->second.retransmits = std::max(it->second.retransmits, ev.retransmits);
   it->second.resets = ev.resets_sent + ev.resets_received;
   Close(it->second, ev.hdr.ts_ns);
+  Forget(it);
+}
+
+ConnectionTracker::ConnMap::iterator ConnectionTracker::Forget(ConnMap::iterator it) {
   if (auto by_sock = conn_by_sock_.find(it->second.sock);
-      by_sock != conn_by_sock_.end() && by_sock->second == ev.conn_id) {
+      by_sock != conn_by_sock_.end() && by_sock->second == it->first) {
     conn_by_sock_.erase(by_sock);
   }
-  conns_.erase(it);
+  return conns_.erase(it);
 }
 
 void ConnectionTracker::OnData(const ws_sock_data_event& ev, std::span<const std::byte> payload) {
@@ -427,11 +431,7 @@ std::vector<std::int32_t> ConnectionTracker::CloseProcess(std::uint32_t pid, std
     }
     Close(c, ts_ns);
     fds.push_back(c.fd);
-    if (auto by_sock = conn_by_sock_.find(c.sock);
-        by_sock != conn_by_sock_.end() && by_sock->second == it->first) {
-      conn_by_sock_.erase(by_sock);
-    }
-    it = conns_.erase(it);
+    it = Forget(it);
   }
   return fds;
 }

@@ -91,7 +91,10 @@ class ConnectionTracker {
   StopCapture stop_capture_;
   WireObserver* observer_ = nullptr;
   TlsSeen tls_seen_;
-  std::unordered_map<std::uint64_t, Connection> conns_;            // by conn_id
+  using ConnMap = std::unordered_map<std::uint64_t, Connection>;
+  // Removes a closed connection from conns_ and conn_by_sock_; the next one.
+  ConnMap::iterator Forget(ConnMap::iterator it);
+  ConnMap conns_;                                                  // by conn_id
   std::unordered_map<std::uint64_t, std::uint64_t> conn_by_sock_;  // struct sock * -> conn_id
   std::unordered_map<std::uint64_t, std::uint64_t>
       latency_by_sock_;  // connect latency waiting for its open event

@@ -23,15 +23,24 @@ namespace {
 constexpr std::size_t kMaxPending = 8192;
 constexpr std::size_t kMaxErrorCodeBytes = 32;
 
+// The (P|S)(UN)SUBSCRIBE kinds, lowercase as the server's confirmations name them.
+constexpr std::string_view kConfirmationKinds[] = {"subscribe",   "psubscribe",   "ssubscribe",
+                                                   "unsubscribe", "punsubscribe", "sunsubscribe"};
+
 bool IsConfirmationKind(std::string_view k) {
-  return k == "subscribe" || k == "psubscribe" || k == "ssubscribe" || k == "unsubscribe" ||
-         k == "punsubscribe" || k == "sunsubscribe";
+  return std::find(std::begin(kConfirmationKinds), std::end(kConfirmationKinds), k) !=
+         std::end(kConfirmationKinds);
 }
 
-// The same set, as the uppercased command names that ask for confirmations.
+// An uppercased command name that asks for confirmations ("SUBSCRIBE"):
+// compared without lowercasing it first (no allocation per command).
 bool IsSubscribeCommand(std::string_view name) {
-  return name == "SUBSCRIBE" || name == "PSUBSCRIBE" || name == "SSUBSCRIBE" ||
-         name == "UNSUBSCRIBE" || name == "PUNSUBSCRIBE" || name == "SUNSUBSCRIBE";
+  return std::any_of(
+      std::begin(kConfirmationKinds), std::end(kConfirmationKinds), [name](std::string_view kind) {
+        return kind.size() == name.size() &&
+               std::equal(kind.begin(), kind.end(), name.begin(),
+                          [](char l, char u) { return u == static_cast<char>(l - 'a' + 'A'); });
+      });
 }
 
 bool IsMessageKind(std::string_view k) {
