@@ -268,7 +268,7 @@ void ConnectionTracker::FeedTls(Connection& c, bool egress, std::string_view byt
     // Ciphertext after the handshake tells us nothing: stop copying it
     // (plaintext from the uprobes is not affected).
     c.tls_capture_stopped = true;
-    stop_capture_(c.pid, c.fd, c.conn_id);
+    stop_capture_(c.pid, c.fd, c.conn_id, CopiedStream::kSocket);
   }
 }
 
@@ -318,7 +318,7 @@ void ConnectionTracker::Feed(Connection& c, bool egress, std::string_view bytes,
     Decide(c);
     if (!c.protocol_decided && c.pending_bytes > kMaxPendingBytes) {
       c.protocol_decided = true;  // give up: whatever this is, it is not ours
-      if (stop_capture_) stop_capture_(c.pid, c.fd, c.conn_id);
+      StopFeed(c);
     }
     if (!c.protocol_decided) return;
     std::vector<PendingChunk> pending = std::move(c.pending);
@@ -378,7 +378,16 @@ void ConnectionTracker::Decide(Connection& c) {
     peer_protocols_[{c.pid, c.peer}] = c.protocol;
   }
   c.parser = protocols::MakeParser(c.protocol, options_);
-  if (!c.parser && stop_capture_) stop_capture_(c.pid, c.fd, c.conn_id);
+  if (!c.parser) StopFeed(c);
+}
+
+void ConnectionTracker::StopFeed(const Connection& c) {
+  // Feed sees plaintext once a connection is TLS (ciphertext goes to
+  // FeedTls): a TLS connection whose inner protocol we do not parse stops
+  // the uprobes' copies; the socket's own copy stops after the handshake.
+  if (stop_capture_) {
+    stop_capture_(c.pid, c.fd, c.conn_id, c.tls ? CopiedStream::kPlaintext : CopiedStream::kSocket);
+  }
 }
 
 void ConnectionTracker::Drain(Connection& c, std::uint32_t tid) {

@@ -33,10 +33,14 @@ struct TrackerStats {
 
 class ConnectionTracker {
  public:
-  // stop_capture is called once a connection's protocol is known to be of
-  // no interest (the kernel then stops copying its bytes).
-  using StopCapture =
-      std::function<void(std::uint32_t pid, std::int32_t fd, std::uint64_t conn_id)>;
+  // Which of a connection's copies the kernel makes: the socket's bytes (for
+  // TLS, ciphertext), or the plaintext the OpenSSL uprobes see.
+  enum class CopiedStream { kSocket, kPlaintext };
+  // stop_capture is called once a copy is known to be of no interest: the
+  // protocol inside is not one we parse, or (kSocket of a TLS connection)
+  // the handshake is over. The kernel then stops making that copy.
+  using StopCapture = std::function<void(std::uint32_t pid, std::int32_t fd, std::uint64_t conn_id,
+                                         CopiedStream stream)>;
   // Called when a process's connection turns out to speak TLS (so its TLS
   // library can be hooked for plaintext).
   using TlsSeen = std::function<void(std::uint32_t pid)>;
@@ -82,6 +86,8 @@ class ConnectionTracker {
   void Feed(Connection& c, bool egress, std::string_view bytes, std::uint64_t ts_ns,
             std::uint32_t tid);
   void Decide(Connection& c);
+  // Feed's bytes are of no interest: stops the copy they came from.
+  void StopFeed(const Connection& c);
   void Drain(Connection& c, std::uint32_t tid);
   void ReportFirstUse(Connection& c, std::uint32_t tid);
   void Close(Connection& c, std::uint64_t ts_ns);

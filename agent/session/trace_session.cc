@@ -78,8 +78,14 @@ TraceSession::TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& o
     collector_.SetWaitEventHandler([this](const WaitEvent& w) { requests_->OnWait(w); });
   }
   tracker_ = std::make_unique<ConnectionTracker>(
-      wire_, options_.parser, [this](std::uint32_t pid, std::int32_t fd, std::uint64_t id) {
-        probe_->StopCapture(pid, fd, id);
+      wire_, options_.parser,
+      [this](std::uint32_t pid, std::int32_t fd, std::uint64_t id,
+             ConnectionTracker::CopiedStream stream) {
+        if (stream == ConnectionTracker::CopiedStream::kPlaintext) {
+          probe_->StopPlaintext(pid, fd, id);
+        } else {
+          probe_->StopCapture(pid, fd, id);
+        }
       });
   tracker_->SetObserver(events_ ? static_cast<WireObserver*>(events_.get())
                                 : requests_->observer());

@@ -30,6 +30,10 @@ waitscope reports with what the servers and clients counted themselves:
                       sslmode=require give the same `queries` rows, equal to
                       pg_stat_statements, and a `tls` row with plaintext true;
                       client traced, and the server traced by pid.
+  UnparsedPlaintextTest  a Python TLS client ping-ponging bytes of no parsed
+                      protocol for 2 s: the uprobes' plaintext copies stop
+                      (fewer plaintext events than round trips / 2, from
+                      the -v counters) while the traffic goes on.
 
 Every report must validate against the schema and show no loss.
 
@@ -45,7 +49,7 @@ no BPF, or a package missing) and nothing failed.
 import json
 import os
 import shlex
-import shutil
+import ssl
 import subprocess
 import sys
 import time
@@ -624,6 +628,35 @@ class PostgresTlsTest(TlsTestCase):
         for t in tls:
             self.assertEqual((t["failures"], t["plaintext"]), (0, True), fmt(t))
         self.assert_tls_rows_well_formed(report)
+
+
+# ---- a TLS connection whose plaintext is no protocol we parse ------------------------
+
+
+class UnparsedPlaintextTest(TlsTestCase):
+    """A TLS connection whose plaintext is no protocol we parse stops having
+    its plaintext copied by the OpenSSL uprobes (the agent posts
+    WS_CONN_NO_PLAINTEXT), as its ciphertext stopped after the handshake."""
+
+    DURATION_S = 2.0
+
+    def test_plaintext_copies_stop_while_traffic_goes_on(self):
+        cert, key = servers.make_self_signed_cert(self.make_tmp())
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        port = tw.start_echo_server(self, ctx)
+        round_trips, events, out = tw.record_ping_pong(self, port, self.DURATION_S, tls=True)
+        self.assertGreater(events["plaintext"], 0,
+                           "no plaintext was seen: are the uprobes attached?")
+        self.assertLess(events["plaintext"], round_trips / 2,
+                        f"{events['plaintext']} plaintext events for {round_trips} round trips: "
+                        "the plaintext copies of an unparsed TLS connection did not stop")
+        report = self.checked_report(out)
+        rows = [t for t in report["tls"] if t["peer"] == f"127.0.0.1:{port}"]
+        self.assertEqual([(t["count"], t["failures"], t["plaintext"]) for t in rows], [(1, 0, True)],
+                         fmt(report["tls"]))
+        self.assertEqual(report["queries"], [], "an unknown protocol produced queries")
+        self.assertEqual(report["http"], [], "an unknown protocol produced requests")
 
 
 # ---- main -----------------------------------------------------------------------------

@@ -896,11 +896,16 @@ class MariadbServerTest(MariadbTestCase):
 
 
 # A client of a protocol no parser knows: it ping-pongs binary messages with an
-# echo server (run by the test, untraced) for DURATION seconds and prints how
-# many round trips it made.
+# echo server (run by the test, untraced) for argv[2] seconds, over TLS if
+# argv[3] is "tls", and prints how many round trips it made.
 UNKNOWN_PROTOCOL_CLIENT = r"""
-import socket, sys, time
+import socket, ssl, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+if sys.argv[3] == "tls":
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(s)
 msg = bytes(range(256)) * 2
 n, end = 0, time.monotonic() + float(sys.argv[2])
 while time.monotonic() < end:
@@ -913,16 +918,22 @@ print(n)
 """
 
 
-def start_echo_server(test):
+def start_echo_server(test, tls_context=None):
     """An echo server on 127.0.0.1 in this (untraced) process, a thread per
-    connection; returns its port. Closed at the test's cleanup."""
+    connection, speaking TLS if given an ssl.SSLContext; returns its port.
+    Closed at the test's cleanup."""
     srv = socket.create_server(("127.0.0.1", 0))
     test.addCleanup(srv.close)
 
     def echo(conn):
-        with conn:
-            while data := conn.recv(65536):
-                conn.sendall(data)
+        try:
+            if tls_context:
+                conn = tls_context.wrap_socket(conn, server_side=True)
+            with conn:
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+        except OSError:  # includes ssl.SSLError: the client went away mid-record
+            pass
 
     def serve():
         while True:
@@ -934,6 +945,25 @@ def start_echo_server(test):
 
     threading.Thread(target=serve, daemon=True).start()
     return srv.getsockname()[1]
+
+
+def record_ping_pong(test, port, seconds, tls=False):
+    """Runs UNKNOWN_PROTOCOL_CLIENT against `port` under `waitscope -v
+    record`; returns (round trips, the -v log's socket counters as
+    {"data": socket data events, "plaintext": plaintext events}, report
+    directory)."""
+    out = os.path.join(test.make_tmp(), "report")
+    r = tr.ws("-v", "record", "-q", "-o", out, "--", PYTHON, "-c", UNKNOWN_PROTOCOL_CLIENT,
+              str(port), str(seconds), "tls" if tls else "plain", timeout=120)
+    test.assertEqual(r.returncode, 0, f"waitscope record failed:\n{r.stderr}")
+    round_trips = int(r.stdout.strip().splitlines()[-1])
+    m = re.search(r"sockets: (\d+) data events, (\d+) plaintext events copied", r.stderr)
+    test.assertIsNotNone(m, f"no socket counters in the -v log:\n{r.stderr[-2000:]}")
+    # Copied in full, each round trip is at least 2 events (one write, one or
+    # more reads). The agent polls every 100 ms, so copies it stops end
+    # within a few polls of the first bytes, far before the end.
+    test.assertGreater(round_trips, 200, "the client made too few round trips to tell")
+    return round_trips, {"data": int(m.group(1)), "plaintext": int(m.group(2))}, out
 
 
 class UninterestingConnectionTest(tr.WaitscopeTestCase):
@@ -949,20 +979,9 @@ class UninterestingConnectionTest(tr.WaitscopeTestCase):
 
     def test_copies_stop_while_traffic_goes_on(self):
         port = start_echo_server(self)
-        out = os.path.join(self.make_tmp(), "report")
-        r = tr.ws("-v", "record", "-q", "-o", out, "--", PYTHON, "-c", UNKNOWN_PROTOCOL_CLIENT,
-                  str(port), str(self.DURATION_S), timeout=120)
-        self.assertEqual(r.returncode, 0, f"waitscope record failed:\n{r.stderr}")
-        round_trips = int(r.stdout.strip().splitlines()[-1])
-        m = re.search(r"sockets: (\d+) data events", r.stderr)
-        self.assertIsNotNone(m, f"no socket counters in the -v log:\n{r.stderr[-2000:]}")
-        data_events = int(m.group(1))
-        # Copied in full, each round trip is at least 2 events (one write,
-        # one or more reads). The agent polls every 100 ms, so the copies stop
-        # within a few polls of the first bytes, far before the end of 2 s.
-        self.assertGreater(round_trips, 200, "the client made too few round trips to tell")
-        self.assertLess(data_events, round_trips / 2,
-                        f"{data_events} data events for {round_trips} round trips: the "
+        round_trips, events, out = record_ping_pong(self, port, self.DURATION_S)
+        self.assertLess(events["data"], round_trips / 2,
+                        f"{events['data']} data events for {round_trips} round trips: the "
                         "copies of an unparsed connection did not stop")
         report = self.assert_valid_report(out)
         conns = [c for c in report["connections"] if c["peer"] == f"127.0.0.1:{port}"]

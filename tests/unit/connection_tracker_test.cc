@@ -21,9 +21,13 @@ namespace {
 class TrackerTest : public ::testing::Test {
  protected:
   TrackerTest()
-      : tracker_(
-            wire_, protocols::ParserOptions{},
-            [this](std::uint32_t, std::int32_t, std::uint64_t id) { stopped_.push_back(id); }) {}
+      : tracker_(wire_, protocols::ParserOptions{},
+                 [this](std::uint32_t, std::int32_t, std::uint64_t id,
+                        ConnectionTracker::CopiedStream stream) {
+                   (stream == ConnectionTracker::CopiedStream::kPlaintext ? plaintext_stopped_
+                                                                          : stopped_)
+                       .push_back(id);
+                 }) {}
 
   template <typename T>
   void Send(const T& ev) {
@@ -82,7 +86,8 @@ class TrackerTest : public ::testing::Test {
   }
 
   WireAggregator wire_;
-  std::vector<std::uint64_t> stopped_;
+  std::vector<std::uint64_t> stopped_;            // socket copies stopped, by conn_id
+  std::vector<std::uint64_t> plaintext_stopped_;  // uprobe plaintext copies stopped
   ConnectionTracker tracker_;
   std::vector<QueryRow> rows_;
 };
@@ -332,6 +337,26 @@ TEST_F(TlsTrackerTest, PlaintextFromUprobesIsParsedAsTheInnerProtocol) {
   ASSERT_EQ(conns.size(), 1u);
   EXPECT_EQ(conns[0].protocol, "http");
   EXPECT_EQ(tracker_.parse_errors(), 0u);
+}
+
+TEST_F(TlsTrackerTest, PlaintextOfAnUnparsedProtocolStopsOnlyThePlaintextCopy) {
+  Replay("tls13_full.capture", WS_ROLE_CLIENT);
+  ASSERT_EQ(stopped_, (std::vector<std::uint64_t>{1}));  // ciphertext, after the handshake
+  EXPECT_TRUE(plaintext_stopped_.empty());
+  Data(1, false, 0, "220 smtp.example ESMTP\r\n", 5'000'000, 0, WS_EV_SSL_DATA);
+  EXPECT_EQ(plaintext_stopped_, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(stopped_, (std::vector<std::uint64_t>{1}));
+  Close(1);
+  const std::vector<TlsRow> rows = wire_.Tls();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].plaintext);
+  EXPECT_TRUE(wire_.Http().empty());
+}
+
+TEST_F(TlsTrackerTest, ParsedPlaintextKeepsBeingCopied) {
+  Replay("tls13_full.capture", WS_ROLE_CLIENT);
+  Data(1, true, 0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5'000'000, 0, WS_EV_SSL_DATA);
+  EXPECT_TRUE(plaintext_stopped_.empty());
 }
 
 TEST_F(TrackerTest, PlaintextOfAnUnknownConnectionIsCounted) {
