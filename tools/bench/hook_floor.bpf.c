@@ -11,6 +11,8 @@
  *           delete on exit (waitscope's per-syscall `inflight` pattern)
  *   mode 3  for target_tgid: ktime + lookup of a per-thread entry updated in
  *           place (inserted once, never deleted)
+ *   mode 4  empty sys_exit program only (hook_floor.cc does not attach
+ *           sys_enter): what one dispatch fewer saves
  */
 #include "vmlinux.h"
 
@@ -81,7 +83,7 @@ int BPF_PROG(floor_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 {
-  if (mode == 0)
+  if (mode == 0 || mode == 4)
     return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if (!traced(pid_tgid >> 32))

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   if (!skel) return 1;
   skel->rodata->mode = static_cast<unsigned>(std::atoi(argv[1]));
   skel->rodata->target_tgid = argc > 2 ? static_cast<unsigned>(std::atoi(argv[2])) : 0;
+  if (skel->rodata->mode == 4) bpf_program__set_autoload(skel->progs.floor_enter, false);
   if (hook_floor_bpf__load(skel) || hook_floor_bpf__attach(skel)) {
     std::fprintf(stderr, "hook_floor: load/attach failed\n");
     hook_floor_bpf__destroy(skel);

@@ -4,6 +4,7 @@
 Runs `pingpong syscalls N` (getppid loop) pinned to one CPU, alternating, --runs rounds:
   baseline             nothing attached
   floor-empty          hook_floor mode 0: empty tp_btf sys_enter/sys_exit programs
+  floor-exit-only      hook_floor mode 4: an empty sys_exit program, no sys_enter
   floor-filter         hook_floor mode 1: pid_tgid + bitmap filter, never matches
   ws-untraced          waitscope record -p <sleeping process>
   floor-hash-upd-del   hook_floor mode 2 on the workload: ktime + hash update / lookup + delete
@@ -55,7 +56,8 @@ def main():
         wait_stopped(wl)
         tracer, sleeper = None, None
         if config.startswith("floor-"):
-            mode = {"floor-empty": 0, "floor-filter": 1, "floor-hash-upd-del": 2, "floor-in-place": 3}[config]
+            mode = {"floor-empty": 0, "floor-filter": 1, "floor-hash-upd-del": 2, "floor-in-place": 3,
+                    "floor-exit-only": 4}[config]
             tracer = subprocess.Popen([hf_bin, str(mode), str(wl.pid)], stdout=subprocess.PIPE, text=True)
             tracer.stdout.readline()  # "attached"
         elif config == "ws-untraced":
@@ -77,7 +79,7 @@ def main():
         res = overhead.last_json(out)
         return res["cpu_ns_per_syscall"], res["ns_per_syscall"]
 
-    configs = ["baseline", "floor-empty", "floor-filter", "ws-untraced", "floor-hash-upd-del",
+    configs = ["baseline", "floor-empty", "floor-exit-only", "floor-filter", "ws-untraced", "floor-hash-upd-del",
                "floor-in-place", "ws-traced"]
     cpu = {c: [] for c in configs}
     wall = {c: [] for c in configs}
