@@ -21,6 +21,31 @@
 #define WS_SYSCALL_ARG(btf, n, regs) \
   ((btf) ? PT_REGS_PARM##n##_SYSCALL(regs) : PT_REGS_PARM##n##_CORE_SYSCALL(regs))
 
+/* The syscall number in a task's user registers (sys_exit's regs, or
+ * bpf_task_pt_regs): the hooks need no sys_enter program to know which
+ * syscall returns or blocks, and the arguments are still in the registers
+ * they came in (the kernel only writes the return value). */
+#if defined(__TARGET_ARCH_x86)
+#define WS_SYSCALL_NR(btf, regs) ((long)WS_READ(btf, regs, orig_ax))
+/* True if the task whose user registers these are is inside a syscall that
+ * has not returned. Exception and interrupt entries (a page fault from user
+ * code) leave orig_ax at -1. Syscall entry stores -ENOSYS in ax until the
+ * result replaces it: that excludes a thread that stops (a signal stop)
+ * after its syscall returned, before it reached user space. `regs` is a BTF
+ * pointer. */
+static __always_inline bool ws_in_syscall(struct pt_regs *regs)
+{
+  return (long)regs->orig_ax >= 0 && (long)regs->ax == -38 /* -ENOSYS */;
+}
+#elif defined(__TARGET_ARCH_arm64)
+#define WS_SYSCALL_NR(btf, regs) ((long)WS_READ(btf, regs, syscallno))
+/* Exception entry stores NO_SYSCALL (-1) in syscallno; a syscall its number. */
+static __always_inline bool ws_in_syscall(struct pt_regs *regs)
+{
+  return (int)regs->syscallno >= 0;
+}
+#endif
+
 /* struct unix_address: `name` became a flexible array of struct sockaddr_un
  * in 5.x; older kernels have `struct sockaddr_un name[0]` which reads the
  * same. Read only here, so a rename only touches this file. */

@@ -17,7 +17,7 @@
  *   ssl_free_entry       SSL_free: forgets the SSL object
  *
  * SSL object -> connection: while a call is in flight, its SSL* sits in the
- * thread's sock_args entry; a data syscall on a followed socket during the
+ * thread's ssl_of_thread entry; a data syscall on a followed socket during the
  * call (sockets.bpf.h on_data) then records (tgid, ssl) -> conn_id, fd in
  * `ssl_conns`. Calls served from OpenSSL's buffers, with no syscall, find
  * their connection there. Plaintext stream positions live in the same entry.
@@ -73,22 +73,20 @@ static __always_inline bool ssl_should_trace(__u64 pid_tgid)
   return sockets_enabled && is_traced(pid_tgid >> 32);
 }
 
-/* Marks (ssl != 0) or clears the thread's sock_args entry, which the socket
- * data syscalls read (sockets.bpf.h). */
+/* Marks (ssl != 0) or clears the thread's ssl_of_thread entry, which the
+ * socket data syscalls read (sockets.bpf.h). */
 static __always_inline void ssl_mark_thread(__u32 tid, __u64 ssl)
 {
-  struct sock_args *a = bpf_map_lookup_elem(&sock_args, &tid);
-  if (!a) {
-    if (!ssl)
-      return;
-    struct sock_args init = {};
-    a = ws_lookup_or_init(&sock_args, &tid, &init);
-    if (!a) {
-      scount(WS_SCNT_SSL_INFLIGHT_LOST, 1);
-      return;
-    }
+  __u64 *cur = bpf_map_lookup_elem(&ssl_of_thread, &tid);
+  if (cur) {
+    *cur = ssl;
+    return;
   }
-  a->ssl = ssl;
+  if (!ssl)
+    return;
+  if (bpf_map_update_elem(&ssl_of_thread, &tid, &ssl, BPF_NOEXIST) &&
+      !bpf_map_lookup_elem(&ssl_of_thread, &tid))
+    scount(WS_SCNT_SSL_INFLIGHT_LOST, 1);
 }
 
 static __always_inline struct ssl_call *ssl_call_of(__u32 tid)

@@ -2,11 +2,17 @@
  * carry. Included by bpf/waitscope.bpf.c, which owns the hooks.
  *
  * Hooks (tracepoints only):
- *   sys_enter / sys_exit   connect, accept, close, dup2 and the data syscalls
+ *   sys_exit               connect, accept, close, dup2 and the data syscalls
  *                          (read, write, send and recv families, vectored and msg forms):
  *                          open/close events, and a bounded copy of each
- *                          buffer with its stream position
- *   inet_sock_set_state    SYN_SENT -> ESTABLISHED: connect latency
+ *                          buffer with its stream position. The syscall's
+ *                          number and arguments are read from the user
+ *                          registers, which still hold them at exit, so no
+ *                          sys_enter program is needed: attaching one costs
+ *                          every syscall on the machine a second dispatch
+ *                          (~46 ns here, tools/bench/hook_floor.py).
+ *   inet_sock_set_state    SYN_SENT -> ESTABLISHED: connect latency; a close
+ *                          starting: the socket's final TCP stats
  *
  * Connection identity is (tgid, fd) plus a conn_id stamped when the entry is
  * created, so a reused fd never mixes two connections' bytes. Sockets that
@@ -35,13 +41,16 @@
 #define S_IFSOCK 0140000
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
+#define TCP_FIN_WAIT1 4
 #define TCP_CLOSE 7
+#define TCP_LAST_ACK 9
 #define EINPROGRESS 115
 #define IPPROTO_TCP 6
 #define MSG_PEEK 2
 
 const volatile __u32 capture_bytes = 4096; /* per syscall, <= WS_MAX_CAPTURE */
 const volatile __u8 sockets_enabled = 0;   /* wire tracing on */
+const volatile __u8 ssl_enabled = 0;       /* the openssl family's uprobes are loaded */
 
 __u64 next_conn_id = 1;
 /* Bumped by user space after each conn_ctl update (see ws_conn_ctl). */
@@ -63,22 +72,14 @@ struct ws_conn_state {
   __u32 stats_ms; /* when TCP stats last rode along with data (ktime >> 20) */
 };
 
-/* Per-thread arguments of the socket syscall in progress, updated in place
- * (kind WS_SOCK_NONE: none in progress): an update plus a delete per
- * syscall would cost more than the rest of the hook. An LRU map, so entries
- * of threads that exited age out. */
-struct sock_args {
-  __u64 enter_ns;
+/* A data syscall that returned, as read from its registers at exit. */
+struct sock_call {
   __u64 arg1; /* buffer, iovec array, msghdr or mmsghdr */
   __u64 arg2; /* length or iovec count */
   __s32 fd;
   __u8 kind; /* enum ws_sock_syscall */
   __u8 pad[3];
-  /* The SSL object of an OpenSSL call this thread is inside (openssl.bpf.h
-   * sets and clears it), 0 otherwise. Kept here, in the entry the data
-   * syscalls read anyway, so tying SSL objects to sockets costs the non-SSL
-   * path no map lookup. */
-  __u64 ssl;
+  __u64 ssl; /* the SSL object of the OpenSSL call the thread is inside, or 0 */
 };
 
 /* Defined by openssl.bpf.h: a data syscall on a followed connection ran
@@ -93,12 +94,16 @@ struct {
   __type(value, __u8);
 } sock_syscalls SEC(".maps");
 
+/* The SSL object of the OpenSSL call each thread is inside, 0 between calls
+ * (openssl.bpf.h sets and clears it): the data syscalls a thread makes
+ * inside SSL_read/SSL_write tie that object to their connection. Looked up
+ * only when the openssl family is loaded. LRU: threads that exit age out. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 16384);
-  __type(key, __u32); /* tid */
-  __type(value, struct sock_args);
-} sock_args SEC(".maps");
+  __type(key, __u32);   /* tid */
+  __type(value, __u64); /* SSL * */
+} ssl_of_thread SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -145,10 +150,14 @@ struct {
 } not_sockets SEC(".maps");
 
 /* RSTs sent and received on the sockets of followed connections, keyed by
- * struct sock *: the reset tracepoints give only the socket. */
+ * struct sock *: the reset tracepoints give only the socket. Also the TCP
+ * stats taken when the socket starts closing: the close event is sent after
+ * close() returned, when the socket may be freed already. */
 struct sock_resets {
   __u32 sent;
   __u32 received;
+  __u32 srtt_us;
+  __u32 retransmits;
 };
 
 struct {
@@ -322,10 +331,11 @@ static __always_inline __u64 current_exec_id(bool btf)
 }
 
 /* Ends the connection whose entry `st` is (at `key`): announces its close
- * and removes its entries. `sock_alive`: st->sock may be read (close() has
- * not run yet); false for an entry found stale, whose socket may be gone. */
+ * and removes its entries. st->sock is not read: after close(), or for an
+ * entry found stale, the socket may be gone (its final TCP stats were kept
+ * by sockets_set_state). */
 static __always_inline void end_conn(__u32 tgid, struct ws_conn_key *key,
-                                     struct ws_conn_state *st, bool sock_alive)
+                                     struct ws_conn_state *st)
 {
   struct ws_sock_close_event *ev = bpf_ringbuf_reserve(&sock_events, sizeof(*ev), 0);
   if (ev) {
@@ -339,12 +349,12 @@ static __always_inline void end_conn(__u32 tgid, struct ws_conn_key *key,
     ev->retransmits = 0;
     ev->resets_sent = 0;
     ev->resets_received = 0;
-    if (sock_alive)
-      tcp_stats((struct sock *)(unsigned long)st->sock, &ev->srtt_us, &ev->retransmits);
     struct sock_resets *r = bpf_map_lookup_elem(&resets, &st->sock);
     if (r) {
       ev->resets_sent = r->sent;
       ev->resets_received = r->received;
+      ev->srtt_us = r->srtt_us;
+      ev->retransmits = r->retransmits;
     }
     bpf_ringbuf_submit(ev, sock_wakeup_flag());
   } else {
@@ -364,7 +374,7 @@ static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struc
    * close_range): end it, so user space does not keep it open. */
   struct ws_conn_state *old = bpf_map_lookup_elem(&conns, &key);
   if (old)
-    end_conn(tgid, &key, old, false);
+    end_conn(tgid, &key, old);
   struct ws_conn_state st = {};
   st.exec_id = exec_id;
   st.conn_id = __sync_fetch_and_add(&next_conn_id, 1);
@@ -395,16 +405,14 @@ static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struc
   return bpf_map_lookup_elem(&conns, &key);
 }
 
-static __always_inline void close_conn(__u32 tgid, int fd, __u64 exec_id)
+/* fd of tgid was closed (close, or dup2 over it). */
+static __always_inline void close_conn(__u32 tgid, int fd)
 {
   struct ws_conn_key key = {.tgid = tgid, .fd = fd};
   bpf_map_delete_elem(&not_sockets, &key);
   struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
-  if (!st)
-    return;
-  /* The entry holds the socket, still alive while close() has not run;
-   * unless the process exec'd since, and this fd is another file. */
-  end_conn(tgid, &key, st, st->exec_id == exec_id);
+  if (st)
+    end_conn(tgid, &key, st);
 }
 
 /* Copies up to `room` bytes of one user buffer into ev->data at `off`.
@@ -456,7 +464,7 @@ static __always_inline __u32 copy_iov(struct ws_sock_data_event *ev, const struc
   return w.off;
 }
 
-static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, long ret,
+static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32 tid, long ret,
                                     __u64 exec_id)
 {
   struct ws_conn_key key = {.tgid = tgid, .fd = a->fd};
@@ -467,7 +475,7 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
     if (fd_to_sock(a->fd) == (struct sock *)(unsigned long)st->sock) {
       st->exec_id = exec_id;
     } else {
-      end_conn(tgid, &key, st, false);
+      end_conn(tgid, &key, st);
       st = 0;
     }
   }
@@ -505,7 +513,7 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
   ev->hdr.ts_ns = bpf_ktime_get_ns();
   ev->conn_id = st->conn_id;
   ev->stream_pos = pos;
-  ev->syscall_ns = ev->hdr.ts_ns - a->enter_ns;
+  ev->syscall_ns = 0; /* not measured: no sys_enter hook (see the top of this file) */
   ev->tid = tid;
   ev->len = ret;
   ev->direction = egress ? WS_DIR_EGRESS : WS_DIR_INGRESS;
@@ -546,85 +554,61 @@ static __always_inline void on_data(struct sock_args *a, __u32 tgid, __u32 tid, 
     scount(WS_SCNT_DATA_EVENTS, 1);
 }
 
-/* `btf`: regs is a BTF pointer (tp_btf; see WS_SYSCALL_ARG). Returns true
- * if it recorded the syscall's arguments, i.e. sockets_sys_exit has work. */
-static __always_inline bool sockets_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid,
-                                              bool btf)
+/* The thread's SSL object, if the openssl family is loaded (see
+ * ssl_of_thread). */
+static __always_inline __u64 current_ssl(__u32 tid)
 {
-  __u32 tgid = pid_tgid >> 32;
-  __u32 nr = id;
-  __u8 *kind = bpf_map_lookup_elem(&sock_syscalls, &nr);
-  if (!kind || *kind == WS_SOCK_NONE)
-    return false;
-  if (*kind == WS_SOCK_CLOSE) {
-    close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 1, regs), current_exec_id(btf));
-    return false;
-  }
-  if (*kind == WS_SOCK_DUP2) {
-    close_conn(tgid, (int)WS_SYSCALL_ARG(btf, 2, regs), current_exec_id(btf));
-    return false;
-  }
-  __u8 k = *kind;
-  /* Peeked bytes are read again later: following them would count them
-   * twice (nginx peeks one byte of every new connection). */
-  if ((k == WS_SOCK_RECVFROM && (WS_SYSCALL_ARG(btf, 4, regs) & MSG_PEEK)) ||
-      (k == WS_SOCK_RECVMSG && (WS_SYSCALL_ARG(btf, 3, regs) & MSG_PEEK)) ||
-      (k == WS_SOCK_RECVMMSG && (WS_SYSCALL_ARG(btf, 4, regs) & MSG_PEEK)))
-    return false;
-  if (k == WS_SOCK_RECVFROM)
-    k = WS_SOCK_RECV;
-  const int fd = (int)WS_SYSCALL_ARG(btf, 1, regs);
-  if (k != WS_SOCK_CONNECT && k != WS_SOCK_ACCEPT) {
-    struct ws_conn_key key = {.tgid = tgid, .fd = fd};
-    if (bpf_map_lookup_elem(&not_sockets, &key))
-      return false;
-  }
-  __u32 tid = (__u32)pid_tgid;
-  struct sock_args init = {};
-  struct sock_args *a = ws_lookup_or_init(&sock_args, &tid, &init);
-  if (!a)
-    return false;
-  a->enter_ns = bpf_ktime_get_ns();
-  a->fd = fd;
-  a->arg1 = WS_SYSCALL_ARG(btf, 2, regs);
-  a->arg2 = WS_SYSCALL_ARG(btf, 3, regs);
-  a->kind = k;
-  return true;
+  if (!ssl_enabled)
+    return 0;
+  __u64 *ssl = bpf_map_lookup_elem(&ssl_of_thread, &tid);
+  return ssl ? *ssl : 0;
 }
 
-/* `btf`: a tp_btf program (see current_exec_id). */
-static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid, bool btf)
+/* A syscall of a traced thread returned `ret`; regs are its user registers.
+ * `btf`: a tp_btf program (regs a BTF pointer; see WS_SYSCALL_ARG). */
+static __always_inline void sockets_sys_exit(struct pt_regs *regs, long ret, __u64 pid_tgid,
+                                             bool btf)
 {
-  __u32 tgid = pid_tgid >> 32;
-  __u32 tid = (__u32)pid_tgid;
-  struct sock_args *ap = bpf_map_lookup_elem(&sock_args, &tid);
-  if (!ap || ap->kind == WS_SOCK_NONE)
+  __u32 nr = WS_SYSCALL_NR(btf, regs);
+  __u8 *kindp = bpf_map_lookup_elem(&sock_syscalls, &nr);
+  if (!kindp || *kindp == WS_SOCK_NONE)
     return;
-  struct sock_args a = *ap;
-  ap->kind = WS_SOCK_NONE;
+  __u8 k = *kindp;
+  __u32 tgid = pid_tgid >> 32;
+  const int fd = (int)WS_SYSCALL_ARG(btf, 1, regs);
 
-  if (a.kind == WS_SOCK_CONNECT) {
+  if (k == WS_SOCK_CLOSE) {
+    /* Linux releases the descriptor even when close() fails. */
+    close_conn(tgid, fd);
+    return;
+  }
+  if (k == WS_SOCK_DUP2) {
+    const int newfd = (int)WS_SYSCALL_ARG(btf, 2, regs);
+    if (ret >= 0 && newfd != fd)
+      close_conn(tgid, newfd);
+    return;
+  }
+  if (k == WS_SOCK_CONNECT) {
     if (ret != 0 && ret != -EINPROGRESS)
       return;
-    struct ws_conn_key nkey = {.tgid = tgid, .fd = a.fd};
-    bpf_map_delete_elem(&not_sockets, &nkey);
-    struct sock *sk = fd_to_sock(a.fd);
+    struct ws_conn_key key = {.tgid = tgid, .fd = fd};
+    bpf_map_delete_elem(&not_sockets, &key);
+    struct sock *sk = fd_to_sock(fd);
     if (!sk)
       return;
     /* Non-blocking clients (hiredis, libpq) call connect() again on the same
      * socket once it is writable: that is the same connection. */
-    struct ws_conn_key key = {.tgid = tgid, .fd = a.fd};
     struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
     if (st && st->sock == (__u64)(unsigned long)sk)
       return;
-    open_conn(tgid, a.fd, sk, WS_ROLE_CLIENT, current_exec_id(btf));
+    open_conn(tgid, fd, sk, WS_ROLE_CLIENT, current_exec_id(btf));
     return;
   }
-  if (a.kind == WS_SOCK_ACCEPT) {
+  if (k == WS_SOCK_ACCEPT) {
     if (ret < 0)
       return;
-    struct ws_conn_key nkey = {.tgid = tgid, .fd = (int)ret};
-    bpf_map_delete_elem(&not_sockets, &nkey);
+    struct ws_conn_key key = {.tgid = tgid, .fd = (int)ret};
+    bpf_map_delete_elem(&not_sockets, &key);
     struct sock *sk = fd_to_sock((int)ret);
     if (sk)
       open_conn(tgid, (int)ret, sk, WS_ROLE_SERVER, current_exec_id(btf));
@@ -632,12 +616,38 @@ static __always_inline void sockets_sys_exit(long ret, __u64 pid_tgid, bool btf)
   }
   if (ret <= 0)
     return;
-  on_data(&a, tgid, tid, ret, current_exec_id(btf));
+  /* Peeked bytes are read again later: following them would count them
+   * twice (nginx peeks one byte of every new connection). */
+  if ((k == WS_SOCK_RECVFROM && (WS_SYSCALL_ARG(btf, 4, regs) & MSG_PEEK)) ||
+      (k == WS_SOCK_RECVMSG && (WS_SYSCALL_ARG(btf, 3, regs) & MSG_PEEK)) ||
+      (k == WS_SOCK_RECVMMSG && (WS_SYSCALL_ARG(btf, 4, regs) & MSG_PEEK)))
+    return;
+  if (k == WS_SOCK_RECVFROM)
+    k = WS_SOCK_RECV;
+  struct ws_conn_key key = {.tgid = tgid, .fd = fd};
+  if (bpf_map_lookup_elem(&not_sockets, &key))
+    return;
+  __u32 tid = (__u32)pid_tgid;
+  struct sock_call call = {
+      .arg1 = WS_SYSCALL_ARG(btf, 2, regs),
+      .arg2 = WS_SYSCALL_ARG(btf, 3, regs),
+      .fd = fd,
+      .kind = k,
+      .ssl = current_ssl(tid),
+  };
+  on_data(&call, tgid, tid, ret, current_exec_id(btf));
 }
 
 static __always_inline void sockets_set_state(struct sock *sk, int oldstate, int newstate)
 {
   __u64 key = (__u64)(unsigned long)sk;
+  if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE) {
+    /* close() (or shutdown) starts here, in the closing task's context:
+     * keep the stats for the close event, sent after close() returned. */
+    struct sock_resets *r = bpf_map_lookup_elem(&resets, &key);
+    if (r)
+      tcp_stats(sk, &r->srtt_us, &r->retransmits);
+  }
   if (newstate == TCP_SYN_SENT) {
     /* connect() runs in the process's context here; ESTABLISHED may come
      * from softirq, so the tgid is taken now. */

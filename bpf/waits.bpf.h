@@ -2,13 +2,21 @@
  * and on what. Included by bpf/waitscope.bpf.c, which owns the hooks.
  *
  * Hooks (tracepoints only: no kprobes, no fentry):
- *   sys_enter      remember syscall number, fd argument and start time
  *   sched_switch   a thread in a syscall leaves the CPU blocked: start an
- *                  off-CPU interval and, the first time, classify its fd;
+ *                  off-CPU interval and, the first time in this syscall,
+ *                  read the syscall number and fd argument from the
+ *                  thread's saved user registers and classify the fd;
  *                  it comes back: add the interval
  *   sys_exit       if the syscall was off CPU at all, aggregate
  *                  (tgid, syscall, user stack, target) -> count/total/max
+ *   sys_enter      raw_tp flavour only: remember syscall number and fd
+ *                  (raw_tp programs cannot reach another task's registers)
  *   sched_process_fork/exec/exit  follow child processes, tell user space
+ *
+ * The tp_btf flavour has no sys_enter program: syscalls that never block
+ * are most syscalls, and a sys_enter program costs every syscall on the
+ * machine a dispatch (~46 ns on our VMs, tools/bench/hook_floor.py), while
+ * the scheduler hook already runs when a syscall blocks.
  *
  * The hooks in waitscope.bpf.c check the traced-process set first and call
  * the waits_* bodies below only for traced threads.
@@ -46,9 +54,10 @@ const volatile __u64 min_stack_ns = 1000000; /* take user stacks for waits >= th
  * not). ~0: off. */
 const volatile __u64 wait_event_min_ns = ~0ULL;
 
-/* One entry per traced thread, created at its first syscall and updated in
- * place afterwards: an update plus a delete per syscall would cost more than
- * everything else the hooks do. Found through inflight_of (below). */
+/* One entry per traced thread, created the first time it blocks (tp_btf) or
+ * at its first syscall (raw_tp) and updated in place afterwards: an update
+ * plus a delete per syscall would cost more than everything else the hooks
+ * do. Found through inflight_of (below). */
 struct inflight {
   __u64 switch_out_ns; /* 0 while on CPU */
   __u64 offcpu_ns;
@@ -56,11 +65,7 @@ struct inflight {
   __s32 fd;       /* -1: no fd argument */
   __u8 active;    /* inside a syscall */
   __u8 resolved;  /* target filled */
-  /* The sockets family recorded this syscall's arguments, so its exit has
-   * work (set by the hook owner, waitscope.bpf.c): every other exit skips
-   * that family's per-thread lookup. */
-  __u8 sock_pending;
-  __u8 pad[5];
+  __u8 pad[6];
   struct ws_target target;
   /* What `target` describes: a thread blocking on the same open file again
    * (a read loop, a connection) reuses it instead of classifying again. The
@@ -507,27 +512,21 @@ static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, _
 
 /* ---- syscall and scheduler bodies -------------------------------------- */
 
-/* Returns the thread's entry (NULL if none could be made). */
-static __always_inline struct inflight *waits_sys_enter(struct pt_regs *regs, long id,
-                                                        __u64 pid_tgid, bool btf)
+/* Starts following syscall `nr` of the thread whose entry f is; regs are
+ * its user registers (a BTF pointer if `btf`), holding the arguments. */
+static __always_inline void begin_syscall(struct inflight *f, __u32 nr, struct pt_regs *regs,
+                                          bool btf)
 {
-  __u32 nr = id;
   __s32 fd = -1;
   __u8 *flags = bpf_map_lookup_elem(&syscall_flags, &nr);
   if (flags && (*flags & WS_SC_FD_ARG0)) {
     fd = (__s32)WS_SYSCALL_ARG(btf, 1, regs);
   } else if (flags && (*flags & WS_SC_POLL_ONE) && WS_SYSCALL_ARG(btf, 2, regs) == 1) {
-    /* struct pollfd starts with its int fd */
+    /* struct pollfd starts with its int fd (the thread is current: at
+     * sys_enter, and at sched_switch before it leaves the CPU) */
     const void *fds = (const void *)WS_SYSCALL_ARG(btf, 1, regs);
     if (bpf_probe_read_user(&fd, sizeof(fd), fds) != 0)
       fd = -1;
-  }
-
-  struct task_struct *task = btf ? bpf_get_current_task_btf() : 0;
-  struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, true);
-  if (!f) {
-    count(WS_CNT_INFLIGHT_FULL);
-    return 0;
   }
   f->switch_out_ns = 0;
   f->offcpu_ns = 0;
@@ -535,7 +534,17 @@ static __always_inline struct inflight *waits_sys_enter(struct pt_regs *regs, lo
   f->fd = fd;
   f->resolved = 0;
   f->active = 1;
-  return f;
+}
+
+/* raw_tp flavour only (see the top of this file). */
+static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64 pid_tgid)
+{
+  struct inflight *f = inflight_of(0, (__u32)pid_tgid, false, true);
+  if (!f) {
+    count(WS_CNT_INFLIGHT_FULL);
+    return;
+  }
+  begin_syscall(f, id, regs, false);
 }
 
 /* No wakeup: user space drains the ring at least every 100 ms, and a wakeup
@@ -588,18 +597,16 @@ static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs,
     send_wait_event(&key, tid, offcpu);
 }
 
-/* Returns the thread's entry (NULL if it has none). */
-static __always_inline struct inflight *waits_sys_exit(void *ctx, struct pt_regs *regs,
-                                                       __u64 pid_tgid, bool btf)
+static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u64 pid_tgid,
+                                           bool btf)
 {
   struct task_struct *task = btf ? bpf_get_current_task_btf() : 0;
   struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, false);
   if (!f || !f->active)
-    return f;
+    return;
   f->active = 0;
   if (f->offcpu_ns) /* 0: never left the CPU, not a wait */
     aggregate_wait(ctx, regs, f, pid_tgid);
-  return f;
 }
 
 /* Fills f->target for the fd of the syscall f describes. Runs once per
@@ -637,7 +644,16 @@ static __always_inline void waits_sched_switch(struct task_struct *prev, struct 
   __u64 now = 0;
   __u32 prev_tgid = WS_READ(btf, prev, tgid);
   if (prev_state != TASK_RUNNING && is_traced(prev_tgid)) {
-    struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, false);
+    struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, btf);
+    if (btf && f && !f->active) {
+      /* The first block of this syscall (tp_btf has no sys_enter): is the
+       * thread in one at all (not, e.g., in a page fault), and which. */
+      struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+      if (ws_in_syscall(regs))
+        begin_syscall(f, WS_SYSCALL_NR(true, regs), regs, true);
+    }
+    if (!f && btf)
+      count(WS_CNT_INFLIGHT_FULL);
     if (f && f->active) {
       now = bpf_ktime_get_ns();
       f->switch_out_ns = now;

@@ -4,14 +4,18 @@
  * connections and payload), plus the openssl family's uprobes
  * (openssl.bpf.h: TLS plaintext), which user space attaches per library file.
  *
- * One object, one program per tracepoint: sys_enter/sys_exit fire for every
- * syscall on the machine, and each attached program costs a dispatch even for
+ * One object, one program per tracepoint: sys_exit fires for every syscall
+ * on the machine, and each attached program costs a dispatch even for
  * processes we do not trace, so the families share one program per hook
  * instead of attaching their own. Every hook checks the traced-process set
  * first (traced.bpf.h); untraced processes pay that read and nothing else.
+ * For the same reason the tp_btf flavour has no sys_enter program at all:
+ * both families read a syscall's number and arguments from its registers
+ * (at sys_exit, or at sched_switch when it blocks).
  *
  * Each hook exists as tp_btf (BTF-typed, cheapest) and raw_tp; user space
- * probes the kernel and autoloads one set (no kprobes, no fentry).
+ * probes the kernel and autoloads one set (no kprobes, no fentry). The
+ * raw_tp set keeps a sys_enter program for the waits family.
  */
 #include "vmlinux.h"
 
@@ -27,30 +31,14 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* `btf`: a tp_btf program: regs is a BTF pointer (see WS_READ) and per-thread
  * state is in task storage (see inflight_of). */
-static __always_inline void on_sys_enter(struct pt_regs *regs, long id, bool btf)
-{
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  if (!is_traced(pid_tgid >> 32))
-    return;
-  struct inflight *f = waits_sys_enter(regs, id, pid_tgid, btf);
-  if (sockets_enabled) {
-    bool pending = sockets_sys_enter(regs, id, pid_tgid, btf);
-    if (f)
-      f->sock_pending = pending;
-  }
-}
-
 static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs, long ret, bool btf)
 {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if (!is_traced(pid_tgid >> 32))
     return;
-  struct inflight *f = waits_sys_exit(ctx, regs, pid_tgid, btf);
-  /* Most syscalls are not socket data syscalls: skip the sockets family's
-   * own per-thread lookup unless its enter recorded something (without an
-   * entry, as when the map is full, always look). */
-  if (sockets_enabled && (!f || f->sock_pending))
-    sockets_sys_exit(ret, pid_tgid, btf);
+  waits_sys_exit(ctx, regs, pid_tgid, btf);
+  if (sockets_enabled)
+    sockets_sys_exit(regs, ret, pid_tgid, btf);
 }
 
 static __always_inline void on_set_state(struct sock *sk, int oldstate, int newstate)
@@ -60,13 +48,6 @@ static __always_inline void on_set_state(struct sock *sk, int oldstate, int news
 }
 
 /* ---- tp_btf ------------------------------------------------------------- */
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(btf_sys_enter, struct pt_regs *regs, long id)
-{
-  on_sys_enter(regs, id, true);
-  return 0;
-}
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(btf_sys_exit, struct pt_regs *regs, long ret)
@@ -134,7 +115,9 @@ int BPF_PROG(btf_receive_reset, struct sock *sk)
 SEC("raw_tp/sys_enter")
 int raw_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-  on_sys_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1], false);
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  if (is_traced(pid_tgid >> 32))
+    waits_sys_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1], pid_tgid);
   return 0;
 }
 

@@ -24,7 +24,7 @@ static_assert(offsetof(ws_wait_event, target) == 40);
 
 #include "waitscope/bpf/sockets.h"
 
-static_assert(WS_SOCKETS_ABI_VERSION == 6);
+static_assert(WS_SOCKETS_ABI_VERSION == 7);
 static_assert(sizeof(ws_sock_open_event) == 192);
 static_assert(offsetof(ws_sock_open_event, unix_path) == 80);
 static_assert(offsetof(ws_sock_open_event, local_addr) == 40);

@@ -27,9 +27,10 @@ std::string ErrnoText(int err) {
   return std::strerror(err < 0 ? -err : err);
 }
 
-// Every program in the skeleton, paired by hook: (tp_btf, raw_tp).
+// Every program in the skeleton, paired by hook: (tp_btf, raw_tp). The
+// tp_btf flavour has no sys_enter program (bpf/waitscope.bpf.c).
 std::vector<std::pair<bpf_program*, bpf_program*>> HookPairs(waitscope_bpf* s) {
-  return {{s->progs.btf_sys_enter, s->progs.raw_sys_enter},
+  return {{nullptr, s->progs.raw_sys_enter},
           {s->progs.btf_sys_exit, s->progs.raw_sys_exit},
           {s->progs.btf_sched_switch, s->progs.raw_sched_switch},
           {s->progs.btf_fork, s->progs.raw_fork},
@@ -82,9 +83,10 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, bool use_btf, bo
   skel->rodata->trace_all = options.trace_all ? 1 : 0;
   skel->rodata->wait_event_min_ns = options.wait_event_min_ns.value_or(~0ULL);
   skel->rodata->sockets_enabled = options.capture_bytes > 0 ? 1 : 0;
+  skel->rodata->ssl_enabled = with_ssl ? 1 : 0;
   skel->rodata->capture_bytes = std::min<std::uint32_t>(options.capture_bytes, WS_MAX_CAPTURE);
   for (auto [btf_prog, raw_prog] : HookPairs(skel)) {
-    bpf_program__set_autoload(btf_prog, use_btf);
+    if (btf_prog) bpf_program__set_autoload(btf_prog, use_btf);
     bpf_program__set_autoload(raw_prog, !use_btf);
   }
   // Per-thread syscall state: task storage for tp_btf, a tid-keyed hash for

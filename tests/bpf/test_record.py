@@ -3,9 +3,10 @@
 
 Runs the real waitscope binary (root, tracepoint BPF) against
 tests/testprogs/workload, which blocks in known ways (fsync, socket reads, a
-contended mutex, sleeps) from named functions and measures its own blocked
-time. The tests check that the report finds each wait with the right class,
-target, total and stack, and that the CLI behaves (attach by pid, exits,
+contended mutex, sleeps; and page faults, which are no syscall's wait) from
+named functions and measures its own blocked time. The tests check that the
+report finds each wait with the right class, target, total and stack, and
+that the CLI behaves (attach by pid, exits,
 children, Ctrl-C, errors, pprof and SVG outputs).
 
 Usage: test_record.py [unittest args]  (stdlib only; run with /usr/bin/python3)
@@ -370,7 +371,10 @@ class CliErrorTests(WaitscopeTestCase):
 
 class KnownWaitsBase(WaitscopeTestCase):
     """`record --min-block MIN_BLOCK -- workload out.json fsync socket futex
-    sleep`, once per class; the subclasses check what the report says."""
+    pagefault sleep`, once per class; the subclasses check what the report
+    says. The page faults block the thread outside any syscall, just before
+    the sleeps: they must not be counted as a syscall's wait (nor swallow the
+    first sleep)."""
 
     MIN_BLOCK = "1ms"
     HOOKS = ""  # WAITSCOPE_HOOKS: "" automatic (tp_btf here), or a forced flavour
@@ -384,7 +388,8 @@ class KnownWaitsBase(WaitscopeTestCase):
         env = dict(os.environ, WORKLOAD_DIR=cls.tmp, WAITSCOPE_HOOKS=cls.HOOKS)
         # -v: the debug log names the hook flavour that was attached.
         cls.result = ws("record", "-v", "--min-block", cls.MIN_BLOCK, "-o", cls.out, "--", WORKLOAD,
-                        cls.summary_path, "fsync", "socket", "futex", "sleep", env=env)
+                        cls.summary_path, "fsync", "socket", "futex", "pagefault", "sleep",
+                        env=env)
         if cls.result.returncode != 0:
             raise AssertionError(f"waitscope record failed (exit {cls.result.returncode}):\n"
                                  f"{cls.result.stderr}")
@@ -461,6 +466,21 @@ class KnownWaitsTest(KnownWaitsBase):
         # 3 mutex waits, plus possibly a short wait in pthread_join.
         self.assertGreaterEqual(w["count"], 3)
         self.assert_total_close(w["total_ns"], m["total_ns"], "futex")
+
+    def test_page_faults_are_not_waits_of_a_syscall(self):
+        m = self.measured["pagefault"]
+        self.assertGreater(m["major_faults"], 0,
+                           "the workload's page faults did not go to the disk: nothing tested")
+        # A thread blocked in a page fault is in no syscall. Counted as one,
+        # its time would join the next syscall's wait (the first sleep) or
+        # show as a syscall the workload never made.
+        made = {"fsync", "read", "futex", "poll", "ppoll", "clock_nanosleep", "nanosleep",
+                "accept", "accept4"}  # the blocking syscalls of these modes and their helpers
+        faulted = [w for w in self.report["waits"]
+                   if w["pid"] == self.pid and w["total_ns"] >= 0.5 * m["total_ns"]
+                   and w["syscall"] not in made]
+        self.assertEqual(faulted, [], f"page-fault time ({m['total_ns'] / 1e6:.1f} ms, "
+                         f"{m['major_faults']} major faults) reported as a syscall's wait")
 
     def test_sleep(self):
         m = self.measured["sleep"]

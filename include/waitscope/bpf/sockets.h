@@ -11,7 +11,7 @@
 
 #include "waitscope/bpf/waits.h" /* ws_event_header, WS_SYSCALL_TABLE_SIZE */
 
-#define WS_SOCKETS_ABI_VERSION 6 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM; 4: UNIX paths ; 5: ws_conn_state.stats_ms; 6: conn_ctl map, ws_conn_state kernel-only */
+#define WS_SOCKETS_ABI_VERSION 7 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM; 4: UNIX paths ; 5: ws_conn_state.stats_ms; 6: conn_ctl map, ws_conn_state kernel-only; 7: syscall_ns 0 in socket data events (no sys_enter hook) */
 #define WS_MAX_CAPTURE 16384 /* power of two: the kernel masks copy sizes with it - 1 */
 #define WS_MAX_IOV 8         /* iovec entries copied from readv/writev/sendmsg/recvmsg */
 #define WS_UNIX_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
@@ -92,7 +92,7 @@ struct ws_sock_data_event {
   struct ws_event_header hdr; /* ts_ns: when the syscall returned */
   __u64 conn_id;
   __u64 stream_pos; /* offset of data[0] in this direction's byte stream */
-  __u64 syscall_ns; /* time from syscall entry to return */
+  __u64 syscall_ns; /* WS_EV_SSL_DATA: duration of the SSL call; socket data: 0 (not measured) */
   __u32 tid;
   __u32 len;        /* bytes the syscall moved */
   __u32 captured;   /* bytes in data[] (< len: the rest was not copied) */

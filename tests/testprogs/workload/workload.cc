@@ -6,6 +6,8 @@
 //                each 1-byte request after 50 ms
 //   futex        3 times: block on a std::mutex a helper thread holds for 200 ms
 //   sleep        nanosleep 5 x 40 ms
+//   pagefault    read a 4 MiB file through mmap after dropping it from the page
+//                cache: the thread blocks in major page faults, in no syscall
 //   wait-stdin   print "ready PID", block until a line arrives on stdin
 //   spin SECONDS print "ready PID", then nanosleep 20 ms in a loop for SECONDS
 // Modes run in the order given. Each blocking call sits in its own noinline
@@ -21,6 +23,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,7 +54,8 @@ struct Measured {
   }
 };
 
-Measured g_fsync, g_socket, g_futex, g_sleep, g_spin, g_stdin;
+Measured g_fsync, g_socket, g_futex, g_sleep, g_spin, g_stdin, g_fault;
+long g_major_faults = 0;
 std::string g_file;
 std::string g_peer;
 
@@ -199,6 +204,45 @@ __attribute__((noinline)) void workload_sleeps() {
   }
 }
 
+// ---- page faults -----------------------------------------------------------
+
+long MajorFaults() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  return ru.ru_majflt;
+}
+
+__attribute__((noinline)) long workload_touch_pages(const volatile char* p, size_t len) {
+  long sum = 0;
+  for (size_t off = 0; off < len; off += 4096) sum += p[off];
+  return sum;
+}
+
+void RunPageFaults() {
+  const char* dir = std::getenv("WORKLOAD_DIR");
+  const std::string path = std::string(dir && *dir ? dir : "/var/tmp") + "/workload-fault-" +
+                           std::to_string(getpid()) + ".dat";
+  constexpr size_t kLen = 4 << 20;
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) Die("open fault file");
+  std::vector<char> block(1 << 20, 'f');
+  for (size_t done = 0; done < kLen; done += block.size()) WriteAll(fd, block.data(), block.size());
+  // Clean pages can be dropped: the reads below must come from the disk.
+  if (fsync(fd) != 0) Die("fsync fault file");
+  if (posix_fadvise(fd, 0, kLen, POSIX_FADV_DONTNEED) != 0) Die("fadvise");
+  void* map = mmap(nullptr, kLen, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (map == MAP_FAILED) Die("mmap");
+  madvise(map, kLen, MADV_RANDOM);  // no read-ahead: a fault per page
+  const long faults_before = MajorFaults();
+  std::int64_t t0 = NowNs();
+  workload_touch_pages(static_cast<const volatile char*>(map), kLen);
+  g_fault.Add(NowNs() - t0);
+  g_major_faults = MajorFaults() - faults_before;
+  munmap(map, kLen);
+  close(fd);
+  unlink(path.c_str());
+}
+
 // ---- attach helpers --------------------------------------------------------
 
 void SayReady() {
@@ -246,6 +290,8 @@ void WriteSummary(const char* path) {
   AppendMeasured(out, "sleep", g_sleep);
   AppendMeasured(out, "spin", g_spin);
   AppendMeasured(out, "wait_stdin", g_stdin);
+  AppendMeasured(out, "pagefault", g_fault,
+                 ", \"major_faults\": " + std::to_string(g_major_faults));
   if (!g_file.empty()) out += ",\n  \"file\": \"" + g_file + "\"";
   out += "\n}\n";
   std::string tmp = std::string(path) + ".tmp";
@@ -262,7 +308,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: workload OUT.json MODE...\n"
-                 "modes: fsync socket futex sleep wait-stdin 'spin SECONDS'\n");
+                 "modes: fsync socket futex sleep pagefault wait-stdin 'spin SECONDS'\n");
     return 2;
   }
   for (int i = 2; i < argc; ++i) {
@@ -275,6 +321,8 @@ int main(int argc, char** argv) {
       RunFutex();
     } else if (mode == "sleep") {
       workload_sleeps();
+    } else if (mode == "pagefault") {
+      RunPageFaults();
     } else if (mode == "wait-stdin") {
       workload_wait_stdin();
     } else if (mode == "spin" && i + 1 < argc) {
