@@ -14,11 +14,27 @@ rounds of each workload and configuration:
   cap=N      waitscope record -q -o TMP --capture-bytes N -- CLIENT  (--capture-bytes, to
              split the cost: 0 turns wire tracing off, 256 copies a little per syscall)
 
+  traced@base  as traced, with the binary given by --baseline-waitscope (another build,
+             e.g. the commit before a change): a change's effect measured in the same run
+
+Diagnostics (only with --diagnose, e.g. --diagnose stopped,sched-idle): where the cost is.
+  stopped    traced, but waitscope gets SIGSTOP once it has attached and SIGCONT after the
+             client exits: the producer side alone (hooks, copies, ring buffers) with
+             nobody consuming; ring-buffer drops are expected and shown
+  sched-idle traced, every thread of waitscope moved to SCHED_IDLE once it has attached
+             (what `chrt -a -i -p 0 PID` does): the agent only runs on idle CPU
+
+"Attached" is the client's exec: waitscope record forks the command parked, attaches, then
+lets it exec (the script polls /proc/PID/task/PID/children every 2 ms until then).
+
 For each run: the client's throughput (requests/s per redis test, tps for pgbench), the
 client's CPU time, waitscope's own CPU time (utime+stime of the waitscope process, sampled
-from /proc/PID/stat until it exits), and, for traced runs, report.json's `loss` section
-and the number of exchanges the parsers reported (sum of queries[].count). Prints a
-Markdown table: medians (min..max) and the loss vs plain, in percent.
+from /proc/PID/stat until it exits), the machine's idle share over the client's run
+((idle+iowait) / total of /proc/stat's cpu line, from the client's exec to its exit; in
+clock ticks, so coarse for runs shorter than a second), and,
+for traced runs, report.json's `loss` section and the number of exchanges the parsers
+reported (sum of queries[].count). Prints a Markdown table: medians (min..max) and the
+loss vs plain, in percent.
 
 Nothing is pinned (2-core machine: server, client and agent share the CPUs).
 This is a benchmark, not a test: nothing here belongs in ctest.
@@ -27,12 +43,14 @@ Examples:
   sudo /usr/bin/python3 tools/bench/wire_overhead.py
   sudo /usr/bin/python3 tools/bench/wire_overhead.py --variants 0,256 --markdown-out w.md
   sudo /usr/bin/python3 tools/bench/wire_overhead.py --quick
+  sudo /usr/bin/python3 tools/bench/wire_overhead.py --only redis --diagnose stopped,sched-idle
 """
 import argparse
 import json
 import os
 import pwd
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -52,6 +70,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TARGET_LOSS_PCT = 5.0  # issue: <= 5 % throughput loss on the traced client, capture on
+DIAGNOSE_CONFIGS = ["stopped", "sched-idle"]  # --diagnose; see the module docstring
 
 
 
@@ -96,23 +115,66 @@ def proc_vcsw(pid):
     return None
 
 
-def run_sampled(cmd, sample_interval=0.02, timeout=600):
+def cpu_ticks():
+    """(idle+iowait, total) ticks of all CPUs, from /proc/stat's cpu line."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]  # user..steal (guest is in user)
+    return v[3] + v[4], sum(v)
+
+
+def idle_pct(t0, t1):
+    """The machine's idle share in percent between two cpu_ticks() samples."""
+    total = t1[1] - t0[1]
+    return 100.0 * (t1[0] - t0[0]) / total if total > 0 else None
+
+
+def exec_child(pid):
+    """pid's child once it has exec'd (its exe is no longer pid's), else None."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+        if kids and os.readlink(f"/proc/{kids[0]}/exe") != os.readlink(f"/proc/{pid}/exe"):
+            return int(kids[0])
+    except OSError:
+        pass  # not forked yet, or already gone
+    return None
+
+
+def run_sampled(cmd, client_is_child=False, on_attach=None, on_client_exit=None,
+                sample_interval=0.02, attach_interval=0.002, timeout=600):
     """Runs cmd, samples its /proc/PID/stat until it exits.
 
-    Returns (stdout, stderr, rc, wall_s, self_cpu_s, children_cpu_s, total_cpu_s, vcsw).
-    vcsw: voluntary context switches of its main thread (last sample).
+    Returns (stdout, stderr, rc, wall_s, self_cpu_s, children_cpu_s, total_cpu_s, vcsw,
+    idle_pct). vcsw: voluntary context switches of its main thread (last sample).
     total_cpu_s is wait4's rusage (the process and the children it waited for); self_cpu_s is the
     process's own CPU (last sample before exit; misses at most one interval);
     children_cpu_s is the CPU of the children it waited for, from wait4's rusage minus
     the process's own CPU (exact apart from that sampling error).
+    The client is cmd itself, or with client_is_child (waitscope record -- CLIENT) cmd's
+    child from its exec on, which is when waitscope has attached: on_attach(cmd's pid) is
+    called then, on_client_exit(cmd's pid) once the client has exited (a pidfd tells at
+    once, even while cmd is stopped and cannot reap it). idle_pct: the machine's idle share
+    between those two points (None if the client was never seen).
     """
     t0 = time.monotonic()
     out_f = tempfile.TemporaryFile()
     err_f = tempfile.TemporaryFile()
+    ticks0 = None if client_is_child else cpu_ticks()
     p = subprocess.Popen(cmd, stdout=out_f, stderr=err_f)
+    client_fd = None if client_is_child else os.pidfd_open(p.pid)
+    idle = None
     last = (0.0, 0.0)
     vcsw = None
     deadline = t0 + timeout
+
+    def client_exited(cmd_alive=True):
+        nonlocal client_fd, idle
+        idle = idle_pct(ticks0, cpu_ticks())
+        os.close(client_fd)
+        client_fd = None
+        if on_client_exit and cmd_alive:
+            on_client_exit(p.pid)
+
     while True:
         pid, status, ru = os.wait4(p.pid, os.WNOHANG)
         if pid == p.pid:
@@ -121,11 +183,26 @@ def run_sampled(cmd, sample_interval=0.02, timeout=600):
         if s is not None:
             last = s
             vcsw = proc_vcsw(p.pid) or vcsw
+        if ticks0 is None and (child := exec_child(p.pid)) is not None:
+            try:
+                client_fd = os.pidfd_open(child)
+            except ProcessLookupError:
+                pass  # exited and reaped since: no window, no hooks; look again
+            else:
+                ticks0 = cpu_ticks()
+                if on_attach:
+                    on_attach(p.pid)
         if time.monotonic() > deadline:
             p.kill()
             pid, status, ru = os.wait4(p.pid, 0)
             break
-        time.sleep(sample_interval)
+        if client_fd is not None:
+            if select.select([client_fd], [], [], sample_interval)[0]:
+                client_exited()
+        else:
+            time.sleep(attach_interval if ticks0 is None else sample_interval)
+    if client_fd is not None:  # cmd exited (or was killed) before we saw the client's exit
+        client_exited(cmd_alive=False)
     wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     total = ru.ru_utime + ru.ru_stime  # self + reaped children
@@ -134,7 +211,20 @@ def run_sampled(cmd, sample_interval=0.02, timeout=600):
     err_f.seek(0)
     out = out_f.read().decode(errors="replace")
     err = err_f.read().decode(errors="replace")
-    return out, err, p.returncode, wall, self_cpu, max(0.0, total - self_cpu), total, vcsw
+    return (out, err, p.returncode, wall, self_cpu, max(0.0, total - self_cpu), total, vcsw,
+            idle)
+
+
+def set_sched_idle(pid):
+    """Moves every thread of pid to SCHED_IDLE, like `chrt -a -i -p 0 PID`.
+
+    Threads it starts later inherit the policy from the thread that starts them.
+    """
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setscheduler(int(tid), os.SCHED_IDLE, os.sched_param(0))
+        except ProcessLookupError:
+            pass  # the thread exited meanwhile
 
 
 # ---------------------------------------------------------------- servers
@@ -254,15 +344,36 @@ class Bench:
             cmd = client_cmd
         else:
             out_dir = self.outdir()
-            cmd = [self.args.waitscope, "record", "-q", "-o", out_dir]
-            if config != "traced":
+            binary = (self.args.baseline_waitscope if config == "traced@base"
+                      else self.args.waitscope)
+            cmd = [binary, "record", "-q", "-o", out_dir]
+            if config.startswith("cap="):
                 cmd += ["--capture-bytes", config.split("=", 1)[1]]
             cmd += ["--"] + client_cmd
-        out, err, rc, wall, self_cpu, child_cpu, total_cpu, vcsw = run_sampled(cmd)
+        attached = []  # the diagnostic hook ran
+
+        def on_attach(pid):
+            attached.append(pid)
+            if config == "stopped":
+                os.kill(pid, signal.SIGSTOP)
+            elif config == "sched-idle":
+                set_sched_idle(pid)
+
+        def on_client_exit(pid):
+            if config == "stopped":
+                os.kill(pid, signal.SIGCONT)
+
+        out, err, rc, wall, self_cpu, child_cpu, total_cpu, vcsw, idle = run_sampled(
+            cmd, client_is_child=config != "plain", on_attach=on_attach,
+            on_client_exit=on_client_exit)
         if rc != 0:
             raise RuntimeError(f"{shlex.join(cmd)} exited {rc}: {err[-800:]}")
+        if config in DIAGNOSE_CONFIGS and not attached:
+            raise RuntimeError(f"{config}: the client's exec was not seen, so the diagnostic "
+                               "was not applied; rerun")
         rec["metrics"] = parse(out)
         rec["wall_s"] = wall
+        rec["machine_idle_pct"] = idle
         if config == "plain":
             rec["client_cpu_s"] = total_cpu  # wait4 rusage of the client itself
             rec["agent_cpu_s"] = None
@@ -284,8 +395,9 @@ class Bench:
             extra = (f" agent_cpu={rec['agent_cpu_s']:.2f}s wakeups={rec['agent_wakeups']}"
                      f" loss={rec['loss']}"
                      f" exchanges={rec['exchanges']}")
-        log(f"{workload:18s} {config:8s} {json.dumps(m)} client_cpu={rec['client_cpu_s']:.2f}s"
-            f" wall={wall:.1f}s{extra}")
+        idle_s = "?" if idle is None else f"{idle:.1f}%"
+        log(f"{workload:18s} {config:10s} {json.dumps(m)} client_cpu={rec['client_cpu_s']:.2f}s"
+            f" wall={wall:.1f}s idle={idle_s}{extra}")
         return rec
 
 
@@ -329,12 +441,25 @@ def markdown(bench, workloads, configs, info, args, cmdline):
                  "bytes and parse errors: report.json `loss`, summed over the runs "
                  "(min..max per run); exchanges = sum of queries[].count in report.json, "
                  "median per run; agent wake-ups = voluntary context switches of waitscope's "
-                 "main thread (it polls the ring buffers), median per run.")
+                 "main thread (it polls the ring buffers), median per run. Machine idle = "
+                 "(idle+iowait) / total of /proc/stat's cpu line (all CPUs) over the client's "
+                 f"run, from its exec (waitscope attached) to its exit; it counts in "
+                 f"1/{CLK_TCK} s ticks per CPU, so short runs read in coarse steps.")
+    diag = [c for c in configs if c in DIAGNOSE_CONFIGS]
+    if diag:
+        lines.append("")
+        lines.append(f"Diagnostics ({', '.join(diag)}; not for shipping, no target): traced, "
+                     "but once waitscope has attached `stopped` sends it SIGSTOP (SIGCONT "
+                     "after the client exits), so the throughput is the producer side alone "
+                     "(hooks, copies, ring buffers) with nobody consuming and the drops are "
+                     "what overflowed the rings; `sched-idle` moves all its threads to "
+                     "SCHED_IDLE (`chrt -a -i -p 0 PID`), so the agent only gets idle CPU.")
     lines.append("")
     lines.append("| workload | metric | config | throughput | loss vs plain | target | met "
-                 "| client CPU s | agent CPU s | events_dropped | bytes_truncated "
-                 "| parse_errors | exchanges parsed / run | agent wake-ups / run |")
-    lines.append("|---|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
+                 "| client CPU s | agent CPU s | machine idle % | events_dropped "
+                 "| bytes_truncated | parse_errors | exchanges parsed / run "
+                 "| agent wake-ups / run |")
+    lines.append("|---|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     summary = []
     for wl, metrics in workloads:
         plain = [r for r in bench.results if r["workload"] == wl and r["config"] == "plain"]
@@ -362,6 +487,7 @@ def markdown(bench, workloads, configs, info, args, cmdline):
                     f"{'–' if loss is None else f'{loss:+.1f} %'} | {target} | {met} | "
                     f"{fmt_range([r['client_cpu_s'] for r in rs], '{:.2f}')} | "
                     f"{fmt_range([r['agent_cpu_s'] for r in rs], '{:.2f}')} | "
+                    f"{fmt_range([r['machine_idle_pct'] for r in rs], '{:.1f}')} | "
                     f"{loss_col('events_dropped')} | {loss_col('bytes_truncated')} | "
                     f"{loss_col('parse_errors')} | "
                     f"{exchanges_col(cfg, rs)} | {wakeups_col(cfg, rs)} |")
@@ -388,6 +514,14 @@ def main():
     ap.add_argument("--variants", default="",
                     help="extra --capture-bytes values to run traced, e.g. 0,256")
     ap.add_argument("--only", default="redis,pgbench", help="redis,pgbench")
+    ap.add_argument("--baseline-waitscope", metavar="PATH",
+                    help="also run traced with this waitscope binary (config traced@base), "
+                         "to compare two builds in one run")
+    ap.add_argument("--diagnose", default="",
+                    help="extra traced configs that show where the cost is, comma list of "
+                         "stopped (waitscope SIGSTOPped once attached: producer side alone, "
+                         "drops expected), sched-idle (waitscope's threads SCHED_IDLE once "
+                         "attached); default none")
     ap.add_argument("--quick", action="store_true",
                     help="2 runs, 20000 requests, 3 s pgbench, scale 1")
     ap.add_argument("--markdown-out")
@@ -402,10 +536,19 @@ def main():
         os.path.join(REPO, "..", "build-bench", "agent", "cli", "waitscope"),
         os.path.join(REPO, "..", "build", "agent", "cli", "waitscope")])
     only = set(args.only.split(","))
+    diagnose = [d for d in args.diagnose.split(",") if d != ""]
+    if any(d not in DIAGNOSE_CONFIGS for d in diagnose):
+        ap.error(f"--diagnose takes a comma list of {','.join(DIAGNOSE_CONFIGS)}")
     configs = ["plain", "traced"] + [f"cap={v}" for v in args.variants.split(",") if v != ""]
+    if args.baseline_waitscope:
+        if not os.access(args.baseline_waitscope, os.X_OK):
+            ap.error(f"--baseline-waitscope: not an executable: {args.baseline_waitscope}")
+        configs.append("traced@base")
+    configs += diagnose
     cmdline = "/usr/bin/python3 tools/bench/wire_overhead.py " + shlex.join(sys.argv[1:])
     info = machine_info()
-    log(f"waitscope: {args.waitscope}; configs: {configs}; load {info['loadavg_at_start']}")
+    log(f"waitscope: {args.waitscope}; baseline: {args.baseline_waitscope}; configs: {configs}; "
+        f"load {info['loadavg_at_start']}")
 
     tmp = tempfile.mkdtemp(prefix="waitscope-wire-")
     redis = pg = None
