@@ -474,8 +474,8 @@ class KnownWaitsTest(KnownWaitsBase):
         # A thread blocked in a page fault is in no syscall. Counted as one,
         # its time would join the next syscall's wait (the first sleep) or
         # show as a syscall the workload never made.
-        made = {"fsync", "read", "futex", "poll", "ppoll", "clock_nanosleep", "nanosleep",
-                "accept", "accept4"}  # the blocking syscalls of these modes and their helpers
+        made = {"fsync", "fdatasync", "read", "futex", "poll", "ppoll", "clock_nanosleep",
+                "nanosleep", "accept", "accept4"}  # the blocking syscalls of these modes and their helpers
         faulted = [w for w in self.report["waits"]
                    if w["pid"] == self.pid and w["total_ns"] >= 0.5 * m["total_ns"]
                    and w["syscall"] not in made]
