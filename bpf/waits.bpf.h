@@ -65,11 +65,14 @@ struct inflight {
   __s32 fd;       /* -1: no fd argument */
   __u8 active;    /* inside a syscall */
   __u8 resolved;  /* target filled */
-  __u8 pad[6];
-  struct ws_target target;
+  __u8 pad[2];
   /* What `target` describes: a thread blocking on the same open file again
    * (a read loop, a connection) reuses it instead of classifying again. The
-   * inode number guards against a freed struct file reused for another. */
+   * inode number and generation guard against a freed struct file reused
+   * for another file: close, unlink and create again is likely to get the
+   * same slab object and, on ext4, the same inode number. */
+  __u32 target_gen;
+  struct ws_target target;
   __u64 target_file;
   __u64 target_ino;
 };
@@ -353,7 +356,8 @@ static __always_inline void classify_file(struct file *file, struct inode *inode
       t->kind = fmt == S_IFBLK ? WS_TARGET_BLOCK
                 : fmt == S_IFCHR ? WS_TARGET_CHAR
                                  : WS_TARGET_FILE;
-      struct ws_name_key key = {.kind = t->kind, .dev = t->dev, .ino = t->ino};
+      t->gen = BPF_CORE_READ(inode, i_generation); /* 0 elsewhere: t starts zeroed */
+      struct ws_name_key key = {.kind = t->kind, .dev = t->dev, .ino = t->ino, .gen = t->gen};
       send_path_name(&key, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt));
       return;
     }
@@ -629,12 +633,15 @@ static __always_inline void resolve_target(struct task_struct *task, struct infl
   }
   struct inode *inode = BPF_CORE_READ(file, f_inode);
   __u64 ino = BPF_CORE_READ(inode, i_ino);
-  if (f->target_file == (__u64)(unsigned long)file && f->target_ino == ino)
+  __u32 gen = BPF_CORE_READ(inode, i_generation);
+  if (f->target_file == (__u64)(unsigned long)file && f->target_ino == ino &&
+      f->target_gen == gen)
     return;
   __builtin_memset(&f->target, 0, sizeof(f->target));
   classify_file(file, inode, &f->target);
   f->target_file = (__u64)(unsigned long)file;
   f->target_ino = ino;
+  f->target_gen = gen;
 }
 
 /* `btf`: prev and next are BTF pointers (tp_btf; see WS_READ). */

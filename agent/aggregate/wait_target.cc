@@ -32,11 +32,12 @@ void NameTable::Add(const ws_name_event& ev) {
     if (name.empty()) name = "/";
     if (ev.flags & WS_NAME_TRUNCATED) name = "..." + name;
   }
-  names_[{ev.key.kind, ev.key.dev, ev.key.ino}] = std::move(name);
+  names_[{ev.key.kind, ev.key.dev, ev.key.ino, ev.key.gen}] = std::move(name);
 }
 
-const std::string* NameTable::Find(std::uint32_t kind, std::uint32_t dev, std::uint64_t ino) const {
-  auto it = names_.find({kind, dev, ino});
+const std::string* NameTable::Find(std::uint32_t kind, std::uint32_t dev, std::uint64_t ino,
+                                   std::uint32_t gen) const {
+  auto it = names_.find({kind, dev, ino, gen});
   return it == names_.end() ? nullptr : &it->second;
 }
 
@@ -67,7 +68,7 @@ std::string FormatTarget(const ws_target& t, const NameTable& names) {
     case WS_TARGET_FILE:
     case WS_TARGET_BLOCK:
     case WS_TARGET_CHAR: {
-      const std::string* name = names.Find(t.kind, t.dev, t.ino);
+      const std::string* name = names.Find(t.kind, t.dev, t.ino, t.gen);
       return name ? *name : device();
     }
     case WS_TARGET_INET:
@@ -75,7 +76,7 @@ std::string FormatTarget(const ws_target& t, const NameTable& names) {
     case WS_TARGET_LISTEN:
       return "listen " + FormatInetAddress(t.family, t.addr, t.port);
     case WS_TARGET_UNIX: {
-      const std::string* name = names.Find(WS_TARGET_UNIX, 0, t.ino);
+      const std::string* name = names.Find(WS_TARGET_UNIX, 0, t.ino, 0);
       return name ? *name : "unix:(unnamed)";
     }
     case WS_TARGET_PIPE:

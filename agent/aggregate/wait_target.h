@@ -19,11 +19,13 @@ namespace waitscope {
 class NameTable {
  public:
   void Add(const ws_name_event& event);
-  // The name of (kind, dev, ino), or nullptr if the kernel never sent it.
-  const std::string* Find(std::uint32_t kind, std::uint32_t dev, std::uint64_t ino) const;
+  // The name of (kind, dev, ino, gen), or nullptr if the kernel never sent it.
+  const std::string* Find(std::uint32_t kind, std::uint32_t dev, std::uint64_t ino,
+                          std::uint32_t gen) const;
 
  private:
-  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint64_t>, std::string> names_;
+  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint64_t, std::uint32_t>, std::string>
+      names_;
 };
 
 // "ip:port" as the report contract writes addresses ("[::1]:5432" for IPv6,

@@ -6,8 +6,9 @@
 
 #include "waitscope/bpf/waits.h"
 
-static_assert(WS_WAITS_ABI_VERSION == 2);
+static_assert(WS_WAITS_ABI_VERSION == 3);
 static_assert(sizeof(ws_target) == 40);
+static_assert(offsetof(ws_target, gen) == 12);
 static_assert(offsetof(ws_target, ino) == 16);
 static_assert(offsetof(ws_target, addr) == 24);
 static_assert(sizeof(ws_wait_key) == 56);
@@ -17,7 +18,8 @@ static_assert(sizeof(ws_stack_key) == 16);
 static_assert(sizeof(ws_stack) == 8 + 8 * WS_MAX_STACK_DEPTH);
 static_assert(sizeof(ws_event_header) == 16);
 static_assert(sizeof(ws_stack_event) == 24);
-static_assert(offsetof(ws_name_event, components) == 40);
+static_assert(sizeof(ws_name_key) == 24);
+static_assert(offsetof(ws_name_event, components) == 48);
 static_assert(sizeof(ws_proc_event) == 40);
 static_assert(sizeof(ws_wait_event) == 80);
 static_assert(offsetof(ws_wait_event, target) == 40);

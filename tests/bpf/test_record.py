@@ -575,6 +575,38 @@ class KnownWaitStacksTest(KnownWaitsBase):
 # ---- the README quick start's demo ---------------------------------------------------------
 
 
+class ReusedInodeTest(WaitscopeTestCase):
+    """A file is fsynced and deleted, then a new file in the same directory is
+    fsynced by the same thread: ext4 gives the new file the deleted one's inode
+    number, and the kernel likely hands out the same struct file. They are
+    still two targets, each with its own name and count."""
+
+    @classmethod
+    def setUpClass(cls):
+        check_bpf_or_skip()
+        cls.tmp = cls.make_class_tmp()
+        out = os.path.join(cls.tmp, "report")
+        summary_path = os.path.join(cls.tmp, "workload.json")
+        result = ws("record", "-o", out, "--", WORKLOAD, summary_path, "reuse-inode",
+                    env=dict(os.environ, WORKLOAD_DIR=cls.tmp))
+        if result.returncode != 0:
+            raise AssertionError(f"waitscope record failed (exit {result.returncode}):\n"
+                                 f"{result.stderr}")
+        with open(summary_path, encoding="utf-8") as f:
+            cls.measured = json.load(f)
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
+            cls.report = json.load(f)
+
+    def test_each_file_keeps_its_name_and_count(self):
+        pid = self.measured["pid"]
+        fsyncs = {w["target"]: w["count"] for w in row(self.report, pid, "disk", "fsync")}
+        old, new = self.measured["reuse_old"], self.measured["reuse_new"]
+        self.assertEqual(fsyncs, {old["file"]: old["count"], new["file"]: new["count"]})
+        if old["ino"] != new["ino"]:
+            self.skipTest(f"the file system under {self.tmp} gave the new file another inode "
+                          f"number ({old['ino']} -> {new['ino']}): reuse was not exercised")
+
+
 class DemoTest(WaitscopeTestCase):
     """The bundled demo (tools/demo/slow_service) under `waitscope record`, as the
     README's first command runs it: every lookup it made appears as a statement,

@@ -10,11 +10,13 @@ namespace waitscope {
 namespace {
 
 ws_name_event PathEvent(std::uint32_t kind, std::uint32_t dev, std::uint64_t ino,
-                        std::initializer_list<const char*> leaf_first, std::uint32_t flags = 0) {
+                        std::initializer_list<const char*> leaf_first, std::uint32_t flags = 0,
+                        std::uint32_t gen = 0) {
   ws_name_event ev{};
   ev.key.kind = kind;
   ev.key.dev = dev;
   ev.key.ino = ino;
+  ev.key.gen = gen;
   ev.flags = flags;
   for (const char* c : leaf_first) {
     std::strncpy(ev.components[ev.depth], c, WS_PATH_COMPONENT_LEN - 1);
@@ -37,30 +39,49 @@ ws_target Inet(std::uint16_t family, std::initializer_list<std::uint8_t> addr, s
 TEST(NameTable, JoinsComponentsRootFirst) {
   NameTable names;
   names.Add(PathEvent(WS_TARGET_FILE, 8, 42, {"journal.log", "data", "var"}));
-  const std::string* name = names.Find(WS_TARGET_FILE, 8, 42);
+  const std::string* name = names.Find(WS_TARGET_FILE, 8, 42, 0);
   ASSERT_NE(name, nullptr);
   EXPECT_EQ(*name, "/var/data/journal.log");
-  EXPECT_EQ(names.Find(WS_TARGET_FILE, 8, 43), nullptr);
+  EXPECT_EQ(names.Find(WS_TARGET_FILE, 8, 43, 0), nullptr);
+}
+
+// ext4 gives a new file the inode number of the file deleted just before:
+// the generation tells them apart, and each keeps its own name.
+TEST(NameTable, AReusedInodeNumberIsANewFile) {
+  NameTable names;
+  names.Add(PathEvent(WS_TARGET_FILE, 8, 42, {"old.log"}, 0, 1111));
+  names.Add(PathEvent(WS_TARGET_FILE, 8, 42, {"new.log"}, 0, 2222));
+  ws_target old_file{};
+  old_file.kind = WS_TARGET_FILE;
+  old_file.dev = 8;
+  old_file.ino = 42;
+  old_file.gen = 1111;
+  ws_target new_file = old_file;
+  new_file.gen = 2222;
+  EXPECT_EQ(FormatTarget(old_file, names), "/old.log");
+  EXPECT_EQ(FormatTarget(new_file, names), "/new.log");
+  new_file.gen = 3333;  // its name never arrived
+  EXPECT_EQ(FormatTarget(new_file, names), "dev 0:8 inode 42");
 }
 
 TEST(NameTable, MarksTruncatedPaths) {
   NameTable names;
   names.Add(PathEvent(WS_TARGET_FILE, 1, 2, {"f", "deep"}, WS_NAME_TRUNCATED));
-  EXPECT_EQ(*names.Find(WS_TARGET_FILE, 1, 2), ".../deep/f");
+  EXPECT_EQ(*names.Find(WS_TARGET_FILE, 1, 2, 0), ".../deep/f");
 }
 
 TEST(NameTable, RootDentryAloneIsSlash) {
   NameTable names;
   names.Add(PathEvent(WS_TARGET_FILE, 1, 2, {"/"}));
-  EXPECT_EQ(*names.Find(WS_TARGET_FILE, 1, 2), "/");
+  EXPECT_EQ(*names.Find(WS_TARGET_FILE, 1, 2, 0), "/");
 }
 
 TEST(NameTable, UnixSocketsKeepAbstractMarker) {
   NameTable names;
   names.Add(PathEvent(WS_TARGET_UNIX, 0, 7, {"/run/postgresql/.s.PGSQL.5432"}));
   names.Add(PathEvent(WS_TARGET_UNIX, 0, 8, {"dbus-abc"}, WS_NAME_ABSTRACT));
-  EXPECT_EQ(*names.Find(WS_TARGET_UNIX, 0, 7), "unix:/run/postgresql/.s.PGSQL.5432");
-  EXPECT_EQ(*names.Find(WS_TARGET_UNIX, 0, 8), "unix:@dbus-abc");
+  EXPECT_EQ(*names.Find(WS_TARGET_UNIX, 0, 7, 0), "unix:/run/postgresql/.s.PGSQL.5432");
+  EXPECT_EQ(*names.Find(WS_TARGET_UNIX, 0, 8, 0), "unix:@dbus-abc");
 }
 
 TEST(FormatInetAddress, FollowsTheReportContract) {

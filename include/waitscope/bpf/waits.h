@@ -14,7 +14,7 @@
 
 #include "waitscope/bpf/traced.h"
 
-#define WS_WAITS_ABI_VERSION 2
+#define WS_WAITS_ABI_VERSION 3
 
 #define WS_MAX_STACK_DEPTH 64   /* user frames kept per wait stack */
 #define WS_PATH_MAX_DEPTH 16    /* path components sent for a file name */
@@ -51,7 +51,11 @@ struct ws_target {
   __u16 port;   /* host byte order */
   __u16 pad1;
   __u32 dev;
-  __u32 pad2;
+  /* Files and devices: the inode's generation (0 for other kinds). A file
+   * system may reuse a deleted inode's number at once (ext4 gives the next
+   * new file the same one), so (dev, ino) alone would merge a deleted
+   * file's waits and name with its successor's. */
+  __u32 gen;
   __u64 ino;
   __u8 addr[16]; /* IPv4 in the first 4 bytes; anon inode name for WS_TARGET_ANON */
 };
@@ -88,11 +92,14 @@ struct ws_stack {
 #define WS_LEAF_SCAN_SLOTS 4           /* callers the scan may add */
 #define WS_LEAF_SCAN_WORDS 64          /* user stack words it looks at */
 
-/* Name of a target, sent once per (kind, dev, ino) the first time it is seen. */
+/* Name of a target, sent once per (kind, dev, ino, gen) the first time it is
+ * seen. */
 struct ws_name_key {
   __u32 kind;
   __u32 dev;
   __u64 ino;
+  __u32 gen; /* as in ws_target */
+  __u32 pad;
 };
 
 enum ws_event_type {
