@@ -405,14 +405,24 @@ static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struc
   return bpf_map_lookup_elem(&conns, &key);
 }
 
-/* fd of tgid was closed (close, or dup2 over it). */
+/* fd of tgid was closed (close, or dup2 over it); called at the syscall's
+ * exit, when the fd number is free again or already refers to something
+ * else. */
 static __always_inline void close_conn(__u32 tgid, int fd)
 {
   struct ws_conn_key key = {.tgid = tgid, .fd = fd};
   bpf_map_delete_elem(&not_sockets, &key);
   struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
-  if (st)
-    end_conn(tgid, &key, st);
+  if (!st)
+    return;
+  /* Another thread may have got the same fd number for a new connection
+   * between the close and this exit hook, and its connect/accept (or first
+   * read) made the entry: the fd refers to the entry's socket, so the entry
+   * is not the closed connection's. (dup2 of a socket's fd onto a dup of
+   * itself lands here too: still the same connection.) */
+  if (st->sock == (__u64)(unsigned long)fd_to_sock(fd))
+    return;
+  end_conn(tgid, &key, st);
 }
 
 /* Copies up to `room` bytes of one user buffer into ev->data at `off`.
