@@ -96,7 +96,7 @@ std::shared_ptr<const std::vector<Frame>> WaitCollector::Symbolize(std::uint32_t
   }
   std::vector<Frame> frames;
   if (!ips.empty()) {
-    const ProcessMaps* maps = procs_.MapsFor(tgid, ips.front());
+    const ProcessMaps* maps = procs_.MapsFor(tgid, ips);
     frames = maps ? symbolizer_.ResolveStack(tgid, *maps, ips)
                   : symbolizer_.ResolveStack(tgid, ProcessMaps(), ips);
   }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 
@@ -63,9 +64,10 @@ void ProcessTable::OnExit(std::uint32_t pid) {
   if (it != procs_.end()) it->second.exited = true;
 }
 
-const ProcessMaps* ProcessTable::MapsFor(std::uint32_t pid, std::uint64_t addr) {
+const ProcessMaps* ProcessTable::MapsFor(std::uint32_t pid, std::span<const std::uint64_t> addrs) {
   ProcessInfo& info = Observe(pid);
-  if (!info.has_maps || info.maps.Find(addr) == nullptr) Refresh(info);
+  const auto missing = [&](std::uint64_t addr) { return info.maps.Find(addr) == nullptr; };
+  if (!info.has_maps || std::any_of(addrs.begin(), addrs.end(), missing)) Refresh(info);
   return info.has_maps ? &info.maps : nullptr;
 }
 

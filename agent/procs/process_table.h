@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,12 @@ class ProcessTable {
   void OnExec(std::uint32_t pid, const std::string& comm);
   void OnExit(std::uint32_t pid);
 
-  // Maps to resolve `addr` in pid: the snapshot, re-read from /proc first if
-  // it does not cover addr and the process is still alive.
-  const ProcessMaps* MapsFor(std::uint32_t pid, std::uint64_t addr);
+  // Maps to resolve the addresses of one stack of pid: the snapshot, re-read
+  // from /proc first if it misses any of them and the process is still
+  // alive. Every frame counts, not only the leaf: a snapshot taken right
+  // after exec covers the executable but not the libraries the dynamic
+  // loader maps next.
+  const ProcessMaps* MapsFor(std::uint32_t pid, std::span<const std::uint64_t> addrs);
 
   const ProcessInfo* Find(std::uint32_t pid) const;
   std::string CommOf(std::uint32_t pid) const;
