@@ -37,12 +37,25 @@ static __always_inline bool ws_in_syscall(struct pt_regs *regs)
 {
   return (long)regs->orig_ax >= 0 && (long)regs->ax == -38 /* -ENOSYS */;
 }
+/* True if the task entered the kernel through an exception (for a thread
+ * that blocks there: a page fault). Interrupt entries store the inverted
+ * vector (<= -33), syscalls their number. */
+static __always_inline bool ws_in_exception(struct pt_regs *regs)
+{
+  return (long)regs->orig_ax == -1;
+}
 #elif defined(__TARGET_ARCH_arm64)
 #define WS_SYSCALL_NR(btf, regs) ((long)WS_READ(btf, regs, syscallno))
 /* Exception entry stores NO_SYSCALL (-1) in syscallno; a syscall its number. */
 static __always_inline bool ws_in_syscall(struct pt_regs *regs)
 {
   return (int)regs->syscallno >= 0;
+}
+/* Exceptions and interrupts alike; a thread blocks in a page fault, and
+ * does not block in an interrupt. */
+static __always_inline bool ws_in_exception(struct pt_regs *regs)
+{
+  return (int)regs->syscallno == -1;
 }
 #endif
 

@@ -47,6 +47,10 @@
 #define AF_INET6 10
 #define TASK_RUNNING 0
 
+/* inflight.active */
+#define WS_IN_SYSCALL 1
+#define WS_IN_FAULT 2 /* blocked in a page fault: one wait per block */
+
 /* Configuration, set by user space between open and load. */
 const volatile __u64 min_stack_ns = 1000000; /* take user stacks for waits >= this */
 /* Send each wait at least this long as a WS_EV_WAIT event (request
@@ -63,7 +67,7 @@ struct inflight {
   __u64 offcpu_ns;
   __u32 syscall_nr;
   __s32 fd;       /* -1: no fd argument */
-  __u8 active;    /* inside a syscall */
+  __u8 active;    /* 0, WS_IN_SYSCALL or WS_IN_FAULT */
   __u8 resolved;  /* target filled */
   __u8 pad[2];
   /* What `target` describes: a thread blocking on the same open file again
@@ -75,6 +79,7 @@ struct inflight {
   struct ws_target target;
   __u64 target_file;
   __u64 target_ino;
+  __u64 fault_stack; /* WS_IN_FAULT: the stack taken when it blocked */
 };
 
 struct {
@@ -537,7 +542,25 @@ static __always_inline void begin_syscall(struct inflight *f, __u32 nr, struct p
   f->syscall_nr = nr;
   f->fd = fd;
   f->resolved = 0;
-  f->active = 1;
+  f->active = WS_IN_SYSCALL;
+}
+
+/* The thread of entry f, the current task, blocks in a page fault (tp_btf
+ * flavour: its registers say it entered the kernel through an exception).
+ * The fault ends when the thread runs again, with no hook of its own, so
+ * the stack is taken now, before the duration is known: faults always
+ * carry one. */
+static __always_inline void begin_fault(void *ctx, struct inflight *f, struct pt_regs *regs,
+                                        __u32 tgid)
+{
+  f->switch_out_ns = 0;
+  f->offcpu_ns = 0;
+  f->syscall_nr = WS_SYSCALL_PAGE_FAULT;
+  f->fd = -1;
+  __builtin_memset(&f->target, 0, sizeof(f->target));
+  f->resolved = 1; /* no object: the faulting address is not in the registers */
+  f->fault_stack = store_user_stack(ctx, regs, tgid);
+  f->active = WS_IN_FAULT;
 }
 
 /* raw_tp flavour only (see the top of this file). */
@@ -571,23 +594,11 @@ static __always_inline void send_wait_event(const struct ws_wait_key *key, __u32
   bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 
-/* Adds the syscall f describes, which was off CPU, to `waits`. */
-static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs,
-                                           const struct inflight *f, __u64 pid_tgid)
+/* Adds one wait of thread `tid`, off CPU for `offcpu` ns, to `waits`. */
+static __always_inline void add_wait(const struct ws_wait_key *key, __u32 tid, __u64 offcpu)
 {
-  const __u64 offcpu = f->offcpu_ns;
-  __u32 tgid = pid_tgid >> 32;
-  __u32 tid = (__u32)pid_tgid;
-  struct ws_wait_key key = {};
-  key.tgid = tgid;
-  key.syscall_nr = f->syscall_nr;
-  if (f->resolved)
-    key.target = f->target;
-  if (offcpu >= min_stack_ns)
-    key.stack_hash = store_user_stack(ctx, regs, tgid);
-
   struct ws_wait_val zero = {};
-  struct ws_wait_val *v = ws_lookup_or_init(&waits, &key, &zero);
+  struct ws_wait_val *v = ws_lookup_or_init(&waits, key, &zero);
   if (!v) {
     count(WS_CNT_AGG_FULL);
     return;
@@ -598,7 +609,23 @@ static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs,
     v->max_ns = offcpu; /* racy max: at worst a concurrent larger value is lost */
   count(WS_CNT_WAITS);
   if (offcpu >= wait_event_min_ns)
-    send_wait_event(&key, tid, offcpu);
+    send_wait_event(key, tid, offcpu);
+}
+
+/* Adds the syscall f describes, which was off CPU, to `waits`. */
+static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs,
+                                           const struct inflight *f, __u64 pid_tgid)
+{
+  const __u64 offcpu = f->offcpu_ns;
+  __u32 tgid = pid_tgid >> 32;
+  struct ws_wait_key key = {};
+  key.tgid = tgid;
+  key.syscall_nr = f->syscall_nr;
+  if (f->resolved)
+    key.target = f->target;
+  if (offcpu >= min_stack_ns)
+    key.stack_hash = store_user_stack(ctx, regs, tgid);
+  add_wait(&key, (__u32)pid_tgid, offcpu);
 }
 
 static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u64 pid_tgid,
@@ -606,7 +633,7 @@ static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u6
 {
   struct task_struct *task = btf ? bpf_get_current_task_btf() : 0;
   struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, false);
-  if (!f || !f->active)
+  if (!f || f->active != WS_IN_SYSCALL)
     return;
   f->active = 0;
   if (f->offcpu_ns) /* 0: never left the CPU, not a wait */
@@ -644,20 +671,38 @@ static __always_inline void resolve_target(struct task_struct *task, struct infl
   f->target_gen = gen;
 }
 
-/* `btf`: prev and next are BTF pointers (tp_btf; see WS_READ). */
-static __always_inline void waits_sched_switch(struct task_struct *prev, struct task_struct *next,
-                                            unsigned int prev_state, bool btf)
+/* The page fault that f's thread (tgid, tid) blocked in ends: it runs again. */
+static __always_inline void end_fault(struct inflight *f, __u32 tgid, __u32 tid)
+{
+  struct ws_wait_key key = {};
+  key.tgid = tgid;
+  key.syscall_nr = WS_SYSCALL_PAGE_FAULT;
+  key.stack_hash = f->fault_stack;
+  f->active = 0;
+  add_wait(&key, tid, f->offcpu_ns);
+}
+
+/* `btf`: prev and next are BTF pointers (tp_btf; see WS_READ). prev is the
+ * current task. */
+static __always_inline void waits_sched_switch(void *ctx, struct task_struct *prev,
+                                            struct task_struct *next, unsigned int prev_state,
+                                            bool btf)
 {
   __u64 now = 0;
   __u32 prev_tgid = WS_READ(btf, prev, tgid);
   if (prev_state != TASK_RUNNING && is_traced(prev_tgid)) {
     struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, btf);
-    if (btf && f && !f->active) {
-      /* The first block of this syscall (tp_btf has no sys_enter): is the
-       * thread in one at all (not, e.g., in a page fault), and which. */
+    if (btf && f && f->active != WS_IN_SYSCALL) {
+      /* The first block of this syscall (tp_btf has no sys_enter), or of a
+       * page fault: which. (Only the tp_btf flavour sees faults: raw_tp
+       * cannot name prev's registers.) */
       struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
       if (ws_in_syscall(regs))
         begin_syscall(f, WS_SYSCALL_NR(true, regs), regs, true);
+      else if (ws_in_exception(regs))
+        begin_fault(ctx, f, regs, prev_tgid);
+      else
+        f->active = 0; /* e.g. a signal stop on the way back to user space */
     }
     if (!f && btf)
       count(WS_CNT_INFLIGHT_FULL);
@@ -678,6 +723,8 @@ static __always_inline void waits_sched_switch(struct task_struct *prev, struct 
         now = bpf_ktime_get_ns();
       f->offcpu_ns += now - f->switch_out_ns;
       f->switch_out_ns = 0;
+      if (f->active == WS_IN_FAULT)
+        end_fault(f, next_tgid, WS_READ(btf, next, pid));
     }
   }
 }

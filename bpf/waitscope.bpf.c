@@ -60,7 +60,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state)
 {
-  waits_sched_switch(prev, next, prev_state, true);
+  waits_sched_switch(ctx, prev, next, prev_state, true);
   return 0;
 }
 
@@ -131,7 +131,7 @@ int raw_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/sched_switch")
 int raw_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
-  waits_sched_switch((struct task_struct *)ctx->args[1], (struct task_struct *)ctx->args[2],
+  waits_sched_switch(ctx, (struct task_struct *)ctx->args[1], (struct task_struct *)ctx->args[2],
                      (unsigned int)ctx->args[3], false);
   return 0;
 }

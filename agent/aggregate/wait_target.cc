@@ -110,7 +110,10 @@ WaitClass ClassifyWait(std::string_view sc, const ws_target& t) {
   const bool single_fd_poll = (sc == "poll" || sc == "ppoll") && t.kind != WS_TARGET_NONE &&
                               t.kind != WS_TARGET_BADFD && t.kind != WS_TARGET_ANON;
   if (readiness && !single_fd_poll) return WaitClass::kPoll;
-  if (sc == "sync" || sc == "syncfs" || sc == "msync") return WaitClass::kDisk;
+  // page_fault: a page read from a file or swap (or the mapping's lock).
+  if (sc == "sync" || sc == "syncfs" || sc == "msync" || sc == "page_fault") {
+    return WaitClass::kDisk;
+  }
   switch (t.kind) {
     case WS_TARGET_FILE:
     case WS_TARGET_BLOCK:

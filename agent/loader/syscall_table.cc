@@ -98,6 +98,8 @@ const SyscallInfo& LookupSyscall(std::uint32_t nr) {
 }
 
 std::string SyscallName(std::uint32_t nr) {
+  // Not a syscall: the kernel's number for a wait in a page fault.
+  if (nr == WS_SYSCALL_PAGE_FAULT) return "page_fault";
   const SyscallInfo& info = LookupSyscall(nr);
   if (!info.name.empty()) return std::string(info.name);
   return "syscall_" + std::to_string(nr);

@@ -57,6 +57,7 @@ TEST(SyscallTable, KnowsTheBlockingSyscallsOfThisArchitecture) {
   EXPECT_FALSE(LookupSyscall(SYS_futex).fd_arg0);
   EXPECT_EQ(SyscallName(SYS_clock_nanosleep), "clock_nanosleep");
   EXPECT_EQ(SyscallName(100000), "syscall_100000");
+  EXPECT_EQ(SyscallName(WS_SYSCALL_PAGE_FAULT), "page_fault");
   // The kernel side's table must hold every number user space knows.
   EXPECT_LE(SyscallTableSize(), static_cast<std::uint32_t>(WS_SYSCALL_TABLE_SIZE));
 }

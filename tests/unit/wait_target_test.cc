@@ -140,6 +140,7 @@ TEST(ClassifyWait, SyscallDecidesBeforeTheFd) {
   EXPECT_EQ(ClassifyWait("epoll_wait", none), WaitClass::kPoll);
   EXPECT_EQ(ClassifyWait("poll", none), WaitClass::kPoll);
   EXPECT_EQ(ClassifyWait("openat", none), WaitClass::kDisk);
+  EXPECT_EQ(ClassifyWait("page_fault", none), WaitClass::kDisk);
   EXPECT_EQ(ClassifyWait("wait4", none), WaitClass::kOther);
 
   ws_target sock = Inet(AF_INET, {127, 0, 0, 1}, 80);

@@ -30,6 +30,11 @@
  * is on fds[0].fd: classify that. */
 #define WS_SC_POLL_ONE 0x2
 
+/* ws_wait_key.syscall_nr of a thread blocked in a page fault (in no
+ * syscall): reading the page from disk or swap, or waiting for the mapping's
+ * lock. Above every real syscall number. */
+#define WS_SYSCALL_PAGE_FAULT 0xffffu
+
 enum ws_target_kind {
   WS_TARGET_NONE = 0,    /* the syscall has no object (futex, nanosleep, ...) */
   WS_TARGET_FILE = 1,    /* regular file or directory: dev, ino; name by WS_EV_NAME */

@@ -10,6 +10,7 @@
 //   sleep        nanosleep 5 x 40 ms
 //   pagefault    read a 4 MiB file through mmap after dropping it from the page
 //                cache: the thread blocks in major page faults, in no syscall
+//                (measured: wall time, and wall minus the thread's CPU time)
 //   wait-stdin   print "ready PID", block until a line arrives on stdin
 //   spin SECONDS print "ready PID", then nanosleep 20 ms in a loop for SECONDS
 // Modes run in the order given. Each blocking call sits in its own noinline
@@ -59,6 +60,7 @@ struct Measured {
 
 Measured g_fsync, g_socket, g_futex, g_sleep, g_spin, g_stdin, g_fault;
 long g_major_faults = 0;
+std::int64_t g_fault_offcpu_ns = 0;  // wall time minus the thread's CPU time
 std::string g_file;
 struct ReusedFile {
   Measured fsyncs;
@@ -73,10 +75,18 @@ std::string g_peer;
   std::exit(2);
 }
 
-std::int64_t NowNs() {
+std::int64_t ClockNs(clockid_t clock) {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+std::int64_t NowNs() {
+  return ClockNs(CLOCK_MONOTONIC);
+}
+
+std::int64_t ThreadCpuNs() {
+  return ClockNs(CLOCK_THREAD_CPUTIME_ID);
 }
 
 // Waits without touching the sleep or lock classes (poll with no fds).
@@ -263,9 +273,11 @@ void RunPageFaults() {
   if (map == MAP_FAILED) Die("mmap");
   madvise(map, kLen, MADV_RANDOM);  // no read-ahead: a fault per page
   const long faults_before = MajorFaults();
+  const std::int64_t cpu0 = ThreadCpuNs();
   std::int64_t t0 = NowNs();
   workload_touch_pages(static_cast<const volatile char*>(map), kLen);
   g_fault.Add(NowNs() - t0);
+  g_fault_offcpu_ns = g_fault.total_ns - (ThreadCpuNs() - cpu0);
   g_major_faults = MajorFaults() - faults_before;
   munmap(map, kLen);
   close(fd);
@@ -320,7 +332,8 @@ void WriteSummary(const char* path) {
   AppendMeasured(out, "spin", g_spin);
   AppendMeasured(out, "wait_stdin", g_stdin);
   AppendMeasured(out, "pagefault", g_fault,
-                 ", \"major_faults\": " + std::to_string(g_major_faults));
+                 ", \"major_faults\": " + std::to_string(g_major_faults) +
+                     ", \"offcpu_ns\": " + std::to_string(g_fault_offcpu_ns));
   if (!g_file.empty()) out += ",\n  \"file\": \"" + g_file + "\"";
   for (const auto& [name, f] : {std::pair{"reuse_old", &g_reuse_old}, {"reuse_new", &g_reuse_new}})
     AppendMeasured(out, name, f->fsyncs,
