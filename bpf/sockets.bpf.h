@@ -566,6 +566,22 @@ static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32
 
 /* The thread's SSL object, if the openssl family is loaded (see
  * ssl_of_thread). */
+/* connect() or accept() gave tgid the connection at fd. */
+static __always_inline void new_conn(__u32 tgid, int fd, __u8 role, bool btf)
+{
+  struct ws_conn_key key = {.tgid = tgid, .fd = fd};
+  bpf_map_delete_elem(&not_sockets, &key);
+  struct sock *sk = fd_to_sock(fd);
+  if (!sk)
+    return;
+  /* Non-blocking clients (hiredis, libpq) call connect() again on the same
+   * socket once it is writable: that is the same connection. */
+  struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
+  if (st && st->sock == (__u64)(unsigned long)sk)
+    return;
+  open_conn(tgid, fd, sk, role, current_exec_id(btf));
+}
+
 static __always_inline __u64 current_ssl(__u32 tid)
 {
   if (!ssl_enabled)
@@ -599,29 +615,13 @@ static __always_inline void sockets_sys_exit(struct pt_regs *regs, long ret, __u
     return;
   }
   if (k == WS_SOCK_CONNECT) {
-    if (ret != 0 && ret != -EINPROGRESS)
-      return;
-    struct ws_conn_key key = {.tgid = tgid, .fd = fd};
-    bpf_map_delete_elem(&not_sockets, &key);
-    struct sock *sk = fd_to_sock(fd);
-    if (!sk)
-      return;
-    /* Non-blocking clients (hiredis, libpq) call connect() again on the same
-     * socket once it is writable: that is the same connection. */
-    struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
-    if (st && st->sock == (__u64)(unsigned long)sk)
-      return;
-    open_conn(tgid, fd, sk, WS_ROLE_CLIENT, current_exec_id(btf));
+    if (ret == 0 || ret == -EINPROGRESS)
+      new_conn(tgid, fd, WS_ROLE_CLIENT, btf);
     return;
   }
   if (k == WS_SOCK_ACCEPT) {
-    if (ret < 0)
-      return;
-    struct ws_conn_key key = {.tgid = tgid, .fd = (int)ret};
-    bpf_map_delete_elem(&not_sockets, &key);
-    struct sock *sk = fd_to_sock((int)ret);
-    if (sk)
-      open_conn(tgid, (int)ret, sk, WS_ROLE_SERVER, current_exec_id(btf));
+    if (ret >= 0)
+      new_conn(tgid, (int)ret, WS_ROLE_SERVER, btf);
     return;
   }
   if (ret <= 0)
