@@ -46,6 +46,9 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define TASK_RUNNING 0
+/* Stopped, traced or frozen: on the way back to user space, never in a
+ * fault (arm64 clears syscallno before a signal stop, like an exception). */
+#define WS_TASK_NOT_IN_FAULT (0x4 /* __TASK_STOPPED */ | 0x8 /* __TASK_TRACED */ | 0x8000 /* TASK_FROZEN */)
 
 /* inflight.active */
 #define WS_IN_SYSCALL 1
@@ -699,7 +702,7 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
       struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
       if (ws_in_syscall(regs))
         begin_syscall(f, WS_SYSCALL_NR(true, regs), regs, true);
-      else if (ws_in_exception(regs))
+      else if (ws_in_exception(regs) && !(prev_state & WS_TASK_NOT_IN_FAULT))
         begin_fault(ctx, f, regs, prev_tgid);
       else
         f->active = 0; /* e.g. a signal stop on the way back to user space */
