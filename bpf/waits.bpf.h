@@ -6,7 +6,9 @@
  *                  off-CPU interval and, the first time in this syscall,
  *                  read the syscall number and fd argument from the
  *                  thread's saved user registers and classify the fd;
- *                  it comes back: add the interval
+ *                  it comes back: add the interval. A thread blocked in a
+ *                  page fault (tp_btf) is one wait per block, added when
+ *                  it comes back
  *   sys_exit       if the syscall was off CPU at all, aggregate
  *                  (tgid, syscall, user stack, target) -> count/total/max
  *   sys_enter      raw_tp flavour only: remember syscall number and fd
@@ -48,7 +50,9 @@
 #define TASK_RUNNING 0
 /* Stopped, traced or frozen: on the way back to user space, never in a
  * fault (arm64 clears syscallno before a signal stop, like an exception). */
-#define WS_TASK_NOT_IN_FAULT (0x4 /* __TASK_STOPPED */ | 0x8 /* __TASK_TRACED */ | 0x8000 /* TASK_FROZEN */)
+#define WS_TASK_NOT_IN_FAULT                                 \
+  (0x4 /* __TASK_STOPPED */ | 0x8 /* __TASK_TRACED */ |      \
+   0x8000 /* TASK_FROZEN */)
 
 /* inflight.active */
 #define WS_IN_SYSCALL 1
@@ -561,7 +565,8 @@ static __always_inline void begin_fault(void *ctx, struct inflight *f, struct pt
   f->syscall_nr = WS_SYSCALL_PAGE_FAULT;
   f->fd = -1;
   __builtin_memset(&f->target, 0, sizeof(f->target));
-  f->resolved = 1; /* no object: the faulting address is not in the registers */
+  f->target_file = 0; /* `target` no longer describes the cached file */
+  f->resolved = 1;    /* no object: the faulting address is not in the registers */
   f->fault_stack = store_user_stack(ctx, regs, tgid);
   f->active = WS_IN_FAULT;
 }

@@ -5,7 +5,8 @@
 //   reuse-inode  fsync a file 3 times and delete it, then fsync a new file 4
 //                times; on ext4 the new file gets the deleted one's inode number
 //   socket       5 request/read round trips to a local TCP server that answers
-//                each 1-byte request after 50 ms
+//                each 1-byte request after 50 ms (and one page fault, untimed,
+//                between the second and the third)
 //   futex        3 times: block on a std::mutex a helper thread holds for 200 ms
 //   sleep        nanosleep 5 x 40 ms
 //   pagefault    read a 4 MiB file through mmap after dropping it from the page
@@ -33,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -150,6 +152,50 @@ void RunReuseInode() {
   g_reuse_new.ino = FsyncNewFile(g_reuse_new.path, 4, g_reuse_new.fsyncs);
 }
 
+// A file mapped read-only whose pages are not in the page cache: each first
+// touch of a page is a major fault, the thread blocked in no syscall.
+class ColdMapping {
+ public:
+  ColdMapping(const std::string& path, size_t len) : path_(path), len_(len) {
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) Die("open cold file");
+    std::vector<char> block(std::min<size_t>(len, 1 << 20), 'f');
+    for (size_t done = 0; done < len; done += block.size()) {
+      WriteAll(fd_, block.data(), block.size());
+    }
+    // Clean pages can be dropped: the touches must read from the disk.
+    // (This file may get the fsync mode's inode number: its fsync is a row of
+    // its own all the same, bpf_record.ReusedInodeTest.)
+    if (fsync(fd_) != 0) Die("fsync cold file");
+    if (posix_fadvise(fd_, 0, static_cast<off_t>(len), POSIX_FADV_DONTNEED) != 0) Die("fadvise");
+    map_ = mmap(nullptr, len, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (map_ == MAP_FAILED) Die("mmap");
+    madvise(map_, len, MADV_RANDOM);  // no read-ahead: a fault per page
+  }
+  ~ColdMapping() {
+    munmap(map_, len_);
+    close(fd_);
+    unlink(path_.c_str());
+  }
+  ColdMapping(const ColdMapping&) = delete;
+  ColdMapping& operator=(const ColdMapping&) = delete;
+
+  const volatile char* data() const { return static_cast<const volatile char*>(map_); }
+  size_t size() const { return len_; }
+
+ private:
+  std::string path_;
+  size_t len_;
+  int fd_ = -1;
+  void* map_ = nullptr;
+};
+
+__attribute__((noinline)) long workload_touch_pages(const volatile char* p, size_t len) {
+  long sum = 0;
+  for (size_t off = 0; off < len; off += 4096) sum += p[off];
+  return sum;
+}
+
 // ---- socket ----------------------------------------------------------------
 
 constexpr int kSocketRoundTrips = 5;
@@ -167,8 +213,11 @@ void ServeOne(int listener) {
   close(conn);
 }
 
-__attribute__((noinline)) void workload_socket_reads(int fd) {
+// Between two reads the thread blocks once in a page fault (not timed: no
+// part of a read): the reads after it must still be waits on the socket.
+__attribute__((noinline)) void workload_socket_reads(int fd, const ColdMapping& cold) {
   for (int i = 0; i < kSocketRoundTrips; ++i) {
+    if (i == 2) workload_touch_pages(cold.data(), 4096);
     char c = static_cast<char>('a' + i);
     WriteAll(fd, &c, 1);
     std::int64_t t0 = NowNs();
@@ -197,7 +246,8 @@ void RunSocket() {
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) Die("connect");
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  workload_socket_reads(fd);
+  const ColdMapping cold(WorkloadPath("socket-cold"), 4096);
+  workload_socket_reads(fd, cold);
   close(fd);
   server.join();
   close(listener);
@@ -252,37 +302,15 @@ long MajorFaults() {
   return ru.ru_majflt;
 }
 
-__attribute__((noinline)) long workload_touch_pages(const volatile char* p, size_t len) {
-  long sum = 0;
-  for (size_t off = 0; off < len; off += 4096) sum += p[off];
-  return sum;
-}
-
 void RunPageFaults() {
-  const std::string path = WorkloadPath("fault");
-  constexpr size_t kLen = 4 << 20;
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) Die("open fault file");
-  std::vector<char> block(1 << 20, 'f');
-  for (size_t done = 0; done < kLen; done += block.size()) WriteAll(fd, block.data(), block.size());
-  // Clean pages can be dropped: the reads below must come from the disk.
-  // (This file may get the fsync mode's inode number: its fsync is a row of
-  // its own all the same, bpf_record.ReusedInodeTest.)
-  if (fsync(fd) != 0) Die("fsync fault file");
-  if (posix_fadvise(fd, 0, kLen, POSIX_FADV_DONTNEED) != 0) Die("fadvise");
-  void* map = mmap(nullptr, kLen, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED) Die("mmap");
-  madvise(map, kLen, MADV_RANDOM);  // no read-ahead: a fault per page
+  const ColdMapping cold(WorkloadPath("fault"), 4 << 20);
   const long faults_before = MajorFaults();
   const std::int64_t cpu0 = ThreadCpuNs();
   std::int64_t t0 = NowNs();
-  workload_touch_pages(static_cast<const volatile char*>(map), kLen);
+  workload_touch_pages(cold.data(), cold.size());
   g_fault.Add(NowNs() - t0);
   g_fault_offcpu_ns = g_fault.total_ns - (ThreadCpuNs() - cpu0);
   g_major_faults = MajorFaults() - faults_before;
-  munmap(map, kLen);
-  close(fd);
-  unlink(path.c_str());
 }
 
 // ---- attach helpers --------------------------------------------------------
