@@ -425,8 +425,6 @@ static __always_inline void close_conn(__u32 tgid, int fd)
   end_conn(tgid, &key, st);
 }
 
-/* Copies up to `room` bytes of one user buffer into ev->data at `off`.
- * Returns the bytes copied. */
 /* Copies up to capture_bytes - off bytes of one user buffer into
  * ev->data[off..]. Returns the bytes copied. */
 static __always_inline __u32 copy_chunk(struct ws_sock_data_event *ev, __u32 off, const void *src,
@@ -564,8 +562,6 @@ static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32
     scount(WS_SCNT_DATA_EVENTS, 1);
 }
 
-/* The thread's SSL object, if the openssl family is loaded (see
- * ssl_of_thread). */
 /* connect() or accept() gave tgid the connection at fd. */
 static __always_inline void new_conn(__u32 tgid, int fd, __u8 role, bool btf)
 {
@@ -582,6 +578,8 @@ static __always_inline void new_conn(__u32 tgid, int fd, __u8 role, bool btf)
   open_conn(tgid, fd, sk, role, current_exec_id(btf));
 }
 
+/* The thread's SSL object, if the openssl family is loaded (see
+ * ssl_of_thread). */
 static __always_inline __u64 current_ssl(__u32 tid)
 {
   if (!ssl_enabled)
