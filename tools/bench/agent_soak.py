@@ -17,7 +17,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,12 +29,6 @@ import benchlib  # noqa: E402
 
 log = benchlib.make_log("agent_soak")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kib(pid):
@@ -79,11 +72,11 @@ def main():
     info = benchlib.machine_info()
     tmp = tempfile.mkdtemp(prefix="ws-soak-")
     procs = []
+    redis = None
     try:
-        redis_port = free_port()
-        procs.append(subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                                       "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL))
-        metrics_port = free_port()
+        redis = benchlib.RedisServer("redis-server", tmp)
+        redis_port = redis.port
+        metrics_port = benchlib.free_port()
         config = os.path.join(tmp, "waitscope.yaml")
         # The packaged defaults (packaging/waitscope.yaml sets every key to
         # them), with the window, the metrics port and the spool moved.
@@ -122,6 +115,8 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait()
+        if redis:
+            redis.stop()
     warm = [kib for t, kib in samples if t >= min(120, elapsed / 3)]
     first_half = warm[: len(warm) // 2] or warm
     second_half = warm[len(warm) // 2:] or warm

@@ -29,31 +29,20 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import RedisServer, find_binary, machine_info  # noqa: E402  (same directory)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 WAITSCOPE_SYMBOL = re.compile(
     r"^(bpf_|__bpf_|__htab_|htab_|lookup_nulls_elem_raw|bpf_task_storage|"
     r"__bpf_ringbuf|ringbuf_|syscall_exit_work$)")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
 
 
 def redis_calls(port):
@@ -61,6 +50,15 @@ def redis_calls(port):
                          capture_output=True, text=True, check=True).stdout
     m = re.search(r"cmdstat_get:calls=(\d+)", out)
     return int(m.group(1)) if m else 0
+
+
+def wait_attached(ws, timeout=30):
+    """Until waitscope `ws` holds its BPF links (the hooks are attached)."""
+    deadline = time.monotonic() + timeout
+    while bpf_links(ws.pid) < 6:
+        if time.monotonic() > deadline or ws.poll() is not None:
+            raise RuntimeError("waitscope did not attach")
+        time.sleep(0.05)
 
 
 def bpf_links(pid):
@@ -92,7 +90,7 @@ def profile(client_pid, port, seconds, data):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--waitscope", default="build/agent/cli/waitscope")
+    ap.add_argument("--waitscope", help="default: build/agent/cli/waitscope")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=4)
     ap.add_argument("--pipeline", type=int, default=1, help="redis-benchmark -P")
@@ -103,23 +101,21 @@ def main():
     for tool in ("perf", "redis-server", "redis-benchmark", "redis-cli"):
         if not shutil.which(tool):
             sys.exit(f"client_profile.py: {tool} not found")
-    if not os.access(args.waitscope, os.X_OK):
-        sys.exit(f"client_profile.py: no waitscope binary at {args.waitscope}")
+    waitscope = find_binary(args.waitscope, [os.path.join(REPO, "build/agent/cli/waitscope")])
+    info = machine_info()
+    print(f"Run: {info['date']}; {info['nproc']} CPUs ({info['cpu_model']}), kernel "
+          f"{info['kernel']}; load average at start {' '.join(info['loadavg_at_start'])}",
+          flush=True)
 
     tmp = tempfile.mkdtemp(prefix="ws-client-profile-")
-    port = free_port()
-    procs = []
+    redis = None
+    client = None
     try:
-        server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                                   "--save", "", "--appendonly", "no"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(server)
-        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"],
-                                        capture_output=True).returncode == 0, 10, "redis")
+        redis = RedisServer("redis-server", tmp)
+        port = redis.port
         client = subprocess.Popen(["redis-benchmark", "-p", str(port), "-t", "get", "-c", "16",
                                    "-P", str(args.pipeline), "-n", "2000000000", "-q"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(client)
         time.sleep(1)  # connections made, steady state
         per_cmd = {"plain": [], "traced": []}  # [{symbol: ns per command}] per run
         totals = {"plain": [], "traced": []}
@@ -128,10 +124,10 @@ def main():
             for config in ("plain", "traced"):
                 ws = None
                 if config == "traced":
-                    ws = subprocess.Popen([args.waitscope, "record", "-q", "-o",
+                    ws = subprocess.Popen([waitscope, "record", "-q", "-o",
                                            os.path.join(tmp, f"r{run}"), "-p", str(client.pid)],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    wait_for(lambda: bpf_links(ws.pid) >= 6, 30, "waitscope to attach")
+                    wait_attached(ws)
                     time.sleep(0.5)
                 commands, samples = profile(client.pid, port, args.seconds,
                                             os.path.join(tmp, "perf.data"))
@@ -173,12 +169,11 @@ def main():
             print(f"| `{s}`{mark} | {med('plain', s):.1f} | {med('traced', s):.1f} | "
                   f"{delta[s]:+.1f} |")
     finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        if client:
+            client.kill()
+            client.wait()
+        if redis:
+            redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

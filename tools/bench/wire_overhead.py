@@ -54,7 +54,6 @@ import select
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -62,7 +61,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import find_binary, machine_info, make_log  # noqa: E402  (same directory)
+from benchlib import (RedisServer, find_binary, free_port, machine_info,  # noqa: E402
+                      make_log)  # (same directory)
 
 log = make_log("wire_overhead")
 
@@ -82,12 +82,6 @@ def find_pg_bin(name):
             return p
     sys.exit(f"cannot find {name} (PostgreSQL 15)")
 
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_cpu(pid):
@@ -228,38 +222,6 @@ def set_sched_idle(pid):
 
 
 # ---------------------------------------------------------------- servers
-
-
-class Redis:
-    def __init__(self, binary, tmp):
-        self.port = free_port()
-        self.log = open(os.path.join(tmp, "redis.log"), "w")
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", tmp],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("redis-server exited at start; see redis.log")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("redis-server did not answer PING")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 class Postgres:
@@ -556,7 +518,7 @@ def main():
     workloads = []  # (name, metrics, client_cmd, parser)
     try:
         if "redis" in only:
-            redis = Redis(args.redis_server, tmp)
+            redis = RedisServer(args.redis_server, tmp)
             log(f"redis-server on 127.0.0.1:{redis.port}")
             for p in [int(x) for x in args.redis_pipelines.split(",")]:
                 cmd = [args.redis_benchmark, "-h", "127.0.0.1", "-p", str(redis.port),
