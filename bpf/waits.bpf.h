@@ -12,7 +12,8 @@
  *   sys_exit       if the syscall was off CPU at all, aggregate
  *                  (tgid, syscall, user stack, target) -> count/total/max
  *   sys_enter      raw_tp flavour only: remember syscall number and fd
- *                  (raw_tp programs cannot reach another task's registers)
+ *                  (raw_tp programs use no BTF-typed task pointers, so
+ *                  they do not read registers at sched_switch)
  *   sched_process_fork/exec/exit  follow child processes, tell user space
  *
  * The tp_btf flavour has no sys_enter program: syscalls that never block
@@ -702,8 +703,8 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
     struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, btf);
     if (btf && f && f->active != WS_IN_SYSCALL) {
       /* The first block of this syscall (tp_btf has no sys_enter), or of a
-       * page fault: which. (Only the tp_btf flavour sees faults: raw_tp
-       * cannot name prev's registers.) */
+       * page fault: which. (Only the tp_btf flavour sees faults: the raw_tp
+       * fallback uses no BTF-typed task pointers; docs/design.md.) */
       struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
       if (ws_in_syscall(regs))
         begin_syscall(f, WS_SYSCALL_NR(true, regs), regs, true);

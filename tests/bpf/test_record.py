@@ -579,8 +579,8 @@ class RawTracepointKnownWaitsTest(KnownWaitsTest):
     HOOKS = "raw_tp"
 
     def test_page_faults(self):
-        # raw_tp programs cannot read a switched-out task's registers, so
-        # they cannot tell a fault from a syscall (docs/design.md).
+        # The raw_tp fallback reads no task's registers at sched_switch, so
+        # it does not follow page faults (docs/design.md).
         self.assertEqual(row(self.report, self.pid, "disk", "page_fault"), [])
 
 

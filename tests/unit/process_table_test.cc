@@ -38,15 +38,25 @@ TEST(ProcessTable, ReadsTheMapsAgainWhenAnyFrameIsMissing) {
   munmap(region, static_cast<size_t>(page));
 }
 
+// An exited process's stacks are symbolized with the maps it had: the
+// snapshot is not replaced (here the pid is still alive, so a re-read would
+// see the new mapping).
 TEST(ProcessTable, KeepsTheSnapshotOfAProcessThatExited) {
   ProcessTable table;
   const auto pid = static_cast<std::uint32_t>(getpid());
   table.Observe(pid);
   table.OnExit(pid);
-  const std::vector<std::uint64_t> stack = {1};  // in no mapping: would re-read if alive
+
+  const long page = sysconf(_SC_PAGESIZE);
+  void* region =
+      mmap(nullptr, static_cast<size_t>(page), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(region, MAP_FAILED);
+  const std::vector<std::uint64_t> stack = {Address(region)};
   const ProcessMaps* maps = table.MapsFor(pid, stack);
   ASSERT_NE(maps, nullptr);
   EXPECT_FALSE(maps->mappings().empty());
+  EXPECT_EQ(maps->Find(Address(region)), nullptr);
+  munmap(region, static_cast<size_t>(page));
 }
 
 }  // namespace
