@@ -14,6 +14,20 @@
  *   inet_sock_set_state    SYN_SENT -> ESTABLISHED: connect latency; a close
  *                          starting: the socket's final TCP stats
  *
+ * The "sched" flavour (see waits.bpf.h) has no sys_exit program; there:
+ *   sock_send_length,      a socket send or receive returned: the same copy,
+ *   sock_recv_length       with fd and buffer from the registers of the
+ *                          syscall it runs in (sendfile, splice and io_uring
+ *                          are not decoded: no buffer in the registers)
+ *   inet_sock_set_state    SYN_SENT inside connect(): the socket is a
+ *                          client's; a close starting inside close()/dup2():
+ *                          the connection ends
+ * Connections open at their first data (then the local port is known; the
+ * role is CLIENT for a socket connect()ed while traced, else left to user
+ * space). A data event whose socket (cookie) is not the entry's ends the
+ * entry: the fd was reused. So UNIX connections, and TCP ones reset before
+ * the close, end when their fd is reused or the process exits.
+ *
  * Connection identity is (tgid, fd) plus a conn_id stamped when the entry is
  * created, so a reused fd never mixes two connections' bytes. Sockets that
  * were open before tracing began are adopted at their first data syscall
@@ -70,6 +84,10 @@ struct ws_conn_state {
   __u64 exec_id;
   __u32 flags;    /* WS_CONN_* */
   __u32 stats_ms; /* when TCP stats last rode along with data (ktime >> 20) */
+  /* "sched" flavour: the socket's cookie, unique for the kernel's uptime.
+   * The struct sock's address is not: a socket freed and allocated again
+   * for the next connection on the same fd often gets the same one. */
+  __u64 cookie;
 };
 
 /* A data syscall that returned, as read from its registers at exit. */
@@ -77,8 +95,9 @@ struct sock_call {
   __u64 arg1; /* buffer, iovec array, msghdr or mmsghdr */
   __u64 arg2; /* length or iovec count */
   __s32 fd;
-  __u8 kind; /* enum ws_sock_syscall */
-  __u8 pad[3];
+  __u8 kind;    /* enum ws_sock_syscall */
+  __u8 no_copy; /* count the bytes, copy none (their buffer is not known) */
+  __u8 pad[2];
   __u64 ssl; /* the SSL object of the OpenSSL call the thread is inside, or 0 */
 };
 
@@ -180,6 +199,15 @@ struct {
   __type(value, struct connect_start);
 } connecting SEC(".maps");
 
+/* "sched" flavour: cookies of the sockets traced processes connect()ed whose
+ * connection has not opened yet (it opens at the first data). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64); /* socket cookie */
+  __type(value, __u8);
+} client_socks SEC(".maps");
+
 /* The event under construction, with slack after data[] so that a copy at
  * any offset < WS_MAX_CAPTURE of any size <= WS_MAX_CAPTURE stays inside the
  * value: the verifier bounds offset and size separately, not their sum. */
@@ -231,6 +259,16 @@ static __always_inline void scount(__u32 idx, __u64 n)
     *c += n;
 }
 
+/* True for the sockets whose bytes we follow. */
+static __always_inline bool followed_sock(struct sock *sk)
+{
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
+    return false;
+  /* Stream sockets only: datagrams have no byte stream to reassemble. */
+  return BPF_CORE_READ(sk, sk_type) == 1 /* SOCK_STREAM */;
+}
+
 /* The struct sock behind fd of the current task, or NULL if fd is not a
  * socket of a family we follow. */
 static __always_inline struct sock *fd_to_sock(int fd)
@@ -250,15 +288,7 @@ static __always_inline struct sock *fd_to_sock(int fd)
     return 0;
   struct socket *sock = BPF_CORE_READ(file, private_data);
   struct sock *sk = BPF_CORE_READ(sock, sk);
-  if (!sk)
-    return 0;
-  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-  if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
-    return 0;
-  /* Stream sockets only: datagrams have no byte stream to reassemble. */
-  if (BPF_CORE_READ(sk, sk_type) != 1 /* SOCK_STREAM */)
-    return 0;
-  return sk;
+  return sk && followed_sock(sk) ? sk : 0;
 }
 
 static __always_inline void fill_addresses(struct sock *sk, struct ws_sock_open_event *ev)
@@ -367,7 +397,7 @@ static __always_inline void end_conn(__u32 tgid, struct ws_conn_key *key,
 
 /* Creates the connection entry of (tgid, fd) and announces it. */
 static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struct sock *sk,
-                                                       __u8 role, __u64 exec_id)
+                                                       __u8 role, __u64 exec_id, __u64 cookie)
 {
   struct ws_conn_key key = {.tgid = tgid, .fd = fd};
   /* An entry still here is a connection whose close we did not see (exec,
@@ -377,6 +407,7 @@ static __always_inline struct ws_conn_state *open_conn(__u32 tgid, int fd, struc
     end_conn(tgid, &key, old);
   struct ws_conn_state st = {};
   st.exec_id = exec_id;
+  st.cookie = cookie;
   st.conn_id = __sync_fetch_and_add(&next_conn_id, 1);
   st.sock = (__u64)(unsigned long)sk;
   /* Nothing can be posted for a conn_id user space has not seen yet. */
@@ -472,12 +503,32 @@ static __always_inline __u32 copy_iov(struct ws_sock_data_event *ev, const struc
   return w.off;
 }
 
+/* `sk`: the socket the "sched" flavour's tracepoint names, with its cookie
+ * (NULL at sys_exit, where the fd's socket is looked up only for a new
+ * entry). */
 static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32 tid, long ret,
-                                    __u64 exec_id)
+                                    __u64 exec_id, struct sock *sk, __u64 cookie)
 {
   struct ws_conn_key key = {.tgid = tgid, .fd = a->fd};
   struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
-  if (st && st->exec_id != exec_id) {
+  if (sk) {
+    if (st && st->cookie != cookie) {
+      end_conn(tgid, &key, st); /* the fd was closed and reused, unseen */
+      st = 0;
+    }
+    if (!st) {
+      if (!followed_sock(sk))
+        return;
+      __u8 role = WS_ROLE_UNKNOWN;
+      if (bpf_map_lookup_elem(&client_socks, &cookie)) {
+        role = WS_ROLE_CLIENT;
+        bpf_map_delete_elem(&client_socks, &cookie);
+      }
+      st = open_conn(tgid, a->fd, sk, role, exec_id, cookie);
+      if (!st)
+        return;
+    }
+  } else if (st && st->exec_id != exec_id) {
     /* Made before an exec: the fd may now hold another file. The same
      * socket kept across the exec stays the same connection. */
     if (fd_to_sock(a->fd) == (struct sock *)(unsigned long)st->sock) {
@@ -488,13 +539,13 @@ static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32
     }
   }
   if (!st) {
-    struct sock *sk = fd_to_sock(a->fd);
-    if (!sk) {
+    struct sock *fd_sk = fd_to_sock(a->fd);
+    if (!fd_sk) {
       __u8 one = 1; /* a file, a pipe, or a socket we do not follow */
       bpf_map_update_elem(&not_sockets, &key, &one, BPF_ANY);
       return;
     }
-    st = open_conn(tgid, a->fd, sk, WS_ROLE_UNKNOWN, exec_id);
+    st = open_conn(tgid, a->fd, fd_sk, WS_ROLE_UNKNOWN, exec_id, 0);
     if (!st)
       return;
   }
@@ -530,7 +581,7 @@ static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32
   sample_tcp_stats(st, ev->hdr.ts_ns, &ev->srtt_us, &ev->retransmits);
 
   __u32 captured = 0;
-  switch (a->kind) {
+  switch (a->no_copy ? WS_SOCK_NONE : a->kind) {
     case WS_SOCK_SEND:
     case WS_SOCK_RECV:
       captured = copy_chunk(ev, 0, (const void *)a->arg1, ret);
@@ -575,7 +626,7 @@ static __always_inline void new_conn(__u32 tgid, int fd, __u8 role, bool btf)
   struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
   if (st && st->sock == (__u64)(unsigned long)sk)
     return;
-  open_conn(tgid, fd, sk, role, current_exec_id(btf));
+  open_conn(tgid, fd, sk, role, current_exec_id(btf), 0);
 }
 
 /* The thread's SSL object, if the openssl family is loaded (see
@@ -643,10 +694,104 @@ static __always_inline void sockets_sys_exit(struct pt_regs *regs, long ret, __u
       .kind = k,
       .ssl = current_ssl(tid),
   };
-  on_data(&call, tgid, tid, ret, current_exec_id(btf));
+  on_data(&call, tgid, tid, ret, current_exec_id(btf), 0, 0);
 }
 
-static __always_inline void sockets_set_state(struct sock *sk, int oldstate, int newstate)
+/* "sched" flavour: a socket send (`egress`) or receive of the current task
+ * returned `ret` on sk; flags are the receive's. */
+static __always_inline void sockets_sock_io(struct sock *sk, int ret, int flags, bool egress)
+{
+  if (ret <= 0 || !sk)
+    return;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if (!is_traced(tgid))
+    return;
+  /* Peeked bytes are read again later (see sockets_sys_exit). */
+  if (!egress && (flags & MSG_PEEK))
+    return;
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+  __u32 nr = WS_SYSCALL_NR(true, regs);
+  __u8 *kindp = bpf_map_lookup_elem(&sock_syscalls, &nr);
+  if (!kindp)
+    return;
+  __u8 k = *kindp;
+  bool send = k == WS_SOCK_SEND || k == WS_SOCK_SENDV || k == WS_SOCK_SENDMSG;
+  bool recv = k == WS_SOCK_RECV || k == WS_SOCK_RECVFROM || k == WS_SOCK_RECVV ||
+              k == WS_SOCK_RECVMSG;
+  /* Anything else has no buffer in its registers we can name: sendfile,
+   * splice, io_uring, the kernel's own sends; and the mmsg forms, which
+   * fire once per message of a vector: their bytes are counted, not
+   * copied. */
+  const bool mmsg = k == WS_SOCK_SENDMMSG || k == WS_SOCK_RECVMMSG;
+  if (mmsg) {
+    send = k == WS_SOCK_SENDMMSG;
+    recv = !send;
+  }
+  if (egress ? !send : !recv)
+    return;
+  if (k == WS_SOCK_RECVFROM)
+    k = WS_SOCK_RECV;
+  __u32 tid = (__u32)pid_tgid;
+  struct sock_call call = {
+      .arg1 = WS_SYSCALL_ARG(true, 2, regs),
+      .arg2 = WS_SYSCALL_ARG(true, 3, regs),
+      .fd = (int)WS_SYSCALL_ARG(true, 1, regs),
+      .kind = k,
+      .no_copy = mmsg,
+      .ssl = current_ssl(tid),
+  };
+  on_data(&call, tgid, tid, ret, current_exec_id(true), sk, bpf_get_socket_cookie(sk));
+}
+
+/* "sched" flavour: the fd the current task's close() or dup2() releases,
+ * or -1. */
+static __always_inline int closing_fd(void)
+{
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+  __u32 nr = WS_SYSCALL_NR(true, regs);
+  __u8 *kindp = bpf_map_lookup_elem(&sock_syscalls, &nr);
+  if (!kindp)
+    return -1;
+  if (*kindp == WS_SOCK_CLOSE)
+    return (int)WS_SYSCALL_ARG(true, 1, regs);
+  if (*kindp == WS_SOCK_DUP2)
+    return (int)WS_SYSCALL_ARG(true, 2, regs);
+  return -1;
+}
+
+/* "sched" flavour: sk's state changes in the current task's context. */
+static __always_inline void sched_conn_state(struct sock *sk, int newstate)
+{
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if (!is_traced(tgid))
+    return;
+  __u64 cookie = bpf_get_socket_cookie(sk);
+  if (newstate == TCP_SYN_SENT) {
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+    __u32 nr = WS_SYSCALL_NR(true, regs);
+    __u8 *kindp = bpf_map_lookup_elem(&sock_syscalls, &nr);
+    __u8 one = 1;
+    /* Not opened here: the local port is chosen after SYN_SENT. */
+    if (kindp && *kindp == WS_SOCK_CONNECT)
+      bpf_map_update_elem(&client_socks, &cookie, &one, BPF_ANY);
+    return;
+  }
+  /* The last close of a socket: close() has taken the fd out of the table,
+   * and the final fput runs before it returns to user space. */
+  int fd = closing_fd();
+  if (fd < 0)
+    return;
+  struct ws_conn_key key = {.tgid = tgid, .fd = fd};
+  struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
+  if (st && st->cookie == cookie)
+    end_conn(tgid, &key, st);
+}
+
+/* `sched`: the "sched" flavour, which opens and ends connections here. */
+static __always_inline void sockets_set_state(struct sock *sk, int oldstate, int newstate,
+                                              bool sched)
 {
   __u64 key = (__u64)(unsigned long)sk;
   if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE) {
@@ -655,6 +800,8 @@ static __always_inline void sockets_set_state(struct sock *sk, int oldstate, int
     struct sock_resets *r = bpf_map_lookup_elem(&resets, &key);
     if (r)
       tcp_stats(sk, &r->srtt_us, &r->retransmits);
+    if (sched && r)
+      sched_conn_state(sk, newstate);
   }
   if (newstate == TCP_SYN_SENT) {
     /* connect() runs in the process's context here; ESTABLISHED may come
@@ -664,6 +811,8 @@ static __always_inline void sockets_set_state(struct sock *sk, int oldstate, int
       return;
     struct connect_start s = {.ts_ns = bpf_ktime_get_ns(), .tgid = tgid};
     bpf_map_update_elem(&connecting, &key, &s, BPF_ANY);
+    if (sched)
+      sched_conn_state(sk, newstate);
     return;
   }
   struct connect_start *s = bpf_map_lookup_elem(&connecting, &key);

@@ -11,6 +11,7 @@
  *                  it comes back
  *   sys_exit       if the syscall was off CPU at all, aggregate
  *                  (tgid, syscall, user stack, target) -> count/total/max
+ *                  (not in the "sched" flavour, below)
  *   sys_enter      raw_tp flavour only: remember syscall number and fd
  *                  (raw_tp programs use no BTF-typed task pointers, so
  *                  they do not read registers at sched_switch)
@@ -20,6 +21,19 @@
  * are most syscalls, and a sys_enter program costs every syscall on the
  * machine a dispatch (~46 ns on our VMs, tools/bench/hook_floor.py), while
  * the scheduler hook already runs when a syscall blocks.
+ *
+ * The "sched" flavour (x86-64, kernels with bpf_task_work) attaches no
+ * syscall tracepoint at all: attaching sys_exit sends every syscall of every
+ * task through the slow path and a dispatch (+73 ns on our VMs), which is
+ * most of what an untraced process pays. There, each block is added when
+ * the thread comes back (count once per syscall, its time block by block).
+ * Where one syscall ends and the next begins is read from the thread's
+ * TIF_NEED_FPU_LOAD flag: the switch-out sets it and only the way back to
+ * user space clears it, so a thread that blocks with the flag set has not
+ * left the kernel since its last block. A wait that reaches the stack
+ * threshold gets its user stack from a task work that runs in the thread as
+ * it returns to user space (the only point, without sys_exit, where the
+ * thread runs with the syscall's user registers and stack).
  *
  * The hooks in waitscope.bpf.c check the traced-process set first and call
  * the waits_* bodies below only for traced threads.
@@ -36,7 +50,20 @@
 #include "core_fixes.bpf.h"
 #include "maps.bpf.h"
 #include "traced.bpf.h"
+#include "vmlinux_features.h"
 #include "waitscope/bpf/waits.h"
+
+#ifndef WS_HAVE_BPF_TASK_WORK
+/* Kernels before 6.18: declared only so that the object compiles; the
+ * "sched" flavour, the only user, does not load there. */
+struct bpf_task_work {
+  __u64 __opaque;
+};
+typedef int (*bpf_task_work_callback_t)(struct bpf_map *, void *, void *);
+#endif
+extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
+                                              void *map__map, bpf_task_work_callback_t callback,
+                                              void *aux__prog) __ksym __weak;
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -65,6 +92,8 @@ const volatile __u64 min_stack_ns = 1000000; /* take user stacks for waits >= th
  * attribution needs the time and thread of every wait; the aggregate does
  * not). ~0: off. */
 const volatile __u64 wait_event_min_ns = ~0ULL;
+/* "sched" flavour: TIF_NEED_FPU_LOAD in thread_info.flags on this kernel. */
+const volatile __u64 tif_need_fpu_load = 0;
 
 /* One entry per traced thread, created the first time it blocks (tp_btf) or
  * at its first syscall (raw_tp) and updated in place afterwards: an update
@@ -77,7 +106,8 @@ struct inflight {
   __s32 fd;       /* -1: no fd argument */
   __u8 active;    /* 0, WS_IN_SYSCALL or WS_IN_FAULT */
   __u8 resolved;  /* target filled */
-  __u8 pad[2];
+  __u8 counted;   /* "sched" flavour: this syscall's count is in `waits` */
+  __u8 stack_pending; /* "sched" flavour: a task work takes its stack */
   /* What `target` describes: a thread blocking on the same open file again
    * (a read loop, a connection) reuses it instead of classifying again. The
    * inode number and generation guard against a freed struct file reused
@@ -88,6 +118,7 @@ struct inflight {
   __u64 target_file;
   __u64 target_ino;
   __u64 fault_stack; /* WS_IN_FAULT: the stack taken when it blocked */
+  __u64 arg0;        /* "sched" flavour: the syscall's first argument */
 };
 
 struct {
@@ -468,8 +499,12 @@ static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_sta
 }
 #endif
 
-/* Returns the stack's hash (0 if no stack could be stored). */
-static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, __u32 tgid)
+/* Returns the stack's hash (0 if no stack could be stored). The stack is
+ * the current thread's: read through ctx, or with `from_task` (a constant)
+ * through `task`, a BTF pointer to the current task (a task work has no
+ * context). */
+static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *task,
+                                                 struct pt_regs *regs, __u32 tgid, bool from_task)
 {
   __u32 zero = 0;
   struct ws_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
@@ -479,9 +514,11 @@ static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, _
    * for callers found by add_leaf_callers (0 when unused); the frame-pointer
    * walk continues at ips[SLOTS + 1]. bpf_get_stack puts the ip first, so
    * write it at ips[SLOTS] and move it to ips[0]. */
-  long bytes = bpf_get_stack(ctx, &st->ips[WS_LEAF_SCAN_SLOTS],
-                             sizeof(st->ips) - WS_LEAF_SCAN_SLOTS * sizeof(st->ips[0]),
-                             BPF_F_USER_STACK);
+  const __u32 room = sizeof(st->ips) - WS_LEAF_SCAN_SLOTS * sizeof(st->ips[0]);
+  long bytes = from_task ? bpf_get_task_stack(task, &st->ips[WS_LEAF_SCAN_SLOTS], room,
+                                              BPF_F_USER_STACK)
+                         : bpf_get_stack(ctx, &st->ips[WS_LEAF_SCAN_SLOTS], room,
+                                         BPF_F_USER_STACK);
   if (bytes <= 0) {
     count(WS_CNT_STACK_ERRORS);
     return 0;
@@ -527,6 +564,11 @@ static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, _
   return hash;
 }
 
+static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, __u32 tgid)
+{
+  return store_user_stack_of(ctx, 0, regs, tgid, false);
+}
+
 /* ---- syscall and scheduler bodies -------------------------------------- */
 
 /* Starts following syscall `nr` of the thread whose entry f is; regs are
@@ -550,6 +592,9 @@ static __always_inline void begin_syscall(struct inflight *f, __u32 nr, struct p
   f->syscall_nr = nr;
   f->fd = fd;
   f->resolved = 0;
+  f->counted = 0;
+  f->stack_pending = 0;
+  f->arg0 = WS_SYSCALL_ARG(btf, 1, regs);
   f->active = WS_IN_SYSCALL;
 }
 
@@ -603,8 +648,10 @@ static __always_inline void send_wait_event(const struct ws_wait_key *key, __u32
   bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 
-/* Adds one wait of thread `tid`, off CPU for `offcpu` ns, to `waits`. */
-static __always_inline void add_wait(const struct ws_wait_key *key, __u32 tid, __u64 offcpu)
+/* Adds `offcpu` ns of thread `tid` to the wait `key` in `waits`, and one to
+ * its count if `counts`; `so_far` is the syscall's time up to now (its max). */
+static __always_inline void add_wait_time(const struct ws_wait_key *key, __u32 tid, __u64 offcpu,
+                                          __u64 so_far, bool counts, bool event)
 {
   struct ws_wait_val zero = {};
   struct ws_wait_val *v = ws_lookup_or_init(&waits, key, &zero);
@@ -612,13 +659,21 @@ static __always_inline void add_wait(const struct ws_wait_key *key, __u32 tid, _
     count(WS_CNT_AGG_FULL);
     return;
   }
-  __sync_fetch_and_add(&v->count, 1);
+  if (counts) {
+    __sync_fetch_and_add(&v->count, 1);
+    count(WS_CNT_WAITS);
+  }
   __sync_fetch_and_add(&v->total_ns, offcpu);
-  if (offcpu > v->max_ns)
-    v->max_ns = offcpu; /* racy max: at worst a concurrent larger value is lost */
-  count(WS_CNT_WAITS);
-  if (offcpu >= wait_event_min_ns)
+  if (so_far > v->max_ns)
+    v->max_ns = so_far; /* racy max: at worst a concurrent larger value is lost */
+  if (event && offcpu >= wait_event_min_ns)
     send_wait_event(key, tid, offcpu);
+}
+
+/* Adds one wait of thread `tid`, off CPU for `offcpu` ns, to `waits`. */
+static __always_inline void add_wait(const struct ws_wait_key *key, __u32 tid, __u64 offcpu)
+{
+  add_wait_time(key, tid, offcpu, offcpu, true, true);
 }
 
 /* Adds the syscall f describes, which was off CPU, to `waits`. */
@@ -691,17 +746,134 @@ static __always_inline void end_fault(struct inflight *f, __u32 tgid, __u32 tid)
   add_wait(&key, tid, f->offcpu_ns);
 }
 
+/* ---- "sched" flavour: no sys_exit ---------------------------------------- */
+
+/* A wait that reached the stack threshold, waiting for its stack: the task
+ * work takes it when the thread returns to user space. One per thread that
+ * ever had such a wait (deleted at thread exit). */
+struct stack_work {
+  struct bpf_task_work tw;
+  struct ws_wait_key key; /* no stack yet */
+  __u64 offcpu_ns;
+  __u32 tid;
+  __u32 pending;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 16384);
+  __type(key, __u32); /* tid */
+  __type(value, struct stack_work);
+} stack_works SEC(".maps");
+
+/* True if `task` went back to user space since it last left the CPU. */
+static __always_inline bool returned_to_user(struct task_struct *task)
+{
+  return !(task->thread_info.flags & tif_need_fpu_load);
+}
+
+/* The task work: runs in the thread on its way back to user space, where
+ * its user registers and stack are the syscall's. */
+static int take_wait_stack(struct bpf_map *map, void *key, void *value)
+{
+  struct stack_work *w = value;
+  if (!w->pending)
+    return 0;
+  w->pending = 0;
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct ws_wait_key k = w->key;
+  k.stack_hash =
+      store_user_stack_of(0, task, (struct pt_regs *)bpf_task_pt_regs(task), k.tgid, true);
+  add_wait_time(&k, w->tid, w->offcpu_ns, w->offcpu_ns, true, false);
+  return 0;
+}
+
+/* f's syscall, off CPU f->offcpu_ns so far, crossed the stack threshold
+ * with its last block (`block` ns): from now on its time goes to the task
+ * work, which adds the whole wait with its stack. Takes back what earlier
+ * blocks added without a stack. False if no task work could be scheduled. */
+static __always_inline bool defer_to_stack(struct task_struct *task, struct inflight *f,
+                                           const struct ws_wait_key *key, __u32 tid, __u64 block)
+{
+  struct stack_work init = {};
+  struct stack_work *w = ws_lookup_or_init(&stack_works, &tid, &init);
+  if (!w || w->pending)
+    return false;
+  w->key = *key;
+  w->offcpu_ns = f->offcpu_ns;
+  w->tid = tid;
+  w->pending = 1;
+  if (bpf_task_work_schedule_resume_impl(task, &w->tw, &stack_works, take_wait_stack, 0)) {
+    w->pending = 0;
+    return false;
+  }
+  f->stack_pending = 1;
+  if (f->counted) {
+    struct ws_wait_val *v = bpf_map_lookup_elem(&waits, key);
+    if (v) {
+      __sync_fetch_and_add(&v->count, -1);
+      __sync_fetch_and_add(&v->total_ns, -(f->offcpu_ns - block));
+    }
+  }
+  return true;
+}
+
+/* f's thread (tgid, tid), `task`, comes back from a block of `block` ns in
+ * the syscall f describes. */
+static __always_inline void add_block(struct task_struct *task, struct inflight *f, __u32 tgid,
+                                      __u32 tid, __u64 block)
+{
+  struct ws_wait_key key = {};
+  key.tgid = tgid;
+  key.syscall_nr = f->syscall_nr;
+  if (f->resolved)
+    key.target = f->target;
+  if (f->stack_pending) {
+    struct stack_work *w = bpf_map_lookup_elem(&stack_works, &tid);
+    if (w && w->pending) {
+      w->offcpu_ns += block; /* the task work runs in this thread, not now */
+      if (block >= wait_event_min_ns)
+        send_wait_event(&key, tid, block);
+      return;
+    }
+    f->stack_pending = 0;
+  }
+  if (f->offcpu_ns >= min_stack_ns && defer_to_stack(task, f, &key, tid, block)) {
+    if (block >= wait_event_min_ns)
+      send_wait_event(&key, tid, block);
+    return;
+  }
+  if (f->offcpu_ns >= min_stack_ns)
+    count(WS_CNT_STACK_ERRORS);
+  add_wait_time(&key, tid, block, f->offcpu_ns, !f->counted, true);
+  f->counted = 1;
+}
+
 /* `btf`: prev and next are BTF pointers (tp_btf; see WS_READ). prev is the
- * current task. */
+ * current task. `sched`: the "sched" flavour (no sys_exit; implies btf). */
 static __always_inline void waits_sched_switch(void *ctx, struct task_struct *prev,
                                             struct task_struct *next, unsigned int prev_state,
-                                            bool btf)
+                                            bool btf, bool sched)
 {
   __u64 now = 0;
   __u32 prev_tgid = WS_READ(btf, prev, tgid);
+  if (sched && prev_state == TASK_RUNNING && is_traced(prev_tgid)) {
+    /* Preempted: if it went back to user space since its last block, that
+     * syscall is over (a later block with the flag set is another one). */
+    struct inflight *f = inflight_of(prev, 0, true, false);
+    if (f && f->active == WS_IN_SYSCALL && returned_to_user(prev))
+      f->active = 0;
+  }
   if (prev_state != TASK_RUNNING && is_traced(prev_tgid)) {
     struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, btf);
-    if (btf && f && f->active != WS_IN_SYSCALL) {
+    bool begin = f && f->active != WS_IN_SYSCALL;
+    if (sched && f && !begin) {
+      struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+      begin = returned_to_user(prev) || WS_SYSCALL_NR(true, regs) != f->syscall_nr ||
+              WS_SYSCALL_ARG(true, 1, regs) != f->arg0;
+    }
+    if (btf && begin) {
       /* The first block of this syscall (tp_btf has no sys_enter), or of a
        * page fault: which. (Only the tp_btf flavour sees faults: the raw_tp
        * fallback uses no BTF-typed task pointers; docs/design.md.) */
@@ -730,10 +902,13 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
     if (f && f->switch_out_ns) {
       if (!now)
         now = bpf_ktime_get_ns();
-      f->offcpu_ns += now - f->switch_out_ns;
+      const __u64 block = now - f->switch_out_ns;
+      f->offcpu_ns += block;
       f->switch_out_ns = 0;
       if (f->active == WS_IN_FAULT)
         end_fault(f, next_tgid, WS_READ(btf, next, pid));
+      else if (sched && f->active == WS_IN_SYSCALL)
+        add_block(next, f, next_tgid, WS_READ(btf, next, pid), block);
     }
   }
 }
@@ -778,9 +953,16 @@ static __always_inline void waits_exit(struct task_struct *task, bool btf)
   __u32 tgid = BPF_CORE_READ(task, tgid);
   if (!is_traced(tgid))
     return;
-  if (!btf) {
-    __u32 tid = BPF_CORE_READ(task, pid);
+  __u32 tid = BPF_CORE_READ(task, pid);
+  if (!btf)
     bpf_map_delete_elem(&inflight, &tid);
+  struct stack_work *w = btf ? bpf_map_lookup_elem(&stack_works, &tid) : 0;
+  if (w) {
+    /* Exits before its task work ran (killed in the syscall): the wait
+     * still counts, without its stack. */
+    if (w->pending)
+      add_wait_time(&w->key, tid, w->offcpu_ns, w->offcpu_ns, true, false);
+    bpf_map_delete_elem(&stack_works, &tid);
   }
   if (BPF_CORE_READ(task, signal, live.counter) != 0)
     return; /* other threads still run */

@@ -13,9 +13,15 @@
  * both families read a syscall's number and arguments from its registers
  * (at sys_exit, or at sched_switch when it blocks).
  *
- * Each hook exists as tp_btf (BTF-typed, cheapest) and raw_tp; user space
- * probes the kernel and autoloads one set (no kprobes, no fentry). The
- * raw_tp set keeps a sys_enter program for the waits family.
+ * Three flavours; user space loads the first the kernel accepts (no
+ * kprobes, no fentry):
+ *   sched   no syscall tracepoint at all: sched_switch, the socket
+ *           send/recv length tracepoints and inet_sock_set_state (x86-64,
+ *           6.18+: needs bpf_task_work; waits.bpf.h, sockets.bpf.h). An
+ *           untraced process's syscalls run no waitscope code.
+ *   tp_btf  sys_exit and sched_switch, BTF-typed (direct loads)
+ *   raw_tp  the same through raw tracepoints, plus a sys_enter program
+ * The sched_process_* and TCP reset programs are shared by sched and tp_btf.
  */
 #include "vmlinux.h"
 
@@ -41,10 +47,10 @@ static __always_inline void on_sys_exit(void *ctx, struct pt_regs *regs, long re
     sockets_sys_exit(regs, ret, pid_tgid, btf);
 }
 
-static __always_inline void on_set_state(struct sock *sk, int oldstate, int newstate)
+static __always_inline void on_set_state(struct sock *sk, int oldstate, int newstate, bool sched)
 {
   if (sockets_enabled)
-    sockets_set_state(sk, oldstate, newstate);
+    sockets_set_state(sk, oldstate, newstate, sched);
 }
 
 /* ---- tp_btf ------------------------------------------------------------- */
@@ -60,7 +66,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state)
 {
-  waits_sched_switch(ctx, prev, next, prev_state, true);
+  waits_sched_switch(ctx, prev, next, prev_state, true, false);
   return 0;
 }
 
@@ -88,7 +94,7 @@ int BPF_PROG(btf_exit, struct task_struct *p)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(btf_set_state, struct sock *sk, int oldstate, int newstate)
 {
-  on_set_state(sk, oldstate, newstate);
+  on_set_state(sk, oldstate, newstate, false);
   return 0;
 }
 
@@ -107,6 +113,39 @@ int BPF_PROG(btf_receive_reset, struct sock *sk)
 {
   if (sockets_enabled)
     sockets_reset(sk, false);
+  return 0;
+}
+
+/* ---- sched: no syscall tracepoint --------------------------------------- */
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+             unsigned int prev_state)
+{
+  waits_sched_switch(ctx, prev, next, prev_state, true, true);
+  return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sched_set_state, struct sock *sk, int oldstate, int newstate)
+{
+  on_set_state(sk, oldstate, newstate, true);
+  return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sched_sock_send, struct sock *sk, int ret, int flags)
+{
+  if (sockets_enabled)
+    sockets_sock_io(sk, ret, flags, true);
+  return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sched_sock_recv, struct sock *sk, int ret, int flags)
+{
+  if (sockets_enabled)
+    sockets_sock_io(sk, ret, flags, false);
   return 0;
 }
 
@@ -132,7 +171,7 @@ SEC("raw_tp/sched_switch")
 int raw_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
   waits_sched_switch(ctx, (struct task_struct *)ctx->args[1], (struct task_struct *)ctx->args[2],
-                     (unsigned int)ctx->args[3], false);
+                     (unsigned int)ctx->args[3], false, false);
   return 0;
 }
 
@@ -160,7 +199,7 @@ int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/inet_sock_set_state")
 int raw_set_state(struct bpf_raw_tracepoint_args *ctx)
 {
-  on_set_state((struct sock *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2]);
+  on_set_state((struct sock *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2], false);
   return 0;
 }
 

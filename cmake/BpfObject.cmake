@@ -23,10 +23,14 @@ endif()
 set(WAITSCOPE_VMLINUX_DIR ${CMAKE_BINARY_DIR}/vmlinux)
 set(WAITSCOPE_VMLINUX_BTF /sys/kernel/btf/vmlinux CACHE FILEPATH "Kernel BTF used to generate vmlinux.h")
 add_custom_command(
-  OUTPUT ${WAITSCOPE_VMLINUX_DIR}/vmlinux.h
+  OUTPUT ${WAITSCOPE_VMLINUX_DIR}/vmlinux.h ${WAITSCOPE_VMLINUX_DIR}/vmlinux_features.h
   COMMAND ${CMAKE_COMMAND} -E make_directory ${WAITSCOPE_VMLINUX_DIR}
   COMMAND ${BPFTOOL} btf dump file ${WAITSCOPE_VMLINUX_BTF} format c > ${WAITSCOPE_VMLINUX_DIR}/vmlinux.h.tmp
   COMMAND ${CMAKE_COMMAND} -E rename ${WAITSCOPE_VMLINUX_DIR}/vmlinux.h.tmp ${WAITSCOPE_VMLINUX_DIR}/vmlinux.h
+  # Types newer kernels added that the BPF code names: it declares them itself
+  # when this kernel's BTF lacks them (the programs that use them then fail to
+  # load there, and the loader falls back to another hook flavour).
+  COMMAND sh -c "if grep -q '^struct bpf_task_work {' \"$1/vmlinux.h\"; then echo '#define WS_HAVE_BPF_TASK_WORK 1'; fi > \"$1/vmlinux_features.h\"" sh ${WAITSCOPE_VMLINUX_DIR}
   COMMENT "Generating vmlinux.h from ${WAITSCOPE_VMLINUX_BTF}"
   VERBATIM)
 add_custom_target(waitscope_vmlinux DEPENDS ${WAITSCOPE_VMLINUX_DIR}/vmlinux.h)
@@ -46,7 +50,7 @@ function(waitscope_bpf_skeleton name)
             -I${WAITSCOPE_VMLINUX_DIR} -I${CMAKE_SOURCE_DIR}/include -I${CMAKE_CURRENT_SOURCE_DIR}
             -MD -MF ${dep} -c ${src} -o ${obj}
     DEPFILE ${dep}
-    DEPENDS ${src} ${WAITSCOPE_VMLINUX_DIR}/vmlinux.h
+    DEPENDS ${src} ${WAITSCOPE_VMLINUX_DIR}/vmlinux.h ${WAITSCOPE_VMLINUX_DIR}/vmlinux_features.h
     COMMENT "BPF: compiling ${ARG_SOURCE}"
     VERBATIM)
   add_custom_command(

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,18 +28,54 @@ std::string ErrnoText(int err) {
   return std::strerror(err < 0 ? -err : err);
 }
 
-// Every program in the skeleton, paired by hook: (tp_btf, raw_tp). The
-// tp_btf flavour has no sys_enter program (bpf/waitscope.bpf.c).
-std::vector<std::pair<bpf_program*, bpf_program*>> HookPairs(waitscope_bpf* s) {
-  return {{nullptr, s->progs.raw_sys_enter},
-          {s->progs.btf_sys_exit, s->progs.raw_sys_exit},
-          {s->progs.btf_sched_switch, s->progs.raw_sched_switch},
-          {s->progs.btf_fork, s->progs.raw_fork},
-          {s->progs.btf_exec, s->progs.raw_exec},
-          {s->progs.btf_exit, s->progs.raw_exit},
-          {s->progs.btf_set_state, s->progs.raw_set_state},
-          {s->progs.btf_send_reset, s->progs.raw_send_reset},
-          {s->progs.btf_receive_reset, s->progs.raw_receive_reset}};
+// The hook flavours (bpf/waitscope.bpf.c), in the order they are tried.
+enum Flavor : unsigned { kSched = 1, kTpBtf = 2, kRawTp = 4 };
+
+Flavor FlavorNamed(std::string_view name) {
+  return name == "sched" ? kSched : name == "tp_btf" ? kTpBtf : kRawTp;
+}
+
+// Every tracepoint program in the skeleton and the flavours that load it.
+// sched has no syscall program; tp_btf no sys_enter program.
+struct HookProgram {
+  bpf_program* prog;
+  unsigned flavors;
+  bool sockets_only = false;  // loaded only with the sockets family
+};
+
+std::vector<HookProgram> HookPrograms(waitscope_bpf* s) {
+  return {{s->progs.raw_sys_enter, kRawTp},         {s->progs.btf_sys_exit, kTpBtf},
+          {s->progs.raw_sys_exit, kRawTp},          {s->progs.sched_sched_switch, kSched},
+          {s->progs.btf_sched_switch, kTpBtf},      {s->progs.raw_sched_switch, kRawTp},
+          {s->progs.btf_fork, kSched | kTpBtf},     {s->progs.raw_fork, kRawTp},
+          {s->progs.btf_exec, kSched | kTpBtf},     {s->progs.raw_exec, kRawTp},
+          {s->progs.btf_exit, kSched | kTpBtf},     {s->progs.raw_exit, kRawTp},
+          {s->progs.sched_set_state, kSched},       {s->progs.btf_set_state, kTpBtf},
+          {s->progs.raw_set_state, kRawTp},         {s->progs.sched_sock_send, kSched, true},
+          {s->progs.sched_sock_recv, kSched, true}, {s->progs.btf_send_reset, kSched | kTpBtf},
+          {s->progs.raw_send_reset, kRawTp},        {s->progs.btf_receive_reset, kSched | kTpBtf},
+          {s->progs.raw_receive_reset, kRawTp}};
+}
+
+// The kernel version as major * 1000 + minor, or 0.
+unsigned KernelVersion() {
+  utsname u{};
+  unsigned major = 0;
+  unsigned minor = 0;
+  if (uname(&u) != 0 || std::sscanf(u.release, "%u.%u", &major, &minor) != 2) return 0;
+  return major * 1000 + minor;
+}
+
+// thread_info.flags' TIF_NEED_FPU_LOAD (bpf/waits.bpf.h, "sched" flavour),
+// or 0 where the sched flavour is not offered: x86-64 only (arm64's
+// TIF_FOREIGN_FPSTATE means something else), and 6.18+, where x86 moved to
+// the generic TIF bits (arch bits from 16; 14 before) and where
+// bpf_task_work, which the flavour needs anyway, appeared.
+std::uint64_t TifNeedFpuLoad() {
+#if defined(__x86_64__)
+  if (KernelVersion() >= 6018) return 1ULL << 19;
+#endif
+  return 0;
 }
 
 // The openssl family's uprobes: loaded in both flavours, never auto-attached
@@ -75,7 +112,11 @@ std::pair<bpf_program*, bpf_program*> SslProgramsOf(waitscope_bpf* s, SslFunctio
 // Opens, configures and loads the skeleton with one hook flavour, with or
 // without the openssl uprobes. Returns the skeleton or a description of what
 // the kernel refused.
-Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, bool use_btf, bool with_ssl) {
+Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, Flavor flavor, bool with_ssl) {
+  const bool use_btf = flavor != kRawTp;
+  const bool sockets = options.capture_bytes > 0;
+  if (flavor == kSched && TifNeedFpuLoad() == 0)
+    return Error{"the sched hooks need x86-64 and Linux 6.18 or later"};
   waitscope_bpf* skel = waitscope_bpf__open();
   if (!skel) return Error{"cannot open the BPF object: " + ErrnoText(errno)};
   skel->rodata->min_stack_ns = options.min_stack_ns;
@@ -85,9 +126,9 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, bool use_btf, bo
   skel->rodata->sockets_enabled = options.capture_bytes > 0 ? 1 : 0;
   skel->rodata->ssl_enabled = with_ssl ? 1 : 0;
   skel->rodata->capture_bytes = std::min<std::uint32_t>(options.capture_bytes, WS_MAX_CAPTURE);
-  for (auto [btf_prog, raw_prog] : HookPairs(skel)) {
-    if (btf_prog) bpf_program__set_autoload(btf_prog, use_btf);
-    bpf_program__set_autoload(raw_prog, !use_btf);
+  skel->rodata->tif_need_fpu_load = flavor == kSched ? TifNeedFpuLoad() : 0;
+  for (const HookProgram& h : HookPrograms(skel)) {
+    bpf_program__set_autoload(h.prog, (h.flavors & flavor) != 0 && (sockets || !h.sockets_only));
   }
   // Per-thread syscall state: task storage for tp_btf, a tid-keyed hash for
   // raw_tp (bpf/waits.bpf.h, inflight_of). Only the one in use is created,
@@ -166,11 +207,11 @@ void DestroyLinksConcurrently(const std::vector<bpf_link*>& links) {
 // A loaded skeleton and what it ended up with.
 struct LoadedProgs {
   waitscope_bpf* skel = nullptr;
-  std::string flavor;  // "tp_btf" or "raw_tp"
+  std::string flavor;  // "sched", "tp_btf" or "raw_tp"
   bool ssl = false;    // the openssl uprobes are loaded
 };
 
-// The first of `flavors` ("tp_btf", "raw_tp") the kernel loads, with the
+// The first of `flavors` ("sched", "tp_btf", "raw_tp") the kernel loads, with the
 // openssl uprobes when wanted; failing that, the first that loads without
 // them (a kernel that refuses the uprobes still gets everything else, no
 // plaintext). Neither flavour needs kprobes or fentry.
@@ -179,7 +220,7 @@ Result<LoadedProgs> LoadFirst(const ProbeOptions& options, bool want_ssl,
   std::string errors;  // of the attempts with the uprobes as wanted
   for (const bool ssl : {want_ssl, false}) {
     for (std::string_view flavor : flavors) {
-      Result<waitscope_bpf*> loaded = OpenAndLoad(options, flavor == "tp_btf", ssl);
+      Result<waitscope_bpf*> loaded = OpenAndLoad(options, FlavorNamed(flavor), ssl);
       if (loaded.ok()) return LoadedProgs{loaded.value(), std::string(flavor), ssl};
       spdlog::debug("cannot load the {} hooks{} ({})", flavor,
                     ssl ? " with the OpenSSL uprobes" : "", loaded.error().message);
@@ -194,16 +235,17 @@ Result<LoadedProgs> LoadFirst(const ProbeOptions& options, bool want_ssl,
                " (run with -v to see the kernel's log)"};
 }
 
-// WAITSCOPE_HOOKS=tp_btf|raw_tp pins the hook flavour instead of trying
-// tp_btf first: the test suite runs the raw_tp programs on kernels that would
-// never fall back to them, and a user can rule one flavour out when
+// WAITSCOPE_HOOKS=sched|tp_btf|raw_tp pins the hook flavour instead of trying
+// them in turn: the test suite runs the fallbacks on kernels that would never
+// fall back to them, and a user can rule one flavour out when
 // troubleshooting. Unset or empty: automatic.
 Result<std::string_view> ForcedHookFlavor() {
   const char* value = std::getenv("WAITSCOPE_HOOKS");
   if (value == nullptr || *value == '\0') return std::string_view{};
   const std::string_view flavor = value;
-  if (flavor == "tp_btf" || flavor == "raw_tp") return flavor;
-  return Error{"WAITSCOPE_HOOKS must be tp_btf or raw_tp, not '" + std::string(flavor) + "'"};
+  if (flavor == "sched" || flavor == "tp_btf" || flavor == "raw_tp") return flavor;
+  return Error{"WAITSCOPE_HOOKS must be sched, tp_btf or raw_tp, not '" + std::string(flavor) +
+               "'"};
 }
 
 }  // namespace
@@ -215,9 +257,10 @@ Result<std::unique_ptr<Probe>> Probe::Start(const ProbeOptions& options) {
   const bool want_ssl = options.capture_bytes > 0;
   Result<std::string_view> forced = ForcedHookFlavor();
   if (!forced.ok()) return forced.error();
-  // tp_btf first: typed arguments, direct loads, task storage.
+  // sched first: no syscall tracepoint; then tp_btf: typed arguments,
+  // direct loads, task storage.
   Result<LoadedProgs> loaded = forced.value().empty()
-                                   ? LoadFirst(options, want_ssl, {"tp_btf", "raw_tp"})
+                                   ? LoadFirst(options, want_ssl, {"sched", "tp_btf", "raw_tp"})
                                    : LoadFirst(options, want_ssl, {forced.value()});
   if (!loaded.ok() && !forced.value().empty()) {
     return Error{loaded.error().message + "; only " + std::string(forced.value()) +

@@ -1,6 +1,6 @@
 // Probe owns the kernel side of waitscope: it loads bpf/waitscope.bpf.c (the
 // waits and sockets program families behind one program per tracepoint, and
-// the openssl family's uprobes), picks the tp_btf or raw_tp flavour of the
+// the openssl family's uprobes), picks the sched, tp_btf or raw_tp flavour of the
 // hooks (whichever this kernel accepts), attaches the tracepoints, and gives
 // typed access to the maps and both event ring buffers. The uprobes are
 // loaded (with the sockets family) but attached only on request, per library
@@ -98,7 +98,7 @@ class Probe {
   Probe(const Probe&) = delete;
   Probe& operator=(const Probe&) = delete;
 
-  // "tp_btf" or "raw_tp": the hook flavour this kernel accepted.
+  // "sched", "tp_btf" or "raw_tp": the hook flavour this kernel accepted.
   const std::string& flavor() const { return flavor_; }
   bool sockets_enabled() const { return sockets_enabled_; }
   // The openssl family's programs are loaded (needs the sockets family).

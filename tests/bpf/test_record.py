@@ -377,7 +377,7 @@ class KnownWaitsBase(WaitscopeTestCase):
     first sleep)."""
 
     MIN_BLOCK = "1ms"
-    HOOKS = ""  # WAITSCOPE_HOOKS: "" automatic (tp_btf here), or a forced flavour
+    HOOKS = ""  # WAITSCOPE_HOOKS: "" automatic (sched here), or a forced flavour
 
     @classmethod
     def setUpClass(cls):
@@ -436,7 +436,7 @@ class KnownWaitsTest(KnownWaitsBase):
         self.assert_valid_report(self.out)
 
     def test_hook_flavour(self):
-        self.assertIn(f"BPF hooks attached ({self.HOOKS or 'tp_btf'}", self.result.stderr)
+        self.assertIn(f"BPF hooks attached ({self.HOOKS or 'sched'}", self.result.stderr)
 
     def test_target_is_listed(self):
         targets = [t for t in self.report["targets"] if t["pid"] == self.pid]
@@ -571,6 +571,14 @@ class KnownWaitsTest(KnownWaitsBase):
         self.assertIn("workload_socket_reads", text)
 
 
+class SyscallTracepointKnownWaitsTest(KnownWaitsTest):
+    """The same checks with the tp_btf programs (sys_exit and sched_switch),
+    the flavour for kernels without the sched flavour's needs (6.18's
+    bpf_task_work, x86-64): this kernel never falls back to it by itself."""
+
+    HOOKS = "tp_btf"
+
+
 class RawTracepointKnownWaitsTest(KnownWaitsTest):
     """The same checks with the raw_tp programs, the fallback for kernels that
     cannot attach tp_btf: this kernel never falls back by itself, so without
@@ -611,6 +619,33 @@ class KnownWaitStacksTest(KnownWaitsBase):
         w = row(self.report, self.pid, "sleep", ["clock_nanosleep", "nanosleep"])
         self.assertTrue(w)
         self.assert_stack_has("sleep", w[0]["syscall"], "-", "workload_sleeps", m["total_ns"])
+
+
+class StackThresholdMidSyscallTest(KnownWaitsBase):
+    """A --min-block shorter than an fsync but longer than one of its blocks:
+    ext4's fsync leaves the CPU about three times here, so an fsync tends to
+    reach the threshold at a later block. Without sys_exit (the sched
+    flavour) its earlier blocks were already added without a stack when that
+    happens; they must be moved to the stacked wait, not counted twice."""
+
+    MIN_BLOCK = "40us"
+
+    def test_each_fsync_counts_once(self):
+        m = self.measured["fsync"]
+        w = self.one_row("disk", "fsync", self.measured["file"])
+        self.assertEqual(w["count"], 20, w)
+        self.assert_total_close(w["total_ns"], m["total_ns"], "fsync", abs_ns=2_000_000)
+
+    def test_folded_stacks_add_up_to_the_row(self):
+        w = self.one_row("disk", "fsync", self.measured["file"])
+        stacks = folded_for(self.folded, self.pid, "disk", "fsync", self.measured["file"])
+        stacked = sum(v for f, v in stacks if has_function(f, "workload_fsync_loop"))
+        if stacked == 0:
+            self.skipTest("no fsync reached 40us on this machine: the threshold was not "
+                          f"crossed (fsync rows: {stacks})")
+        # Within 1 us per fsync: the folded values are the same nanoseconds.
+        self.assertLessEqual(abs(sum(v for _, v in stacks) - w["total_ns"]), 20_000,
+                             (stacks, w))
 
 
 # ---- the README quick start's demo ---------------------------------------------------------

@@ -200,6 +200,10 @@ class WireTestCase(tr.WaitscopeTestCase):
                 rtt = c.get("rtt_us", {})
                 self.assertGreaterEqual(rtt.get("count", 0), 1, f"no RTT: {fmt_rows([c])}")
                 self.assertGreater(rtt["p50"], 0, fmt_rows([c]))
+                # Both ends have their ports by the time data flows (a
+                # connection announced at SYN_SENT would still have local
+                # port 0: the kernel picks it after that state change).
+                self.assertNotRegex(c["local"], r":0$", fmt_rows([c]))
         self.assertEqual(sum(c["opened"] for c in rows), opened,
                          f"connections opened (expected: {opened}); rows: {fmt_rows(rows)}")
         return rows
