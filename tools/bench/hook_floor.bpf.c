@@ -13,6 +13,8 @@
  *           place (inserted once, never deleted)
  *   mode 4  empty sys_exit program only (hook_floor.cc does not attach
  *           sys_enter): what one dispatch fewer saves
+ *   mode 5  an empty sched_switch program only (no syscall program): the
+ *           floor of the "sched" flavour, which hooks no syscall
  */
 #include "vmlinux.h"
 
@@ -77,6 +79,12 @@ int BPF_PROG(floor_enter, struct pt_regs *regs, long id)
   e->nr = id;
   e->fd = -1;
   e->offcpu_ns = 0;
+  return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(floor_switch)
+{
   return 0;
 }
 

@@ -1,17 +1,20 @@
 #!/usr/bin/python3
 """Splits waitscope's per-syscall cost (see BENCHMARKS.md, "Where the syscall cost comes from").
 
-Runs `pingpong syscalls N` (getppid loop) pinned to one CPU, alternating, --runs rounds:
+Runs `pingpong syscalls N` (getppid loop; or with --workload pingpong the 1-byte pipe
+ping-pong, whose reads block) pinned to one CPU, alternating, --runs rounds:
   baseline             nothing attached
   floor-empty          hook_floor mode 0: empty tp_btf sys_enter/sys_exit programs
   floor-exit-only      hook_floor mode 4: an empty sys_exit program, no sys_enter
+  floor-switch-only    hook_floor mode 5: an empty sched_switch program, nothing else
   floor-filter         hook_floor mode 1: pid_tgid + bitmap filter, never matches
   ws-untraced          waitscope record -p <sleeping process>
   floor-hash-upd-del   hook_floor mode 2 on the workload: ktime + hash update / lookup + delete
   floor-in-place       hook_floor mode 3 on the workload: ktime + in-place update of a per-thread entry
   ws-traced            waitscope record -p <the workload>
 and prints the median ns/syscall (min..max) and the difference to baseline. Root only.
-Usage: hook_floor.py [--build DIR] [--runs 5] [--syscalls 5000000]
+Usage: hook_floor.py [--build DIR] [--runs 5] [--syscalls 5000000] [--workload getppid|pingpong]
+                     [--round-trips 200000] [--configs a,b,...]
 """
 import argparse
 import os
@@ -32,6 +35,9 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--syscalls", type=int, default=5000000)
     ap.add_argument("--cpu", type=int, default=(os.cpu_count() or 1) - 1)
+    ap.add_argument("--workload", choices=("getppid", "pingpong"), default="getppid")
+    ap.add_argument("--round-trips", type=int, default=200000, help="pingpong round trips")
+    ap.add_argument("--configs", default="", help="comma list (default: all)")
     args = ap.parse_args()
     ws_bin = os.path.join(args.build, "agent", "cli", "waitscope")
     pp_bin = os.path.join(args.build, "tools", "bench", "pingpong")
@@ -40,8 +46,10 @@ def main():
 
     def start_stopped_workload():
         # Stopped before exec, so a tracer can be pointed at its pid first.
+        work = (f"syscalls {args.syscalls}" if args.workload == "getppid"
+                else str(args.round_trips))
         return subprocess.Popen(
-            ["bash", "-c", f'kill -STOP $$; exec {pp_bin} --cpu {args.cpu} syscalls {args.syscalls}'],
+            ["bash", "-c", f'kill -STOP $$; exec {pp_bin} --cpu {args.cpu} {work}'],
             stdout=subprocess.PIPE, text=True)
 
     def wait_stopped(p):
@@ -57,7 +65,7 @@ def main():
         tracer, sleeper = None, None
         if config.startswith("floor-"):
             mode = {"floor-empty": 0, "floor-filter": 1, "floor-hash-upd-del": 2, "floor-in-place": 3,
-                    "floor-exit-only": 4}[config]
+                    "floor-exit-only": 4, "floor-switch-only": 5}[config]
             tracer = subprocess.Popen([hf_bin, str(mode), str(wl.pid)], stdout=subprocess.PIPE, text=True)
             tracer.stdout.readline()  # "attached"
         elif config == "ws-untraced":
@@ -79,8 +87,14 @@ def main():
         res = overhead.last_json(out)
         return res["cpu_ns_per_syscall"], res["ns_per_syscall"]
 
-    configs = ["baseline", "floor-empty", "floor-exit-only", "floor-filter", "ws-untraced", "floor-hash-upd-del",
-               "floor-in-place", "ws-traced"]
+    configs = ["baseline", "floor-empty", "floor-exit-only", "floor-switch-only", "floor-filter",
+               "ws-untraced", "floor-hash-upd-del", "floor-in-place", "ws-traced"]
+    if args.configs:
+        wanted = args.configs.split(",")
+        unknown = [c for c in wanted if c not in configs]
+        if unknown:
+            ap.error(f"unknown configs {unknown}; known: {configs}")
+        configs = ["baseline"] + [c for c in wanted if c != "baseline"]
     cpu = {c: [] for c in configs}
     wall = {c: [] for c in configs}
     for i in range(args.runs):
@@ -91,7 +105,9 @@ def main():
             wall[c].append(vw)
             overhead.log(f"round {i + 1} {c:20s} cpu {vc:7.1f} wall {vw:7.1f} ns/syscall")
     bc, bw = statistics.median(cpu["baseline"]), statistics.median(wall["baseline"])
-    print(f"getppid loop, {args.syscalls} calls, pinned to CPU {args.cpu}, median of {args.runs} "
+    what = (f"getppid loop, {args.syscalls} calls" if args.workload == "getppid"
+            else f"pipe ping-pong, {args.round_trips} round trips")
+    print(f"{what}, pinned to CPU {args.cpu}, median of {args.runs} "
           "(CPU = process CPU time per syscall; wall = elapsed)\n")
     print("| config | CPU ns/syscall (min..max) | vs baseline (CPU) | wall ns/syscall | vs baseline (wall) |")
     print("|---|---|---:|---:|---:|")
