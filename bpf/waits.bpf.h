@@ -209,11 +209,17 @@ struct {
   __uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-static __always_inline void count(__u32 idx)
+/* Adds n (which may be (__u64)-1: per-CPU values wrap, their sum is right). */
+static __always_inline void count_n(__u32 idx, __u64 n)
 {
   __u64 *c = bpf_map_lookup_elem(&counters, &idx);
   if (c)
-    *c += 1; /* per-CPU: no atomics needed */
+    *c += n; /* per-CPU: no atomics needed */
+}
+
+static __always_inline void count(__u32 idx)
+{
+  count_n(idx, 1);
 }
 
 /* ---- target classification ------------------------------------------- */
@@ -815,6 +821,7 @@ static __always_inline bool defer_to_stack(struct task_struct *task, struct infl
       __sync_fetch_and_add(&v->count, -1);
       __sync_fetch_and_add(&v->total_ns, -(f->offcpu_ns - block));
     }
+    count_n(WS_CNT_WAITS, (__u64)-1); /* the task work counts it again */
   }
   return true;
 }
