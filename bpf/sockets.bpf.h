@@ -697,6 +697,17 @@ static __always_inline void sockets_sys_exit(struct pt_regs *regs, long ret, __u
   on_data(&call, tgid, tid, ret, current_exec_id(btf), 0, 0);
 }
 
+/* "sched" flavour: what the syscall the current task is in means for a
+ * socket (enum ws_sock_syscall, WS_SOCK_NONE if nothing); *regs gets its
+ * user registers, which hold the syscall's arguments. */
+static __always_inline __u8 current_sock_syscall(struct pt_regs **regs)
+{
+  *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+  __u32 nr = WS_SYSCALL_NR(true, *regs);
+  __u8 *kindp = bpf_map_lookup_elem(&sock_syscalls, &nr);
+  return kindp ? *kindp : WS_SOCK_NONE;
+}
+
 /* "sched" flavour: a socket send (`egress`) or receive of the current task
  * returned `ret` on sk; flags are the receive's. */
 static __always_inline void sockets_sock_io(struct sock *sk, int ret, int flags, bool egress)
@@ -710,12 +721,8 @@ static __always_inline void sockets_sock_io(struct sock *sk, int ret, int flags,
   /* Peeked bytes are read again later (see sockets_sys_exit). */
   if (!egress && (flags & MSG_PEEK))
     return;
-  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-  __u32 nr = WS_SYSCALL_NR(true, regs);
-  __u8 *kindp = bpf_map_lookup_elem(&sock_syscalls, &nr);
-  if (!kindp)
-    return;
-  __u8 k = *kindp;
+  struct pt_regs *regs;
+  __u8 k = current_sock_syscall(&regs);
   bool send = k == WS_SOCK_SEND || k == WS_SOCK_SENDV || k == WS_SOCK_SENDMSG;
   bool recv = k == WS_SOCK_RECV || k == WS_SOCK_RECVFROM || k == WS_SOCK_RECVV ||
               k == WS_SOCK_RECVMSG;
@@ -748,14 +755,11 @@ static __always_inline void sockets_sock_io(struct sock *sk, int ret, int flags,
  * or -1. */
 static __always_inline int closing_fd(void)
 {
-  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-  __u32 nr = WS_SYSCALL_NR(true, regs);
-  __u8 *kindp = bpf_map_lookup_elem(&sock_syscalls, &nr);
-  if (!kindp)
-    return -1;
-  if (*kindp == WS_SOCK_CLOSE)
+  struct pt_regs *regs;
+  __u8 k = current_sock_syscall(&regs);
+  if (k == WS_SOCK_CLOSE)
     return (int)WS_SYSCALL_ARG(true, 1, regs);
-  if (*kindp == WS_SOCK_DUP2)
+  if (k == WS_SOCK_DUP2)
     return (int)WS_SYSCALL_ARG(true, 2, regs);
   return -1;
 }
@@ -769,12 +773,10 @@ static __always_inline void sched_conn_state(struct sock *sk, int newstate)
     return;
   __u64 cookie = bpf_get_socket_cookie(sk);
   if (newstate == TCP_SYN_SENT) {
-    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-    __u32 nr = WS_SYSCALL_NR(true, regs);
-    __u8 *kindp = bpf_map_lookup_elem(&sock_syscalls, &nr);
+    struct pt_regs *regs;
     __u8 one = 1;
     /* Not opened here: the local port is chosen after SYN_SENT. */
-    if (kindp && *kindp == WS_SOCK_CONNECT)
+    if (current_sock_syscall(&regs) == WS_SOCK_CONNECT)
       bpf_map_update_elem(&client_socks, &cookie, &one, BPF_ANY);
     return;
   }

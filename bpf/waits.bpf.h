@@ -874,17 +874,15 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
   }
   if (prev_state != TASK_RUNNING && is_traced(prev_tgid)) {
     struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, btf);
+    struct pt_regs *regs = btf && f ? (struct pt_regs *)bpf_task_pt_regs(prev) : 0;
     bool begin = f && f->active != WS_IN_SYSCALL;
-    if (sched && f && !begin) {
-      struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+    if (sched && f && !begin)
       begin = returned_to_user(prev) || WS_SYSCALL_NR(true, regs) != f->syscall_nr ||
               WS_SYSCALL_ARG(true, 1, regs) != f->arg0;
-    }
     if (btf && begin) {
       /* The first block of this syscall (tp_btf has no sys_enter), or of a
        * page fault: which. (Only the tp_btf flavour sees faults: the raw_tp
        * fallback uses no BTF-typed task pointers; docs/design.md.) */
-      struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
       if (ws_in_syscall(regs))
         begin_syscall(f, WS_SYSCALL_NR(true, regs), regs, true);
       else if (ws_in_exception(regs) && !(prev_state & WS_TASK_NOT_IN_FAULT))
