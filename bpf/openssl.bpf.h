@@ -74,9 +74,18 @@ static __always_inline bool ssl_should_trace(__u64 pid_tgid)
 }
 
 /* Marks (ssl != 0) or clears the thread's ssl_of_thread entry, which the
- * socket data syscalls read (sockets.bpf.h). */
-static __always_inline void ssl_mark_thread(__u32 tid, __u64 ssl)
+ * socket data syscalls read (sockets.bpf.h); marking also adds the process
+ * to ssl_tgids, without which they do not look. */
+static __always_inline void ssl_mark_thread(__u64 pid_tgid, __u64 ssl)
 {
+  __u32 tid = (__u32)pid_tgid;
+  if (ssl) {
+    __u32 tgid = pid_tgid >> 32;
+    __u64 *w = ws_tgid_word(&ssl_tgids, tgid);
+    __u64 bit = 1ULL << (tgid & 63);
+    if (w && !(*w & bit))
+      __sync_fetch_and_or(w, bit);
+  }
   __u64 *cur = bpf_map_lookup_elem(&ssl_of_thread, &tid);
   if (cur) {
     *cur = ssl;
@@ -137,7 +146,7 @@ static __always_inline int ssl_data_entry(void *ssl, const void *buf, void *size
   c->size_ptr = (__u64)(unsigned long)size_ptr;
   c->enter_ns = bpf_ktime_get_ns();
   c->kind = kind;
-  ssl_mark_thread(tid, c->ssl);
+  ssl_mark_thread(pid_tgid, c->ssl);
   return 0;
 }
 
@@ -230,7 +239,7 @@ static __always_inline void ssl_emit_data(__u32 tgid, __u32 tid, const struct ss
   __u64 size = WS_SOCK_DATA_HEADER_SIZE + (captured & (2 * WS_MAX_CAPTURE - 1));
   if (size > sizeof(*ev))
     size = sizeof(*ev);
-  if (bpf_ringbuf_output(&sock_events, ev, size, sock_wakeup_flag()))
+  if (bpf_ringbuf_output(&sock_events, ev, size, data_wakeup_flag(scratch)))
     scount(WS_SCNT_SSL_RINGBUF_DROPS, 1);
   else
     scount(WS_SCNT_SSL_DATA_EVENTS, 1);
@@ -251,7 +260,7 @@ int BPF_KRETPROBE(ssl_data_ret, long ret)
   struct ssl_call c = *cp;
   cp->kind = WS_SSL_NONE;
   cp->ssl = 0;
-  ssl_mark_thread(tid, c.hs_ssl); /* back to the enclosing handshake, if any */
+  ssl_mark_thread(pid_tgid, c.hs_ssl); /* back to the enclosing handshake, if any */
 
   int r = (int)ret;
   __u64 n = 0;
@@ -296,7 +305,7 @@ int BPF_KPROBE(ssl_handshake_entry, void *ssl)
   c->hs_depth = 1;
   c->hs_enter_ns = bpf_ktime_get_ns();
   if (c->kind == WS_SSL_NONE)
-    ssl_mark_thread(tid, s);
+    ssl_mark_thread(pid_tgid, s);
   return 0;
 }
 
@@ -319,7 +328,7 @@ int BPF_KRETPROBE(ssl_handshake_ret, long ret)
   __u64 enter_ns = c->hs_enter_ns;
   c->hs_ssl = 0;
   if (c->kind == WS_SSL_NONE)
-    ssl_mark_thread(tid, 0);
+    ssl_mark_thread(pid_tgid, 0);
 
   struct ws_ssl_key key = {.tgid = tgid, .ssl = ssl};
   struct ws_ssl_conn *sc = bpf_map_lookup_elem(&ssl_conns, &key);

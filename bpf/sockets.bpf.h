@@ -124,6 +124,20 @@ struct {
   __type(value, __u64); /* SSL * */
 } ssl_of_thread SEC(".maps");
 
+/* The processes that have entered an OpenSSL call (one bit per tgid, set by
+ * openssl.bpf.h): only their data syscalls look up ssl_of_thread. Many
+ * programs map libssl and never call it on the sockets we follow (Redis and
+ * PostgreSQL clients in plaintext), and the lookup was a tenth of a small
+ * event's cost in the client (BENCHMARKS.md, "Where the wire cost comes
+ * from"). A bit left by an exited process only costs its pid's next owner
+ * the lookup. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, WS_TGID_BITMAP_WORDS);
+  __type(key, __u32);
+  __type(value, __u64);
+} ssl_tgids SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 65536);
@@ -214,6 +228,7 @@ struct {
 struct data_scratch {
   struct ws_sock_data_event ev;
   char slack[2 * WS_MAX_CAPTURE];
+  __u32 unchecked; /* data events sent since the ring's fill was read */
 };
 
 /* One slot per CPU, indexed by the CPU id: a PERCPU_ARRAY value may not
@@ -250,6 +265,23 @@ static __always_inline __u64 sock_wakeup_flag(void)
   return bpf_ringbuf_query(&sock_events, BPF_RB_AVAIL_DATA) > WS_SOCK_RING_SIZE / 4
              ? BPF_RB_FORCE_WAKEUP
              : BPF_RB_NO_WAKEUP;
+}
+
+/* The wake-up flag for a data event sent from this CPU's scratch slot. The
+ * ring's fill level is read at every WS_FILL_CHECK_EVERY-th data event of a
+ * CPU only: reading it was ~20 ns per event in the client (BENCHMARKS.md,
+ * "Where the wire cost comes from"), as much as the rest of a small event's
+ * bookkeeping. Between two reads a CPU sends at most 15 events of at most
+ * WS_MAX_CAPTURE bytes, far below the quarter of the ring that forces a
+ * wake-up; user space drains the ring on its timer in any case. */
+#define WS_FILL_CHECK_EVERY 16
+
+static __always_inline __u64 data_wakeup_flag(struct data_scratch *scratch)
+{
+  if (++scratch->unchecked < WS_FILL_CHECK_EVERY)
+    return BPF_RB_NO_WAKEUP;
+  scratch->unchecked = 0;
+  return sock_wakeup_flag();
 }
 
 static __always_inline void scount(__u32 idx, __u64 n)
@@ -607,7 +639,7 @@ static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32
   __u64 size = WS_SOCK_DATA_HEADER_SIZE + (captured & (2 * WS_MAX_CAPTURE - 1));
   if (size > sizeof(*ev))
     size = sizeof(*ev);
-  if (bpf_ringbuf_output(&sock_events, ev, size, sock_wakeup_flag()))
+  if (bpf_ringbuf_output(&sock_events, ev, size, data_wakeup_flag(scratch)))
     scount(WS_SCNT_RINGBUF_DROPS, 1);
   else
     scount(WS_SCNT_DATA_EVENTS, 1);
@@ -629,12 +661,17 @@ static __always_inline void new_conn(__u32 tgid, int fd, __u8 role, bool btf)
   open_conn(tgid, fd, sk, role, current_exec_id(btf), 0);
 }
 
-/* The thread's SSL object, if the openssl family is loaded (see
- * ssl_of_thread). */
-static __always_inline __u64 current_ssl(__u32 tid)
+/* The thread's SSL object, if the openssl family is loaded and its process
+ * has made an OpenSSL call (see ssl_of_thread, ssl_tgids). */
+static __always_inline __u64 current_ssl(__u64 pid_tgid)
 {
   if (!ssl_enabled)
     return 0;
+  __u32 tgid = pid_tgid >> 32;
+  __u64 *w = ws_tgid_word(&ssl_tgids, tgid);
+  if (!w || !((*w >> (tgid & 63)) & 1))
+    return 0;
+  __u32 tid = (__u32)pid_tgid;
   __u64 *ssl = bpf_map_lookup_elem(&ssl_of_thread, &tid);
   return ssl ? *ssl : 0;
 }
@@ -692,7 +729,7 @@ static __always_inline void sockets_sys_exit(struct pt_regs *regs, long ret, __u
       .arg2 = WS_SYSCALL_ARG(btf, 3, regs),
       .fd = fd,
       .kind = k,
-      .ssl = current_ssl(tid),
+      .ssl = current_ssl(pid_tgid),
   };
   on_data(&call, tgid, tid, ret, current_exec_id(btf), 0, 0);
 }
@@ -706,6 +743,15 @@ static __always_inline __u8 current_sock_syscall(struct pt_regs **regs)
   __u32 nr = WS_SYSCALL_NR(true, *regs);
   __u8 *kindp = bpf_map_lookup_elem(&sock_syscalls, &nr);
   return kindp ? *kindp : WS_SOCK_NONE;
+}
+
+/* "sched" flavour: sk's cookie (bpf_get_socket_cookie), read directly once
+ * the socket has one: the helper was ~20 ns per data event in the client
+ * (BENCHMARKS.md, "Where the wire cost comes from"). sk is a BTF pointer. */
+static __always_inline __u64 sock_cookie(struct sock *sk)
+{
+  __u64 cookie = sk->__sk_common.skc_cookie.counter;
+  return cookie ? cookie : bpf_get_socket_cookie(sk);
 }
 
 /* "sched" flavour: a socket send (`egress`) or receive of the current task
@@ -746,9 +792,9 @@ static __always_inline void sockets_sock_io(struct sock *sk, int ret, int flags,
       .fd = (int)WS_SYSCALL_ARG(true, 1, regs),
       .kind = k,
       .no_copy = mmsg,
-      .ssl = current_ssl(tid),
+      .ssl = current_ssl(pid_tgid),
   };
-  on_data(&call, tgid, tid, ret, current_exec_id(true), sk, bpf_get_socket_cookie(sk));
+  on_data(&call, tgid, tid, ret, current_exec_id(true), sk, sock_cookie(sk));
 }
 
 /* "sched" flavour: the fd the current task's close() or dup2() releases,
@@ -771,7 +817,7 @@ static __always_inline void sched_conn_state(struct sock *sk, int newstate)
   __u32 tgid = pid_tgid >> 32;
   if (!is_traced(tgid))
     return;
-  __u64 cookie = bpf_get_socket_cookie(sk);
+  __u64 cookie = sock_cookie(sk);
   if (newstate == TCP_SYN_SENT) {
     struct pt_regs *regs;
     __u8 one = 1;

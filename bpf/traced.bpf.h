@@ -22,11 +22,17 @@ struct {
 const volatile __u32 self_tgid = 0; /* never trace waitscope itself */
 const volatile __u8 trace_all = 0;  /* ignore the set (agent mode) */
 
-static __always_inline __u64 *ws_traced_word(__u32 tgid)
+/* tgid's word in a bitmap of WS_TGID_BITMAP_WORDS words (an array map). */
+static __always_inline __u64 *ws_tgid_word(void *bitmap, __u32 tgid)
 {
   /* pid_max is at most 2^22 = 64 * WS_TGID_BITMAP_WORDS. */
   __u32 word = (tgid >> 6) & (WS_TGID_BITMAP_WORDS - 1);
-  return bpf_map_lookup_elem(&traced_tgids, &word);
+  return bpf_map_lookup_elem(bitmap, &word);
+}
+
+static __always_inline __u64 *ws_traced_word(__u32 tgid)
+{
+  return ws_tgid_word(&traced_tgids, tgid);
 }
 
 static __always_inline bool is_traced(__u32 tgid)
