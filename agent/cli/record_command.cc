@@ -139,8 +139,8 @@ int RunRecord(const RecordOptions& options) {
       if (!any_alive) stop_reason = "every traced process exited";
     }
     if (!progress.Due()) continue;  // reading counters is a syscall per map: only when shown
-    const KernelCounters counters = session.kernel_counters();
-    progress.Update(elapsed_s(), counters.waits, counters.ringbuf_drops + counters.waits_lost(),
+    // The same drop count the report's loss.events_dropped will show.
+    progress.Update(elapsed_s(), session.kernel_counters().waits, session.health().dropped,
                     procs.Targets().size());
   }
   const double duration_s = elapsed_s();

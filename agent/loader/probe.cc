@@ -57,6 +57,23 @@ std::vector<HookProgram> HookPrograms(waitscope_bpf* s) {
           {s->progs.raw_receive_reset, kRawTp}};
 }
 
+// Runs the kernel skipped, summed over obj's loaded programs. A tracepoint
+// or uprobe program does not run while it (or, for uprobes, any tracing
+// program) is already running on the same CPU, for instance when a
+// preemptible hook is preempted; the kernel counts each such run.
+std::uint64_t RecursionMisses(const bpf_object* obj) {
+  std::uint64_t n = 0;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, obj) {
+    const int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;  // not loaded in this flavour
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) n += info.recursion_misses;
+  }
+  return n;
+}
+
 // The kernel version as major * 1000 + minor, or 0.
 unsigned KernelVersion() {
   utsname u{};
@@ -346,6 +363,7 @@ KernelCounters Probe::ReadCounters() const {
   c.stacks_full = v[WS_CNT_STACKS_FULL];
   c.stack_errors = v[WS_CNT_STACK_ERRORS];
   c.tgids_full = v[WS_CNT_TGIDS_FULL];
+  c.hook_misses = RecursionMisses(skel_->obj);
   return c;
 }
 

@@ -47,6 +47,10 @@ struct KernelCounters {
   std::uint64_t stacks_full = 0;
   std::uint64_t stack_errors = 0;
   std::uint64_t tgids_full = 0;
+  // Runs of our programs the kernel skipped because one was already running
+  // on that CPU (bpf_prog_info.recursion_misses, summed): each is an event
+  // (a syscall exit, a block, a copy, an SSL call) we never saw.
+  std::uint64_t hook_misses = 0;
 
   // Waits that were not counted at all (as opposed to counted without detail).
   std::uint64_t waits_lost() const { return agg_full + inflight_full; }

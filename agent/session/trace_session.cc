@@ -188,7 +188,7 @@ Loss TraceSession::LossSinceStart() const {
   const KernelCounters k = probe_->ReadCounters();
   const SocketCounters s = probe_->ReadSocketCounters();
   Loss loss;
-  loss.events_dropped = k.ringbuf_drops + k.waits_lost() + k.stacks_full +
+  loss.events_dropped = k.ringbuf_drops + k.waits_lost() + k.stacks_full + k.hook_misses +
                         collector_.stats().bad_events + s.ringbuf_drops + s.conns_full +
                         s.ssl_ringbuf_drops + s.ssl_inflight_lost;
   if (tracker_) {
