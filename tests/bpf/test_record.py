@@ -448,10 +448,11 @@ class KnownWaitsTest(KnownWaitsBase):
         m = self.measured["fsync"]
         w = self.one_row("disk", "fsync", self.measured["file"])
         self.assertEqual(w["count"], 20)
-        # Each fsync on this VM's disk can take well under a millisecond, and
-        # waitscope counts only off-CPU time while the workload's clock also
-        # covers the syscall's CPU time: allow 10% or 2 ms, whichever is larger.
-        self.assert_total_close(w["total_ns"], m["total_ns"], "fsync", abs_ns=2_000_000)
+        # waitscope counts off-CPU time, and ext4's fsync spends a machine-
+        # dependent share of its wall time on CPU (40 % on one CI host): the
+        # workload measures wall minus its thread's CPU time around each fsync.
+        # Each fsync is well under a millisecond here: 10% or 0.5 ms.
+        self.assert_total_close(w["total_ns"], m["offcpu_ns"], "fsync off-CPU", abs_ns=500_000)
 
     def test_socket_reads(self):
         m = self.measured["socket"]
@@ -602,9 +603,9 @@ class KnownWaitStacksTest(KnownWaitsBase):
 
     def test_fsync_stack(self):
         m = self.measured["fsync"]
-        # 10% or 2 ms: see KnownWaitsTest.test_fsync.
+        # Off-CPU time, 10% or 0.5 ms: see KnownWaitsTest.test_fsync.
         self.assert_stack_has("disk", "fsync", self.measured["file"], "workload_fsync_loop",
-                              m["total_ns"], abs_ns=2_000_000)
+                              m["offcpu_ns"], abs_ns=500_000)
 
     def test_socket_reads_stack(self):
         m = self.measured["socket"]
@@ -634,7 +635,7 @@ class StackThresholdMidSyscallTest(KnownWaitsBase):
         m = self.measured["fsync"]
         w = self.one_row("disk", "fsync", self.measured["file"])
         self.assertEqual(w["count"], 20, w)
-        self.assert_total_close(w["total_ns"], m["total_ns"], "fsync", abs_ns=2_000_000)
+        self.assert_total_close(w["total_ns"], m["offcpu_ns"], "fsync off-CPU", abs_ns=500_000)
 
 
 # ---- the README quick start's demo ---------------------------------------------------------

@@ -52,11 +52,22 @@ struct Measured {
   int count = 0;
   std::int64_t total_ns = 0;
   std::int64_t max_ns = 0;
+  // Wall time minus the thread's CPU time, where measured (offcpu_measured):
+  // what waitscope records. A syscall that works on CPU (fsync: ext4's
+  // journal) differs from its wall time by an amount that depends on the
+  // machine.
+  bool offcpu_measured = false;
+  std::int64_t offcpu_ns = 0;
   void Add(std::int64_t ns) {
     ran = true;
     ++count;
     total_ns += ns;
     if (ns > max_ns) max_ns = ns;
+  }
+  void Add(std::int64_t ns, std::int64_t cpu_ns) {
+    Add(ns);
+    offcpu_measured = true;
+    offcpu_ns += ns - cpu_ns;
   }
 };
 
@@ -114,9 +125,11 @@ __attribute__((noinline)) void workload_fsync_loop(int fd, int times, Measured& 
   std::memset(block, 'w', sizeof(block));
   for (int i = 0; i < times; ++i) {
     WriteAll(fd, block, sizeof(block));
-    std::int64_t t0 = NowNs();
+    const std::int64_t cpu0 = ThreadCpuNs();
+    const std::int64_t t0 = NowNs();
     if (fsync(fd) != 0) Die("fsync");
-    m.Add(NowNs() - t0);
+    const std::int64_t wall = NowNs() - t0;
+    m.Add(wall, ThreadCpuNs() - cpu0);
   }
 }
 
@@ -349,7 +362,8 @@ void AppendMeasured(std::string& out, const char* name, const Measured& m,
   if (!m.ran) return;
   out += ",\n  \"" + std::string(name) + "\": {\"count\": " + std::to_string(m.count) +
          ", \"total_ns\": " + std::to_string(m.total_ns) +
-         ", \"max_ns\": " + std::to_string(m.max_ns) + extra + "}";
+         ", \"max_ns\": " + std::to_string(m.max_ns) +
+         (m.offcpu_measured ? ", \"offcpu_ns\": " + std::to_string(m.offcpu_ns) : "") + extra + "}";
 }
 
 void WriteSummary(const char* path) {
