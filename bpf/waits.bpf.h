@@ -779,6 +779,49 @@ static __always_inline bool returned_to_user(struct task_struct *task)
   return !(task->thread_info.flags & tif_need_fpu_load);
 }
 
+/* "sched" flavour: the start-up check of tif_need_fpu_load (user space,
+ * agent/loader/probe.cc). x86 sets the flag at every switch-out of a user
+ * task and clears it only on the task's way back to user space (and a new
+ * task starts with it set), so a user task switching in always has it, while
+ * a task blocking for the first time in a syscall usually does not. The
+ * bit's number is not in BTF (user space picks it by kernel version): for
+ * its first fpu_checks_left context switches the program counts both, and
+ * user space refuses the flavour if they do not hold, rather than count
+ * every block as a syscall of its own, or none. */
+#define WS_PF_USER_WORKER 0x00004000 /* io_uring and vhost workers: no user FPU state */
+#define WS_PF_KTHREAD 0x00200000
+
+__u32 fpu_checks_left = 0;
+__u64 fpu_checks_in = 0;   /* user tasks switching in ... */
+__u64 fpu_in_set = 0;      /* ... with the flag set */
+__u64 fpu_checks_out = 0;  /* user tasks blocking ... */
+__u64 fpu_out_clear = 0;   /* ... with the flag clear */
+
+static __always_inline bool has_user_fpu(struct task_struct *task)
+{
+  return !(task->flags & (WS_PF_KTHREAD | WS_PF_USER_WORKER));
+}
+
+static __always_inline void check_fpu_flag(struct task_struct *prev, struct task_struct *next,
+                                           unsigned int prev_state)
+{
+  __u32 left = *(volatile __u32 *)&fpu_checks_left;
+  if (!left)
+    return;
+  /* Not atomic: CPUs racing here only run a few more checks. */
+  fpu_checks_left = left - 1;
+  if (prev_state != TASK_RUNNING && has_user_fpu(prev)) {
+    __sync_fetch_and_add(&fpu_checks_out, 1);
+    if (returned_to_user(prev))
+      __sync_fetch_and_add(&fpu_out_clear, 1);
+  }
+  if (has_user_fpu(next)) {
+    __sync_fetch_and_add(&fpu_checks_in, 1);
+    if (!returned_to_user(next))
+      __sync_fetch_and_add(&fpu_in_set, 1);
+  }
+}
+
 /* The task work: runs in the thread on its way back to user space, where
  * its user registers and stack are the syscall's. */
 static int take_wait_stack(struct bpf_map *map, void *key, void *value)
@@ -864,6 +907,8 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
                                             bool btf, bool sched)
 {
   __u64 now = 0;
+  if (sched)
+    check_fpu_flag(prev, next, prev_state);
   __u32 prev_tgid = WS_READ(btf, prev, tgid);
   if (sched && prev_state == TASK_RUNNING && is_traced(prev_tgid)) {
     /* Preempted: if it went back to user space since its last block, that

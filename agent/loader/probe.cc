@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -88,11 +90,58 @@ unsigned KernelVersion() {
 // TIF_FOREIGN_FPSTATE means something else), and 6.18+, where x86 moved to
 // the generic TIF bits (arch bits from 16; 14 before) and where
 // bpf_task_work, which the flavour needs anyway, appeared.
+// WAITSCOPE_TIF_NEED_FPU_LOAD_BIT=N overrides the bit (0..63): for a kernel
+// that numbers its flags otherwise, and for the test that the start-up check
+// below refuses a wrong one.
 std::uint64_t TifNeedFpuLoad() {
 #if defined(__x86_64__)
-  if (KernelVersion() >= 6018) return 1ULL << 19;
-#endif
+  if (KernelVersion() < 6018) return 0;
+  if (const char* forced = std::getenv("WAITSCOPE_TIF_NEED_FPU_LOAD_BIT")) {
+    unsigned bit = 0;
+    char extra = 0;
+    if (std::sscanf(forced, "%u%c", &bit, &extra) == 1 && bit < 64) return 1ULL << bit;
+    spdlog::warn("ignoring WAITSCOPE_TIF_NEED_FPU_LOAD_BIT='{}' (not a bit number 0..63)", forced);
+  }
+  return 1ULL << 19;
+#else
   return 0;
+#endif
+}
+
+// The sched flavour's start-up check of its syscall-boundary flag (see
+// check_fpu_flag in bpf/waits.bpf.h): among the next context switches of
+// user tasks, every one switching in must have the flag set, and blocking
+// tasks must have it clear often enough (the first block of a syscall). The
+// agent's own 1-ms sleeps make switches on an idle machine.
+Status CheckFpuFlag(waitscope_bpf* skel) {
+  constexpr std::uint64_t kMinIn = 64;
+  constexpr std::uint64_t kMinOut = 32;
+  auto* bss = skel->bss;
+  auto load = [](auto& v) -> std::uint64_t { return std::atomic_ref(v).load(); };
+  std::atomic_ref(bss->fpu_checks_left).store(4096);
+  for (int ms = 0; ms < 1000; ++ms) {
+    if (load(bss->fpu_checks_in) >= kMinIn && load(bss->fpu_checks_out) >= kMinOut) break;
+    usleep(1000);
+  }
+  std::atomic_ref(bss->fpu_checks_left).store(0);
+  const std::uint64_t in = load(bss->fpu_checks_in);
+  const std::uint64_t in_set = load(bss->fpu_in_set);
+  const std::uint64_t out = load(bss->fpu_checks_out);
+  const std::uint64_t out_clear = load(bss->fpu_out_clear);
+  const std::string counts = std::to_string(in_set) + " of " + std::to_string(in) +
+                             " tasks switching in had it set, " + std::to_string(out_clear) +
+                             " of " + std::to_string(out) + " blocking tasks had it clear";
+  if (in < kMinIn || out < kMinOut) {
+    spdlog::debug("TIF_NEED_FPU_LOAD check: too few context switches to tell ({})", counts);
+    return Status::Ok();
+  }
+  if (in_set * 100 < in * 99 || out_clear * 20 < out) {
+    return Error{"its syscall-boundary flag (thread_info bit " +
+                 std::to_string(std::countr_zero(TifNeedFpuLoad())) +
+                 ") does not behave as TIF_NEED_FPU_LOAD on this kernel: " + counts};
+  }
+  spdlog::debug("TIF_NEED_FPU_LOAD check passed: {}", counts);
+  return Status::Ok();
 }
 
 // The openssl family's uprobes: loaded in both flavours, never auto-attached
@@ -169,6 +218,12 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, Flavor flavor, b
   if (int err = waitscope_bpf__attach(skel); err != 0) {
     waitscope_bpf__destroy(skel);
     return Error{"the kernel refused to attach them (" + ErrnoText(err) + ")"};
+  }
+  if (flavor == kSched) {
+    if (Status s = CheckFpuFlag(skel); !s.ok()) {
+      waitscope_bpf__destroy(skel);
+      return s.error();
+    }
   }
   return skel;
 }

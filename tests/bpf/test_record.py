@@ -366,6 +366,37 @@ class CliErrorTests(WaitscopeTestCase):
                              f"`record --help` does not mention {flag}")
 
 
+class SchedFlagCheckTest(WaitscopeTestCase):
+    """The sched flavour reads a thread_info bit as TIF_NEED_FPU_LOAD, chosen
+    by kernel version; at start-up it checks that the bit behaves like it and
+    falls back to tp_btf when it does not (docs/design.md)."""
+
+    def setUp(self):
+        check_bpf_or_skip()
+
+    def record(self, **env):
+        out = os.path.join(self.make_tmp(), "out")
+        # -v: the debug log names the check's result and the flavour attached.
+        r = ws("record", "-v", "-o", out, "--", "/bin/true", env=dict(os.environ, **env))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r
+
+    def test_the_bit_in_use_passes(self):
+        r = self.record(WAITSCOPE_HOOKS="")
+        if "BPF hooks attached (sched" not in r.stderr:
+            self.skipTest("the sched flavour is not offered here (x86-64, Linux 6.18+): " +
+                          r.stderr[-300:])
+        self.assertIn("TIF_NEED_FPU_LOAD check passed", r.stderr)
+
+    def test_a_wrong_bit_falls_back_to_tp_btf(self):
+        # Bit 63 of thread_info.flags is never set: no task switching in has it.
+        r = self.record(WAITSCOPE_HOOKS="", WAITSCOPE_TIF_NEED_FPU_LOAD_BIT="63")
+        if "the sched hooks need" in r.stderr:
+            self.skipTest("the sched flavour is not offered here (x86-64, Linux 6.18+)")
+        self.assertIn("does not behave as TIF_NEED_FPU_LOAD", r.stderr)
+        self.assertIn("BPF hooks attached (tp_btf", r.stderr)
+
+
 # ---- one recording of every kind of wait --------------------------------------------
 
 
