@@ -79,13 +79,8 @@ static __always_inline bool ssl_should_trace(__u64 pid_tgid)
 static __always_inline void ssl_mark_thread(__u64 pid_tgid, __u64 ssl)
 {
   __u32 tid = (__u32)pid_tgid;
-  if (ssl) {
-    __u32 tgid = pid_tgid >> 32;
-    __u64 *w = ws_tgid_word(&ssl_tgids, tgid);
-    __u64 bit = 1ULL << (tgid & 63);
-    if (w && !(*w & bit))
-      __sync_fetch_and_or(w, bit);
-  }
+  if (ssl)
+    ws_tgid_set(&ssl_tgids, pid_tgid >> 32, true);
   __u64 *cur = bpf_map_lookup_elem(&ssl_of_thread, &tid);
   if (cur) {
     *cur = ssl;

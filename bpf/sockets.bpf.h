@@ -127,10 +127,9 @@ struct {
 /* The processes that have entered an OpenSSL call (one bit per tgid, set by
  * openssl.bpf.h): only their data syscalls look up ssl_of_thread. Many
  * programs map libssl and never call it on the sockets we follow (Redis and
- * PostgreSQL clients in plaintext), and the lookup was a tenth of a small
- * event's cost in the client (BENCHMARKS.md, "Where the wire cost comes
- * from"). A bit left by an exited process only costs its pid's next owner
- * the lookup. */
+ * PostgreSQL clients in plaintext); in such a client the lookup was ~18 ns
+ * of a small event's ~350 (BENCHMARKS.md, "Lighter socket events"). A bit
+ * left by an exited process only costs its pid's next owner the lookup. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, WS_TGID_BITMAP_WORDS);
@@ -269,11 +268,10 @@ static __always_inline __u64 sock_wakeup_flag(void)
 
 /* The wake-up flag for a data event sent from this CPU's scratch slot. The
  * ring's fill level is read at every WS_FILL_CHECK_EVERY-th data event of a
- * CPU only: reading it was ~20 ns per event in the client (BENCHMARKS.md,
- * "Where the wire cost comes from"), as much as the rest of a small event's
- * bookkeeping. Between two reads a CPU sends at most 15 events of at most
- * WS_MAX_CAPTURE bytes, far below the quarter of the ring that forces a
- * wake-up; user space drains the ring on its timer in any case. */
+ * CPU only: reading it was ~22 ns per event in the client (BENCHMARKS.md,
+ * "Lighter socket events"). Between two reads a CPU sends at most 15 events
+ * of at most WS_MAX_CAPTURE bytes, far below the quarter of the ring that
+ * forces a wake-up; user space drains the ring on its timer in any case. */
 #define WS_FILL_CHECK_EVERY 16
 
 static __always_inline __u64 data_wakeup_flag(struct data_scratch *scratch)
@@ -667,9 +665,7 @@ static __always_inline __u64 current_ssl(__u64 pid_tgid)
 {
   if (!ssl_enabled)
     return 0;
-  __u32 tgid = pid_tgid >> 32;
-  __u64 *w = ws_tgid_word(&ssl_tgids, tgid);
-  if (!w || !((*w >> (tgid & 63)) & 1))
+  if (!ws_tgid_test(&ssl_tgids, pid_tgid >> 32))
     return 0;
   __u32 tid = (__u32)pid_tgid;
   __u64 *ssl = bpf_map_lookup_elem(&ssl_of_thread, &tid);
@@ -747,7 +743,7 @@ static __always_inline __u8 current_sock_syscall(struct pt_regs **regs)
 
 /* "sched" flavour: sk's cookie (bpf_get_socket_cookie), read directly once
  * the socket has one: the helper was ~20 ns per data event in the client
- * (BENCHMARKS.md, "Where the wire cost comes from"). sk is a BTF pointer. */
+ * (BENCHMARKS.md, "Lighter socket events"). sk is a BTF pointer. */
 static __always_inline __u64 sock_cookie(struct sock *sk)
 {
   __u64 cookie = sk->__sk_common.skc_cookie.counter;

@@ -22,7 +22,8 @@ struct {
 const volatile __u32 self_tgid = 0; /* never trace waitscope itself */
 const volatile __u8 trace_all = 0;  /* ignore the set (agent mode) */
 
-/* tgid's word in a bitmap of WS_TGID_BITMAP_WORDS words (an array map). */
+/* Bitmaps of tgids: array maps of WS_TGID_BITMAP_WORDS u64 words, one bit
+ * per tgid (traced_tgids here; ssl_tgids in sockets.bpf.h). */
 static __always_inline __u64 *ws_tgid_word(void *bitmap, __u32 tgid)
 {
   /* pid_max is at most 2^22 = 64 * WS_TGID_BITMAP_WORDS. */
@@ -30,9 +31,28 @@ static __always_inline __u64 *ws_tgid_word(void *bitmap, __u32 tgid)
   return bpf_map_lookup_elem(bitmap, &word);
 }
 
-static __always_inline __u64 *ws_traced_word(__u32 tgid)
+static __always_inline bool ws_tgid_test(void *bitmap, __u32 tgid)
 {
-  return ws_tgid_word(&traced_tgids, tgid);
+  __u64 *w = ws_tgid_word(bitmap, tgid);
+  return w && ((*w >> (tgid & 63)) & 1);
+}
+
+/* Sets (on) or clears tgid's bit; an atomic op only when it changes, so a
+ * hot caller setting an already set bit pays one load. Returns false if
+ * tgid does not fit the bitmap. */
+static __always_inline bool ws_tgid_set(void *bitmap, __u32 tgid, bool on)
+{
+  if ((tgid >> 6) >= WS_TGID_BITMAP_WORDS)
+    return false;
+  __u64 *w = ws_tgid_word(bitmap, tgid);
+  if (!w)
+    return false;
+  __u64 bit = 1ULL << (tgid & 63);
+  if (on && !(*w & bit))
+    __sync_fetch_and_or(w, bit);
+  else if (!on && (*w & bit))
+    __sync_fetch_and_and(w, ~bit);
+  return true;
 }
 
 static __always_inline bool is_traced(__u32 tgid)
@@ -41,24 +61,13 @@ static __always_inline bool is_traced(__u32 tgid)
     return false;
   if (trace_all)
     return true;
-  __u64 *w = ws_traced_word(tgid);
-  return w && ((*w >> (tgid & 63)) & 1);
+  return ws_tgid_test(&traced_tgids, tgid);
 }
 
 /* Returns false if tgid does not fit the set. */
 static __always_inline bool set_traced(__u32 tgid, bool on)
 {
-  if ((tgid >> 6) >= WS_TGID_BITMAP_WORDS)
-    return false;
-  __u64 *w = ws_traced_word(tgid);
-  if (!w)
-    return false;
-  __u64 bit = 1ULL << (tgid & 63);
-  if (on)
-    __sync_fetch_and_or(w, bit);
-  else
-    __sync_fetch_and_and(w, ~bit);
-  return true;
+  return ws_tgid_set(&traced_tgids, tgid, on);
 }
 
 #endif

@@ -140,8 +140,8 @@ int RunRecord(const RecordOptions& options) {
     }
     if (!progress.Due()) continue;  // reading counters is a syscall per map: only when shown
     // The same drop count the report's loss.events_dropped will show.
-    progress.Update(elapsed_s(), session.kernel_counters().waits, session.health().dropped,
-                    procs.Targets().size());
+    const SessionHealth health = session.health();
+    progress.Update(elapsed_s(), health.waits, health.dropped, procs.Targets().size());
   }
   const double duration_s = elapsed_s();
   progress.Clear();

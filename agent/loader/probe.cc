@@ -93,19 +93,25 @@ unsigned KernelVersion() {
 // WAITSCOPE_TIF_NEED_FPU_LOAD_BIT=N overrides the bit (0..63): for a kernel
 // that numbers its flags otherwise, and for the test that the start-up check
 // below refuses a wrong one.
+// Worked out once: each load attempt asks, and a bad value is warned about
+// once.
 std::uint64_t TifNeedFpuLoad() {
+  static const std::uint64_t mask = []() -> std::uint64_t {
 #if defined(__x86_64__)
-  if (KernelVersion() < 6018) return 0;
-  if (const char* forced = std::getenv("WAITSCOPE_TIF_NEED_FPU_LOAD_BIT")) {
-    unsigned bit = 0;
-    char extra = 0;
-    if (std::sscanf(forced, "%u%c", &bit, &extra) == 1 && bit < 64) return 1ULL << bit;
-    spdlog::warn("ignoring WAITSCOPE_TIF_NEED_FPU_LOAD_BIT='{}' (not a bit number 0..63)", forced);
-  }
-  return 1ULL << 19;
+    if (KernelVersion() < 6018) return std::uint64_t{0};
+    if (const char* forced = std::getenv("WAITSCOPE_TIF_NEED_FPU_LOAD_BIT")) {
+      unsigned bit = 0;
+      char extra = 0;
+      if (std::sscanf(forced, "%u%c", &bit, &extra) == 1 && bit < 64) return 1ULL << bit;
+      spdlog::warn("ignoring WAITSCOPE_TIF_NEED_FPU_LOAD_BIT='{}' (not a bit number 0..63)",
+                   forced);
+    }
+    return std::uint64_t{1} << 19;
 #else
-  return 0;
+    return std::uint64_t{0};
 #endif
+  }();
+  return mask;
 }
 
 // The sched flavour's start-up check of its syscall-boundary flag (see

@@ -184,8 +184,7 @@ void TraceSession::CloseExitedConnections() {
   exited_.clear();
 }
 
-Loss TraceSession::LossSinceStart() const {
-  const KernelCounters k = probe_->ReadCounters();
+Loss TraceSession::LossSinceStart(const KernelCounters& k) const {
   const SocketCounters s = probe_->ReadSocketCounters();
   Loss loss;
   loss.events_dropped = k.ringbuf_drops + k.waits_lost() + k.stacks_full + k.hook_misses +
@@ -205,7 +204,9 @@ Loss TraceSession::LossSinceStart() const {
 SessionHealth TraceSession::health() const {
   SessionHealth h;
   h.events = collector_.stats().events + (tracker_ ? tracker_->stats().events : 0);
-  h.dropped = LossSinceStart().events_dropped;
+  const KernelCounters k = probe_->ReadCounters();
+  h.waits = k.waits;
+  h.dropped = LossSinceStart(k).events_dropped;
   h.processes = procs_.Targets().size();
   return h;
 }
@@ -235,7 +236,7 @@ Report TraceSession::TakeWindow(double window_s, bool last, bool clear_kernel_ma
   wire_.Reset();
   report.targets = procs_.Targets();
 
-  const Loss now = LossSinceStart();
+  const Loss now = LossSinceStart(probe_->ReadCounters());
   report.loss.events_dropped = Minus(now.events_dropped, previous_loss_.events_dropped);
   report.loss.bytes_truncated = Minus(now.bytes_truncated, previous_loss_.bytes_truncated);
   report.loss.parse_errors = Minus(now.parse_errors, previous_loss_.parse_errors);

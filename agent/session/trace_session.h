@@ -46,6 +46,7 @@ struct SessionOptions {
 
 // Counts of what the session read and lost so far (cumulative).
 struct SessionHealth {
+  std::uint64_t waits = 0;    // blocking syscalls the kernel aggregated
   std::uint64_t events = 0;   // kernel events handled (waits and sockets rings)
   std::uint64_t dropped = 0;  // everything in Loss::events_dropped
   std::uint64_t processes = 0;
@@ -90,7 +91,8 @@ class TraceSession {
  private:
   TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& options,
                std::unique_ptr<findings::EventStreamWriter> events);
-  Loss LossSinceStart() const;
+  // `k`: the kernel counters, read once by the caller.
+  Loss LossSinceStart(const KernelCounters& k) const;
   void ScanForOpenssl(std::uint32_t pid);
   void AttachSystemOpenssl();
   // Closes the connections of the processes that exited (after a drain: no
