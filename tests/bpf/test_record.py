@@ -531,9 +531,14 @@ class KnownWaitsTest(KnownWaitsBase):
         self.assertGreater(m["major_faults"], 0,
                            "the workload's page faults did not go to the disk: nothing tested")
         w = self.one_row("disk", "page_fault", "-")
-        # A major fault blocks until its read completes; one whose read is
-        # done before the thread sleeps does not block at all.
-        self.assertGreaterEqual(w["count"], 0.9 * m["major_faults"])
+        # A major fault blocks until its read completes, unless the read is
+        # done before the thread sleeps (544 of 1024 blocked on one CI host):
+        # compare with the voluntary context switches the workload counted
+        # around its touch loop, which makes no syscall. The row also holds
+        # the process's other faults (start-up).
+        self.assertGreater(m["blocks"], 0, "no page fault blocked: nothing tested")
+        self.assertGreaterEqual(w["count"], 0.9 * m["blocks"], (w, m))
+        self.assertLessEqual(w["count"], 1.1 * m["blocks"] + 20, (w, m))
         # The workload measures the touch loop's wall time minus its CPU time.
         # That also holds time that is no wait: preemption, and the interrupts
         # that complete the reads, which the kernel does not charge to the
