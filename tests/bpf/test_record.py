@@ -492,8 +492,9 @@ class KnownWaitsTest(KnownWaitsBase):
         # waitscope counts off-CPU time, and ext4's fsync spends a machine-
         # dependent share of its wall time on CPU (40 % on one CI host): the
         # workload measures wall minus its thread's CPU time around each fsync.
-        # Each fsync is well under a millisecond here: 10% or 0.5 ms.
-        self.assert_total_close(w["total_ns"], m["offcpu_ns"], "fsync off-CPU", abs_ns=500_000)
+        # Wall minus thread CPU also holds time the hypervisor took the vCPU
+        # away (steal): 1.5 ms of it in one ASan CI run. 10% or 2 ms.
+        self.assert_total_close(w["total_ns"], m["offcpu_ns"], "fsync off-CPU", abs_ns=2_000_000)
 
     def test_socket_reads(self):
         m = self.measured["socket"]
@@ -649,9 +650,9 @@ class KnownWaitStacksTest(KnownWaitsBase):
 
     def test_fsync_stack(self):
         m = self.measured["fsync"]
-        # Off-CPU time, 10% or 0.5 ms: see KnownWaitsTest.test_fsync.
+        # Off-CPU time, 10% or 2 ms: see KnownWaitsTest.test_fsync.
         self.assert_stack_has("disk", "fsync", self.measured["file"], "workload_fsync_loop",
-                              m["offcpu_ns"], abs_ns=500_000)
+                              m["offcpu_ns"], abs_ns=2_000_000)
 
     def test_socket_reads_stack(self):
         m = self.measured["socket"]
@@ -681,7 +682,7 @@ class StackThresholdMidSyscallTest(KnownWaitsBase):
         m = self.measured["fsync"]
         w = self.one_row("disk", "fsync", self.measured["file"])
         self.assertEqual(w["count"], 20, w)
-        self.assert_total_close(w["total_ns"], m["offcpu_ns"], "fsync off-CPU", abs_ns=500_000)
+        self.assert_total_close(w["total_ns"], m["offcpu_ns"], "fsync off-CPU", abs_ns=2_000_000)
 
 
 # ---- the README quick start's demo ---------------------------------------------------------
