@@ -11,7 +11,8 @@
 //   sleep        nanosleep 5 x 40 ms
 //   pagefault    read a 4 MiB file through mmap after dropping it from the page
 //                cache: the thread blocks in major page faults, in no syscall
-//                (measured: wall time, and wall minus the thread's CPU time)
+//                (measured: wall time, wall minus the thread's CPU time, and
+//                the time in that which is no block: run-queue wait, steal)
 //   wait-stdin   print "ready PID", block until a line arrives on stdin
 //   spin SECONDS print "ready PID", then nanosleep 20 ms in a loop for SECONDS
 // Modes run in the order given. Each blocking call sits in its own noinline
@@ -75,6 +76,11 @@ Measured g_fsync, g_socket, g_futex, g_sleep, g_spin, g_stdin, g_fault;
 long g_major_faults = 0;
 long g_fault_blocks = 0;             // voluntary context switches while touching the pages
 std::int64_t g_fault_offcpu_ns = 0;  // wall time minus the thread's CPU time
+// Off-CPU time that is no block, over the touch loop: the thread's wait on a
+// run queue (preempted), and the steal time of every CPU (the hypervisor ran
+// someone else; the guest charges it to nobody's CPU time). -1: unknown.
+std::int64_t g_fault_runq_ns = -1;
+std::int64_t g_fault_steal_ns = -1;
 std::string g_file;
 struct ReusedFile {
   Measured fsyncs;
@@ -316,14 +322,46 @@ rusage ThreadUsage() {
   return ru;
 }
 
+// The thread's time on a run queue, waiting to run (field 2 of
+// /proc/thread-self/schedstat; present without schedstats). -1 if unreadable.
+std::int64_t RunQueueNs() {
+  FILE* f = std::fopen("/proc/thread-self/schedstat", "r");
+  if (!f) return -1;
+  unsigned long long run = 0, wait = 0;
+  const bool ok = std::fscanf(f, "%llu %llu", &run, &wait) == 2;
+  std::fclose(f);
+  return ok ? static_cast<std::int64_t>(wait) : -1;
+}
+
+// The steal time of all CPUs together (/proc/stat, in USER_HZ ticks). -1 if
+// unreadable.
+std::int64_t StealNs() {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return -1;
+  unsigned long long v[8] = {};
+  const bool ok = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                              &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
+  std::fclose(f);
+  const long hz = sysconf(_SC_CLK_TCK);
+  return ok && hz > 0 ? static_cast<std::int64_t>(v[7] * (1000000000ULL / hz)) : -1;
+}
+
+std::int64_t Delta(std::int64_t before, std::int64_t after) {
+  return before < 0 || after < 0 ? -1 : after - before;
+}
+
 void RunPageFaults() {
   const ColdMapping cold(WorkloadPath("fault"), 4 << 20);
   const rusage before = ThreadUsage();
+  const std::int64_t runq0 = RunQueueNs();
+  const std::int64_t steal0 = StealNs();
   const std::int64_t cpu0 = ThreadCpuNs();
   std::int64_t t0 = NowNs();
   workload_touch_pages(cold.data(), cold.size());
   g_fault.Add(NowNs() - t0);
   g_fault_offcpu_ns = g_fault.total_ns - (ThreadCpuNs() - cpu0);
+  g_fault_steal_ns = Delta(steal0, StealNs());
+  g_fault_runq_ns = Delta(runq0, RunQueueNs());
   const rusage after = ThreadUsage();
   g_major_faults = after.ru_majflt - before.ru_majflt;
   // The loop makes no syscall: every time it gave up the CPU was a block in
@@ -383,7 +421,9 @@ void WriteSummary(const char* path) {
   AppendMeasured(out, "pagefault", g_fault,
                  ", \"major_faults\": " + std::to_string(g_major_faults) +
                      ", \"blocks\": " + std::to_string(g_fault_blocks) +
-                     ", \"offcpu_ns\": " + std::to_string(g_fault_offcpu_ns));
+                     ", \"offcpu_ns\": " + std::to_string(g_fault_offcpu_ns) +
+                     ", \"runq_ns\": " + std::to_string(g_fault_runq_ns) +
+                     ", \"steal_ns\": " + std::to_string(g_fault_steal_ns));
   if (!g_file.empty()) out += ",\n  \"file\": \"" + g_file + "\"";
   for (const auto& [name, f] : {std::pair{"reuse_old", &g_reuse_old}, {"reuse_new", &g_reuse_new}})
     AppendMeasured(out, name, f->fsyncs,
