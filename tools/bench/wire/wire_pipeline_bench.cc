@@ -1,0 +1,163 @@
+// The agent's CPU per wire exchange after the ring buffer: kernel socket
+// events (open, one data event per syscall) through the ConnectionTracker
+// (reassembly, detection, the Redis parser), the WireAggregator and the
+// request pipeline's attributor, as `waitscope record` wires them. The
+// traffic is what redis-benchmark sends: 50 client connections, GET and SET
+// of key:__rand_int__ with 3-byte values, one command per write (-P 1) or
+// 16 (-P 16), connections taking turns. Parser-only throughput is in
+// tools/bench/parsers; this adds everything around the parser. Not a test.
+#include <arpa/inet.h>
+#include <benchmark/benchmark.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aggregate/wire_aggregator.h"
+#include "conn/connection_tracker.h"
+#include "findings/request_pipeline.h"
+#include "waitscope/bpf/sockets.h"
+
+namespace {
+
+using waitscope::ConnectionTracker;
+using waitscope::WireAggregator;
+
+constexpr int kConnections = 50;      // redis-benchmark's default -c
+constexpr std::uint32_t kPid = 4242;  // the traced client
+
+// One kernel event as the ring buffer hands it to user space.
+using Event = std::vector<std::byte>;
+
+template <typename T>
+Event Bytes(const T& ev) {
+  Event out(sizeof(ev));
+  std::memcpy(out.data(), &ev, sizeof(ev));
+  return out;
+}
+
+Event OpenEvent(std::uint64_t conn_id, int fd) {
+  ws_sock_open_event ev{};
+  ev.hdr.type = WS_EV_SOCK_OPEN;
+  ev.hdr.tgid = kPid;
+  ev.conn_id = conn_id;
+  ev.fd = fd;
+  ev.role = WS_ROLE_CLIENT;
+  ev.family = AF_INET;
+  ev.local_port = static_cast<std::uint16_t>(40000 + fd);
+  ev.peer_port = 6379;
+  const std::uint32_t lo = htonl(INADDR_LOOPBACK);
+  std::memcpy(ev.local_addr, &lo, 4);
+  std::memcpy(ev.peer_addr, &lo, 4);
+  return Bytes(ev);
+}
+
+Event DataEvent(std::uint64_t conn_id, bool egress, std::uint64_t pos, std::string_view bytes,
+                std::uint64_t ts_ns) {
+  ws_sock_data_event hdr{};
+  hdr.hdr.type = WS_EV_SOCK_DATA;
+  hdr.hdr.tgid = kPid;
+  hdr.hdr.ts_ns = ts_ns;
+  hdr.conn_id = conn_id;
+  hdr.stream_pos = pos;
+  hdr.tid = kPid;
+  hdr.len = static_cast<std::uint32_t>(bytes.size());
+  hdr.captured = hdr.len;
+  hdr.direction = egress ? WS_DIR_EGRESS : WS_DIR_INGRESS;
+  Event out(WS_SOCK_DATA_HEADER_SIZE + bytes.size());
+  std::memcpy(out.data(), &hdr, WS_SOCK_DATA_HEADER_SIZE);
+  std::memcpy(out.data() + WS_SOCK_DATA_HEADER_SIZE, bytes.data(), bytes.size());
+  return out;
+}
+
+std::string Repeat(std::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out.append(s);
+  return out;
+}
+
+// `rounds` request/reply pairs per connection, `pipeline` commands per write,
+// alternating GET and SET rounds; connections take turns, as an event-loop
+// client's do.
+struct Traffic {
+  std::vector<Event> opens;
+  std::vector<Event> data;
+  std::size_t commands = 0;
+};
+
+Traffic MakeTraffic(int pipeline, int rounds) {
+  static constexpr std::string_view kGet = "*2\r\n$3\r\nGET\r\n$16\r\nkey:__rand_int__\r\n";
+  static constexpr std::string_view kSet =
+      "*3\r\n$3\r\nSET\r\n$16\r\nkey:__rand_int__\r\n$3\r\nxxx\r\n";
+  const std::string gets = Repeat(kGet, pipeline), values = Repeat("$3\r\nxxx\r\n", pipeline);
+  const std::string sets = Repeat(kSet, pipeline), oks = Repeat("+OK\r\n", pipeline);
+  Traffic t;
+  std::vector<std::uint64_t> sent(kConnections), received(kConnections);
+  std::uint64_t ts = 1'000'000;
+  for (int c = 0; c < kConnections; ++c) t.opens.push_back(OpenEvent(c + 1, c + 10));
+  for (int r = 0; r < rounds; ++r) {
+    const bool get = r % 2 == 0;
+    const std::string& request = get ? gets : sets;
+    const std::string& reply = get ? values : oks;
+    for (int c = 0; c < kConnections; ++c) {
+      t.data.push_back(DataEvent(c + 1, true, sent[c], request, ts += 1000));
+      sent[c] += request.size();
+    }
+    for (int c = 0; c < kConnections; ++c) {
+      t.data.push_back(DataEvent(c + 1, false, received[c], reply, ts += 1000));
+      received[c] += reply.size();
+    }
+    t.commands += static_cast<std::size_t>(kConnections) * pipeline;
+  }
+  return t;
+}
+
+void Feed(ConnectionTracker& tracker, const Event& e) {
+  tracker.OnEvent(std::span<const std::byte>(e.data(), e.size()));
+}
+
+// A pass is one recording: a new tracker and tables, the connections opened,
+// every data event delivered, flushed as the poll loop does every 256 events.
+void BM_Pipeline(benchmark::State& state) {
+  const int pipeline = static_cast<int>(state.range(0));
+  const Traffic traffic = MakeTraffic(pipeline, 1600 / pipeline);
+  std::size_t commands = 0, events = 0;
+  for (auto _ : state) {
+    WireAggregator wire;
+    waitscope::findings::RequestPipeline requests{waitscope::findings::DetectorConfig{}};
+    ConnectionTracker tracker(
+        wire, {},
+        [](std::uint32_t, std::int32_t, std::uint64_t, ConnectionTracker::CopiedStream) {});
+    tracker.SetObserver(requests.observer());
+    for (const Event& e : traffic.opens) Feed(tracker, e);
+    std::uint64_t n = 0;
+    for (const Event& e : traffic.data) {
+      Feed(tracker, e);
+      if (++n % 256 == 0) requests.Flush(n * 1000);
+    }
+    tracker.Finish();
+    const auto rows = wire.Queries();
+    std::uint64_t counted = 0;
+    for (const auto& q : rows) counted += q.count;
+    if (counted != traffic.commands) state.SkipWithError("exchanges lost in the pipeline");
+    commands += counted;
+    events += traffic.data.size();
+  }
+  state.counters["commands/s"] =
+      benchmark::Counter(static_cast<double>(commands), benchmark::Counter::kIsRate);
+  state.counters["ns/command"] = benchmark::Counter(
+      static_cast<double>(commands), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["events/s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_Pipeline)->ArgName("pipeline")->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
