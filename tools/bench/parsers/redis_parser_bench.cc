@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capture.h"  // tests/unit/protocols: capture loading and replay
+#include "protocols/redis/normalize.h"
 #include "protocols/redis/parser.h"
 
 namespace {
@@ -31,6 +32,21 @@ void BM_Replay(benchmark::State& state, const char* file) {
       benchmark::Counter(static_cast<double>(exchanges), benchmark::Counter::kIsRate);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
 }
+
+// The statement of one command (name uppercased, key patterns), alone.
+void BM_Normalize(benchmark::State& state, std::vector<std::string_view> args) {
+  for (auto _ : state) {
+    auto n = waitscope::protocols::redis::NormalizeCommand(args, false);
+    benchmark::DoNotOptimize(n);
+  }
+  state.counters["commands/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK_CAPTURE(BM_Normalize, get_benchmark_key, {"GET", "key:__rand_int__"});
+BENCHMARK_CAPTURE(BM_Normalize, get_id_key, {"get", "user:12345:cart"});
+BENCHMARK_CAPTURE(BM_Normalize, set_session, {"SET", "session:3f2a9c1e7b2d4a11", "v"});
+BENCHMARK_CAPTURE(BM_Normalize, mget_3, {"MGET", "k:1", "k:2", "k:3"});
 
 BENCHMARK_CAPTURE(BM_Replay, bench_get, "bench_get.capture");
 BENCHMARK_CAPTURE(BM_Replay, bench_set, "bench_set.capture");
