@@ -32,27 +32,31 @@ bool IsConfirmationKind(std::string_view k) {
          std::end(kConfirmationKinds);
 }
 
-// An uppercased command name that asks for confirmations ("SUBSCRIBE"):
-// compared without lowercasing it first (no allocation per command).
-bool IsSubscribeCommand(std::string_view name) {
-  return std::any_of(
-      std::begin(kConfirmationKinds), std::end(kConfirmationKinds), [name](std::string_view kind) {
-        return kind.size() == name.size() &&
-               std::equal(kind.begin(), kind.end(), name.begin(),
-                          [](char l, char u) { return u == static_cast<char>(l - 'a' + 'A'); });
-      });
+// The confirmation kind an uppercased command name asks for ("SUBSCRIBE" ->
+// "subscribe"), or empty: compared without lowercasing the name first (no
+// allocation per command).
+std::string_view SubscribeKind(std::string_view name) {
+  for (std::string_view kind : kConfirmationKinds) {
+    if (kind.size() == name.size() &&
+        std::equal(kind.begin(), kind.end(), name.begin(),
+                   [](char l, char u) { return u == static_cast<char>(l - 'a' + 'A'); })) {
+      return kind;
+    }
+  }
+  return {};
+}
+
+StateCommand StateCommandOf(std::string_view name) {
+  if (name == "MULTI") return StateCommand::kMulti;
+  if (name == "EXEC") return StateCommand::kExec;
+  if (name == "DISCARD") return StateCommand::kDiscard;
+  if (name == "MONITOR") return StateCommand::kMonitor;
+  if (name == "RESET") return StateCommand::kReset;
+  return StateCommand::kNone;
 }
 
 bool IsMessageKind(std::string_view k) {
   return k == "message" || k == "pmessage" || k == "smessage";
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // "WRONGTYPE Operation against..." -> "WRONGTYPE". Only the leading code
@@ -233,12 +237,12 @@ class RedisParser final : public ConnectionParser {
     if (request_.no_reply) return;
     NormalizedCommand n = NormalizeCommand(request_.args, options_.capture_values);
     PendingCommand cmd;
-    cmd.name = std::move(n.name);
     cmd.statement = std::move(n.statement);
     cmd.cache = n.cache;
+    cmd.state = StateCommandOf(n.name);
     cmd.request_end_ns = ts;
-    if (IsSubscribeCommand(cmd.name)) {
-      cmd.pubsub_kind = Lower(cmd.name);
+    cmd.pubsub_kind = SubscribeKind(n.name);
+    if (!cmd.pubsub_kind.empty()) {
       // One confirmation per channel named; UNSUBSCRIBE without channels
       // completes at the first confirmation (the rest are then ignored).
       cmd.confirmations_left =
@@ -289,9 +293,6 @@ class RedisParser final : public ConnectionParser {
 
   void Complete(PendingCommand cmd, std::uint64_t ts) {
     const ValueSummary& v = reply_.value;
-    // A view: comparing it with a literal checks the length first, where
-    // std::string == const char* always calls memcmp (5 per command).
-    const std::string_view name = cmd.name;
     Exchange& e = done_.emplace_back();
     e.protocol = Protocol::kRedis;
     e.statement = std::move(cmd.statement);
@@ -308,20 +309,20 @@ class RedisParser final : public ConnectionParser {
 
     if (queued) {
       if (queued_.size() < kMaxReplyChildren) queued_.push_back(cmd.cache);
-    } else if (name == "MULTI" && !v.is_error) {
+    } else if (cmd.state == StateCommand::kMulti && !v.is_error) {
       queued_.clear();
       tx_broken_ = false;
-    } else if (name == "EXEC" || name == "DISCARD") {
+    } else if (cmd.state == StateCommand::kExec || cmd.state == StateCommand::kDiscard) {
       // EXEC's array holds the queued commands' replies, in order.
-      if (name == "EXEC" && v.elements >= 0 && !tx_broken_) {
+      if (cmd.state == StateCommand::kExec && v.elements >= 0 && !tx_broken_) {
         for (std::size_t i = 0; i < reply_.children.size() && i < queued_.size(); ++i) {
           CountCache(queued_[i], reply_.children[i], &e);
         }
       }
       queued_.clear();
-    } else if (name == "MONITOR" && !v.is_error) {
+    } else if (cmd.state == StateCommand::kMonitor && !v.is_error) {
       monitor_ = true;
-    } else if (name == "RESET" && !v.is_error) {
+    } else if (cmd.state == StateCommand::kReset && !v.is_error) {
       subscribed_ = monitor_ = false;
       queued_.clear();
     }

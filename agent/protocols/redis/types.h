@@ -73,15 +73,20 @@ enum class CacheRead : std::uint8_t {
   kMulti,   // MGET/HMGET: each element of the reply array is one read
 };
 
+// Commands whose successful reply changes how the parser reads the
+// connection's later replies.
+enum class StateCommand : std::uint8_t { kNone, kMulti, kExec, kDiscard, kMonitor, kReset };
+
 // A request waiting for its reply, in send order.
 struct PendingCommand {
-  std::string name;       // uppercased command name ("GET", "CLIENT")
   std::string statement;  // normalized text for Exchange::statement
   CacheRead cache = CacheRead::kNone;
+  StateCommand state = StateCommand::kNone;
   std::uint64_t request_end_ns = 0;
   // (P|S)(UN)SUBSCRIBE: the lowercase confirmation kind the server answers
-  // with ("subscribe"), and how many confirmations (one per channel) are left.
-  std::string pubsub_kind;
+  // with ("subscribe"; a view of a string literal, never of the buffer), and
+  // how many confirmations (one per channel) are left.
+  std::string_view pubsub_kind;
   std::uint32_t confirmations_left = 0;
 };
 
