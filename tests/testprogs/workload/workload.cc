@@ -12,7 +12,8 @@
 //   pagefault    read a 4 MiB file through mmap after dropping it from the page
 //                cache: the thread blocks in major page faults, in no syscall
 //                (measured: wall time, wall minus the thread's CPU time, and
-//                the time in that which is no block: run-queue wait, steal)
+//                the time in that which is no block: run-queue wait, steal,
+//                interrupts)
 //   wait-stdin   print "ready PID", block until a line arrives on stdin
 //   spin SECONDS print "ready PID", then nanosleep 20 ms in a loop for SECONDS
 // Modes run in the order given. Each blocking call sits in its own noinline
@@ -77,10 +78,11 @@ long g_major_faults = 0;
 long g_fault_blocks = 0;             // voluntary context switches while touching the pages
 std::int64_t g_fault_offcpu_ns = 0;  // wall time minus the thread's CPU time
 // Off-CPU time that is no block, over the touch loop: the thread's wait on a
-// run queue (preempted), and the steal time of every CPU (the hypervisor ran
-// someone else; the guest charges it to nobody's CPU time). -1: unknown.
+// run queue (preempted), and the steal and interrupt time of every CPU (see
+// UnchargedNs). -1: unknown.
 std::int64_t g_fault_runq_ns = -1;
 std::int64_t g_fault_steal_ns = -1;
+std::int64_t g_fault_irq_ns = -1;
 std::string g_file;
 struct ReusedFile {
   Measured fsyncs;
@@ -333,17 +335,32 @@ std::int64_t RunQueueNs() {
   return ok ? static_cast<std::int64_t>(wait) : -1;
 }
 
-// The steal time of all CPUs together (/proc/stat, in USER_HZ ticks). -1 if
-// unreadable.
-std::int64_t StealNs() {
+// Time of all CPUs together that no thread is charged for (/proc/stat, in
+// USER_HZ ticks): steal (the hypervisor ran someone else) and interrupts
+// (hard and soft; with IRQ time accounting a thread's CPU time leaves out
+// the interrupts that came while it ran). -1 if unreadable.
+struct Uncharged {
+  std::int64_t steal_ns = -1;
+  std::int64_t irq_ns = -1;
+};
+
+Uncharged UnchargedNs() {
+  Uncharged u;
   FILE* f = std::fopen("/proc/stat", "r");
-  if (!f) return -1;
+  if (!f) return u;
+  // user nice system idle iowait irq softirq steal
   unsigned long long v[8] = {};
   const bool ok = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
                               &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
   std::fclose(f);
   const long hz = sysconf(_SC_CLK_TCK);
-  return ok && hz > 0 ? static_cast<std::int64_t>(v[7] * (1000000000ULL / hz)) : -1;
+  if (!ok || hz <= 0) return u;
+  const auto ns = [hz](unsigned long long ticks) {
+    return static_cast<std::int64_t>(ticks * (1000000000ULL / static_cast<unsigned long long>(hz)));
+  };
+  u.steal_ns = ns(v[7]);
+  u.irq_ns = ns(v[5] + v[6]);
+  return u;
 }
 
 std::int64_t Delta(std::int64_t before, std::int64_t after) {
@@ -354,13 +371,15 @@ void RunPageFaults() {
   const ColdMapping cold(WorkloadPath("fault"), 4 << 20);
   const rusage before = ThreadUsage();
   const std::int64_t runq0 = RunQueueNs();
-  const std::int64_t steal0 = StealNs();
+  const Uncharged uncharged0 = UnchargedNs();
   const std::int64_t cpu0 = ThreadCpuNs();
   std::int64_t t0 = NowNs();
   workload_touch_pages(cold.data(), cold.size());
   g_fault.Add(NowNs() - t0);
   g_fault_offcpu_ns = g_fault.total_ns - (ThreadCpuNs() - cpu0);
-  g_fault_steal_ns = Delta(steal0, StealNs());
+  const Uncharged uncharged1 = UnchargedNs();
+  g_fault_steal_ns = Delta(uncharged0.steal_ns, uncharged1.steal_ns);
+  g_fault_irq_ns = Delta(uncharged0.irq_ns, uncharged1.irq_ns);
   g_fault_runq_ns = Delta(runq0, RunQueueNs());
   const rusage after = ThreadUsage();
   g_major_faults = after.ru_majflt - before.ru_majflt;
@@ -423,7 +442,8 @@ void WriteSummary(const char* path) {
                      ", \"blocks\": " + std::to_string(g_fault_blocks) +
                      ", \"offcpu_ns\": " + std::to_string(g_fault_offcpu_ns) +
                      ", \"runq_ns\": " + std::to_string(g_fault_runq_ns) +
-                     ", \"steal_ns\": " + std::to_string(g_fault_steal_ns));
+                     ", \"steal_ns\": " + std::to_string(g_fault_steal_ns) +
+                     ", \"irq_ns\": " + std::to_string(g_fault_irq_ns));
   if (!g_file.empty()) out += ",\n  \"file\": \"" + g_file + "\"";
   for (const auto& [name, f] : {std::pair{"reuse_old", &g_reuse_old}, {"reuse_new", &g_reuse_new}})
     AppendMeasured(out, name, f->fsyncs,
