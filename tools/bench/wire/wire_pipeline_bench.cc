@@ -4,8 +4,9 @@
 // request pipeline's attributor, as `waitscope record` wires them. The
 // traffic is what redis-benchmark sends: 50 client connections, GET and SET
 // of key:__rand_int__ with 3-byte values, one command per write (-P 1) or
-// 16 (-P 16), connections taking turns. Parser-only throughput is in
-// tools/bench/parsers; this adds everything around the parser. Not a test.
+// 16 (-P 16), connections taking turns; and recorded pgbench sessions on 4
+// connections. Parser-only throughput is in tools/bench/parsers; this adds
+// everything around the parser. Not a test.
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "aggregate/wire_aggregator.h"
+#include "capture.h"  // tests/unit/protocols: capture loading
 #include "conn/connection_tracker.h"
 #include "findings/request_pipeline.h"
 #include "waitscope/bpf/sockets.h"
@@ -41,7 +43,7 @@ Event Bytes(const T& ev) {
   return out;
 }
 
-Event OpenEvent(std::uint64_t conn_id, int fd) {
+Event OpenEvent(std::uint64_t conn_id, int fd, std::uint16_t peer_port = 6379) {
   ws_sock_open_event ev{};
   ev.hdr.type = WS_EV_SOCK_OPEN;
   ev.hdr.tgid = kPid;
@@ -50,7 +52,7 @@ Event OpenEvent(std::uint64_t conn_id, int fd) {
   ev.role = WS_ROLE_CLIENT;
   ev.family = AF_INET;
   ev.local_port = static_cast<std::uint16_t>(40000 + fd);
-  ev.peer_port = 6379;
+  ev.peer_port = peer_port;
   const std::uint32_t lo = htonl(INADDR_LOOPBACK);
   std::memcpy(ev.local_addr, &lo, 4);
   std::memcpy(ev.peer_addr, &lo, 4);
@@ -117,15 +119,37 @@ Traffic MakeTraffic(int pipeline, int rounds) {
   return t;
 }
 
+// A recorded PostgreSQL client session (agent/protocols/postgres/testdata),
+// start-up included, replayed on 4 connections that take turns chunk by
+// chunk: pgbench -c 4.
+Traffic PostgresTraffic(const std::string& capture) {
+  using waitscope::protocols::Direction;
+  const auto chunks = waitscope::protocols::testing::LoadCapture(std::string(PG_TESTDATA_DIR) +
+                                                                 "/" + capture + ".capture");
+  constexpr int kPgConnections = 4;
+  Traffic t;
+  std::vector<std::uint64_t> sent(kPgConnections), received(kPgConnections);
+  std::uint64_t ts = 1'000'000;
+  for (int c = 0; c < kPgConnections; ++c) t.opens.push_back(OpenEvent(c + 1, c + 10, 5432));
+  for (const auto& chunk : chunks) {
+    for (int c = 0; c < kPgConnections; ++c) {
+      const bool egress = chunk.dir == Direction::kRequest;
+      std::uint64_t& pos = egress ? sent[c] : received[c];
+      t.data.push_back(DataEvent(c + 1, egress, pos, chunk.data, ts += 1000));
+      pos += chunk.data.size();
+    }
+  }
+  return t;
+}
+
 void Feed(ConnectionTracker& tracker, const Event& e) {
   tracker.OnEvent(std::span<const std::byte>(e.data(), e.size()));
 }
 
 // A pass is one recording: a new tracker and tables, the connections opened,
 // every data event delivered, flushed as the poll loop does every 256 events.
-void BM_Pipeline(benchmark::State& state) {
-  const int pipeline = static_cast<int>(state.range(0));
-  const Traffic traffic = MakeTraffic(pipeline, 1600 / pipeline);
+// `expected`: the exchanges the traffic holds (0: count what is found).
+void Run(benchmark::State& state, const Traffic& traffic, std::size_t expected) {
   std::size_t commands = 0, events = 0;
   for (auto _ : state) {
     WireAggregator wire;
@@ -144,19 +168,34 @@ void BM_Pipeline(benchmark::State& state) {
     const auto rows = wire.Queries();
     std::uint64_t counted = 0;
     for (const auto& q : rows) counted += q.count;
-    if (counted != traffic.commands) state.SkipWithError("exchanges lost in the pipeline");
+    if (counted == 0 || (expected != 0 && counted != expected)) {
+      state.SkipWithError("exchanges lost in the pipeline");
+      break;
+    }
     commands += counted;
     events += traffic.data.size();
   }
-  state.counters["commands/s"] =
+  state.counters["exchanges/s"] =
       benchmark::Counter(static_cast<double>(commands), benchmark::Counter::kIsRate);
-  state.counters["ns/command"] = benchmark::Counter(
+  state.counters["ns/exchange"] = benchmark::Counter(
       static_cast<double>(commands), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["events/s"] =
       benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 
+void BM_Pipeline(benchmark::State& state) {
+  const int pipeline = static_cast<int>(state.range(0));
+  const Traffic traffic = MakeTraffic(pipeline, 1600 / pipeline);
+  Run(state, traffic, traffic.commands);
+}
+
+void BM_PipelinePostgres(benchmark::State& state, const char* capture) {
+  Run(state, PostgresTraffic(capture), 0);
+}
+
 BENCHMARK(BM_Pipeline)->ArgName("pipeline")->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_PipelinePostgres, pgbench_simple, "pgbench_simple");
+BENCHMARK_CAPTURE(BM_PipelinePostgres, pgbench_prepared, "pgbench_prepared");
 
 }  // namespace
 
