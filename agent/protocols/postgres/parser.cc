@@ -399,12 +399,21 @@ void PostgresParser::HandleQuery(std::string_view body) {
     ++stats_.parse_errors;
     return;
   }
-  for (std::string_view stmt : SplitSqlStatements(*sql, SqlDialect::kPostgres)) {
-    if (g.pending.size() >= kMaxPendingPerGroup) break;
+  auto add = [&](std::string statement) {
     Pending p;
-    p.statement = Render(stmt);
+    p.statement = std::move(statement);
     p.request_end_ns = now_ns_;
     g.pending.push_back(std::move(p));
+  };
+  // Without a ';' there is one statement, or none when the text is only
+  // space and comments (normalized to ""): one lexer pass instead of two.
+  if (sql->find(';') == std::string_view::npos) {
+    if (std::string text = Render(*sql); !text.empty()) add(std::move(text));
+    return;
+  }
+  for (std::string_view stmt : SplitSqlStatements(*sql, SqlDialect::kPostgres)) {
+    if (g.pending.size() >= kMaxPendingPerGroup) break;
+    add(Render(stmt));
   }
 }
 

@@ -269,6 +269,7 @@ class Normalizer {
       : s_(sql), t_(toks), keep_(keep_literals) {}
 
   std::string Run() {
+    out_.reserve(s_.size());  // the text only shrinks, but for " (...)"
     std::size_t n = t_.size();
     while (n > 0 && t_[n - 1].kind == Kind::kSemicolon) --n;  // `BEGIN;` == `BEGIN`
     for (std::size_t i = 0; i < n;) i = Emit(i, n);
@@ -381,13 +382,16 @@ std::string NormalizeSql(std::string_view sql, SqlDialect dialect) {
 
 std::string NormalizeSql(std::string_view sql, SqlDialect dialect,
                          const SqlNormalizeOptions& options) {
-  std::vector<Token> toks;
+  // Reused: a new vector grew through four or five allocations per statement.
+  thread_local std::vector<Token> toks;
+  toks.clear();
   Lexer(sql, dialect).Run(toks);
   return Normalizer(sql, toks, options.keep_literals).Run();
 }
 
 std::vector<std::string_view> SplitSqlStatements(std::string_view sql, SqlDialect dialect) {
-  std::vector<Token> toks;
+  thread_local std::vector<Token> toks;
+  toks.clear();
   Lexer(sql, dialect).Run(toks);
   std::vector<std::string_view> out;
   std::size_t first = 0;  // first token of the current statement
