@@ -413,6 +413,28 @@ TEST(PostgresParser, CaptureValuesKeepsLiterals) {
   EXPECT_EQ(got[2].statement, "UPDATE items SET price = price + 1 WHERE id = -5");
 }
 
+// A Query without ';' is one statement, or none when it holds only space and
+// comments (the server answers EmptyQueryResponse): the replies that follow
+// stay with their statements.
+TEST(PostgresParser, QueryWithoutSemicolonIsOneStatementOrNone) {
+  auto p = MakePostgresParser({});
+  p->OnData(Direction::kRequest, Msg('Q', Cstr("  /* only */ -- a comment\n ")), 1);
+  p->OnData(Direction::kResponse, Msg('I', "") + Z(), 2);
+  p->OnData(Direction::kRequest, Msg('Q', Cstr("\n SELECT 1 -- trailing comment")), 3);
+  p->OnData(Direction::kResponse, Msg('C', Cstr("SELECT 1")) + Z(), 4);
+  p->OnData(Direction::kRequest, Msg('Q', Cstr("SELECT 2; /* and */ SELECT 3")), 5);
+  p->OnData(Direction::kResponse, Msg('C', Cstr("SELECT 1")) + Msg('C', Cstr("SELECT 1")) + Z(), 6);
+  auto got = p->TakeExchanges();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].statement, "SELECT ?");
+  EXPECT_EQ(got[0].request_end_ns, 3u);
+  EXPECT_EQ(got[0].response_end_ns, 4u);
+  EXPECT_EQ(got[1].request_end_ns, 5u);
+  EXPECT_EQ(got[2].statement, "SELECT ?");
+  EXPECT_EQ(p->stats().parse_errors, 0u);
+  EXPECT_EQ(p->stats().unmatched_responses, 0u);
+}
+
 TEST(PostgresParser, HugeDataRowIsSkippedWithoutBuffering) {
   auto p = MakePostgresParser({});
   p->OnData(Direction::kRequest, Msg('Q', Cstr("SELECT repeat('x', 3000000)")), 1);
@@ -534,7 +556,8 @@ TEST(PostgresParser, GapInsideDataRowIsSkipped) {
   auto whole = RunWhole(chunks);
   std::size_t big = 0;
   for (std::size_t i = 0; i < chunks.size(); ++i) {
-    if (chunks[i].dir == Direction::kRequest && chunks[i].data.find("'y', 70000") != std::string::npos)
+    if (chunks[i].dir == Direction::kRequest &&
+        chunks[i].data.find("'y', 70000") != std::string::npos)
       big = i + 1;
   }
   ASSERT_GT(big, 0u);
