@@ -45,7 +45,7 @@ RequestAttributor::ThreadState& RequestAttributor::Thread(std::uint32_t pid, std
 }
 
 template <typename T>
-void RequestAttributor::PushBounded(const ThreadState& t, std::deque<T>& q, T&& item) {
+void RequestAttributor::MakeRoom(const ThreadState& t, std::deque<T>& q) {
   const bool serving = t.last_request_end_ns != 0 || t.event_loop;
   if (q.size() >= (serving ? options_.max_spans_per_thread : options_.max_spans_before_serving)) {
     q.pop_front();
@@ -53,6 +53,11 @@ void RequestAttributor::PushBounded(const ThreadState& t, std::deque<T>& q, T&& 
     // keep spans in case they start to: losing old ones costs nothing.
     if (t.last_request_end_ns != 0) ++stats_.spans_dropped;
   }
+}
+
+template <typename T>
+void RequestAttributor::PushBounded(const ThreadState& t, std::deque<T>& q, T&& item) {
+  MakeRoom(t, q);
   q.push_back(std::forward<T>(item));
 }
 
@@ -100,8 +105,15 @@ void RequestAttributor::OnExchange(const ExchangeOrigin& o, const protocols::Exc
   ThreadState& t = Thread(o.pid, o.tid);
   t.last_seen_ns = std::max(t.last_seen_ns, ex.response_end_ns);
   if (!o.server) {
-    peer_protocol_.try_emplace(o.peer, o.protocol);  // a peer keeps its protocol
-    StatementSpan s;
+    // A peer keeps its protocol. Consecutive exchanges mostly share a peer:
+    // one compare then, not a hash per exchange.
+    if (o.peer != last_client_peer_) {
+      peer_protocol_.try_emplace(o.peer, o.protocol);
+      last_client_peer_ = o.peer;
+    }
+    // Built in place: a client's spans are one per exchange.
+    MakeRoom(t, t.statements);
+    StatementSpan& s = t.statements.emplace_back();
     s.protocol = o.protocol;
     s.peer = o.peer;
     s.statement = ex.statement;
@@ -111,7 +123,6 @@ void RequestAttributor::OnExchange(const ExchangeOrigin& o, const protocols::Exc
     s.error = ex.error;
     s.cache_reads = ex.cache_reads;
     s.cache_hits = ex.cache_hits;
-    PushBounded(t, t.statements, std::move(s));
     return;
   }
   // Only HTTP requests are requests here; a database server's sessions are

@@ -126,12 +126,16 @@ class RequestAttributor : public WireObserver {
   void Prune(ThreadState& t, std::uint64_t before_ns);
   template <typename T>
   void PushBounded(const ThreadState& t, std::deque<T>& q, T&& item);
+  // Drops q's oldest span if q is full (see PushBounded).
+  template <typename T>
+  void MakeRoom(const ThreadState& t, std::deque<T>& q);
 
   RequestSink request_sink_;
   LoopBlockSink loop_block_sink_;
   AttributorOptions options_;
   std::map<ThreadKey, ThreadState> threads_;
   std::unordered_map<std::string, std::string> peer_protocol_;  // "ip:port" -> protocol
+  std::string last_client_peer_;                                // in peer_protocol_ already
   std::uint64_t latest_ns_ = 0;
   AttributorStats stats_;
 };
