@@ -63,34 +63,33 @@ std::optional<std::uint64_t> VaddrToOffset(Elf* elf, std::uint64_t vaddr) {
   return std::nullopt;
 }
 
-// Up to `max` bytes of the file at `offset` (fewer at its end).
-std::span<const std::uint8_t> FileBytes(Elf* elf, std::uint64_t offset, std::size_t max) {
-  std::size_t size = 0;
-  const char* raw = elf_rawfile(elf, &size);
-  if (raw == nullptr || offset >= size) return {};
-  return {reinterpret_cast<const std::uint8_t*>(raw) + offset,
-          std::min<std::size_t>(max, size - offset)};
-}
+// Code is read from the file, never through libelf's mapping: that shows
+// the breakpoints of uprobes already on the library (another waitscope, or
+// any tracer), and an int3 where the worker's push should be made this one
+// fall back to the costly wrappers (see ElfFile::ReadBytes).
 
-// The first bytes of the function at vaddr, for the worker finder.
-CodeAt CodeOf(Elf* elf, std::uint64_t vaddr) {
-  std::optional<std::uint64_t> offset = VaddrToOffset(elf, vaddr);
-  if (!offset) return {vaddr, {}};
-  return {vaddr, FileBytes(elf, *offset, kSslWrapperScanBytes)};
+// The first bytes of the function at vaddr, for the worker finder; `bytes`
+// keeps them.
+CodeAt CodeOf(const ElfFile& file, std::uint64_t vaddr, std::vector<std::uint8_t>& bytes) {
+  std::optional<std::uint64_t> offset = VaddrToOffset(file.get(), vaddr);
+  bytes = offset ? file.ReadBytes(*offset, kSslWrapperScanBytes) : std::vector<std::uint8_t>{};
+  return {vaddr, bytes};
 }
 
 // The file offset of the worker behind one wrapper pair (see
 // loader/ssl_workers.h), if it can be probed cheaply.
-std::optional<std::uint64_t> WorkerOffset(Elf* elf, const std::string& path, const char* pair,
+std::optional<std::uint64_t> WorkerOffset(const ElfFile& file, const char* pair,
                                           std::uint64_t plain, std::uint64_t ex) {
-  std::optional<std::uint64_t> worker = FindSslWorker(CodeOf(elf, plain), CodeOf(elf, ex));
-  std::optional<std::uint64_t> offset = worker ? VaddrToOffset(elf, *worker) : std::nullopt;
-  if (!offset || !StartsWithEmulatedPush(FileBytes(elf, *offset, 2))) {
-    spdlog::debug("{}: probing {} themselves (no worker with an emulated first instruction)", path,
-                  pair);
+  std::vector<std::uint8_t> plain_code, ex_code;
+  std::optional<std::uint64_t> worker =
+      FindSslWorker(CodeOf(file, plain, plain_code), CodeOf(file, ex, ex_code));
+  std::optional<std::uint64_t> offset = worker ? VaddrToOffset(file.get(), *worker) : std::nullopt;
+  if (!offset || !StartsWithEmulatedPush(file.ReadBytes(*offset, 2))) {
+    spdlog::debug("{}: probing {} themselves (no worker with an emulated first instruction)",
+                  file.path(), pair);
     return std::nullopt;
   }
-  spdlog::debug("{}: probing {} through their worker at {:#x}", path, pair, *worker);
+  spdlog::debug("{}: probing {} through their worker at {:#x}", file.path(), pair, *worker);
   return offset;
 }
 
@@ -141,7 +140,7 @@ Result<std::vector<SslFunctionOffset>> FindSslFunctions(const std::string& path)
   for (const WrapperPair& pair : kWrapperPairs) {
     if (!x86_64 || !vaddr_of(pair.ex)) continue;
     if (std::optional<std::uint64_t> w =
-            WorkerOffset(elf, path, pair.name, *vaddr_of(pair.plain), *vaddr_of(pair.ex))) {
+            WorkerOffset(*file, pair.name, *vaddr_of(pair.plain), *vaddr_of(pair.ex))) {
       out.push_back({pair.worker, *w});
       replaced.insert(replaced.end(), {pair.plain, pair.ex});
     }
@@ -159,7 +158,7 @@ Result<std::vector<SslFunctionOffset>> FindSslFunctions(const std::string& path)
     if (f == SslFunction::kFree && x86_64) {
       // Entry-only: may sit past SSL_free's null check, on an emulated push.
       if (std::optional<std::size_t> shift =
-              EmulatedEntryProbeOffset(FileBytes(elf, *offset, kSslWrapperScanBytes))) {
+              EmulatedEntryProbeOffset(file->ReadBytes(*offset, kSslWrapperScanBytes))) {
         if (*shift != 0) {
           spdlog::debug("{}: probing SSL_free at +{} (past its null check, not single-stepped)",
                         path, *shift);

@@ -1,6 +1,7 @@
 #include "symbols/elf_file.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -26,6 +27,20 @@ Result<ElfFile> ElfFile::Open(const std::string& path) {
   ElfFile file(path, std::move(fd), elf);
   if (elf_kind(elf) != ELF_K_ELF) return Error{path + " is not an ELF object"};
   return file;
+}
+
+std::vector<std::uint8_t> ElfFile::ReadBytes(std::uint64_t offset, std::size_t max) const {
+  std::vector<std::uint8_t> out(max);
+  std::size_t got = 0;
+  while (got < max) {
+    const ssize_t n =
+        ::pread(fd_.get(), out.data() + got, max - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  out.resize(got);
+  return out;
 }
 
 }  // namespace waitscope

@@ -8,8 +8,10 @@
 #include <libelf.h>
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "symbols/unique_fd.h"
@@ -22,6 +24,12 @@ class ElfFile {
 
   Elf* get() const { return elf_.get(); }
   const std::string& path() const { return path_; }
+
+  // Up to `max` bytes at `offset` as read(2) returns them (fewer at the end
+  // of the file or on an error). libelf's view is a private mapping of the
+  // file, and the kernel installs every registered uprobe's breakpoint in
+  // such a mapping: code read through it shows another tracer's int3s.
+  std::vector<std::uint8_t> ReadBytes(std::uint64_t offset, std::size_t max) const;
 
  private:
   struct ElfEnd {

@@ -24,10 +24,11 @@ ssl_static_client (libssl.a, SSL_connect). The server traced: `openssl s_server 
 
 Usage: test_ssl_probe.py [unittest args]   (root; /usr/bin/python3)
 Environment: SSL_EVENTS_DUMP (path of ssl_events_dump), SSL_STATIC_CLIENT
-(optional), SKIP_EXIT_CODE (77). Exit 77 when BPF or openssl is unavailable.
+(optional), SSL_WORKERS_TEST (tests/unit's ssl_workers_test), SKIP_EXIT_CODE (77). Exit 77 when BPF or openssl is unavailable.
 """
 
 import json
+import mmap
 import os
 import select
 import shutil
@@ -43,6 +44,7 @@ SKIP_EXIT_CODE = int(os.environ.get("SKIP_EXIT_CODE", "77"))
 PYTHON = "/usr/bin/python3"
 DUMP = os.environ.get("SSL_EVENTS_DUMP", "")
 STATIC_CLIENT = os.environ.get("SSL_STATIC_CLIENT", "")
+SSL_WORKERS_TEST = os.environ.get("SSL_WORKERS_TEST", "")
 TIMEOUT = 10.0
 FILE_BODY = b"hello from the tls test\n"
 
@@ -292,6 +294,29 @@ class SslProbeTest(unittest.TestCase):
         self.assertNotIn(b"X-Test: plaintext", ciphertext(events, pid, conn))
         self.assert_handshake(events, pid, conn)
         self.assert_no_loss(events)
+
+    def test_workers_found_while_another_tracer_probes_libssl(self):
+        """A second waitscope finds the SSL workers while the first one's
+        uprobes are on the library. The kernel puts a uprobe's int3 into
+        every private mapping of the file that may execute, libelf's
+        read-only one too; reading the code through it made the second
+        fall back to the wrappers (~10 us per call)."""
+        if not SSL_WORKERS_TEST or not os.access(SSL_WORKERS_TEST, os.X_OK):
+            self.fail(f"SSL_WORKERS_TEST is not an executable: {SSL_WORKERS_TEST!r}")
+        dump = self.dump(["--attach-file", self.libssl, "--", "sleep", "60"])
+        with open(self.libssl, "rb") as f:
+            on_disk = f.read()
+            with mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ) as m:
+                mapped = m[:]
+        breakpoints = sum(1 for a, b in zip(on_disk, mapped) if a != b)
+        self.assertGreater(breakpoints, 0, "no uprobe breakpoint shows in a read-only mapping "
+                           "of libssl here: nothing to test")
+        r = subprocess.run([SSL_WORKERS_TEST,
+                            "--gtest_filter=SslWorkers.TheSystemLibsslIsProbedThroughItsWorkers"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-1000:])
+        self.assertIn("[  PASSED  ] 1 test", r.stdout, r.stdout[-3000:])
+        dump.kill()
 
     def test_python_client_tls13(self):
         self.check_http_client("-tls1_3", "TLSv1.3")
