@@ -20,11 +20,16 @@ namespace {
 // The entry of a map keyed by a tuple of strings (and numbers), looked up
 // through views: one lookup per exchange, and a hit copies no string.
 template <typename Map, typename... Parts>
-typename Map::mapped_type& FindOrAdd(Map& map, const Parts&... parts) {
+typename Map::iterator FindOrAddEntry(Map& map, const Parts&... parts) {
   auto it = map.find(std::make_tuple(parts...));
   if (it == map.end())
     it = map.emplace(typename Map::key_type(parts...), typename Map::mapped_type{}).first;
-  return it->second;
+  return it;
+}
+
+template <typename Map, typename... Parts>
+typename Map::mapped_type& FindOrAdd(Map& map, const Parts&... parts) {
+  return FindOrAddEntry(map, parts...)->second;
 }
 
 }  // namespace
@@ -42,7 +47,16 @@ void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Excha
   const std::string server_peer = o.server ? WithPortZero(o.peer) : std::string();
   const std::string_view peer = o.server ? server_peer : o.peer;
   const std::string_view protocol = o.protocol;
-  QueryAgg& q = FindOrAdd(queries_, o.pid, protocol, peer, std::string_view(ex.statement));
+  const std::string_view statement = ex.statement;
+  // Pipelined and repeated statements go to the previous exchange's row:
+  // one compare of its key (statement first: it differs soonest) instead of
+  // a walk of the map. Map entries do not move; Reset forgets the entry.
+  const bool same_row = last_query_ != queries_.end() && std::get<0>(last_query_->first) == o.pid &&
+                        std::get<3>(last_query_->first) == statement &&
+                        std::get<2>(last_query_->first) == peer &&
+                        std::get<1>(last_query_->first) == protocol;
+  if (!same_row) last_query_ = FindOrAddEntry(queries_, o.pid, protocol, peer, statement);
+  QueryAgg& q = last_query_->second;
   ++q.count;
   if (ex.error) ++q.errors;
   if (ex.rows > 0) q.rows += ex.rows;
@@ -174,6 +188,7 @@ void WireAggregator::AddTlsHandshake(const ExchangeOrigin& o, const protocols::t
 
 void WireAggregator::Reset() {
   queries_.clear();
+  last_query_ = queries_.end();
   cache_.clear();
   http_.clear();
   conns_.clear();

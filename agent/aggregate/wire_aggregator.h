@@ -34,6 +34,11 @@ struct ExchangeOrigin {
 
 class WireAggregator {
  public:
+  WireAggregator() = default;
+  // Not copyable: last_query_ points into queries_.
+  WireAggregator(const WireAggregator&) = delete;
+  WireAggregator& operator=(const WireAggregator&) = delete;
+
   void AddExchange(const ExchangeOrigin& origin, const protocols::Exchange& ex);
 
   // A connection was opened (or first seen). `connect_ns` 0: unknown.
@@ -113,8 +118,10 @@ class WireAggregator {
       return std::apply(views, a) < std::apply(views, b);
     }
   };
-  std::map<std::tuple<std::uint32_t, std::string, std::string, std::string>, QueryAgg, ViewLess>
-      queries_;
+  using QueryMap = std::map<std::tuple<std::uint32_t, std::string, std::string, std::string>,
+                            QueryAgg, ViewLess>;
+  QueryMap queries_;
+  QueryMap::iterator last_query_ = queries_.end();  // the previous exchange's row
   std::map<std::tuple<std::uint32_t, std::string, std::string>, CacheAgg, ViewLess> cache_;
   std::map<std::tuple<std::uint32_t, bool, std::string>, HttpAgg, ViewLess> http_;
   std::map<ConnKey, ConnAgg> conns_;

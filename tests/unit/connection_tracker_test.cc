@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -362,6 +363,47 @@ TEST_F(TlsTrackerTest, ParsedPlaintextKeepsBeingCopied) {
 TEST_F(TrackerTest, PlaintextOfAnUnknownConnectionIsCounted) {
   Data(0, true, 0, "GET / HTTP/1.1\r\n\r\n", 10, 0, WS_EV_SSL_DATA);
   EXPECT_EQ(tracker_.stats().plaintext_unknown_conn, 1u);
+}
+
+// Consecutive exchanges reuse the previous row when every key part matches,
+// and only then; a reset forgets that row too.
+TEST(WireAggregatorRows, EachKeyPartSeparatesRowsAcrossResets) {
+  WireAggregator wire;
+  auto add = [&](std::uint32_t pid, const std::string& protocol, const std::string& peer,
+                 const std::string& statement, bool server = false) {
+    protocols::Exchange ex;
+    ex.protocol = protocols::Protocol::kRedis;
+    ex.statement = statement;
+    ex.request_end_ns = 1;
+    ex.response_end_ns = 2;
+    wire.AddExchange(ExchangeOrigin{pid, server, peer, protocol, 1, 1}, ex);
+  };
+  auto counts = [&] {
+    std::map<std::string, std::uint64_t> out;
+    for (const QueryRow& q : wire.Queries()) {
+      out[std::to_string(q.pid) + " " + q.protocol + " " + q.peer + " " + q.statement] += q.count;
+    }
+    return out;
+  };
+  for (int round = 0; round < 2; ++round) {
+    add(1, "redis", "127.0.0.1:6379", "GET k:?");
+    add(1, "redis", "127.0.0.1:6379", "GET k:?");
+    add(2, "redis", "127.0.0.1:6379", "GET k:?");
+    add(2, "redis", "127.0.0.1:6380", "GET k:?");
+    add(2, "postgres", "127.0.0.1:6380", "GET k:?");
+    add(2, "postgres", "127.0.0.1:6380", "SET k:?");
+    add(1, "redis", "127.0.0.1:6379", "GET k:?");
+    add(3, "redis", "127.0.0.1:5000", "GET k:?", /*server=*/true);  // peer "127.0.0.1:0"
+    add(3, "redis", "127.0.0.1:5001", "GET k:?", /*server=*/true);
+    const std::map<std::string, std::uint64_t> want = {
+        {"1 redis 127.0.0.1:6379 GET k:?", 3},    {"2 redis 127.0.0.1:6379 GET k:?", 1},
+        {"2 redis 127.0.0.1:6380 GET k:?", 1},    {"2 postgres 127.0.0.1:6380 GET k:?", 1},
+        {"2 postgres 127.0.0.1:6380 SET k:?", 1}, {"3 redis 127.0.0.1:0 GET k:?", 2},
+    };
+    EXPECT_EQ(counts(), want) << "round " << round;
+    wire.Reset();
+    EXPECT_TRUE(wire.Queries().empty());
+  }
 }
 
 TEST(WithPortZero, KeepsTheHost) {
