@@ -24,6 +24,10 @@ constexpr std::size_t kMaxNames = 4096;   // prepared statements, portals
 constexpr std::size_t kMaxGroups = 4096;  // Sync groups / queries awaiting replies
 constexpr std::size_t kMaxPendingPerGroup = 4096;
 
+SqlNormalizeOptions SqlOptions(const ParserOptions& o) {
+  return SqlNormalizeOptions{.keep_literals = o.capture_values};
+}
+
 // Messages whose body we never look at: dropped as they stream in instead of
 // being buffered, so a huge row or COPY chunk costs no memory.
 bool BodyIgnored(Direction dir, char type) {
@@ -185,9 +189,7 @@ PostgresParser::Group& PostgresParser::OpenExtendedGroup() {
 }
 
 std::string PostgresParser::Render(std::string_view sql) const {
-  SqlNormalizeOptions o;
-  o.keep_literals = options_.capture_values;
-  return NormalizeSql(sql, SqlDialect::kPostgres, o);
+  return NormalizeSql(sql, SqlDialect::kPostgres, SqlOptions(options_));
 }
 
 void PostgresParser::BadMessage(Direction dir) {
@@ -399,21 +401,13 @@ void PostgresParser::HandleQuery(std::string_view body) {
     ++stats_.parse_errors;
     return;
   }
-  auto add = [&](std::string statement) {
+  // One lexer pass for the split and every statement's text.
+  for (std::string& statement : NormalizeSqlStatements(*sql, SqlDialect::kPostgres,
+                                                       SqlOptions(options_), kMaxPendingPerGroup)) {
     Pending p;
     p.statement = std::move(statement);
     p.request_end_ns = now_ns_;
     g.pending.push_back(std::move(p));
-  };
-  // Without a ';' there is one statement, or none when the text is only
-  // space and comments (normalized to ""): one lexer pass instead of two.
-  if (sql->find(';') == std::string_view::npos) {
-    if (std::string text = Render(*sql); !text.empty()) add(std::move(text));
-    return;
-  }
-  for (std::string_view stmt : SplitSqlStatements(*sql, SqlDialect::kPostgres)) {
-    if (g.pending.size() >= kMaxPendingPerGroup) break;
-    add(Render(stmt));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace waitscope::protocols {
 namespace {
@@ -265,11 +266,13 @@ bool IsOperatorKeyword(std::string_view w) {
 
 class Normalizer {
  public:
-  Normalizer(std::string_view sql, const std::vector<Token>& toks, bool keep_literals)
+  // `toks`: tokens of `sql` (all of them, or one statement's).
+  Normalizer(std::string_view sql, std::span<const Token> toks, bool keep_literals)
       : s_(sql), t_(toks), keep_(keep_literals) {}
 
   std::string Run() {
-    out_.reserve(s_.size());  // the text only shrinks, but for " (...)"
+    // The text only shrinks, but for " (...)".
+    if (!t_.empty()) out_.reserve(t_.back().end - t_.front().begin);
     std::size_t n = t_.size();
     while (n > 0 && t_[n - 1].kind == Kind::kSemicolon) --n;  // `BEGIN;` == `BEGIN`
     for (std::size_t i = 0; i < n;) i = Emit(i, n);
@@ -369,10 +372,30 @@ class Normalizer {
   }
 
   std::string_view s_;
-  const std::vector<Token>& t_;
+  std::span<const Token> t_;
   bool keep_;
   std::string out_;
 };
+
+// The tokens of `sql`, in a vector reused by the thread's next call (a new
+// one grew through four or five allocations per statement).
+const std::vector<Token>& Lex(std::string_view sql, SqlDialect dialect) {
+  thread_local std::vector<Token> toks;
+  toks.clear();
+  Lexer(sql, dialect).Run(toks);
+  return toks;
+}
+
+// Calls fn(tokens) for each statement between top-level `;`s that has any.
+template <typename Fn>
+void ForEachStatement(const std::vector<Token>& toks, Fn&& fn) {
+  std::size_t first = 0;  // first token of the current statement
+  for (std::size_t i = 0; i <= toks.size(); ++i) {
+    if (i < toks.size() && toks[i].kind != Kind::kSemicolon) continue;
+    if (i > first) fn(std::span<const Token>(toks).subspan(first, i - first));
+    first = i + 1;
+  }
+}
 
 }  // namespace
 
@@ -382,25 +405,24 @@ std::string NormalizeSql(std::string_view sql, SqlDialect dialect) {
 
 std::string NormalizeSql(std::string_view sql, SqlDialect dialect,
                          const SqlNormalizeOptions& options) {
-  // Reused: a new vector grew through four or five allocations per statement.
-  thread_local std::vector<Token> toks;
-  toks.clear();
-  Lexer(sql, dialect).Run(toks);
-  return Normalizer(sql, toks, options.keep_literals).Run();
+  return Normalizer(sql, Lex(sql, dialect), options.keep_literals).Run();
 }
 
 std::vector<std::string_view> SplitSqlStatements(std::string_view sql, SqlDialect dialect) {
-  thread_local std::vector<Token> toks;
-  toks.clear();
-  Lexer(sql, dialect).Run(toks);
   std::vector<std::string_view> out;
-  std::size_t first = 0;  // first token of the current statement
-  for (std::size_t i = 0; i <= toks.size(); ++i) {
-    if (i < toks.size() && toks[i].kind != Kind::kSemicolon) continue;
-    if (i > first)
-      out.push_back(sql.substr(toks[first].begin, toks[i - 1].end - toks[first].begin));
-    first = i + 1;
-  }
+  ForEachStatement(Lex(sql, dialect), [&](std::span<const Token> t) {
+    out.push_back(sql.substr(t.front().begin, t.back().end - t.front().begin));
+  });
+  return out;
+}
+
+std::vector<std::string> NormalizeSqlStatements(std::string_view sql, SqlDialect dialect,
+                                                const SqlNormalizeOptions& options,
+                                                std::size_t max_statements) {
+  std::vector<std::string> out;
+  ForEachStatement(Lex(sql, dialect), [&](std::span<const Token> t) {
+    if (out.size() < max_statements) out.push_back(Normalizer(sql, t, options.keep_literals).Run());
+  });
   return out;
 }
 

@@ -17,6 +17,7 @@
 // redacted to the end).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,5 +43,11 @@ std::string NormalizeSql(std::string_view sql, SqlDialect dialect,
 // matches what the servers execute (they answer those with nothing).
 // The returned views point into `sql`.
 std::vector<std::string_view> SplitSqlStatements(std::string_view sql, SqlDialect dialect);
+
+// NormalizeSql of each statement SplitSqlStatements finds (the first
+// `max_statements`), from one pass of the lexer over `sql`.
+std::vector<std::string> NormalizeSqlStatements(std::string_view sql, SqlDialect dialect,
+                                                const SqlNormalizeOptions& options,
+                                                std::size_t max_statements);
 
 }  // namespace waitscope::protocols

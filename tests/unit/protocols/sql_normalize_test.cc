@@ -133,5 +133,22 @@ TEST(SqlSplit, StatementsAtTopLevelSemicolons) {
             (V{"SELECT 'unterminated; SELECT 2"}));
 }
 
+TEST(SqlSplit, EachStatementNormalizedFromOneLexerPass) {
+  using V = std::vector<std::string>;
+  const SqlNormalizeOptions redact;
+  EXPECT_EQ(NormalizeSqlStatements("SELECT 1; /* c */ UPDATE t SET a = 'x' -- y\n;",
+                                   SqlDialect::kPostgres, redact, 10),
+            (V{"SELECT ?", "UPDATE t SET a = ?"}));
+  EXPECT_EQ(NormalizeSqlStatements("  -- only a comment\n", SqlDialect::kPostgres, redact, 10),
+            V{});
+  EXPECT_EQ(
+      NormalizeSqlStatements("SELECT -5; SELECT 2; SELECT 3", SqlDialect::kPostgres, redact, 2),
+      (V{"SELECT ?", "SELECT ?"}));  // a unary sign after a split is part of its number
+  SqlNormalizeOptions keep;
+  keep.keep_literals = true;
+  EXPECT_EQ(NormalizeSqlStatements("SELECT 1;SELECT  'a'", SqlDialect::kPostgres, keep, 10),
+            (V{"SELECT 1", "SELECT 'a'"}));
+}
+
 }  // namespace
 }  // namespace waitscope::protocols
