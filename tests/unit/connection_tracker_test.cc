@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "protocols/capture.h"
+#include "sock_events.h"
 #include "waitscope/bpf/openssl.h"
 
 namespace waitscope {
@@ -37,36 +38,24 @@ class TrackerTest : public ::testing::Test {
 
   void Open(std::uint64_t conn_id, std::uint8_t role, std::uint16_t peer_port, int fd = 7,
             std::uint32_t pid = 100) {
-    ws_sock_open_event ev{};
-    ev.hdr.type = WS_EV_SOCK_OPEN;
-    ev.hdr.tgid = pid;
-    ev.conn_id = conn_id;
-    ev.fd = fd;
-    ev.role = role;
-    ev.family = AF_INET;
-    ev.local_port = 40000;
-    ev.peer_port = peer_port;
-    const std::uint32_t lo = htonl(INADDR_LOOPBACK);
-    std::memcpy(ev.local_addr, &lo, 4);
-    std::memcpy(ev.peer_addr, &lo, 4);
-    Send(ev);
+    tracker_.OnEvent(testing::SockOpenEvent({.conn_id = conn_id,
+                                             .pid = pid,
+                                             .fd = fd,
+                                             .role = role,
+                                             .local_port = 40000,
+                                             .peer_port = peer_port}));
   }
 
   void Data(std::uint64_t conn_id, bool egress, std::uint64_t pos, std::string_view bytes,
             std::uint64_t ts, std::uint32_t len = 0, std::uint32_t type = WS_EV_SOCK_DATA) {
-    std::vector<std::byte> buf(WS_SOCK_DATA_HEADER_SIZE + bytes.size());
-    ws_sock_data_event hdr{};
-    hdr.hdr.type = type;
-    hdr.hdr.tgid = 100;
-    hdr.hdr.ts_ns = ts;
-    hdr.conn_id = conn_id;
-    hdr.stream_pos = pos;
-    hdr.len = len ? len : static_cast<std::uint32_t>(bytes.size());
-    hdr.captured = static_cast<std::uint32_t>(bytes.size());
-    hdr.direction = egress ? WS_DIR_EGRESS : WS_DIR_INGRESS;
-    std::memcpy(buf.data(), &hdr, WS_SOCK_DATA_HEADER_SIZE);
-    std::memcpy(buf.data() + WS_SOCK_DATA_HEADER_SIZE, bytes.data(), bytes.size());
-    tracker_.OnEvent(buf);
+    tracker_.OnEvent(testing::SockDataEvent({.conn_id = conn_id,
+                                             .pid = 100,
+                                             .egress = egress,
+                                             .stream_pos = pos,
+                                             .bytes = bytes,
+                                             .ts_ns = ts,
+                                             .len = len,
+                                             .type = type}));
   }
 
   void Close(std::uint64_t conn_id) {

@@ -7,13 +7,10 @@
 // 16 (-P 16), connections taking turns; and recorded pgbench sessions on 4
 // connections. Parser-only throughput is in tools/bench/parsers; this adds
 // everything around the parser. Not a test.
-#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
-#include <sys/socket.h>
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,7 +20,7 @@
 #include "capture.h"  // tests/unit/protocols: capture loading
 #include "conn/connection_tracker.h"
 #include "findings/request_pipeline.h"
-#include "waitscope/bpf/sockets.h"
+#include "sock_events.h"  // tests/unit: socket events as the ring delivers them
 
 namespace {
 
@@ -33,48 +30,26 @@ using waitscope::WireAggregator;
 constexpr int kConnections = 50;      // redis-benchmark's default -c
 constexpr std::uint32_t kPid = 4242;  // the traced client
 
-// One kernel event as the ring buffer hands it to user space.
-using Event = std::vector<std::byte>;
-
-template <typename T>
-Event Bytes(const T& ev) {
-  Event out(sizeof(ev));
-  std::memcpy(out.data(), &ev, sizeof(ev));
-  return out;
-}
+using Event = waitscope::testing::SockEvent;
 
 Event OpenEvent(std::uint64_t conn_id, int fd, std::uint16_t peer_port = 6379) {
-  ws_sock_open_event ev{};
-  ev.hdr.type = WS_EV_SOCK_OPEN;
-  ev.hdr.tgid = kPid;
-  ev.conn_id = conn_id;
-  ev.fd = fd;
-  ev.role = WS_ROLE_CLIENT;
-  ev.family = AF_INET;
-  ev.local_port = static_cast<std::uint16_t>(40000 + fd);
-  ev.peer_port = peer_port;
-  const std::uint32_t lo = htonl(INADDR_LOOPBACK);
-  std::memcpy(ev.local_addr, &lo, 4);
-  std::memcpy(ev.peer_addr, &lo, 4);
-  return Bytes(ev);
+  return waitscope::testing::SockOpenEvent({.conn_id = conn_id,
+                                            .pid = kPid,
+                                            .fd = fd,
+                                            .role = WS_ROLE_CLIENT,
+                                            .local_port = static_cast<std::uint16_t>(40000 + fd),
+                                            .peer_port = peer_port});
 }
 
 Event DataEvent(std::uint64_t conn_id, bool egress, std::uint64_t pos, std::string_view bytes,
                 std::uint64_t ts_ns) {
-  ws_sock_data_event hdr{};
-  hdr.hdr.type = WS_EV_SOCK_DATA;
-  hdr.hdr.tgid = kPid;
-  hdr.hdr.ts_ns = ts_ns;
-  hdr.conn_id = conn_id;
-  hdr.stream_pos = pos;
-  hdr.tid = kPid;
-  hdr.len = static_cast<std::uint32_t>(bytes.size());
-  hdr.captured = hdr.len;
-  hdr.direction = egress ? WS_DIR_EGRESS : WS_DIR_INGRESS;
-  Event out(WS_SOCK_DATA_HEADER_SIZE + bytes.size());
-  std::memcpy(out.data(), &hdr, WS_SOCK_DATA_HEADER_SIZE);
-  std::memcpy(out.data() + WS_SOCK_DATA_HEADER_SIZE, bytes.data(), bytes.size());
-  return out;
+  return waitscope::testing::SockDataEvent({.conn_id = conn_id,
+                                            .pid = kPid,
+                                            .tid = kPid,
+                                            .egress = egress,
+                                            .stream_pos = pos,
+                                            .bytes = bytes,
+                                            .ts_ns = ts_ns});
 }
 
 std::string Repeat(std::string_view s, int n) {
