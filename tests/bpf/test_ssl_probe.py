@@ -303,7 +303,7 @@ class SslProbeTest(unittest.TestCase):
         fall back to the wrappers (~10 us per call)."""
         if not SSL_WORKERS_TEST or not os.access(SSL_WORKERS_TEST, os.X_OK):
             self.fail(f"SSL_WORKERS_TEST is not an executable: {SSL_WORKERS_TEST!r}")
-        dump = self.dump(["--attach-file", self.libssl, "--", "sleep", "60"])
+        self.dump(["--attach-file", self.libssl, "--", "sleep", "60"])  # killed at cleanup
         with open(self.libssl, "rb") as f:
             on_disk = f.read()
             with mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ) as m:
@@ -316,7 +316,6 @@ class SslProbeTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-1000:])
         self.assertIn("[  PASSED  ] 1 test", r.stdout, r.stdout[-3000:])
-        dump.kill()
 
     def test_python_client_tls13(self):
         self.check_http_client("-tls1_3", "TLSv1.3")
