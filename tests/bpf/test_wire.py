@@ -767,6 +767,30 @@ class MariadbTest(MariadbTestCase):
                          f"(COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
         self.assert_connections(report, "client", "mysql", 1, peer=self.server.address)
 
+    def test_executable_comments(self):
+        """mysqldump writes whole statements as executable comments
+        (`/*!40101 SET NAMES utf8mb4 */`), which the server runs: waitscope
+        names them by what they run, as the digests do (as comments they
+        normalized to nothing)."""
+        self.truncate_digests()
+        report, r = self.record_command(
+            self.server.client, *self.server.tcp_args(), "-e",
+            "/*!40101 SET NAMES utf8mb4 */; "
+            "/*!40014 SET UNIQUE_CHECKS=0, FOREIGN_KEY_CHECKS=0 */; "
+            "SELECT /*!50000 qty */ FROM items WHERE id = 3; "
+            "/*M!100100 SELECT COUNT(*) FROM items */; "
+            "/*!40014 SET UNIQUE_CHECKS=1 */")
+        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+        expected = self.digests()
+        rows, got = self.ws_statements(report)
+        # The server ran each of them.
+        for sql in ("SET NAMES utf8mb4", "SELECT qty FROM items WHERE id = ?",
+                    "SELECT COUNT(*) FROM items"):
+            self.assertEqual(expected.get(mysql_canonical(sql)), (1, 0), expected)
+        self.assertEqual(got, expected,
+                         "waitscope (count, errors) vs performance_schema digests "
+                         f"(COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
+
     def test_multi_statements(self):
         """COM_QUERY with several statements (CLIENT_MULTI_STATEMENTS): one
         row per statement. MariaDB's digest table cannot be the reference here

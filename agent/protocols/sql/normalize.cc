@@ -89,7 +89,13 @@ class Lexer {
       } else if (c == '#' && d_ == SqlDialect::kMysql) {
         SkipLine();
       } else if (c == '/' && At(i_ + 1) == '*') {
+        // An executable comment's markers are not space: `4*/,` is `4,`.
+        if (OpenExecutableComment()) continue;
         SkipBlockComment();
+      } else if (in_executable_ && c == '*' && At(i_ + 1) == '/') {
+        i_ += 2;  // the end of an executable comment: what it held was SQL
+        in_executable_ = false;
+        continue;
       } else {
         break;
       }
@@ -114,6 +120,28 @@ class Lexer {
         ++i_;
       }
     }
+  }
+  // MySQL and MariaDB run the text of /*! ... */ (and MariaDB's /*M! ... */),
+  // optionally after a server version of 5 or 6 digits: mysqldump writes
+  // whole statements that way (`/*!40101 SET NAMES utf8mb4 */`), which as a
+  // comment would normalize to nothing. Their text is lexed as SQL whatever
+  // the version: which versions a server skips is its own (MariaDB skips
+  // MySQL 5.7+ ones), and a skipped part only adds tokens to the text. True
+  // if i_ (at `/*`) opened one; i_ is then past the opener and version.
+  bool OpenExecutableComment() {
+    if (d_ != SqlDialect::kMysql || in_executable_) return false;
+    std::size_t j = i_ + 2;
+    if (At(j) == 'M' && At(j + 1) == '!') {
+      ++j;
+    } else if (At(j) != '!') {
+      return false;
+    }
+    ++j;
+    std::size_t digits = 0;
+    while (digits < 6 && IsDigit(At(j + digits))) ++digits;
+    i_ = j + digits;
+    in_executable_ = true;
+    return true;
   }
   // From the opening quote at i_; `''` (or the doubled quote) is an escaped
   // quote, a backslash escapes one byte when `backslash`. Unterminated: to the end.
@@ -250,6 +278,7 @@ class Lexer {
   std::string_view s_;
   SqlDialect d_;
   std::size_t i_ = 0;
+  bool in_executable_ = false;  // inside /*! ... */ (MySQL)
 };
 
 // Keywords after which `-5` is a negative number, not a subtraction.

@@ -6,7 +6,9 @@
 //   - IN (?, ?, ?) and VALUES (?, ?), (?, ?) lists -> IN (...), VALUES (...)
 //     (only lists made of literals, placeholders, NULL/DEFAULT/TRUE/FALSE;
 //     `IN (SELECT ...)` or `VALUES (now())` stay as they are)
-//   - comments (-- ..., /* ... */, # ... for MySQL) removed
+//   - comments (-- ..., /* ... */, # ... for MySQL) removed; but MySQL's
+//     executable comments (/*!40101 SET NAMES utf8mb4 */, /*M! ... */) are
+//     SQL the server runs: their text stays, without the comment markers
 //   - whitespace folded to single spaces, trimmed; trailing `;` dropped
 //   - keywords keep their case; identifiers ("quoted" or `quoted`) are kept;
 //     $1 / ? placeholders are kept as they are.

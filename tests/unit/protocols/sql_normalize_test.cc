@@ -108,6 +108,29 @@ TEST(SqlNormalize, Mysql) {
         });
 }
 
+// What MariaDB 10.11 answered for each of these (tests/bpf drive the same
+// forms through a real server: MariadbTest.test_executable_comments).
+TEST(SqlNormalize, MysqlExecutableCommentsAreSql) {
+  Check(SqlDialect::kMysql,
+        {
+            {"/*!40101 SET NAMES utf8mb4 */", "SET NAMES utf8mb4"},
+            {"/*!40101 SET @OLD_CSC=@@CHARACTER_SET_CLIENT */",
+             "SET @OLD_CSC=@@CHARACTER_SET_CLIENT"},
+            {"SELECT /*!50000 3 */", "SELECT ?"},
+            {"SELECT /*!100000 2 */", "SELECT ?"},  // MariaDB's 6-digit versions
+            {"SELECT /*M!100000 5 */", "SELECT ?"},
+            {"SELECT /*! 8 */", "SELECT ?"},
+            {"SELECT /*!50000 4*/, 1", "SELECT ?, ?"},  // `*/` right after a token
+            {"SELECT /*!50000 '*/' */", "SELECT ?"},    // `*/` in a literal does not close it
+            {"SELECT /*!50000 /* inner */ 1 */", "SELECT ?"},
+            {"SELECT /*+ hint */ 10", "SELECT ?"},  // an optimizer hint stays a comment
+            {"SELECT /*!50000 1", "SELECT ?"},      // unterminated
+            {"SELECT 2*/3", "SELECT ?*/?"},         // not inside one: operators
+        });
+  // Only MySQL has them.
+  EXPECT_EQ(NormalizeSql("SELECT /*!50000 3 */ 1", SqlDialect::kPostgres), "SELECT ?");
+}
+
 TEST(SqlNormalize, KeepLiteralsFoldsOnlyCommentsAndSpace) {
   SqlNormalizeOptions keep;
   keep.keep_literals = true;
