@@ -1,0 +1,1 @@
+/*!40101 SET NAMES utf8mb4 */; SELECT /*!50000 qty */ FROM items WHERE id = 3; /*M!100100 SELECT COUNT(*) FROM items */; SELECT /*!50000 /* inner */ 1 */, /*!50000 1
