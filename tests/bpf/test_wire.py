@@ -806,6 +806,8 @@ class MariadbTest(MariadbTestCase):
             "    while cur.nextset(): pass",
             "for i in range(2):",
             "    fails('SELECT 1 AS a; SELECT * FROM nope; SELECT 2 AS b')",
+            "# An empty statement is a syntax error that ends the packet.",
+            "fails('SELECT 3 AS c;; SELECT 4 AS d')",
         ])
         report, r = self.record_command(PYTHON, "-c", self.pymysql_script(body, multi=True))
         self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
@@ -819,6 +821,8 @@ class MariadbTest(MariadbTestCase):
             "SELECT ? AS a": (2, 0),
             "SELECT * FROM nope": (2, 2),
             # "SELECT ? AS b" never ran.
+            "SELECT ? AS c": (1, 0),
+            "": (1, 1),  # not "SELECT ? AS d", which never ran either
         }, fmt_rows(rows))
         self.assert_connections(report, "client", "mysql", 1, peer=self.server.address)
 

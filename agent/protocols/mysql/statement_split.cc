@@ -36,10 +36,7 @@ std::vector<std::string_view> SplitStatements(std::string_view sql) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
   std::size_t i = 0;
-  auto emit = [&](std::size_t end) {
-    std::string_view part = Trim(sql.substr(start, end - start));
-    if (!part.empty()) parts.push_back(part);
-  };
+  auto emit = [&](std::size_t end) { parts.push_back(Trim(sql.substr(start, end - start))); };
   while (i < sql.size()) {
     const char c = sql[i];
     if (c == '\'' || c == '"' || c == '`') {
@@ -59,6 +56,7 @@ std::vector<std::string_view> SplitStatements(std::string_view sql) {
     }
   }
   emit(sql.size());
+  while (!parts.empty() && parts.back().empty()) parts.pop_back();
   return parts;
 }
 

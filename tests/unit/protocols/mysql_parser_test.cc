@@ -5,6 +5,7 @@
 
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capture.h"
@@ -433,6 +434,18 @@ TEST(MysqlStatementSplit, RespectsQuotesAndComments) {
   EXPECT_EQ(parts[2], "/* ; */ UPDATE t SET s = \"q\\\";\"");
   EXPECT_EQ(mysql::SplitStatements("SELECT 1").size(), 1u);
   EXPECT_TRUE(mysql::SplitStatements(" ; ").empty());
+}
+
+// MariaDB 10.11 answers these one part at a time (a result, an OK or an
+// error each): the parts are what it answers, so each reply gets its own.
+TEST(MysqlStatementSplit, EmptyPartsBeforeTextAreStatements) {
+  using Parts = std::vector<std::string_view>;
+  EXPECT_EQ(mysql::SplitStatements("SELECT 1;;SELECT 2"), (Parts{"SELECT 1", "", "SELECT 2"}));
+  EXPECT_EQ(mysql::SplitStatements(";SELECT 1"), (Parts{"", "SELECT 1"}));
+  EXPECT_EQ(mysql::SplitStatements("SELECT 1; ;"), (Parts{"SELECT 1"}));
+  EXPECT_EQ(mysql::SplitStatements("SELECT 1; /* a */;"), (Parts{"SELECT 1", "/* a */"}));
+  EXPECT_EQ(mysql::SplitStatements("SELECT 1;\n-- x\n;SELECT 2"),
+            (Parts{"SELECT 1", "-- x", "SELECT 2"}));
 }
 
 }  // namespace
