@@ -60,7 +60,7 @@ void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Excha
   ++q.count;
   if (ex.error) ++q.errors;
   if (ex.rows > 0) q.rows += ex.rows;
-  q.latency.Add(latency);
+  if (ex.answered) q.latency.Add(latency);
   if (ex.cache_reads > 0) {
     CacheAgg& c = FindOrAdd(cache_, o.pid, protocol, peer);
     c.reads += ex.cache_reads;

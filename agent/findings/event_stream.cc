@@ -283,6 +283,7 @@ class LineParser {
     f.String("statement", x.statement);
     f.Uint("request_end_ns", x.request_end_ns);
     f.Uint("response_end_ns", x.response_end_ns);
+    f.Bool("answered", x.answered);
     f.Bool("error", x.error);
     f.String("error_code", x.error_code, false);
     f.Int("rows", x.rows);
@@ -414,6 +415,7 @@ void EventStreamWriter::OnExchange(const ExchangeOrigin& origin, const protocols
   j["statement"] = x.statement;
   j["request_end_ns"] = x.request_end_ns;
   j["response_end_ns"] = x.response_end_ns;
+  if (!x.answered) j["answered"] = false;
   if (x.error) j["error"] = true;
   if (!x.error_code.empty()) j["error_code"] = x.error_code;
   if (x.rows != -1) j["rows"] = x.rows;

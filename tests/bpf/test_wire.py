@@ -107,10 +107,12 @@ class WireTestCase(tr.WaitscopeTestCase):
 
     # -- running waitscope
 
-    def record_command(self, *command, env=None):
+    def record_command(self, *command, env=None, unanswered=False):
         """`waitscope record -q -o OUT -- COMMAND`; returns (report, the
         CompletedProcess: the command's stdout/stderr pass through). The
-        report is checked: schema-valid, no loss, consistent query rows."""
+        report is checked: schema-valid, no loss, consistent query rows
+        (`unanswered`: the workload sends requests the server does not
+        answer, which have no latency sample)."""
         out = os.path.join(self.make_tmp(), "report")
         # A forced hook flavour (WAITSCOPE_HOOKS, set by ctest for the raw_tp
         # groups) must really be the one attached: -v logs it.
@@ -122,7 +124,7 @@ class WireTestCase(tr.WaitscopeTestCase):
             self.assertIn(f"BPF hooks attached ({hooks}", r.stderr)
         self.assertRegex(r.stderr, r"the command exited with status \d+",
                          f"the command did not run to its end:\n{r.stderr}")
-        return self.checked_report(out), r
+        return self.checked_report(out, unanswered=unanswered), r
 
     def start_attached(self, pid, *extra):
         """Starts `waitscope -v record -q -p PID EXTRA -o OUT` and returns
@@ -154,10 +156,11 @@ class WireTestCase(tr.WaitscopeTestCase):
         self.assertIn("interrupted" if interrupt else "duration reached", stderr)
         return self.checked_report(out, truncated=truncated)
 
-    def checked_report(self, out, truncated=False):
+    def checked_report(self, out, truncated=False, unanswered=False):
         """The report in `out`, schema-checked, with no loss. `truncated`:
         the workload sends messages longer than --capture-bytes on purpose,
-        so bytes_truncated must be above 0 (the rest still zero)."""
+        so bytes_truncated must be above 0 (the rest still zero).
+        `unanswered`: see record_command."""
         report = self.assert_valid_report(out)
         loss = dict(report["loss"])
         if truncated:
@@ -169,8 +172,11 @@ class WireTestCase(tr.WaitscopeTestCase):
                          f"waitscope lost events, bytes or parses at a light load: "
                          f"{report['loss']}")
         for q in report["queries"]:
-            self.assertEqual(q["latency_us"]["count"], q["count"],
-                             f"latency summary does not cover every call: {fmt_rows(q)}")
+            if unanswered:
+                self.assertLessEqual(q["latency_us"]["count"], q["count"], fmt_rows(q))
+            else:
+                self.assertEqual(q["latency_us"]["count"], q["count"],
+                                 f"latency summary does not cover every call: {fmt_rows(q)}")
             self.assertLessEqual(q["errors"], q["count"], fmt_rows(q))
         return report
 
@@ -341,6 +347,60 @@ class RedisClientTest(RedisTestCase):
         # One redis-cli process (and connection) per command.
         self.assert_connections(report, "client", "redis",
                                 after.connections - before.connections - 1, peer=peer)
+
+
+    def test_client_reply_off_and_skip(self):
+        """A mass insert under CLIENT REPLY OFF and a CLIENT REPLY SKIP: the
+        server runs those commands without answering. Each counts once, with
+        no latency, and every reply still goes to its own command (waiting
+        for theirs, every later reply went to the command before it)."""
+        script = "\n".join([
+            "import socket",
+            f"c = socket.create_connection(('127.0.0.1', {self.server.port}))",
+            "f = c.makefile('rb')",
+            "def send(*args):",
+            "    out = b'*%d\\r\\n' % len(args)",
+            "    for a in args:",
+            "        a = str(a).encode()",
+            "        out += b'$%d\\r\\n%s\\r\\n' % (len(a), a)",
+            "    c.sendall(out)",
+            "def reply():",
+            "    line = f.readline()",
+            "    if line.startswith(b'$') and int(line[1:]) >= 0:",
+            "        return f.read(int(line[1:]) + 2)[:-2]",
+            "    return line.strip()",
+            "send('CLIENT', 'REPLY', 'OFF')",
+            "for i in range(200):",
+            "    send('SET', 'bulk:%d' % i, i)",
+            "send('CLIENT', 'REPLY', 'ON')",
+            "assert reply() == b'+OK'",
+            "for i in range(0, 200, 20):",
+            "    send('GET', 'bulk:%d' % i)",
+            "    assert reply() == str(i).encode()",
+            "send('CLIENT', 'REPLY', 'SKIP')",
+            "send('DEL', 'bulk:0')",
+            "send('PING')",
+            "assert reply() == b'+PONG'",
+        ])
+        before = RedisSnapshot(self.server)
+        report, r = self.record_command(PYTHON, "-c", script, unanswered=True)
+        after = RedisSnapshot(self.server)
+        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+        expected = after.delta(before)
+        self.assertEqual(expected, {"CLIENT REPLY": (3, 0), "SET": (200, 0), "GET": (10, 0),
+                                    "DEL": (1, 0), "PING": (1, 0)},
+                         "the server did not see the script's commands")
+        peer = self.server.address
+        rows = self.queries(report, "redis", peer=peer)
+        self.assertEqual(self.ws_commands(rows, expected), expected, fmt_rows(rows))
+        # Latency only where there was a reply.
+        samples = {q["statement"]: q["latency_us"]["count"] for q in rows}
+        self.assertEqual(samples, {"CLIENT REPLY": 1, "SET bulk:?": 0, "GET bulk:?": 10,
+                                   "DEL bulk:?": 0, "PING": 1}, fmt_rows(rows))
+        cache_rows = [c for c in report["cache"] if c["peer"] == peer]
+        self.assertEqual(tuple(sum(c[k] for c in cache_rows) for k in ("reads", "hits", "misses")),
+                         (10, after.hits - before.hits, after.misses - before.misses))
+        self.assertEqual(report["loss"].get("exchanges_lost", 0), 0, report["loss"])
 
 
 class RedisServerTest(RedisTestCase):

@@ -27,8 +27,13 @@ struct Exchange {
   std::string statement;
   std::uint64_t request_end_ns = 0;   // time of the chunk holding the request's last byte
   std::uint64_t response_end_ns = 0;  // time of the chunk holding the response's last byte
+  // False for a request the server runs without answering (Redis under
+  // CLIENT REPLY OFF or SKIP): it counts, but has no latency
+  // (response_end_ns = request_end_ns) and no result.
+  bool answered = true;
   bool error = false;
-  std::string error_code;  // SQLSTATE, MySQL error number, Redis error prefix ("WRONGTYPE"), HTTP status
+  // SQLSTATE, MySQL error number, Redis error prefix ("WRONGTYPE"), HTTP status.
+  std::string error_code;
   std::int64_t rows = -1;  // rows returned or affected, -1 if unknown
 
   // Redis/Memcached reads: hit (value returned) or miss (null). Unset for
@@ -48,7 +53,8 @@ struct ParserOptions {
 
 struct ParserStats {
   std::uint64_t parse_errors = 0;  // malformed input seen (each one counted once)
-  std::uint64_t resyncs = 0;       // times the parser re-found a message boundary after a gap or error
+  // Times the parser re-found a message boundary after a gap or error.
+  std::uint64_t resyncs = 0;
   std::uint64_t unmatched_responses = 0;
   // Requests dropped unanswered because bytes were lost (a gap the parser
   // could not follow): they are in no exchange. Counted by the Redis and

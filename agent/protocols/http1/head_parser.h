@@ -39,7 +39,4 @@ bool IsKnownMethod(std::string_view token);
 // True when `s` is a proper prefix of a known method token ("GE", "PO").
 bool IsKnownMethodPrefix(std::string_view s);
 
-// Both equal ignoring ASCII case.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-
 }  // namespace waitscope::protocols::http1

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocols/common/ascii.h"
 #include "protocols/common/stream_buffer.h"
 #include "protocols/redis/normalize.h"
 #include "protocols/redis/resp_decoder.h"
@@ -236,6 +237,16 @@ class RedisParser final : public ConnectionParser {
   void OnRequest(std::uint64_t ts) {
     if (request_.no_reply) return;
     NormalizedCommand n = NormalizeCommand(request_.args, options_.capture_values);
+    if (!Answered(n.name)) {
+      // Run, counted, never answered: waiting for its reply would pair
+      // every later reply with the command before it.
+      Exchange& e = done_.emplace_back();
+      e.protocol = Protocol::kRedis;
+      e.statement = std::move(n.statement);
+      e.request_end_ns = e.response_end_ns = ts;
+      e.answered = false;
+      return;
+    }
     PendingCommand cmd;
     cmd.statement = std::move(n.statement);
     cmd.cache = n.cache;
@@ -250,6 +261,36 @@ class RedisParser final : public ConnectionParser {
     }
     if (pending_.size() >= kMaxPending) LoseSync();
     pending_.push_back(std::move(cmd));
+  }
+
+  // Whether the server answers this command, after CLIENT REPLY: ON
+  // answers (+OK) and ends OFF; OFF and SKIP are not answered, OFF silences
+  // every later command and SKIP (unless OFF) the next one only; RESET ends
+  // OFF too. The order is Redis's: a command's own flags first, then the
+  // skip moves on (networking.c: clientCommand, resetClient,
+  // clearClientConnectionState).
+  bool Answered(std::string_view name) {
+    bool answered = !reply_off_ && !reply_skip_;
+    bool skip_next = false;
+    if (name == "RESET") {
+      reply_off_ = false;  // answered (+RESET) unless this very command is skipped
+      answered = !reply_skip_;
+    } else if (name == "CLIENT" && request_.args.size() == 3 &&
+               EqualsIgnoreCase(request_.args[1], "REPLY")) {
+      const std::string_view mode = request_.args[2];
+      if (EqualsIgnoreCase(mode, "ON")) {
+        reply_off_ = false;
+        answered = true;
+      } else if (EqualsIgnoreCase(mode, "OFF")) {
+        reply_off_ = true;
+        answered = false;
+      } else if (EqualsIgnoreCase(mode, "SKIP")) {
+        skip_next = !reply_off_;
+        answered = false;
+      }
+    }
+    reply_skip_ = skip_next;
+    return answered;
   }
 
   void OnReply(std::uint64_t ts) {
@@ -337,7 +378,9 @@ class RedisParser final : public ConnectionParser {
   std::vector<CacheRead> queued_;  // cache kinds of the commands queued by MULTI
   bool desynced_ = false;
   bool subscribed_ = false;
-  bool tx_broken_ = false;  // a gap or error hit the current transaction
+  bool tx_broken_ = false;   // a gap or error hit the current transaction
+  bool reply_off_ = false;   // CLIENT REPLY OFF: no command is answered
+  bool reply_skip_ = false;  // CLIENT REPLY SKIP: the next command is not answered
   bool monitor_ = false;
 };
 

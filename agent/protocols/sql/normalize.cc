@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <span>
 
+#include "protocols/common/ascii.h"
+
 namespace waitscope::protocols {
 namespace {
 
@@ -45,17 +47,6 @@ bool IsWordStart(unsigned char c) {
 }
 bool IsWordChar(unsigned char c) {
   return IsWordStart(c) || IsDigit(c) || c == '$';
-}
-
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
 }
 
 class Lexer {
@@ -177,9 +168,9 @@ class Lexer {
   }
   void SkipNumber() {
     if (At(i_) == '0' &&
-        (Lower(static_cast<char>(At(i_ + 1))) == 'x' ||
-         Lower(static_cast<char>(At(i_ + 1))) == 'b' ||
-         Lower(static_cast<char>(At(i_ + 1))) == 'o') &&
+        (ToLowerAscii(static_cast<char>(At(i_ + 1))) == 'x' ||
+         ToLowerAscii(static_cast<char>(At(i_ + 1))) == 'b' ||
+         ToLowerAscii(static_cast<char>(At(i_ + 1))) == 'o') &&
         (IsDigit(At(i_ + 2)) || IsAlpha(At(i_ + 2)))) {
       i_ += 2;
       while (Has(i_) && (IsDigit(At(i_)) || IsAlpha(At(i_)) || At(i_) == '_')) ++i_;
@@ -190,7 +181,7 @@ class Lexer {
       ++i_;
       while (Has(i_) && (IsDigit(At(i_)) || At(i_) == '_')) ++i_;
     }
-    if (Lower(static_cast<char>(At(i_))) == 'e' &&
+    if (ToLowerAscii(static_cast<char>(At(i_))) == 'e' &&
         (IsDigit(At(i_ + 1)) ||
          ((At(i_ + 1) == '+' || At(i_ + 1) == '-') && IsDigit(At(i_ + 2))))) {
       i_ += 2;
@@ -247,13 +238,14 @@ class Lexer {
       if (At(i_) == '\'') {
         // Prefixed strings: B'0101', X'1F', N'text', E'esc\n' (Postgres),
         // _utf8mb4'text' (MySQL character set introducer).
-        char p = word.size() == 1 ? Lower(word[0]) : 0;
+        char p = word.size() == 1 ? ToLowerAscii(word[0]) : 0;
         if (p == 'b' || p == 'x' || p == 'n' || (p == 'e' && pg) || (!pg && word[0] == '_')) {
           SkipQuoted('\'', !pg || p == 'e');
           return Kind::kString;
         }
       }
-      if (pg && word.size() == 1 && Lower(word[0]) == 'u' && At(i_) == '&' && At(i_ + 1) == '\'') {
+      if (pg && word.size() == 1 && ToLowerAscii(word[0]) == 'u' && At(i_) == '&' &&
+          At(i_ + 1) == '\'') {
         ++i_;
         SkipQuoted('\'', false);
         return Kind::kString;
@@ -288,7 +280,7 @@ bool IsOperatorKeyword(std::string_view w) {
       "else",   "when",  "return", "limit",  "offset",   "by",      "between", "like",     "is",
       "on",     "as",    "case",   "having", "interval", "default", "array",   "returning"};
   for (std::string_view k : kWords) {
-    if (EqualsNoCase(w, k)) return true;
+    if (EqualsIgnoreCase(w, k)) return true;
   }
   return false;
 }
@@ -313,7 +305,7 @@ class Normalizer {
     return s_.substr(t_[i].begin, t_[i].end - t_[i].begin);
   }
   bool IsWord(std::size_t i, std::string_view w) const {
-    return t_[i].kind == Kind::kWord && EqualsNoCase(Text(i), w);
+    return t_[i].kind == Kind::kWord && EqualsIgnoreCase(Text(i), w);
   }
   bool IsSign(std::size_t i) const {
     return t_[i].kind == Kind::kOther && (Text(i) == "-" || Text(i) == "+");

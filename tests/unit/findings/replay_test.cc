@@ -385,6 +385,7 @@ void RoundTrip(const std::string& file) {
   x.statement = "GET /orders/{id}";
   x.request_end_ns = 10;
   x.response_end_ns = 20;
+  x.answered = false;
   x.error = true;
   x.error_code = "503";
   x.rows = 0;
@@ -441,6 +442,7 @@ void RoundTrip(const std::string& file) {
   EXPECT_EQ(rx.exchange.statement, x.statement);
   EXPECT_EQ(rx.exchange.request_end_ns, 10u);
   EXPECT_EQ(rx.exchange.response_end_ns, 20u);
+  EXPECT_FALSE(rx.exchange.answered);
   EXPECT_TRUE(rx.exchange.error);
   EXPECT_EQ(rx.exchange.error_code, "503");
   EXPECT_EQ(rx.exchange.rows, 0);
@@ -452,6 +454,7 @@ void RoundTrip(const std::string& file) {
   const auto& unix_x = std::get<StreamExchange>(ev[4]);
   EXPECT_EQ(unix_x.origin.peer, "");
   EXPECT_EQ(unix_x.exchange.rows, -1);
+  EXPECT_TRUE(unix_x.exchange.answered);  // the default, not written
   EXPECT_EQ(unix_x.exchange.protocol, protocols::Protocol::kUnknown);
   const auto& u = std::get<ClientConnectionUse>(ev[5]);
   EXPECT_EQ(u.conn_id, 101u);

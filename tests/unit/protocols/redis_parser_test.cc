@@ -32,7 +32,7 @@ std::string Describe(const Exchange& e) {
   return e.statement + "|" + std::to_string(e.request_end_ns) + "|" +
          std::to_string(e.response_end_ns) + "|" + (e.error ? "E:" + e.error_code : "ok") + "|" +
          std::to_string(e.rows) + "|" + std::to_string(e.cache_reads) + "/" +
-         std::to_string(e.cache_hits);
+         std::to_string(e.cache_hits) + (e.answered ? "" : "|unanswered");
 }
 
 std::vector<std::string> Describe(const std::vector<Exchange>& v) {
@@ -59,6 +59,7 @@ const char* const kCaptures[] = {
     "subscribe_resp2.capture", "subscribe_resp3.capture", "bench_config.capture",
     "bench_set.capture",       "bench_get.capture",       "bench_incr.capture",
     "bench_lpush.capture",     "bench_rand_get.capture",  "bench_rand_mset.capture",
+    "client_reply.capture",
 };
 
 // (a) whole, (b) every chunk split at every byte, (c) byte by byte: same
@@ -379,6 +380,43 @@ TEST(RedisParserTest, HandWrittenResp3AndEdgeFrames) {
   EXPECT_FALSE(got[5].error);
   EXPECT_EQ(p->stats().parse_errors, 0u);
   EXPECT_EQ(p->stats().unmatched_responses, 0u);
+}
+
+// CLIENT REPLY OFF/SKIP: commands the server runs without answering count
+// at once, unanswered; every reply still goes to its own command.
+TEST(RedisParserTest, ClientReplyOffAndSkip) {
+  Replayed r = ReplayWhole(Load("client_reply.capture"));
+  struct Want {
+    const char* statement;
+    bool answered;
+  };
+  const Want want[] = {
+      {"SET user:?:name", true}, {"CLIENT REPLY", false}, {"SET skipped:?", false},
+      {"GET user:?:name", true}, {"CLIENT REPLY", false}, {"INCR ctr", false},
+      {"INCR ctr", false},       {"INCR ctr", false},     {"CLIENT REPLY", false},  // SKIP, off
+      {"CLIENT REPLY", true},    {"GET ctr", true},       {"CLIENT REPLY", false},  // SKIP
+      {"CLIENT REPLY", true},    {"CLIENT REPLY", false}, {"RESET", true},          // ON ends OFF
+      {"CLIENT REPLY", false},   {"RESET", false},        {"CLIENT REPLY", true},   // bogus
+      {"GET missing:?", true},
+  };
+  ASSERT_EQ(r.exchanges.size(), std::size(want)) << ::testing::PrintToString(Describe(r.exchanges));
+  for (std::size_t i = 0; i < std::size(want); ++i) {
+    SCOPED_TRACE(i);
+    const Exchange& e = r.exchanges[i];
+    EXPECT_EQ(e.statement, want[i].statement);
+    EXPECT_EQ(e.answered, want[i].answered);
+    if (!e.answered) {
+      EXPECT_EQ(e.response_end_ns, e.request_end_ns);
+      EXPECT_EQ(e.cache_reads, 0u);
+    }
+  }
+  EXPECT_EQ(r.exchanges[3].cache_hits, 1u);  // GET user:1:name got "alice", not SET's +OK
+  EXPECT_EQ(r.exchanges[10].rows, -1);
+  EXPECT_TRUE(r.exchanges[17].error);  // CLIENT REPLY bogus: -ERR syntax error
+  EXPECT_EQ(r.exchanges[18].cache_reads, 1u);
+  EXPECT_EQ(r.exchanges[18].cache_hits, 0u);  // a miss
+  EXPECT_EQ(r.stats.unmatched_responses, 0u);
+  EXPECT_EQ(r.stats.exchanges_lost, 0u);
 }
 
 TEST(RedisParserTest, HostileFramesAreBounded) {
