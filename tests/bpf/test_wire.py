@@ -751,6 +751,19 @@ class MariadbTestCase(WireTestCase):
             out[key] = (c + int(count), e + int(errors))
         return out
 
+    def record_pymysql_with_digests(self, body):
+        """Runs pymysql_script(body) traced, from empty digests: (report,
+        the digests, waitscope's rows, their {statement: (count, errors)})."""
+        self.truncate_digests()
+        report, r = self.record_command(PYTHON, "-c", self.pymysql_script(body))
+        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+        return (report, self.digests(), *self.ws_statements(report))
+
+    def assert_matches_digests(self, got, expected, rows):
+        self.assertEqual(got, expected,
+                         "waitscope (count, errors) vs performance_schema digests "
+                         f"(COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
+
     def ws_statements(self, report, pids=None):
         """(rows, {canonical statement: (count, errors)}) of waitscope's mysql
         rows: the client's to the server's address, or (server side) those of
@@ -792,19 +805,13 @@ class MariadbTest(MariadbTestCase):
             "cur.execute('SELECT COUNT(*) FROM items')",
             "assert cur.fetchone()[0] == 40",
         ])
-        self.truncate_digests()
-        report, r = self.record_command(PYTHON, "-c", self.pymysql_script(body))
-        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
-        expected = self.digests()
-        rows, got = self.ws_statements(report)
+        report, expected, rows, got = self.record_pymysql_with_digests(body)
         # The reference saw the workload as written.
         self.assertEqual(expected.get(mysql_canonical(
             "INSERT INTO items (id, name, qty) VALUES (...)")), (45, 5), expected)
         self.assertEqual(expected.get(mysql_canonical("SELECT * FROM nope WHERE id = ?")),
                          (3, 3), expected)
-        self.assertEqual(got, expected,
-                         "waitscope (count, errors) vs performance_schema digests "
-                         f"(COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
+        self.assert_matches_digests(got, expected, rows)
         self.assert_connections(report, "client", "mysql", 1, peer=self.server.address)
 
     def test_mariadb_client_matches_digests(self):
@@ -822,9 +829,7 @@ class MariadbTest(MariadbTestCase):
         rows, got = self.ws_statements(report)
         self.assertEqual(expected.get(mysql_canonical("SELECT * FROM nope")), (1, 1), expected)
         self.assertNotIn(mysql_canonical("SELECT ?"), expected)
-        self.assertEqual(got, expected,
-                         "waitscope (count, errors) vs performance_schema digests "
-                         f"(COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
+        self.assert_matches_digests(got, expected, rows)
         self.assert_connections(report, "client", "mysql", 1, peer=self.server.address)
 
     def test_executable_comments(self):
@@ -847,9 +852,39 @@ class MariadbTest(MariadbTestCase):
         for sql in ("SET NAMES utf8mb4", "SELECT qty FROM items WHERE id = ?",
                     "SELECT COUNT(*) FROM items"):
             self.assertEqual(expected.get(mysql_canonical(sql)), (1, 0), expected)
-        self.assertEqual(got, expected,
-                         "waitscope (count, errors) vs performance_schema digests "
-                         f"(COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
+        self.assert_matches_digests(got, expected, rows)
+
+    def test_stored_procedures(self):
+        """A CALL answers with its procedure's result sets, then its own OK
+        (or an ERR): one statement, as the digests count it, with the rows
+        of all its result sets."""
+        db = self.server.DATABASE
+        self.server.admin(
+            "DELIMITER //\n"
+            f"DROP PROCEDURE IF EXISTS {db}.two_sets//\n"
+            f"CREATE PROCEDURE {db}.two_sets() BEGIN "
+            "SELECT id FROM items ORDER BY id LIMIT 2; SELECT COUNT(*) FROM items; END//\n"
+            f"DROP PROCEDURE IF EXISTS {db}.fails_late//\n"
+            f"CREATE PROCEDURE {db}.fails_late() BEGIN SELECT 1; SELECT * FROM nope; END//\n"
+            "DELIMITER ;")
+        body = "\n".join([
+            "cur.execute('DELETE FROM items WHERE id >= 300')",
+            "for i in (300, 301):",
+            "    cur.execute('INSERT INTO items VALUES (%s, %s, 1)', (i, 'p'))",
+            "for i in range(4):",
+            "    cur.execute('CALL two_sets()')",
+            "    while cur.nextset(): pass",
+            "for i in range(2):",
+            "    fails('CALL fails_late()')",
+            "cur.execute('SELECT COUNT(*) FROM items')",
+        ])
+        report, expected, rows, got = self.record_pymysql_with_digests(body)
+        self.assertEqual(expected.get(mysql_canonical("CALL two_sets()")), (4, 0), expected)
+        self.assertEqual(expected.get(mysql_canonical("CALL fails_late()")), (2, 2), expected)
+        self.assert_matches_digests(got, expected, rows)
+        call = [q for q in rows if q["statement"] == "CALL two_sets()"]
+        self.assertEqual(len(call), 1, fmt_rows(rows))
+        self.assertGreaterEqual(call[0].get("rows", 0), 4 * 3, fmt_rows(call))  # 2 ids + 1 count
 
     def test_multi_statements(self):
         """COM_QUERY with several statements (CLIENT_MULTI_STATEMENTS): one

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "protocols/common/ascii.h"
 #include "protocols/common/binary_reader.h"
 #include "protocols/mysql/statement_split.h"
 #include "protocols/sql/normalize.h"
@@ -424,9 +425,18 @@ void MysqlParser::StartResponse(Resp state) {
   rows_ = 0;
 }
 
+bool MysqlParser::AnsweringCall(const Pending& req) {
+  if (req.statements.empty()) return false;
+  const std::string_view s = req.statements[std::min(req.result_index, req.statements.size() - 1)];
+  return s.size() >= 4 && EqualsIgnoreCase(s.substr(0, 4), "CALL") &&
+         (s.size() == 4 || s[4] == ' ' || s[4] == '(');
+}
+
 void MysqlParser::Finish(const Packet& p, bool error, std::string error_code, std::int64_t rows,
                          bool more) {
   Pending& req = pending_.front();
+  req.call_had_results = false;
+  req.call_rows = 0;
   Exchange ex;
   ex.protocol = Protocol::kMysql;
   const std::size_t n = req.statements.size();
@@ -496,7 +506,10 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
         }
         if (!ok) return ResponseError();
         const bool more = (ok->status & kServerMoreResultsExist) != 0;
-        Finish(p, false, "", counts_rows ? static_cast<std::int64_t>(ok->affected_rows) : -1, more);
+        // A CALL's own OK: its rows are those of its result sets, if it had any.
+        const auto rows =
+            req.call_had_results ? req.call_rows : static_cast<std::int64_t>(ok->affected_rows);
+        Finish(p, false, "", counts_rows ? rows : -1, more);
         return true;
       }
       if (first == kLocalInfileHeader) return true;  // file upload, then OK/ERR
@@ -548,8 +561,16 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
         auto end = p.length == 5 ? ParseEof(p.payload) : ParseOk(p.payload);
         if (!end && !p.gap) return ResponseError();
         // A cut end packet lost its status: assume no more results.
-        const bool more = end && (end->status & kServerMoreResultsExist) != 0 &&
-                          req.command == static_cast<std::uint8_t>(Command::kQuery);
+        const bool more_results = end && (end->status & kServerMoreResultsExist) != 0;
+        if (more_results && AnsweringCall(req)) {
+          // One of a procedure's result sets (COM_QUERY or COM_STMT_EXECUTE):
+          // the CALL goes on until its own OK or an ERR.
+          req.call_had_results = true;
+          req.call_rows += static_cast<std::int64_t>(rows_);
+          StartResponse(Resp::kFirst);
+          return true;
+        }
+        const bool more = more_results && req.command == static_cast<std::uint8_t>(Command::kQuery);
         Finish(p, false, "", counts_rows ? static_cast<std::int64_t>(rows_) : -1, more);
         return true;
       }

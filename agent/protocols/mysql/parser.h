@@ -79,6 +79,10 @@ class MysqlParser final : public ConnectionParser {
     std::vector<std::string> statements;  // one per expected result
     std::size_t result_index = 0;
     std::uint64_t request_end_ns = 0;
+    // A CALL answers with its procedure's result sets, then its own OK (or
+    // an ERR): one exchange. Rows of the result sets it had so far.
+    bool call_had_results = false;
+    std::int64_t call_rows = 0;
   };
 
   bool OnRequestPacket(const Packet& p);
@@ -92,6 +96,8 @@ class MysqlParser final : public ConnectionParser {
   bool OnPrepareOk(const Packet& p, Pending& req);
   void AfterPrepareSection();
 
+  // True if the statement the front request is answering is a CALL.
+  static bool AnsweringCall(const Pending& req);
   void StartResponse(Resp state);
   void Finish(const Packet& p, bool error, std::string error_code, std::int64_t rows, bool more);
   bool ResponseError();  // counts a parse error, drops pending, resyncs

@@ -159,10 +159,41 @@ TEST(MysqlParser, MultiStatementsOneExchangePerResult) {
   EXPECT_EQ(ex[7].error_code, "1062");  // duplicate entry
 }
 
+// A CALL answers with its procedure's result sets (each flagged "more
+// results"), then its own OK: one exchange, as the server counts it, which
+// ends at that OK or at an ERR. Each result set had been an exchange, and in
+// a multi-statement the next statement's name went to the CALL's results.
+TEST(MysqlParser, StoredProcedureCallIsOneExchange) {
+  auto chunks = Load("stored_procedures.capture");
+  ParserStats stats;
+  auto ex = Parse(chunks, 0, &stats);
+  ASSERT_EQ(ex.size(), 7u);
+  EXPECT_EQ(ex[0].statement, N("SET AUTOCOMMIT = 0"));
+  EXPECT_EQ(ex[1].statement, N("CALL p()"));
+  EXPECT_EQ(ex[1].rows, 3);  // SELECT 1 AS a; SELECT 2 AS b UNION SELECT 3
+  EXPECT_EQ(ex[1].response_end_ns, chunks[NthChunk(chunks, Direction::kResponse, 3)].ts_ns);
+  EXPECT_EQ(ex[2].statement, N("CALL q()"));  // DO 1: its OK alone
+  EXPECT_EQ(ex[2].rows, 0);
+  EXPECT_EQ(ex[3].statement, N("CALL p()"));  // CALL p(); SELECT 9 AS z
+  EXPECT_EQ(ex[3].rows, 3);
+  EXPECT_EQ(ex[4].statement, N("SELECT 9 AS z"));
+  EXPECT_EQ(ex[4].rows, 1);
+  EXPECT_EQ(ex[3].request_end_ns, ex[4].request_end_ns);
+  EXPECT_EQ(ex[5].statement, N("CALL r()"));  // SELECT 1 AS a; SELECT * FROM nope
+  EXPECT_TRUE(ex[5].error);
+  EXPECT_EQ(ex[5].error_code, "1146");
+  EXPECT_EQ(ex[6].statement, N("SELECT 5 AS x"));
+  EXPECT_EQ(ex[6].rows, 1);
+  for (const Exchange& e : ex) EXPECT_FALSE(e.error && &e != &ex[5]) << e.statement;
+  EXPECT_EQ(stats.unmatched_responses, 0u);
+  EXPECT_EQ(stats.exchanges_lost, 0u);
+}
+
 TEST(MysqlParser, StableUnderChunking) {
   ExpectStableUnderChunking("mariadb_cli.capture");
   ExpectStableUnderChunking("libmariadb_stmt.capture");
   ExpectStableUnderChunking("pymysql_multi.capture");
+  ExpectStableUnderChunking("stored_procedures.capture");
 }
 
 // One MySQL packet: 3-byte length, sequence id, payload.
