@@ -424,6 +424,43 @@ TEST(MysqlParser, OversizedAndMultiPacketPayloadsAreSkippedBounded) {
   EXPECT_EQ(parser->stats().parse_errors, 2u);  // each skipped payload counted once
 }
 
+// A prepared CALL (COM_STMT_EXECUTE) answers like a CALL in a COM_QUERY:
+// result sets flagged "more results", then its OK. The procedure's answer is
+// the recorded one of `CALL p()` (rows are counted alike in both protocols).
+TEST(MysqlParser, PreparedCallIsOneExchange) {
+  auto chunks = Load("stored_procedures.capture");
+  auto parser = MakeMysqlParser(ParserOptions{});
+  testing::Replay(*parser, {chunks.begin(), chunks.begin() + 3});        // handshake, auth OK
+  const std::size_t call = NthChunk(chunks, Direction::kResponse, 3);    // CALL p()'s answer
+  const std::size_t select = NthChunk(chunks, Direction::kResponse, 8);  // SELECT 5 AS x's
+  // COM_STMT_PREPARE; OK: statement 7, no columns, no parameters.
+  parser->OnData(Direction::kRequest,
+                 Packet(0,
+                        "\x16"
+                        "CALL p()"),
+                 100);
+  parser->OnData(Direction::kResponse,
+                 Packet(1, std::string("\x00\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 12)),
+                 110);
+  // COM_STMT_EXECUTE 7, no cursor, one iteration.
+  parser->OnData(Direction::kRequest,
+                 Packet(0, std::string("\x17\x07\x00\x00\x00\x00\x01\x00\x00\x00", 10)), 200);
+  parser->OnData(Direction::kResponse, chunks[call].data, 210);
+  parser->OnData(Direction::kRequest, Packet(0, "\x03SELECT 5 AS x"), 300);
+  parser->OnData(Direction::kResponse, chunks[select].data, 310);
+  auto ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 3u);
+  EXPECT_EQ(ex[0].statement, "PREPARE " + N("CALL p()"));
+  EXPECT_EQ(ex[1].statement, N("CALL p()"));
+  EXPECT_EQ(ex[1].rows, 3);
+  EXPECT_EQ(ex[1].request_end_ns, 200u);
+  EXPECT_EQ(ex[1].response_end_ns, 210u);
+  EXPECT_EQ(ex[2].statement, N("SELECT 5 AS x"));
+  EXPECT_EQ(ex[2].rows, 1);
+  EXPECT_EQ(parser->stats().parse_errors, 0u);
+  EXPECT_EQ(parser->stats().unmatched_responses, 0u);
+}
+
 TEST(MysqlParser, PipelinedRequestsMatchInOrder) {
   auto parser = AfterHandshake();
   parser->OnData(Direction::kRequest, Packet(0, "\x03UPDATE a SET x = 1") + Packet(0, "\x0e"), 10);
