@@ -252,6 +252,32 @@ class RedisSnapshot:
         return out
 
 
+# Lines of a Python script: a raw RESP client (connect, send, reply), for
+# what the usual clients hide (replies turned off, transactions).
+RESP_CLIENT = [
+    "import socket",
+    "def connect(port):",
+    "    c = socket.create_connection(('127.0.0.1', port))",
+    "    return c, c.makefile('rb')",
+    "def send(c, *args):",
+    "    out = b'*%d\\r\\n' % len(args)",
+    "    for a in args:",
+    "        a = str(a).encode()",
+    "        out += b'$%d\\r\\n%s\\r\\n' % (len(a), a)",
+    "    c.sendall(out)",
+    "def reply(f):",
+    "    line = f.readline()",
+    "    n = int(line[1:]) if line[:1] in (b'$', b'*') else 0",
+    "    if n < 0:",
+    "        return None",
+    "    if line[:1] == b'$':",
+    "        return f.read(n + 2)[:-2]",
+    "    if line[:1] == b'*':",
+    "        return [reply(f) for _ in range(n)]",
+    "    return line.strip()",
+]
+
+
 def redis_command_of(statement, known):
     """The command a Redis statement row belongs to: its first word, or its
     first two for container commands ("CONFIG GET", as commandstats names them)."""
@@ -355,32 +381,20 @@ class RedisClientTest(RedisTestCase):
         no latency, and every reply still goes to its own command (waiting
         for theirs, every later reply went to the command before it)."""
         script = "\n".join([
-            "import socket",
-            f"c = socket.create_connection(('127.0.0.1', {self.server.port}))",
-            "f = c.makefile('rb')",
-            "def send(*args):",
-            "    out = b'*%d\\r\\n' % len(args)",
-            "    for a in args:",
-            "        a = str(a).encode()",
-            "        out += b'$%d\\r\\n%s\\r\\n' % (len(a), a)",
-            "    c.sendall(out)",
-            "def reply():",
-            "    line = f.readline()",
-            "    if line.startswith(b'$') and int(line[1:]) >= 0:",
-            "        return f.read(int(line[1:]) + 2)[:-2]",
-            "    return line.strip()",
-            "send('CLIENT', 'REPLY', 'OFF')",
+            *RESP_CLIENT,
+            f"c, f = connect({self.server.port})",
+            "send(c, 'CLIENT', 'REPLY', 'OFF')",
             "for i in range(200):",
-            "    send('SET', 'bulk:%d' % i, i)",
-            "send('CLIENT', 'REPLY', 'ON')",
-            "assert reply() == b'+OK'",
+            "    send(c, 'SET', 'bulk:%d' % i, i)",
+            "send(c, 'CLIENT', 'REPLY', 'ON')",
+            "assert reply(f) == b'+OK'",
             "for i in range(0, 200, 20):",
-            "    send('GET', 'bulk:%d' % i)",
-            "    assert reply() == str(i).encode()",
-            "send('CLIENT', 'REPLY', 'SKIP')",
-            "send('DEL', 'bulk:0')",
-            "send('PING')",
-            "assert reply() == b'+PONG'",
+            "    send(c, 'GET', 'bulk:%d' % i)",
+            "    assert reply(f) == str(i).encode()",
+            "send(c, 'CLIENT', 'REPLY', 'SKIP')",
+            "send(c, 'DEL', 'bulk:0')",
+            "send(c, 'PING')",
+            "assert reply(f) == b'+PONG'",
         ])
         before = RedisSnapshot(self.server)
         report, r = self.record_command(PYTHON, "-c", script, unanswered=True)
@@ -401,6 +415,46 @@ class RedisClientTest(RedisTestCase):
         self.assertEqual(tuple(sum(c[k] for c in cache_rows) for k in ("reads", "hits", "misses")),
                          (10, after.hits - before.hits, after.misses - before.misses))
         self.assertEqual(report["loss"].get("exchanges_lost", 0), 0, report["loss"])
+
+
+    def test_transactions(self):
+        """MULTI/EXEC as INFO commandstats counts it: a queued command when
+        EXEC runs it (an error inside EXEC's array is its error); nothing
+        for DISCARD, -EXECABORT or an EXEC that a WATCHed key aborted."""
+        script = "\n".join([
+            *RESP_CLIENT,
+            f"c, f = connect({self.server.port})",
+            "def call(*args):",
+            "    send(c, *args)",
+            "    return reply(f)",
+            "call('DEL', 'tx:list', 'tx:watched')",
+            "for i in range(3):",
+            "    call('MULTI'); call('SET', 'tx:a', i); call('INCR', 'tx:n'); call('DISCARD')",
+            "for i in range(2):",
+            "    call('WATCH', 'tx:watched'); call('MULTI'); call('GET', 'tx:a')",
+            "    other, _ = connect(" + str(self.server.port) + ")",
+            "    send(other, 'SET', 'tx:watched', i); other.recv(64); other.close()",
+            "    assert call('EXEC') is None, 'the WATCH did not abort'",
+            "call('MULTI'); call('SET', 'tx:b', 1); call('NO-SUCH-COMMAND')",
+            "assert call('EXEC').startswith(b'-EXECABORT')",
+            "for i in range(4):",
+            "    call('MULTI'); call('SET', 'tx:list', 'x'); call('LPUSH', 'tx:list', 'y')",
+            "    call('GET', 'tx:list')",
+            "    assert len(call('EXEC')) == 3",
+        ])
+        before = RedisSnapshot(self.server)
+        report, r = self.record_command(PYTHON, "-c", script)
+        after = RedisSnapshot(self.server)
+        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+        expected = after.delta(before)
+        self.assertEqual(expected, {
+            "DEL": (1, 0), "MULTI": (10, 0), "DISCARD": (3, 0), "WATCH": (2, 0),
+            "EXEC": (7, 1), "SET": (6, 0), "LPUSH": (4, 4), "GET": (4, 0)},
+            "the server did not count the script's commands as expected")
+        rows = self.queries(report, "redis", peer=self.server.address)
+        got = self.ws_commands(rows, expected)
+        got.pop("NO-SUCH-COMMAND", None)  # rejected: in errorstats, not commandstats
+        self.assertEqual(got, expected, fmt_rows(rows))
 
 
 class RedisServerTest(RedisTestCase):

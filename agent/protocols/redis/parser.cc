@@ -160,8 +160,15 @@ class RedisParser final : public ConnectionParser {
     stats_.exchanges_lost += pending_.size();
     pending_.clear();
     desynced_ = true;
-    queued_.clear();
+    ReleaseQueued();
     tx_broken_ = true;  // EXEC's results can no longer be paired with commands
+  }
+
+  // Reports the commands held since their +QUEUED as they were (whether
+  // EXEC ran them is not known any more).
+  void ReleaseQueued() {
+    for (Queued& q : queued_) done_.push_back(std::move(q.exchange));
+    queued_.clear();
   }
 
   void Drain(Direction dir) {
@@ -334,7 +341,7 @@ class RedisParser final : public ConnectionParser {
 
   void Complete(PendingCommand cmd, std::uint64_t ts) {
     const ValueSummary& v = reply_.value;
-    Exchange& e = done_.emplace_back();
+    Exchange e;
     e.protocol = Protocol::kRedis;
     e.statement = std::move(cmd.statement);
     e.request_end_ns = cmd.request_end_ns;
@@ -345,28 +352,49 @@ class RedisParser final : public ConnectionParser {
     }
     if (v.elements >= 0) e.rows = v.elements;
     // Only a command queued by MULTI is answered with the status +QUEUED.
-    const bool queued = v.type == '+' && v.text == "QUEUED";
-    if (!queued) CountCache(cmd.cache, v, &e);
+    if (v.type == '+' && v.text == "QUEUED") {
+      // Held until EXEC says whether it ran (the server counts it only then).
+      if (queued_.size() < kMaxReplyChildren && !tx_broken_) {
+        queued_.push_back(Queued{std::move(e), cmd.cache});
+      } else {
+        done_.push_back(std::move(e));
+      }
+      return;
+    }
+    CountCache(cmd.cache, v, &e);
 
-    if (queued) {
-      if (queued_.size() < kMaxReplyChildren) queued_.push_back(cmd.cache);
-    } else if (cmd.state == StateCommand::kMulti && !v.is_error) {
+    if (cmd.state == StateCommand::kMulti && !v.is_error) {
       queued_.clear();
       tx_broken_ = false;
     } else if (cmd.state == StateCommand::kExec || cmd.state == StateCommand::kDiscard) {
-      // EXEC's array holds the queued commands' replies, in order.
-      if (cmd.state == StateCommand::kExec && v.elements >= 0 && !tx_broken_) {
-        for (std::size_t i = 0; i < reply_.children.size() && i < queued_.size(); ++i) {
-          CountCache(queued_[i], reply_.children[i], &e);
+      if (tx_broken_) {
+        ReleaseQueued();
+      } else if (cmd.state == StateCommand::kExec && v.elements >= 0) {
+        // EXEC's array holds the queued commands' replies, in order: each
+        // ran, with that result.
+        for (std::size_t i = 0; i < queued_.size(); ++i) {
+          Exchange& q = queued_[i].exchange;
+          if (i < reply_.children.size()) {
+            const ValueSummary& r = reply_.children[i];
+            if (r.is_error) {
+              q.error = true;
+              q.error_code = ErrorCode(r.text);
+            }
+            if (r.elements >= 0) q.rows = r.elements;
+            CountCache(queued_[i].cache, r, &e);
+          }
+          done_.push_back(std::move(q));
         }
       }
+      // DISCARD, -EXECABORT, or a null EXEC (a WATCHed key changed): none ran.
       queued_.clear();
     } else if (cmd.state == StateCommand::kMonitor && !v.is_error) {
       monitor_ = true;
     } else if (cmd.state == StateCommand::kReset && !v.is_error) {
       subscribed_ = monitor_ = false;
-      queued_.clear();
+      queued_.clear();  // the transaction is discarded
     }
+    done_.push_back(std::move(e));
   }
 
   ParserOptions options_;
@@ -375,7 +403,12 @@ class RedisParser final : public ConnectionParser {
   RequestFrame request_;  // decode outputs, reused to avoid allocations
   ReplyFrame reply_;
   std::deque<PendingCommand> pending_;
-  std::vector<CacheRead> queued_;  // cache kinds of the commands queued by MULTI
+  // Commands MULTI queued (+QUEUED), reported when EXEC runs them.
+  struct Queued {
+    Exchange exchange;
+    CacheRead cache = CacheRead::kNone;
+  };
+  std::vector<Queued> queued_;
   bool desynced_ = false;
   bool subscribed_ = false;
   bool tx_broken_ = false;   // a gap or error hit the current transaction

@@ -59,7 +59,7 @@ const char* const kCaptures[] = {
     "subscribe_resp2.capture", "subscribe_resp3.capture", "bench_config.capture",
     "bench_set.capture",       "bench_get.capture",       "bench_incr.capture",
     "bench_lpush.capture",     "bench_rand_get.capture",  "bench_rand_mset.capture",
-    "client_reply.capture",
+    "client_reply.capture",    "transactions.capture",
 };
 
 // (a) whole, (b) every chunk split at every byte, (c) byte by byte: same
@@ -417,6 +417,48 @@ TEST(RedisParserTest, ClientReplyOffAndSkip) {
   EXPECT_EQ(r.exchanges[18].cache_hits, 0u);  // a miss
   EXPECT_EQ(r.stats.unmatched_responses, 0u);
   EXPECT_EQ(r.stats.exchanges_lost, 0u);
+}
+
+// MULTI/EXEC: a queued command counts when EXEC runs it, with its result
+// from EXEC's array; DISCARD, -EXECABORT, a null EXEC (WATCH) and RESET run
+// none (INFO commandstats counts none of them).
+TEST(RedisParserTest, TransactionsCountWhatExecRan) {
+  Replayed r = ReplayWhole(Load("transactions.capture"));
+  std::vector<std::string> got;
+  for (const Exchange& e : r.exchanges) {
+    got.push_back(e.statement + (e.error ? " !" + e.error_code : "") +
+                  (e.rows >= 0 ? " rows=" + std::to_string(e.rows) : ""));
+  }
+  const std::vector<std::string> want = {
+      "SET k",
+      "MULTI",
+      "DISCARD",  // SET tx:?, INCR tx:? never ran
+      "WATCH k",
+      "MULTI",
+      "EXEC",  // null: k changed, SET and GET never ran
+      "MULTI",
+      "NOSUCH !ERR",
+      "EXEC !EXECABORT",  // SET tx:? never ran
+      "MULTI",
+      "SET tx:?",
+      "LPUSH tx:? !WRONGTYPE",
+      "GET tx:?",
+      "GET missing:?",
+      "EXEC rows=4",
+      "MULTI",
+      "RESET",  // SET tx:? discarded
+      "GET tx:?",
+  };
+  EXPECT_EQ(got, want);
+  // The cache reads of the EXEC that ran: GET tx:5 (a hit), GET missing:9.
+  std::uint32_t reads = 0, hits = 0;
+  for (const Exchange& e : r.exchanges) {
+    reads += e.cache_reads;
+    hits += e.cache_hits;
+  }
+  EXPECT_EQ(reads, 3u);  // and the last GET, a miss
+  EXPECT_EQ(hits, 1u);
+  EXPECT_EQ(r.stats.unmatched_responses, 0u);
 }
 
 TEST(RedisParserTest, HostileFramesAreBounded) {
