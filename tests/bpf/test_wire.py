@@ -661,6 +661,27 @@ class PostgresClientTest(PostgresTestCase):
         self.assertEqual(sum(c["opened"] for c in conns), 1 + PGBENCH_CLIENTS, fmt_rows(conns))
         self.assertTrue(all(c["protocol"] == "postgres" for c in conns), fmt_rows(conns))
 
+    def test_portal_row_limits(self):
+        """Executes with a row limit (JDBC's fetch size): the server answers
+        PortalSuspended until a portal's last rows and counts the run once,
+        so waitscope reports one statement per portal run, with all its rows
+        (pg_stat_statements keeps only the last Execute's rows)."""
+        self.reset_pss()
+        socket_path = os.path.join(self.server.dir, f".s.PGSQL.{self.server.port}")
+        report, r = self.record_command(
+            PYTHON, os.path.join(os.path.dirname(__file__), "pg_portal_client.py"), socket_path,
+            self.server.DATABASE)
+        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+        rows = [q for q in report["unix_sockets"]["queries"] if q["protocol"] == "postgres"]
+        expected = self.pss_calls()
+        self.assertEqual(expected.get(pg_canonical("SELECT g FROM generate_series($1, $2) g")),
+                         1, expected)
+        self.assertEqual(self.ws_calls(rows), expected, fmt_rows(rows))
+        fetched = {q["statement"]: q.get("rows") for q in rows if "generate_series" in q["statement"]}
+        self.assertEqual(fetched, {"SELECT g FROM generate_series(?, ?) g": 25,
+                                   "SELECT g + ? FROM generate_series(?, ?) g": 25},
+                         fmt_rows(rows))
+
     def test_psql_errors(self):
         """Failed statements count as errors; in a multi-statement simple query
         the server skips what follows an error, so waitscope must not count it."""

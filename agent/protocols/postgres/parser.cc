@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "protocols/common/binary_reader.h"
 #include "protocols/postgres/types.h"
@@ -35,8 +36,8 @@ bool BodyIgnored(Direction dir, char type) {
          (dir == Direction::kResponse && type == backend::kCopyData);
 }
 
-void PutBounded(std::unordered_map<std::string, std::string>& map, std::string_view key,
-                std::string value) {
+template <typename Value>
+void PutBounded(std::unordered_map<std::string, Value>& map, std::string_view key, Value value) {
   auto it = map.find(std::string(key));
   if (it != map.end()) {
     it->second = std::move(value);
@@ -434,6 +435,7 @@ void PostgresParser::HandleBind(std::string_view body) {
     ++stats_.parse_errors;
     return;
   }
+  PutBounded(portal_binds_, *portal, ++binds_);
   auto it = statements_.find(std::string(*stmt));
   if (it == statements_.end()) {
     portals_.erase(std::string(*portal));
@@ -452,7 +454,10 @@ void PostgresParser::HandleClose(std::string_view body) {
     return;
   }
   if (*kind == 'S') statements_.erase(std::string(*name));
-  if (*kind == 'P') portals_.erase(std::string(*name));
+  if (*kind == 'P') {
+    PutBounded(portal_binds_, *name, ++binds_);
+    portals_.erase(std::string(*name));
+  }
 }
 
 void PostgresParser::HandleExecute(std::string_view body) {
@@ -466,10 +471,87 @@ void PostgresParser::HandleExecute(std::string_view body) {
     p.known = false;
   } else if (auto it = portals_.find(std::string(*portal)); it != portals_.end()) {
     p.statement = it->second;
+    p.has_portal = true;
+    p.portal = std::string(*portal);
+    auto bind = portal_binds_.find(p.portal);
+    p.portal_bind = bind == portal_binds_.end() ? 0 : bind->second;
   } else {
     p.known = false;  // Bind before we joined the connection
   }
   if (g.pending.size() < kMaxPendingPerGroup) g.pending.push_back(std::move(p));
+}
+
+// The server answers `p` (an Execute at the front): if it continues a run
+// PortalSuspended paused (same portal, same Bind), it takes over that run's
+// exchange; a paused run of an older Bind of that portal is over.
+void PostgresParser::Continue(Pending& p) {
+  if (!p.has_portal || suspended_.empty()) return;
+  auto it = suspended_.find(p.portal);
+  if (it == suspended_.end()) return;
+  if (it->second.portal_bind != p.portal_bind) {
+    EndRun(p.portal);
+    return;
+  }
+  p.request_end_ns = it->second.request_end_ns;
+  p.earlier_rows = it->second.earlier_rows;
+  p.continues_run = true;
+  suspended_.erase(it);
+}
+
+// PortalSuspended: the front Execute's row limit was reached; the portal
+// lives on, and its next Execute continues the same statement.
+void PostgresParser::Suspend() {
+  if (groups_.empty()) return;
+  Group& g = groups_.front();
+  if (g.lost || g.failed || g.pending.empty()) return;
+  Pending p = std::move(g.pending.front());
+  g.pending.pop_front();
+  Continue(p);
+  p.earlier_rows += p.data_rows;
+  p.data_rows = 0;
+  p.suspended_ns = now_ns_;
+  if (!p.known || !p.has_portal) return;  // nothing to report
+  if (suspended_.size() >= kMaxNames) {
+    Emit(p, p.earlier_rows, false, {});  // no room to wait: report what ran so far
+    return;
+  }
+  std::string portal = p.portal;
+  suspended_.emplace(std::move(portal), std::move(p));
+}
+
+// The portal's paused run will not go on: the statement ran as far as the
+// client fetched. Reported ending at its last PortalSuspended.
+void PostgresParser::EndRun(const std::string& portal) {
+  auto it = suspended_.find(portal);
+  if (it == suspended_.end()) return;
+  Pending p = std::move(it->second);
+  suspended_.erase(it);
+  const std::uint64_t saved = now_ns_;
+  now_ns_ = p.suspended_ns;
+  Emit(p, p.earlier_rows, false, {});
+  now_ns_ = saved;
+}
+
+// At a ReadyForQuery: every run ends with the transaction; otherwise a run
+// whose portal was rebound or closed ends once no Execute of it is left.
+void PostgresParser::EndFinishedRuns(bool transaction_over) {
+  std::vector<std::string> over;
+  for (const auto& [portal, run] : suspended_) {
+    if (!transaction_over) {
+      auto bind = portal_binds_.find(portal);
+      if (bind != portal_binds_.end() && bind->second == run.portal_bind) continue;
+      bool waiting = false;
+      for (const Group& g : groups_) {
+        for (const Pending& q : g.pending) {
+          waiting =
+              waiting || (q.has_portal && q.portal == portal && q.portal_bind == run.portal_bind);
+        }
+      }
+      if (waiting) continue;
+    }
+    over.push_back(portal);
+  }
+  for (const std::string& portal : over) EndRun(portal);
 }
 
 void PostgresParser::HandleSync() {
@@ -523,6 +605,9 @@ void PostgresParser::Complete(std::int64_t rows, bool error, std::string code) {
   }
   Pending p = std::move(g.pending.front());
   g.pending.pop_front();
+  Continue(p);
+  // A continued run: the tag counts its last Execute only.
+  if (p.continues_run && !error) rows = p.earlier_rows + (rows >= 0 ? rows : p.data_rows);
   Emit(p, rows, error, std::move(code));
 }
 
@@ -568,6 +653,8 @@ void PostgresParser::HandleResponse(char type, std::string_view body) {
         if (g->lost) FlushCut(*g, now_ns_);
         groups_.pop_front();
       }
+      // 'I': idle, the transaction (and every portal) is over.
+      if (!suspended_.empty()) EndFinishedRuns(!body.empty() && body[0] == 'I');
       break;
     case backend::kParseComplete:
       if (g && !g->parses.empty()) g->parses.pop_front();
@@ -576,8 +663,7 @@ void PostgresParser::HandleResponse(char type, std::string_view body) {
       if (g && !g->pending.empty()) ++g->pending.front().data_rows;
       break;
     case backend::kPortalSuspended:
-      // Execute with a row limit: this Execute is done, the portal lives on.
-      if (g && !g->pending.empty()) Complete(g->pending.front().data_rows, false, {});
+      Suspend();
       break;
     case backend::kEmptyQueryResponse:
       // Extended: the Execute of an empty statement ends here. Simple: an

@@ -7,9 +7,12 @@
 //    run by the server and produce nothing;
 //  - extended protocol: statement text comes from Parse, remembered per
 //    connection for named statements and portals (bounded); each Execute is
-//    one Exchange; request_end_ns is the Sync that sends it; an ErrorResponse
-//    fails the first unfinished Execute (or the Parse) of its Sync group and
-//    the rest of that group is dropped, as the server skips to Sync;
+//    one Exchange, except that the Executes of one portal run paused by row
+//    limits (PortalSuspended) are one, as the server counts them;
+//    request_end_ns is the Sync that sends (the run's first) Execute; an
+//    ErrorResponse fails the first unfinished Execute (or the Parse) of its
+//    Sync group and the rest of that group is dropped, as the server skips
+//    to Sync;
 //  - pipelined Sync groups are matched in order by ReadyForQuery;
 //  - SSLRequest/GSSENCRequest answered 'S'/'G': the rest of the connection is
 //    encrypted; the parser stops (no errors counted) and encrypted() is true;
@@ -58,6 +61,16 @@ class PostgresParser final : public ConnectionParser {
     bool known = true;  // false: text unknown (Execute of a portal we never saw)
     std::uint64_t request_end_ns = 0;
     std::int64_t data_rows = 0;  // DataRows seen, for PortalSuspended
+    // Extended protocol: the portal executed, and which Bind of that name.
+    // A portal run in several Executes (row limits answered by
+    // PortalSuspended) is one statement, as the server counts it: a later
+    // Execute of the same portal continues the run's exchange (Continue).
+    bool has_portal = false;
+    std::string portal;  // "" is the unnamed portal
+    std::uint64_t portal_bind = 0;
+    bool continues_run = false;      // takes over a paused run's exchange
+    std::int64_t earlier_rows = 0;   // rows of the run's earlier Executes
+    std::uint64_t suspended_ns = 0;  // the run's last PortalSuspended
   };
   // What the server answers with one ReadyForQuery: a simple Query, the
   // extended-protocol messages up to one Sync, or something we cannot follow.
@@ -98,6 +111,11 @@ class PostgresParser final : public ConnectionParser {
   void HandleExecute(std::string_view body);
   void HandleSync();
   void HandleError(std::string_view body);
+  // Suspended portal runs: see Pending::portal.
+  void Continue(Pending& p);
+  void Suspend();
+  void EndRun(const std::string& portal);
+  void EndFinishedRuns(bool transaction_over);
   void Complete(std::int64_t rows, bool error, std::string code);
 
   Group& OpenExtendedGroup();
@@ -118,6 +136,14 @@ class PostgresParser final : public ConnectionParser {
   std::deque<Group> groups_;
   std::unordered_map<std::string, std::string> statements_;  // prepared name -> text
   std::unordered_map<std::string, std::string> portals_;     // portal name -> text
+  // Portal name -> its latest Bind or Close (a count of all of them): an
+  // Execute belongs to the run of the Bind before it, wherever the replies are.
+  std::unordered_map<std::string, std::uint64_t> portal_binds_;
+  std::uint64_t binds_ = 0;
+  // Portal runs a PortalSuspended paused, by portal name: reported when the
+  // run completes, or once the portal is gone (rebound or closed, with no
+  // Execute of the run left to answer; the transaction's end).
+  std::unordered_map<std::string, Pending> suspended_;
 };
 
 }  // namespace postgres

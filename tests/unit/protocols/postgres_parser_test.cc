@@ -150,8 +150,9 @@ TEST(PostgresParser, PipelinedSyncGroupsPortalsNoticesAndCopyFail) {
                             {"SELECT * FROM nope WHERE x = $1", -1, "42P01"},
                             {"UPDATE pgbench_accounts SET filler = ? WHERE aid IN (...)", 3, ""},
                             // The empty statement's EmptyQueryResponse yields nothing.
-                            {sel_range, 2, ""},  // Execute with max_rows 2: PortalSuspended
-                            {sel_range, 1, ""},
+                            // Execute with max_rows 2 (PortalSuspended), then an Execute
+                            // of the rest: one portal run, one statement (2 + 1 rows).
+                            {sel_range, 3, ""},
                             {"LISTEN ch", -1, ""},
                             {"NOTIFY ch, ?", -1, ""},
                             {"DO ?", -1, ""},  // NoticeResponse before CommandComplete
@@ -162,13 +163,13 @@ TEST(PostgresParser, PipelinedSyncGroupsPortalsNoticesAndCopyFail) {
   EXPECT_EQ(stats.unmatched_responses, 0u);
   // Six Sync groups went out in one write; each reply chunk ends one of them.
   std::uint64_t sent = TsOf(chunks, Direction::kRequest, "nope");
-  for (int i = 0; i < 6; ++i) EXPECT_EQ(got[i].request_end_ns, sent) << i;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(got[i].request_end_ns, sent) << i;
   EXPECT_LT(got[0].response_end_ns, got[1].response_end_ns);
   EXPECT_EQ(got[2].response_end_ns, TsOf(chunks, Direction::kResponse, "42P01"));
   EXPECT_EQ(got[3].response_end_ns, TsOf(chunks, Direction::kResponse, "UPDATE 3"));
   // Parse+Flush, then Bind/Execute/Sync in a later write: the Execute's write counts.
-  EXPECT_GT(got[9].request_end_ns, TsOf(chunks, Direction::kRequest, "SELECT $1::int"));
-  EXPECT_EQ(got[10].request_end_ns, TsOf(chunks, Direction::kRequest, "client gave up"));
+  EXPECT_GT(got[8].request_end_ns, TsOf(chunks, Direction::kRequest, "SELECT $1::int"));
+  EXPECT_EQ(got[9].request_end_ns, TsOf(chunks, Direction::kRequest, "client gave up"));
 }
 
 TEST(PostgresParser, PgbenchSimpleExtendedPrepared) {
@@ -319,7 +320,7 @@ TEST(PostgresParser, GapInsideResponseMessageThenMoreData) {
   // The pipelined groups behind it are dropped, never misattributed; the
   // groups the client sends afterwards are exact.
   std::vector<Exchange> want = full;
-  want.erase(want.begin() + 4, want.begin() + 6);
+  want.erase(want.begin() + 4);  // the portal run (two Executes: one statement)
   ASSERT_EQ(got.size(), want.size());
   EXPECT_EQ(got[3].rows, -1);
   EXPECT_GE(got[3].response_end_ns, chunks[lost].ts_ns);
@@ -356,6 +357,85 @@ TEST(PostgresParser, GarbageCountsErrorsAndNeverCrashes) {
   ASSERT_FALSE(got.empty());
   EXPECT_EQ(got.back().statement, "SELECT ?");
   EXPECT_EQ(got.back().response_end_ns, 4u);
+}
+
+// Extended-protocol messages of a portal run for PortalRunsAreOneStatement.
+std::string ParseBind(const std::string& portal, const std::string& sql) {
+  return Msg('P', Cstr("") + Cstr(sql) + std::string(2, '\0')) +
+         Msg('B', Cstr(portal) + Cstr("") + std::string(6, '\0'));
+}
+std::string Execute(const std::string& portal, std::uint8_t max_rows) {
+  return Msg('E',
+             Cstr(portal) + std::string(3, '\0') + std::string(1, static_cast<char>(max_rows)));
+}
+std::string Rows(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += Msg('D', std::string("\0\x01\0\0\0\x01", 6) + "7");
+  return out;
+}
+
+// Executes with a row limit (JDBC's fetch size, asyncpg's cursors): the
+// server answers PortalSuspended until the portal's last rows, and counts
+// the run once (pg_stat_statements calls = 1), so it is one exchange, from
+// the first Execute's Sync to the run's end, with all its rows.
+TEST(PostgresParser, PortalRunsAreOneStatement) {
+  auto p = MakePostgresParser({});
+  auto chunks = Load("pgbench_simple");
+  testing::Replay(*p, std::vector<Chunk>(chunks.begin(), chunks.begin() + 6));
+  (void)p->TakeExchanges();
+  const std::string in_tx = Msg('Z', "T");
+  auto req = [&](const std::string& m, std::uint64_t ts) { p->OnData(Direction::kRequest, m, ts); };
+  auto resp = [&](const std::string& m, std::uint64_t ts) {
+    p->OnData(Direction::kResponse, m, ts);
+  };
+  req(Msg('Q', Cstr("BEGIN")), 10);
+  resp(Msg('C', Cstr("BEGIN")) + in_tx, 11);
+  // 25 rows, 10 per Execute, one Sync each (the portal outlives them in the transaction).
+  req(ParseBind("c1", "SELECT a FROM t") + Execute("c1", 10) + Msg('S', ""), 20);
+  resp(Msg('1', "") + Msg('2', "") + Rows(10) + Msg('s', "") + in_tx, 21);
+  req(Execute("c1", 10) + Msg('S', ""), 30);
+  resp(Rows(10) + Msg('s', "") + in_tx, 31);
+  req(Execute("c1", 10) + Msg('S', ""), 40);
+  resp(Rows(5) + Msg('C', Cstr("SELECT 5")) + in_tx, 41);
+  // The unnamed portal, three Executes pipelined in one Sync group.
+  req(ParseBind("", "SELECT b FROM t") + Execute("", 2) + Execute("", 2) + Execute("", 2) +
+          Msg('S', ""),
+      50);
+  resp(Msg('1', "") + Msg('2', "") + Rows(2) + Msg('s', "") + Rows(2) + Msg('s', "") + Rows(1) +
+           Msg('C', Cstr("SELECT 1")) + in_tx,
+       51);
+  // Abandoned runs: rebound before its end, closed before its end, and one
+  // left open until COMMIT ends the transaction.
+  req(ParseBind("c2", "SELECT c FROM t") + Execute("c2", 3) + Msg('S', ""), 60);
+  resp(Msg('1', "") + Msg('2', "") + Rows(3) + Msg('s', "") + in_tx, 61);
+  req(ParseBind("c2", "SELECT d FROM t") + Execute("c2", 0) + Msg('S', ""), 70);
+  resp(Msg('1', "") + Msg('2', "") + Rows(4) + Msg('C', Cstr("SELECT 4")) + in_tx, 71);
+  req(ParseBind("c3", "SELECT e FROM t") + Execute("c3", 1) + Msg('C', "P" + Cstr("c3")) +
+          Msg('S', ""),
+      80);
+  resp(Msg('1', "") + Msg('2', "") + Rows(1) + Msg('s', "") + Msg('3', "") + in_tx, 81);
+  req(ParseBind("c4", "SELECT f FROM t") + Execute("c4", 2) + Msg('S', ""), 90);
+  resp(Msg('1', "") + Msg('2', "") + Rows(2) + Msg('s', "") + in_tx, 91);
+  req(Msg('Q', Cstr("COMMIT")), 100);
+  resp(Msg('C', Cstr("COMMIT")) + Z(), 101);
+
+  auto got = p->TakeExchanges();
+  std::vector<std::string> seen;
+  for (const Exchange& e : got) {
+    seen.push_back(e.statement + " rows=" + std::to_string(e.rows) + " " +
+                   std::to_string(e.request_end_ns) + "-" + std::to_string(e.response_end_ns));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "BEGIN rows=-1 10-11", "SELECT a FROM t rows=25 20-41",
+                      "SELECT b FROM t rows=5 50-51",
+                      "SELECT c FROM t rows=3 60-61",  // rebound: ended at its last rows
+                      "SELECT d FROM t rows=4 70-71",
+                      "SELECT e FROM t rows=1 80-81",  // closed
+                      "COMMIT rows=-1 100-101",
+                      "SELECT f FROM t rows=2 90-91",  // the transaction ended
+                  }));
+  EXPECT_EQ(p->stats().parse_errors, 0u);
+  EXPECT_EQ(p->stats().unmatched_responses, 0u);
 }
 
 TEST(PostgresParser, SslAcceptedStopsParsingWithoutErrors) {
