@@ -3,8 +3,8 @@
 #include "protocols/postgres/parser.h"
 
 #include <algorithm>
+#include <unordered_set>
 #include <utility>
-#include <vector>
 
 #include "protocols/common/binary_reader.h"
 #include "protocols/postgres/types.h"
@@ -24,6 +24,7 @@ constexpr std::uint32_t kMaxResyncLength = 1u << 16;
 constexpr std::size_t kMaxNames = 4096;   // prepared statements, portals
 constexpr std::size_t kMaxGroups = 4096;  // Sync groups / queries awaiting replies
 constexpr std::size_t kMaxPendingPerGroup = 4096;
+constexpr std::size_t kMaxRunCheck = 4096;  // Executes in flight walked per ReadyForQuery
 
 SqlNormalizeOptions SqlOptions(const ParserOptions& o) {
   return SqlNormalizeOptions{.keep_literals = o.capture_values};
@@ -533,23 +534,29 @@ void PostgresParser::EndRun(const std::string& portal) {
 }
 
 // At a ReadyForQuery: every run ends with the transaction; otherwise a run
-// whose portal was rebound or closed ends once no Execute of it is left.
+// whose portal was rebound or closed ends once no Execute of it is left to
+// answer. That check walks the Executes in flight, at most kMaxRunCheck of
+// them: a longer pipeline only delays the report to a later ReadyForQuery.
 void PostgresParser::EndFinishedRuns(bool transaction_over) {
-  std::vector<std::string> over;
+  std::unordered_set<std::string> over;
   for (const auto& [portal, run] : suspended_) {
-    if (!transaction_over) {
-      auto bind = portal_binds_.find(portal);
-      if (bind != portal_binds_.end() && bind->second == run.portal_bind) continue;
-      bool waiting = false;
-      for (const Group& g : groups_) {
-        for (const Pending& q : g.pending) {
-          waiting =
-              waiting || (q.has_portal && q.portal == portal && q.portal_bind == run.portal_bind);
+    auto bind = portal_binds_.find(portal);
+    if (transaction_over || bind == portal_binds_.end() || bind->second != run.portal_bind) {
+      over.insert(portal);
+    }
+  }
+  if (!transaction_over && !over.empty()) {
+    std::size_t budget = kMaxRunCheck;
+    for (const Group& g : groups_) {
+      for (const Pending& q : g.pending) {
+        if (budget-- == 0) return;
+        if (!q.has_portal) continue;
+        auto run = suspended_.find(q.portal);
+        if (run != suspended_.end() && run->second.portal_bind == q.portal_bind) {
+          over.erase(q.portal);  // an Execute of the run is still coming
         }
       }
-      if (waiting) continue;
     }
-    over.push_back(portal);
   }
   for (const std::string& portal : over) EndRun(portal);
 }
