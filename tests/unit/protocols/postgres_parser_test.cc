@@ -438,6 +438,38 @@ TEST(PostgresParser, PortalRunsAreOneStatement) {
   EXPECT_EQ(p->stats().unmatched_responses, 0u);
 }
 
+// A rebound portal's paused run ends once no Execute of it is left in
+// flight; behind a pipeline longer than the parser walks (4096 Executes)
+// it is reported at a later ReadyForQuery, not lost.
+TEST(PostgresParser, PausedRunBehindALongPipelineIsReportedLater) {
+  auto p = MakePostgresParser({});
+  auto chunks = Load("pgbench_simple");
+  testing::Replay(*p, std::vector<Chunk>(chunks.begin(), chunks.begin() + 6));
+  (void)p->TakeExchanges();
+  const std::string in_tx = Msg('Z', "T");
+  p->OnData(Direction::kRequest,
+            ParseBind("c1", "SELECT a FROM t") + Execute("c1", 2) + Msg('S', ""), 10);
+  p->OnData(Direction::kResponse, Msg('1', "") + Msg('2', "") + Rows(2) + Msg('s', "") + in_tx, 11);
+  // Rebind c1 (no Execute), then two groups of 2500 Executes of another portal.
+  std::string batch;
+  for (int i = 0; i < 2500; ++i) batch += Execute("c2", 0);
+  p->OnData(Direction::kRequest,
+            ParseBind("c1", "SELECT z FROM t") + Msg('S', "") + ParseBind("c2", "SELECT b FROM t") +
+                batch + Msg('S', "") + batch + Msg('S', ""),
+            20);
+  p->OnData(Direction::kResponse, Msg('1', "") + Msg('2', "") + in_tx, 21);
+  EXPECT_TRUE(p->TakeExchanges().empty());  // 5000 Executes in flight: not walked
+  std::string done;
+  for (int i = 0; i < 2500; ++i) done += Msg('C', Cstr("SELECT 0"));
+  p->OnData(Direction::kResponse, Msg('1', "") + Msg('2', "") + done + in_tx, 31);
+  auto got = p->TakeExchanges();  // 2500 left in flight: walked, none of c1's run
+  ASSERT_EQ(got.size(), 2501u);
+  EXPECT_EQ(got.back().statement, "SELECT a FROM t");
+  EXPECT_EQ(got.back().rows, 2);
+  EXPECT_EQ(got.back().request_end_ns, 10u);
+  EXPECT_EQ(got.back().response_end_ns, 11u);  // its last PortalSuspended
+}
+
 TEST(PostgresParser, SslAcceptedStopsParsingWithoutErrors) {
   auto p = MakePostgresParser({});
   auto* pg = static_cast<postgres::PostgresParser*>(p.get());
