@@ -449,10 +449,31 @@ class KnownWaitsBase(WaitscopeTestCase):
             f"{what}: recorded {recorded_ns / 1e6:.2f} ms, the workload measured "
             f"{measured_ns / 1e6:.2f} ms (tolerance {tolerance / 1e6:.2f} ms)")
 
+    def assert_offcpu_close(self, recorded_ns, m, what):
+        """`recorded_ns` against what the workload measured off CPU around the
+        calls (m["offcpu_ns"]: wall minus its thread's CPU time), 10% or 2 ms.
+        That measure also holds time that was no block, which waitscope does
+        not count: the thread's wait on a run queue when it was preempted (a
+        busy machine: 2.4 ms recorded of 5.0 ms in one CI run while fuzzers
+        ran beside it) and the CPUs' steal and interrupt time (1.5 ms of
+        steal in one ASan CI run). The workload reports those (runq_ns,
+        steal_ns, irq_ns over the loop); so less may be recorded by as much,
+        never more."""
+        measured = m["offcpu_ns"]
+        tolerance = max(0.10 * measured, 2_000_000)
+        runq, steal, irq = (max(m.get(k, 0), 0) for k in ("runq_ns", "steal_ns", "irq_ns"))
+        detail = (f"{what}: recorded {recorded_ns / 1e6:.2f} ms, the workload measured "
+                  f"{measured / 1e6:.2f} ms off CPU (tolerance {tolerance / 1e6:.2f} ms), of "
+                  f"which {runq / 1e6:.2f} ms on a run queue, and the CPUs "
+                  f"{steal / 1e6:.2f} ms stolen and {irq / 1e6:.2f} ms in interrupts")
+        self.assertLessEqual(recorded_ns, measured + tolerance, detail)
+        self.assertGreaterEqual(recorded_ns, measured - runq - steal - irq - tolerance, detail)
+
     def assert_stack_has(self, wait_class, syscall, target, function, measured_ns=None,
                          abs_ns=0):
         """The wait's folded stacks name `function`; with measured_ns, the time
-        under it is within 10% (or abs_ns) of what the workload measured."""
+        under it is within 10% (or abs_ns) of what the workload measured.
+        Returns the time under it."""
         stacks = folded_for(self.folded, self.pid, wait_class, syscall, target)
         self.assertTrue(stacks, f"no folded stack for {wait_class} {syscall} {target}")
         under = [(f, v) for f, v in stacks if has_function(f, function)]
@@ -461,6 +482,7 @@ class KnownWaitsBase(WaitscopeTestCase):
         if measured_ns is not None:
             self.assert_total_close(sum(v for _, v in under), measured_ns,
                                     f"{wait_class} time under {function}", abs_ns)
+        return sum(v for _, v in under)
 
 
 class KnownWaitsTest(KnownWaitsBase):
@@ -492,9 +514,7 @@ class KnownWaitsTest(KnownWaitsBase):
         # waitscope counts off-CPU time, and ext4's fsync spends a machine-
         # dependent share of its wall time on CPU (40 % on one CI host): the
         # workload measures wall minus its thread's CPU time around each fsync.
-        # Wall minus thread CPU also holds time the hypervisor took the vCPU
-        # away (steal): 1.5 ms of it in one ASan CI run. 10% or 2 ms.
-        self.assert_total_close(w["total_ns"], m["offcpu_ns"], "fsync off-CPU", abs_ns=2_000_000)
+        self.assert_offcpu_close(w["total_ns"], m, "fsync off-CPU")
 
     def test_socket_reads(self):
         m = self.measured["socket"]
@@ -660,10 +680,10 @@ class KnownWaitStacksTest(KnownWaitsBase):
     MIN_BLOCK = "0"
 
     def test_fsync_stack(self):
-        m = self.measured["fsync"]
-        # Off-CPU time, 10% or 2 ms: see KnownWaitsTest.test_fsync.
-        self.assert_stack_has("disk", "fsync", self.measured["file"], "workload_fsync_loop",
-                              m["offcpu_ns"], abs_ns=2_000_000)
+        under = self.assert_stack_has("disk", "fsync", self.measured["file"],
+                                      "workload_fsync_loop")
+        self.assert_offcpu_close(under, self.measured["fsync"],
+                                 "fsync off-CPU under workload_fsync_loop")
 
     def test_socket_reads_stack(self):
         m = self.measured["socket"]
@@ -693,7 +713,8 @@ class StackThresholdMidSyscallTest(KnownWaitsBase):
         m = self.measured["fsync"]
         w = self.one_row("disk", "fsync", self.measured["file"])
         self.assertEqual(w["count"], 20, w)
-        self.assert_total_close(w["total_ns"], m["offcpu_ns"], "fsync off-CPU", abs_ns=2_000_000)
+        # Counted twice, blocks would show as more than the workload measured.
+        self.assert_offcpu_close(w["total_ns"], m, "fsync off-CPU")
 
 
 # ---- the README quick start's demo ---------------------------------------------------------

@@ -60,6 +60,13 @@ struct Measured {
   // machine.
   bool offcpu_measured = false;
   std::int64_t offcpu_ns = 0;
+  // Of offcpu_ns, what was surely no block, over the calls' loop (see
+  // NotBlocked): the thread's run-queue wait, the CPUs' steal and interrupt
+  // time. -1: unknown.
+  bool not_blocked_measured = false;
+  std::int64_t runq_ns = -1;
+  std::int64_t steal_ns = -1;
+  std::int64_t irq_ns = -1;
   void Add(std::int64_t ns) {
     ran = true;
     ++count;
@@ -77,12 +84,6 @@ Measured g_fsync, g_socket, g_futex, g_sleep, g_spin, g_stdin, g_fault;
 long g_major_faults = 0;
 long g_fault_blocks = 0;             // voluntary context switches while touching the pages
 std::int64_t g_fault_offcpu_ns = 0;  // wall time minus the thread's CPU time
-// Off-CPU time that is no block, over the touch loop: the thread's wait on a
-// run queue (preempted), and the steal and interrupt time of every CPU (see
-// UnchargedNs). -1: unknown.
-std::int64_t g_fault_runq_ns = -1;
-std::int64_t g_fault_steal_ns = -1;
-std::int64_t g_fault_irq_ns = -1;
 std::string g_file;
 struct ReusedFile {
   Measured fsyncs;
@@ -127,11 +128,81 @@ void WriteAll(int fd, const void* buf, size_t len) {
   }
 }
 
+// The thread's time on a run queue, waiting to run (field 2 of
+// /proc/thread-self/schedstat; present without schedstats). -1 if unreadable.
+std::int64_t RunQueueNs() {
+  FILE* f = std::fopen("/proc/thread-self/schedstat", "r");
+  if (!f) return -1;
+  unsigned long long run = 0, wait = 0;
+  const bool ok = std::fscanf(f, "%llu %llu", &run, &wait) == 2;
+  std::fclose(f);
+  return ok ? static_cast<std::int64_t>(wait) : -1;
+}
+
+// Time of all CPUs together that no thread is charged for (/proc/stat, in
+// USER_HZ ticks): steal (the hypervisor ran someone else) and interrupts
+// (hard and soft; with IRQ time accounting a thread's CPU time leaves out
+// the interrupts that came while it ran). -1 if unreadable.
+struct Uncharged {
+  std::int64_t steal_ns = -1;
+  std::int64_t irq_ns = -1;
+};
+
+Uncharged UnchargedNs() {
+  Uncharged u;
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return u;
+  // user nice system idle iowait irq softirq steal
+  unsigned long long v[8] = {};
+  const bool ok = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                              &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
+  std::fclose(f);
+  const long hz = sysconf(_SC_CLK_TCK);
+  if (!ok || hz <= 0) return u;
+  const auto ns = [hz](unsigned long long ticks) {
+    return static_cast<std::int64_t>(ticks * (1000000000ULL / static_cast<unsigned long long>(hz)));
+  };
+  u.steal_ns = ns(v[7]);
+  u.irq_ns = ns(v[5] + v[6]);
+  return u;
+}
+
+std::int64_t Delta(std::int64_t before, std::int64_t after) {
+  return before < 0 || after < 0 ? -1 : after - before;
+}
+
+// Off-CPU time that is no block: wall minus the thread's CPU time also holds
+// the thread's wait on a run queue when it was preempted (a busy machine),
+// and the time the CPUs lost to steal and interrupts.
+struct NotBlocked {
+  std::int64_t runq_ns = -1;
+  Uncharged uncharged;
+};
+
+NotBlocked NotBlockedNow() {
+  return NotBlocked{RunQueueNs(), UnchargedNs()};
+}
+
+std::int64_t Sum(std::int64_t total, std::int64_t delta) {
+  return total < 0 || delta < 0 ? -1 : total + delta;
+}
+
+void AddNotBlocked(Measured& m, const NotBlocked& before, const NotBlocked& after) {
+  if (!m.not_blocked_measured) {
+    m.not_blocked_measured = true;
+    m.runq_ns = m.steal_ns = m.irq_ns = 0;
+  }
+  m.runq_ns = Sum(m.runq_ns, Delta(before.runq_ns, after.runq_ns));
+  m.steal_ns = Sum(m.steal_ns, Delta(before.uncharged.steal_ns, after.uncharged.steal_ns));
+  m.irq_ns = Sum(m.irq_ns, Delta(before.uncharged.irq_ns, after.uncharged.irq_ns));
+}
+
 // ---- fsync -----------------------------------------------------------------
 
 __attribute__((noinline)) void workload_fsync_loop(int fd, int times, Measured& m) {
   char block[4096];
   std::memset(block, 'w', sizeof(block));
+  const NotBlocked before = NotBlockedNow();
   for (int i = 0; i < times; ++i) {
     WriteAll(fd, block, sizeof(block));
     const std::int64_t cpu0 = ThreadCpuNs();
@@ -140,6 +211,7 @@ __attribute__((noinline)) void workload_fsync_loop(int fd, int times, Measured& 
     const std::int64_t wall = NowNs() - t0;
     m.Add(wall, ThreadCpuNs() - cpu0);
   }
+  AddNotBlocked(m, before, NotBlockedNow());
 }
 
 std::string WorkloadPath(const char* name) {
@@ -324,63 +396,16 @@ rusage ThreadUsage() {
   return ru;
 }
 
-// The thread's time on a run queue, waiting to run (field 2 of
-// /proc/thread-self/schedstat; present without schedstats). -1 if unreadable.
-std::int64_t RunQueueNs() {
-  FILE* f = std::fopen("/proc/thread-self/schedstat", "r");
-  if (!f) return -1;
-  unsigned long long run = 0, wait = 0;
-  const bool ok = std::fscanf(f, "%llu %llu", &run, &wait) == 2;
-  std::fclose(f);
-  return ok ? static_cast<std::int64_t>(wait) : -1;
-}
-
-// Time of all CPUs together that no thread is charged for (/proc/stat, in
-// USER_HZ ticks): steal (the hypervisor ran someone else) and interrupts
-// (hard and soft; with IRQ time accounting a thread's CPU time leaves out
-// the interrupts that came while it ran). -1 if unreadable.
-struct Uncharged {
-  std::int64_t steal_ns = -1;
-  std::int64_t irq_ns = -1;
-};
-
-Uncharged UnchargedNs() {
-  Uncharged u;
-  FILE* f = std::fopen("/proc/stat", "r");
-  if (!f) return u;
-  // user nice system idle iowait irq softirq steal
-  unsigned long long v[8] = {};
-  const bool ok = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-                              &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
-  std::fclose(f);
-  const long hz = sysconf(_SC_CLK_TCK);
-  if (!ok || hz <= 0) return u;
-  const auto ns = [hz](unsigned long long ticks) {
-    return static_cast<std::int64_t>(ticks * (1000000000ULL / static_cast<unsigned long long>(hz)));
-  };
-  u.steal_ns = ns(v[7]);
-  u.irq_ns = ns(v[5] + v[6]);
-  return u;
-}
-
-std::int64_t Delta(std::int64_t before, std::int64_t after) {
-  return before < 0 || after < 0 ? -1 : after - before;
-}
-
 void RunPageFaults() {
   const ColdMapping cold(WorkloadPath("fault"), 4 << 20);
   const rusage before = ThreadUsage();
-  const std::int64_t runq0 = RunQueueNs();
-  const Uncharged uncharged0 = UnchargedNs();
+  const NotBlocked not_blocked = NotBlockedNow();
   const std::int64_t cpu0 = ThreadCpuNs();
   std::int64_t t0 = NowNs();
   workload_touch_pages(cold.data(), cold.size());
   g_fault.Add(NowNs() - t0);
   g_fault_offcpu_ns = g_fault.total_ns - (ThreadCpuNs() - cpu0);
-  const Uncharged uncharged1 = UnchargedNs();
-  g_fault_steal_ns = Delta(uncharged0.steal_ns, uncharged1.steal_ns);
-  g_fault_irq_ns = Delta(uncharged0.irq_ns, uncharged1.irq_ns);
-  g_fault_runq_ns = Delta(runq0, RunQueueNs());
+  AddNotBlocked(g_fault, not_blocked, NotBlockedNow());
   const rusage after = ThreadUsage();
   g_major_faults = after.ru_majflt - before.ru_majflt;
   // The loop makes no syscall: every time it gave up the CPU was a block in
@@ -426,7 +451,12 @@ void AppendMeasured(std::string& out, const char* name, const Measured& m,
   out += ",\n  \"" + std::string(name) + "\": {\"count\": " + std::to_string(m.count) +
          ", \"total_ns\": " + std::to_string(m.total_ns) +
          ", \"max_ns\": " + std::to_string(m.max_ns) +
-         (m.offcpu_measured ? ", \"offcpu_ns\": " + std::to_string(m.offcpu_ns) : "") + extra + "}";
+         (m.offcpu_measured ? ", \"offcpu_ns\": " + std::to_string(m.offcpu_ns) : "") +
+         (m.not_blocked_measured ? ", \"runq_ns\": " + std::to_string(m.runq_ns) +
+                                       ", \"steal_ns\": " + std::to_string(m.steal_ns) +
+                                       ", \"irq_ns\": " + std::to_string(m.irq_ns)
+                                 : "") +
+         extra + "}";
 }
 
 void WriteSummary(const char* path) {
@@ -440,10 +470,7 @@ void WriteSummary(const char* path) {
   AppendMeasured(out, "pagefault", g_fault,
                  ", \"major_faults\": " + std::to_string(g_major_faults) +
                      ", \"blocks\": " + std::to_string(g_fault_blocks) +
-                     ", \"offcpu_ns\": " + std::to_string(g_fault_offcpu_ns) +
-                     ", \"runq_ns\": " + std::to_string(g_fault_runq_ns) +
-                     ", \"steal_ns\": " + std::to_string(g_fault_steal_ns) +
-                     ", \"irq_ns\": " + std::to_string(g_fault_irq_ns));
+                     ", \"offcpu_ns\": " + std::to_string(g_fault_offcpu_ns));
   if (!g_file.empty()) out += ",\n  \"file\": \"" + g_file + "\"";
   for (const auto& [name, f] : {std::pair{"reuse_old", &g_reuse_old}, {"reuse_new", &g_reuse_new}})
     AppendMeasured(out, name, f->fsyncs,
