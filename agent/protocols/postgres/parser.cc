@@ -436,13 +436,12 @@ void PostgresParser::HandleBind(std::string_view body) {
     ++stats_.parse_errors;
     return;
   }
-  PutBounded(portal_binds_, *portal, ++binds_);
   auto it = statements_.find(std::string(*stmt));
   if (it == statements_.end()) {
-    portals_.erase(std::string(*portal));
+    portals_.erase(std::string(*portal));  // an unknown portal from now on
     return;
   }
-  PutBounded(portals_, *portal, it->second);
+  PutBounded(portals_, *portal, Portal{it->second, ++binds_});
 }
 
 void PostgresParser::HandleClose(std::string_view body) {
@@ -456,7 +455,6 @@ void PostgresParser::HandleClose(std::string_view body) {
   }
   if (*kind == 'S') statements_.erase(std::string(*name));
   if (*kind == 'P') {
-    PutBounded(portal_binds_, *name, ++binds_);
     portals_.erase(std::string(*name));
   }
 }
@@ -471,11 +469,10 @@ void PostgresParser::HandleExecute(std::string_view body) {
     ++stats_.parse_errors;
     p.known = false;
   } else if (auto it = portals_.find(std::string(*portal)); it != portals_.end()) {
-    p.statement = it->second;
+    p.statement = it->second.text;
     p.has_portal = true;
-    p.portal = std::string(*portal);
-    auto bind = portal_binds_.find(p.portal);
-    p.portal_bind = bind == portal_binds_.end() ? 0 : bind->second;
+    p.portal = it->first;
+    p.portal_bind = it->second.bind;
   } else {
     p.known = false;  // Bind before we joined the connection
   }
@@ -540,8 +537,9 @@ void PostgresParser::EndRun(const std::string& portal) {
 void PostgresParser::EndFinishedRuns(bool transaction_over) {
   std::unordered_set<std::string> over;
   for (const auto& [portal, run] : suspended_) {
-    auto bind = portal_binds_.find(portal);
-    if (transaction_over || bind == portal_binds_.end() || bind->second != run.portal_bind) {
+    // Rebound (another Bind), closed, or bound to a statement we do not know.
+    auto now = portals_.find(portal);
+    if (transaction_over || now == portals_.end() || now->second.bind != run.portal_bind) {
       over.insert(portal);
     }
   }

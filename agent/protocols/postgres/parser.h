@@ -135,10 +135,14 @@ class PostgresParser final : public ConnectionParser {
   std::uint64_t resp_last_ns_ = 0;  // time of the newest response chunk
   std::deque<Group> groups_;
   std::unordered_map<std::string, std::string> statements_;  // prepared name -> text
-  std::unordered_map<std::string, std::string> portals_;     // portal name -> text
-  // Portal name -> its latest Bind or Close (a count of all of them): an
-  // Execute belongs to the run of the Bind before it, wherever the replies are.
-  std::unordered_map<std::string, std::uint64_t> portal_binds_;
+  // A bound portal: its statement's text, and which Bind made it (a count
+  // of all Binds): an Execute belongs to the run of the Bind before it,
+  // wherever the replies are.
+  struct Portal {
+    std::string text;
+    std::uint64_t bind = 0;
+  };
+  std::unordered_map<std::string, Portal> portals_;
   std::uint64_t binds_ = 0;
   // Portal runs a PortalSuspended paused, by portal name: reported when the
   // run completes, or once the portal is gone (rebound or closed, with no

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -167,8 +168,14 @@ class RedisParser final : public ConnectionParser {
   // Reports the commands held since their +QUEUED as they were (whether
   // EXEC ran them is not known any more).
   void ReleaseQueued() {
-    for (Queued& q : queued_) done_.push_back(std::move(q.exchange));
+    done_.insert(done_.end(), std::make_move_iterator(queued_.begin()),
+                 std::make_move_iterator(queued_.end()));
+    ClearQueued();
+  }
+
+  void ClearQueued() {
     queued_.clear();
+    queued_cache_.clear();
   }
 
   void Drain(Direction dir) {
@@ -341,7 +348,7 @@ class RedisParser final : public ConnectionParser {
 
   void Complete(PendingCommand cmd, std::uint64_t ts) {
     const ValueSummary& v = reply_.value;
-    Exchange e;
+    Exchange& e = done_.emplace_back();  // built in place: the hot path
     e.protocol = Protocol::kRedis;
     e.statement = std::move(cmd.statement);
     e.request_end_ns = cmd.request_end_ns;
@@ -355,46 +362,45 @@ class RedisParser final : public ConnectionParser {
     if (v.type == '+' && v.text == "QUEUED") {
       // Held until EXEC says whether it ran (the server counts it only then).
       if (queued_.size() < kMaxReplyChildren && !tx_broken_) {
-        queued_.push_back(Queued{std::move(e), cmd.cache});
-      } else {
-        done_.push_back(std::move(e));
+        queued_.push_back(std::move(e));
+        queued_cache_.push_back(cmd.cache);
+        done_.pop_back();
       }
       return;
     }
     CountCache(cmd.cache, v, &e);
 
     if (cmd.state == StateCommand::kMulti && !v.is_error) {
-      queued_.clear();
+      ClearQueued();
       tx_broken_ = false;
     } else if (cmd.state == StateCommand::kExec || cmd.state == StateCommand::kDiscard) {
-      if (tx_broken_) {
-        ReleaseQueued();
-      } else if (cmd.state == StateCommand::kExec && v.elements >= 0) {
+      if (cmd.state == StateCommand::kExec && v.elements >= 0 && !tx_broken_) {
         // EXEC's array holds the queued commands' replies, in order: each
         // ran, with that result.
-        for (std::size_t i = 0; i < queued_.size(); ++i) {
-          Exchange& q = queued_[i].exchange;
-          if (i < reply_.children.size()) {
-            const ValueSummary& r = reply_.children[i];
-            if (r.is_error) {
-              q.error = true;
-              q.error_code = ErrorCode(r.text);
-            }
-            if (r.elements >= 0) q.rows = r.elements;
-            CountCache(queued_[i].cache, r, &e);
+        for (std::size_t i = 0; i < queued_.size() && i < reply_.children.size(); ++i) {
+          const ValueSummary& r = reply_.children[i];
+          Exchange& q = queued_[i];
+          if (r.is_error) {
+            q.error = true;
+            q.error_code = ErrorCode(r.text);
           }
-          done_.push_back(std::move(q));
+          if (r.elements >= 0) q.rows = r.elements;
+          CountCache(queued_cache_[i], r, &e);
         }
+      } else if (!tx_broken_) {
+        // DISCARD, -EXECABORT, or a null EXEC (a WATCHed key changed): none ran.
+        ClearQueued();
       }
-      // DISCARD, -EXECABORT, or a null EXEC (a WATCHed key changed): none ran.
-      queued_.clear();
+      // The commands EXEC ran (or, after a gap, may have run), before it.
+      done_.insert(done_.end() - 1, std::make_move_iterator(queued_.begin()),
+                   std::make_move_iterator(queued_.end()));
+      ClearQueued();
     } else if (cmd.state == StateCommand::kMonitor && !v.is_error) {
       monitor_ = true;
     } else if (cmd.state == StateCommand::kReset && !v.is_error) {
       subscribed_ = monitor_ = false;
-      queued_.clear();  // the transaction is discarded
+      ClearQueued();  // the transaction is discarded
     }
-    done_.push_back(std::move(e));
   }
 
   ParserOptions options_;
@@ -403,12 +409,10 @@ class RedisParser final : public ConnectionParser {
   RequestFrame request_;  // decode outputs, reused to avoid allocations
   ReplyFrame reply_;
   std::deque<PendingCommand> pending_;
-  // Commands MULTI queued (+QUEUED), reported when EXEC runs them.
-  struct Queued {
-    Exchange exchange;
-    CacheRead cache = CacheRead::kNone;
-  };
-  std::vector<Queued> queued_;
+  // Commands MULTI queued (+QUEUED), reported when EXEC runs them, and
+  // how each one's result in EXEC's array feeds the cache counts.
+  std::vector<Exchange> queued_;
+  std::vector<CacheRead> queued_cache_;
   bool desynced_ = false;
   bool subscribed_ = false;
   bool tx_broken_ = false;   // a gap or error hit the current transaction
