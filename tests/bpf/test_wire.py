@@ -834,6 +834,14 @@ class MariadbTestCase(WireTestCase):
         self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
         return (report, self.digests(), *self.ws_statements(report))
 
+    def record_cli_with_digests(self, sql):
+        """Runs `mariadb -e SQL` (the tested TCP login) traced, from empty
+        digests: (report, the CompletedProcess, the digests, waitscope's rows,
+        their {statement: (count, errors)})."""
+        self.truncate_digests()
+        report, r = self.record_command(self.server.client, *self.server.tcp_args(), "-e", sql)
+        return (report, r, self.digests(), *self.ws_statements(report))
+
     def assert_matches_digests(self, got, expected, rows):
         self.assertEqual(got, expected,
                          "waitscope (count, errors) vs performance_schema digests "
@@ -892,16 +900,12 @@ class MariadbTest(MariadbTestCase):
     def test_mariadb_client_matches_digests(self):
         """The mariadb command-line client (no TLS, batch mode): one
         statement per ';', stopping at the first error."""
-        self.truncate_digests()
-        report, r = self.record_command(
-            self.server.client, *self.server.tcp_args(), "-e",
+        report, r, expected, rows, got = self.record_cli_with_digests(
             "SELECT COUNT(*) FROM items WHERE qty > 2; "
             "UPDATE items SET name = 'renamed' WHERE id = 7; "
             "SELECT * FROM nope; "
             "SELECT 'never run'")
         self.assertIn("doesn't exist", r.stdout + r.stderr)
-        expected = self.digests()
-        rows, got = self.ws_statements(report)
         self.assertEqual(expected.get(mysql_canonical("SELECT * FROM nope")), (1, 1), expected)
         self.assertNotIn(mysql_canonical("SELECT ?"), expected)
         self.assert_matches_digests(got, expected, rows)
@@ -912,17 +916,13 @@ class MariadbTest(MariadbTestCase):
         (`/*!40101 SET NAMES utf8mb4 */`), which the server runs: waitscope
         names them by what they run, as the digests do (as comments they
         normalized to nothing)."""
-        self.truncate_digests()
-        report, r = self.record_command(
-            self.server.client, *self.server.tcp_args(), "-e",
+        _, r, expected, rows, got = self.record_cli_with_digests(
             "/*!40101 SET NAMES utf8mb4 */; "
             "/*!40014 SET UNIQUE_CHECKS=0, FOREIGN_KEY_CHECKS=0 */; "
             "SELECT /*!50000 qty */ FROM items WHERE id = 3; "
             "/*M!100100 SELECT COUNT(*) FROM items */; "
             "/*!40014 SET UNIQUE_CHECKS=1 */")
         self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
-        expected = self.digests()
-        rows, got = self.ws_statements(report)
         # The server ran each of them.
         for sql in ("SET NAMES utf8mb4", "SELECT qty FROM items WHERE id = ?",
                     "SELECT COUNT(*) FROM items"):

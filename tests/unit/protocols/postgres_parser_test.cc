@@ -5,6 +5,7 @@
 // garbage) and checks the parser recovers.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -359,6 +360,16 @@ TEST(PostgresParser, GarbageCountsErrorsAndNeverCrashes) {
   EXPECT_EQ(got.back().response_end_ns, 4u);
 }
 
+// A parser past a recorded connection's start-up (pgbench_simple's first
+// six chunks), with nothing reported yet.
+std::unique_ptr<ConnectionParser> AfterStartup() {
+  auto p = MakePostgresParser({});
+  auto chunks = Load("pgbench_simple");
+  testing::Replay(*p, std::vector<Chunk>(chunks.begin(), chunks.begin() + 6));
+  (void)p->TakeExchanges();
+  return p;
+}
+
 // Extended-protocol messages of a portal run for PortalRunsAreOneStatement.
 std::string ParseBind(const std::string& portal, const std::string& sql) {
   return Msg('P', Cstr("") + Cstr(sql) + std::string(2, '\0')) +
@@ -379,10 +390,7 @@ std::string Rows(int n) {
 // the run once (pg_stat_statements calls = 1), so it is one exchange, from
 // the first Execute's Sync to the run's end, with all its rows.
 TEST(PostgresParser, PortalRunsAreOneStatement) {
-  auto p = MakePostgresParser({});
-  auto chunks = Load("pgbench_simple");
-  testing::Replay(*p, std::vector<Chunk>(chunks.begin(), chunks.begin() + 6));
-  (void)p->TakeExchanges();
+  auto p = AfterStartup();
   const std::string in_tx = Msg('Z', "T");
   auto req = [&](const std::string& m, std::uint64_t ts) { p->OnData(Direction::kRequest, m, ts); };
   auto resp = [&](const std::string& m, std::uint64_t ts) {
@@ -442,10 +450,7 @@ TEST(PostgresParser, PortalRunsAreOneStatement) {
 // flight; behind a pipeline longer than the parser walks (4096 Executes)
 // it is reported at a later ReadyForQuery, not lost.
 TEST(PostgresParser, PausedRunBehindALongPipelineIsReportedLater) {
-  auto p = MakePostgresParser({});
-  auto chunks = Load("pgbench_simple");
-  testing::Replay(*p, std::vector<Chunk>(chunks.begin(), chunks.begin() + 6));
-  (void)p->TakeExchanges();
+  auto p = AfterStartup();
   const std::string in_tx = Msg('Z', "T");
   p->OnData(Direction::kRequest,
             ParseBind("c1", "SELECT a FROM t") + Execute("c1", 2) + Msg('S', ""), 10);
