@@ -122,16 +122,25 @@ void MysqlParser::OnGap(Direction dir, std::uint64_t missing_bytes) {
   // reads the whole response before its next command, so that command
   // proves the response ended: remember the exchange and report it then
   // (rows unknown), see FlushCut().
-  if (dir == Direction::kResponse && !pending_.empty() && phase_ == Phase::kCommand) {
+  auto cut_cursor = cursors_.end();
+  if (dir == Direction::kResponse && !pending_.empty() &&
+      pending_.front().command == static_cast<std::uint8_t>(Command::kStmtFetch)) {
+    cut_cursor = cursors_.find(pending_.front().stmt_id);
+  }
+  if (cut_cursor != cursors_.end()) {
+    // A fetch was cut: the cursor's run goes on with its rows unknown, and
+    // ends as any run does (we cannot tell whether this fetch was its last).
+    cut_cursor->second.rows = -1;
+    cut_cursor->second.response_end_ns =
+        std::max(cut_cursor->second.response_end_ns, resp_last_ts_);
+    pending_.pop_front();
+  } else if (dir == Direction::kResponse && !pending_.empty() && phase_ == Phase::kCommand) {
     const Pending& req = pending_.front();
     Exchange ex;
     ex.protocol = Protocol::kMysql;
-    const std::size_t n = req.statements.size();
-    if (n > 0) {
-      ex.statement = req.statements[std::min(req.result_index, n - 1)];
-      if (req.command == static_cast<std::uint8_t>(Command::kStmtPrepare)) {
-        ex.statement = "PREPARE " + ex.statement;
-      }
+    ex.statement = CurrentStatement(req);
+    if (req.command == static_cast<std::uint8_t>(Command::kStmtPrepare)) {
+      ex.statement = "PREPARE " + ex.statement;
     }
     ex.request_end_ns = req.request_end_ns;
     ex.response_end_ns = std::max(resp_last_ts_, req.request_end_ns);
@@ -238,14 +247,24 @@ bool MysqlParser::OnCommand(const Packet& p) {
   req.request_end_ns = p.ts_ns;
   switch (command) {
     case Command::kQuit:
+      CloseAllCursors();
       phase_ = Phase::kStopped;  // the server closes without answering
       return false;
     case Command::kStmtClose:
     case Command::kStmtSendLongData: {
       // No response. Forget closed statements so the map stays small.
       BinaryReader r(body);
-      if (auto id = r.U32Le(); id && command == Command::kStmtClose) prepared_.erase(*id);
+      if (auto id = r.U32Le(); id && command == Command::kStmtClose) {
+        prepared_.erase(*id);
+        CloseCursor(*id);
+      }
       return true;
+    }
+    case Command::kStmtReset: {
+      BinaryReader r(body);
+      if (auto id = r.U32Le()) CloseCursor(*id);  // the server closes it
+      req.statements.emplace_back(CommandName(cmd));
+      break;
     }
     case Command::kBinlogDump:
     case Command::kBinlogDumpGtid:
@@ -283,6 +302,9 @@ bool MysqlParser::OnCommand(const Packet& p) {
     case Command::kStmtFetch: {
       BinaryReader r(body);
       auto id = r.U32Le();
+      if (id) req.stmt_id = *id;
+      // Executing a statement again closes its cursor.
+      if (id && command == Command::kStmtExecute) CloseCursor(*id);
       auto it = id ? prepared_.find(*id) : prepared_.end();
       if (command == Command::kStmtExecute && it != prepared_.end()) {
         req.statements.push_back(it->second);
@@ -425,9 +447,13 @@ void MysqlParser::StartResponse(Resp state) {
   rows_ = 0;
 }
 
+std::string_view MysqlParser::CurrentStatement(const Pending& req) {
+  if (req.statements.empty()) return {};
+  return req.statements[std::min(req.result_index, req.statements.size() - 1)];
+}
+
 bool MysqlParser::AnsweringCall(const Pending& req) {
-  if (req.statements.empty()) return false;
-  const std::string_view s = req.statements[std::min(req.result_index, req.statements.size() - 1)];
+  const std::string_view s = CurrentStatement(req);
   return s.size() >= 4 && EqualsIgnoreCase(s.substr(0, 4), "CALL") &&
          (s.size() == 4 || s[4] == ' ' || s[4] == '(');
 }
@@ -439,13 +465,9 @@ void MysqlParser::Finish(const Packet& p, bool error, std::string error_code, st
   req.call_rows = 0;
   Exchange ex;
   ex.protocol = Protocol::kMysql;
-  const std::size_t n = req.statements.size();
-  if (n > 0) {
-    const std::size_t i = std::min(req.result_index, n - 1);
-    ex.statement = req.statements[i];
-    if (req.command == static_cast<std::uint8_t>(Command::kStmtPrepare)) {
-      ex.statement = "PREPARE " + ex.statement;
-    }
+  ex.statement = CurrentStatement(req);
+  if (req.command == static_cast<std::uint8_t>(Command::kStmtPrepare)) {
+    ex.statement = "PREPARE " + ex.statement;
   }
   ex.request_end_ns = req.request_end_ns;
   ex.response_end_ns = p.ts_ns;
@@ -459,6 +481,59 @@ void MysqlParser::Finish(const Packet& p, bool error, std::string error_code, st
   } else {
     pending_.pop_front();
   }
+}
+
+void MysqlParser::OpenCursor(const Packet& p) {
+  const Pending& req = pending_.front();
+  // A pipelined second execute of the statement may have been sent before
+  // this response: the earlier run is over.
+  CloseCursor(req.stmt_id);
+  if (cursors_.size() >= kMaxPreparedStatements) CloseCursor(cursors_.begin());
+  Cursor& c = cursors_[req.stmt_id];
+  c.statement = CurrentStatement(req);
+  c.request_end_ns = req.request_end_ns;
+  c.response_end_ns = p.ts_ns;
+  StartResponse(Resp::kFirst);
+  pending_.pop_front();
+}
+
+bool MysqlParser::FinishFetch(const Packet& p, bool error, std::string error_code,
+                              std::uint16_t status) {
+  auto it = cursors_.find(pending_.front().stmt_id);
+  if (it == cursors_.end()) return false;
+  Cursor& c = it->second;
+  if (c.rows >= 0) c.rows += static_cast<std::int64_t>(rows_);
+  c.response_end_ns = p.ts_ns;
+  if (error || (status & kServerStatusLastRowSent) != 0)
+    CloseCursor(it, error, std::move(error_code));
+  StartResponse(Resp::kFirst);
+  pending_.pop_front();
+  return true;
+}
+
+void MysqlParser::CloseCursor(Cursors::iterator it, bool error, std::string error_code) {
+  Cursor& c = it->second;
+  Exchange& ex = done_.emplace_back();
+  ex.protocol = Protocol::kMysql;
+  ex.statement = std::move(c.statement);
+  ex.request_end_ns = c.request_end_ns;
+  ex.response_end_ns = std::max(c.response_end_ns, c.request_end_ns);
+  ex.error = error;
+  ex.error_code = std::move(error_code);
+  ex.rows = c.rows;
+  cursors_.erase(it);
+}
+
+void MysqlParser::CloseCursor(std::uint32_t stmt_id) {
+  if (auto it = cursors_.find(stmt_id); it != cursors_.end()) CloseCursor(it);
+}
+
+void MysqlParser::CloseAllCursors() {
+  while (!cursors_.empty()) CloseCursor(cursors_.begin());
+}
+
+void MysqlParser::OnClose(std::uint64_t /*ts_ns: a run ends at its last response*/) {
+  CloseAllCursors();
 }
 
 bool MysqlParser::ResponseError() {
@@ -488,7 +563,9 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
   if (first == kErrHeader && (!p.truncated || p.gap)) {
     auto err = ParseErr(p.payload);
     if (!err && !p.gap) return ResponseError();
-    Finish(p, true, err ? std::to_string(err->code) : std::string(), -1, false);
+    std::string code = err ? std::to_string(err->code) : std::string();
+    const bool fetch = req.command == static_cast<std::uint8_t>(Command::kStmtFetch);
+    if (!fetch || !FinishFetch(p, true, code, 0)) Finish(p, true, std::move(code), -1, false);
     return true;
   }
   switch (resp_) {
@@ -547,7 +624,7 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
         if (!eof && !p.gap) return ResponseError();
         if (eof && (eof->status & kServerStatusCursorExists) != 0) {
           // Cursor opened: rows come later through COM_STMT_FETCH.
-          Finish(p, false, "", 0, false);
+          OpenCursor(p);
           return true;
         }
         resp_ = Resp::kRows;
@@ -560,8 +637,21 @@ bool MysqlParser::OnResultPacket(const Packet& p, Pending& req) {
       if (IsEndOfRows(p)) {
         auto end = p.length == 5 ? ParseEof(p.payload) : ParseOk(p.payload);
         if (!end && !p.gap) return ResponseError();
-        // A cut end packet lost its status: assume no more results.
-        const bool more_results = end && (end->status & kServerMoreResultsExist) != 0;
+        // A cut end packet lost its status: assume no more results (and, for
+        // a fetch, a cursor that goes on until it is closed).
+        const std::uint16_t status = end ? end->status : 0;
+        if (req.command == static_cast<std::uint8_t>(Command::kStmtFetch)) {
+          if (!FinishFetch(p, false, "", status)) Finish(p, false, "", -1, false);
+          return true;
+        }
+        if (req.command == static_cast<std::uint8_t>(Command::kStmtExecute) && rows_ == 0 &&
+            (status & kServerStatusCursorExists) != 0) {
+          // Under CLIENT_DEPRECATE_EOF this OK ends the metadata of an
+          // execute that opened a cursor.
+          OpenCursor(p);
+          return true;
+        }
+        const bool more_results = (status & kServerMoreResultsExist) != 0;
         if (more_results && AnsweringCall(req)) {
           // One of a procedure's result sets (COM_QUERY or COM_STMT_EXECUTE):
           // the CALL goes on until its own OK or an ERR.

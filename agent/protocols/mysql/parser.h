@@ -18,7 +18,11 @@
 //    Parameter values and rows are never decoded or kept;
 //  - rows: rows of a result set, or affected rows of an OK packet (COM_QUERY,
 //    COM_STMT_EXECUTE); error/error_code from ERR packets (the MySQL error
-//    number, e.g. "1146").
+//    number, e.g. "1146");
+//  - a COM_STMT_EXECUTE that opens a cursor and the COM_STMT_FETCHes that
+//    read it are one exchange (the server counts one execute), ending at the
+//    fetch that sends the last row, an error, or the statement's close,
+//    reset, next execute or the connection's end, with all rows fetched.
 // Not thread-safe.
 #pragma once
 
@@ -54,6 +58,7 @@ class MysqlParser final : public ConnectionParser {
 
   void OnData(Direction dir, std::string_view bytes, std::uint64_t ts_ns) override;
   void OnGap(Direction dir, std::uint64_t missing_bytes) override;
+  void OnClose(std::uint64_t ts_ns) override;
 
   bool encrypted() const override { return encrypted_; }  // SSL request seen: rest is TLS
   bool compressed() const { return compressed_; }         // CLIENT_COMPRESS negotiated
@@ -83,7 +88,17 @@ class MysqlParser final : public ConnectionParser {
     // an ERR): one exchange. Rows of the result sets it had so far.
     bool call_had_results = false;
     std::int64_t call_rows = 0;
+    std::uint32_t stmt_id = 0;  // COM_STMT_EXECUTE, COM_STMT_FETCH
   };
+  // A cursor a COM_STMT_EXECUTE opened (SERVER_STATUS_CURSOR_EXISTS): its
+  // rows come through COM_STMT_FETCH, and its exchange waits for its end.
+  struct Cursor {
+    std::string statement;
+    std::uint64_t request_end_ns = 0;   // the execute's
+    std::uint64_t response_end_ns = 0;  // the run's latest response
+    std::int64_t rows = 0;              // -1 once a gap cut a fetch
+  };
+  using Cursors = std::unordered_map<std::uint32_t, Cursor>;
 
   bool OnRequestPacket(const Packet& p);
   bool OnResponsePacket(const Packet& p);
@@ -100,6 +115,17 @@ class MysqlParser final : public ConnectionParser {
   static bool AnsweringCall(const Pending& req);
   void StartResponse(Resp state);
   void Finish(const Packet& p, bool error, std::string error_code, std::int64_t rows, bool more);
+  // The front execute's response opened a cursor: its exchange starts.
+  void OpenCursor(const Packet& p);
+  // Ends the front COM_STMT_FETCH's response (status: of its end packet);
+  // false if the cursor is unknown (opened before we attached).
+  bool FinishFetch(const Packet& p, bool error, std::string error_code, std::uint16_t status);
+  // Reports a cursor's exchange and forgets it.
+  void CloseCursor(Cursors::iterator it, bool error = false, std::string error_code = {});
+  void CloseCursor(std::uint32_t stmt_id);
+  void CloseAllCursors();
+  // The text of the statement whose result the front request is answering.
+  static std::string_view CurrentStatement(const Pending& req);
   bool ResponseError();  // counts a parse error, drops pending, resyncs
   void FlushCut();
   std::string StatementText(std::string_view sql) const;
@@ -132,6 +158,7 @@ class MysqlParser final : public ConnectionParser {
   std::optional<Exchange> cut_;
 
   std::unordered_map<std::uint32_t, std::string> prepared_;
+  Cursors cursors_;  // by statement id, at most kMaxPreparedStatements
 };
 
 }  // namespace mysql

@@ -74,6 +74,7 @@ inline constexpr std::uint32_t kMariadbClientCacheMetadata = 1u << 4;
 
 // Server status flags (OK and EOF packets).
 inline constexpr std::uint16_t kServerStatusCursorExists = 0x0040;
+inline constexpr std::uint16_t kServerStatusLastRowSent = 0x0080;  // a cursor's last rows
 inline constexpr std::uint16_t kServerMoreResultsExist = 0x0008;
 
 // First payload byte of server packets.

@@ -3,6 +3,7 @@
 // through tools/capture/tcp_capture_proxy.py; see docs/protocols/mysql.md.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <string_view>
@@ -189,11 +190,105 @@ TEST(MysqlParser, StoredProcedureCallIsOneExchange) {
   EXPECT_EQ(stats.exchanges_lost, 0u);
 }
 
+// tests/bpf/mysql_cursor_client.py against MariaDB 10.11, without and with
+// CLIENT_DEPRECATE_EOF: a SELECT of 25 rows executed with a cursor and
+// fetched 10 at a time until the last row (3 fetches), executed again and
+// closed after one fetch, then an empty cursor. The server counts one
+// statement per execute (Com_stmt_execute); each fetch had been an exchange
+// named COM_STMT_FETCH and the execute's rows were 0.
+TEST(MysqlParser, CursorFetchesAreTheExecutesExchange) {
+  for (const char* name : {"cursor_fetch.capture", "cursor_fetch_deprecate_eof.capture"}) {
+    SCOPED_TRACE(name);
+    auto chunks = Load(name);
+    ParserStats stats;
+    auto ex = Parse(chunks, 0, &stats);
+    const std::string s1 = N("SELECT seq FROM seq_1_to_25 WHERE seq > ?");
+    const std::string s2 = N("SELECT seq FROM seq_1_to_25 WHERE seq > ? + 100");
+    auto ts = [&](std::size_t i) { return chunks[i].ts_ns; };
+    ASSERT_EQ(ex.size(), 5u);
+    EXPECT_EQ(ex[0].statement, "PREPARE " + s1);
+    EXPECT_EQ(ex[1].statement, s1);
+    EXPECT_EQ(ex[1].rows, 25);
+    EXPECT_EQ(ex[1].request_end_ns, ts(5));    // the execute
+    EXPECT_EQ(ex[1].response_end_ns, ts(12));  // the fetch with the last row
+    EXPECT_EQ(ex[2].statement, s1);
+    EXPECT_EQ(ex[2].rows, 10);  // closed (COM_STMT_CLOSE) after one fetch
+    EXPECT_EQ(ex[2].request_end_ns, ts(13));
+    EXPECT_EQ(ex[2].response_end_ns, ts(16));
+    EXPECT_EQ(ex[3].statement, "PREPARE " + s2);
+    EXPECT_EQ(ex[4].statement, s2);
+    EXPECT_EQ(ex[4].rows, 0);
+    EXPECT_EQ(ex[4].response_end_ns, ts(23));
+    for (const Exchange& e : ex) EXPECT_FALSE(e.error) << e.statement;
+    EXPECT_EQ(stats.parse_errors, 0u);
+    EXPECT_EQ(stats.unmatched_responses, 0u);
+    EXPECT_EQ(stats.exchanges_lost, 0u);
+  }
+}
+
+// A cursor still open when the connection ends (no COM_STMT_CLOSE, no
+// COM_QUIT) is reported at the close with the rows fetched so far; one
+// executed again is reported at that execute.
+TEST(MysqlParser, OpenCursorEndsAtCloseOrNextExecute) {
+  auto chunks = Load("cursor_fetch.capture");
+  // Up to the first fetch of the second run (chunks 0..16), then the same
+  // statement executed again (chunk 13's request and 14's response).
+  std::vector<Chunk> cut(chunks.begin(), chunks.begin() + 17);
+  cut.push_back(chunks[13]);
+  cut.push_back(chunks[14]);
+  cut.back().ts_ns = cut[cut.size() - 2].ts_ns + 1;
+  auto parser = MakeMysqlParser(ParserOptions{});
+  testing::Replay(*parser, cut);
+  auto ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 3u);
+  EXPECT_EQ(ex[2].rows, 10);  // the second run, ended by the third execute
+  EXPECT_EQ(ex[2].response_end_ns, chunks[16].ts_ns);
+  parser->OnClose(cut.back().ts_ns + 1);
+  ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 1u);  // the third run: no fetch
+  EXPECT_EQ(ex[0].statement, N("SELECT seq FROM seq_1_to_25 WHERE seq > ?"));
+  EXPECT_EQ(ex[0].rows, 0);
+  EXPECT_EQ(ex[0].response_end_ns, cut.back().ts_ns);
+}
+
+// A gap that cuts a fetch's rows across a packet boundary: the run goes on,
+// its rows unknown (-1); it still ends as one exchange.
+TEST(MysqlParser, GapInAFetchLeavesTheRunsRowsUnknown) {
+  auto chunks = Load("cursor_fetch.capture");
+  auto parser = MakeMysqlParser(ParserOptions{});
+  testing::Replay(*parser, {chunks.begin(), chunks.begin() + 10});  // up to the 2nd fetch
+  const std::string& rows = chunks[10].data;
+  parser->OnData(Direction::kResponse, std::string_view(rows).substr(0, 30), chunks[10].ts_ns);
+  parser->OnGap(Direction::kResponse, rows.size() - 30 + 10);  // past the row packets' end
+  testing::Replay(*parser, {chunks.begin() + 11, chunks.end()});
+  auto ex = parser->TakeExchanges();
+  const std::string s1 = N("SELECT seq FROM seq_1_to_25 WHERE seq > ?");
+  ASSERT_GE(ex.size(), 2u);
+  EXPECT_EQ(ex[1].statement, s1);
+  EXPECT_EQ(ex[1].rows, -1);
+  for (const Exchange& e : ex) EXPECT_NE(e.statement, "COM_STMT_FETCH");
+  EXPECT_EQ(
+      std::count_if(ex.begin(), ex.end(), [&](const Exchange& e) { return e.statement == s1; }), 2);
+}
+
+// Attached after the execute: the fetches' cursor is unknown, so each is
+// reported as it was before cursors were followed, by its command name.
+TEST(MysqlParser, FetchOfAnUnknownCursorIsItsOwnExchange) {
+  auto chunks = Load("cursor_fetch.capture");
+  auto parser = MakeMysqlParser(ParserOptions{});
+  testing::Replay(*parser, {chunks.begin() + 7, chunks.begin() + 13});
+  auto ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 3u);
+  for (const Exchange& e : ex) EXPECT_EQ(e.statement, "COM_STMT_FETCH");
+}
+
 TEST(MysqlParser, StableUnderChunking) {
   ExpectStableUnderChunking("mariadb_cli.capture");
   ExpectStableUnderChunking("libmariadb_stmt.capture");
   ExpectStableUnderChunking("pymysql_multi.capture");
   ExpectStableUnderChunking("stored_procedures.capture");
+  ExpectStableUnderChunking("cursor_fetch.capture");
+  ExpectStableUnderChunking("cursor_fetch_deprecate_eof.capture");
 }
 
 // One MySQL packet: 3-byte length, sequence id, payload.
