@@ -863,6 +863,42 @@ class MariadbTestCase(WireTestCase):
         return rows, out
 
 
+    # tests/bpf/mysql_cursor_client.py: a SELECT of 25 rows executed with a
+    # cursor and fetched 10 at a time to its last row, executed again and
+    # closed after one fetch of 10, and a second statement's empty cursor.
+    CURSOR_CLIENT = os.path.join(os.path.dirname(__file__), "mysql_cursor_client.py")
+    CURSOR_COUNTERS = {"Com_stmt_prepare": 2, "Com_stmt_execute": 3, "Com_stmt_fetch": 5}
+    CURSOR_STATEMENTS = {  # {statement: (count, rows)}
+        "PREPARE SELECT seq FROM seq_1_to_25 WHERE seq > ?": (1, 0),
+        "PREPARE SELECT seq FROM seq_1_to_25 WHERE seq > ? + ?": (1, 0),
+        "SELECT seq FROM seq_1_to_25 WHERE seq > ?": (2, 25 + 10),
+        "SELECT seq FROM seq_1_to_25 WHERE seq > ? + ?": (1, 0),
+    }
+
+    def cursor_client(self, *flags):
+        s = self.server
+        return [PYTHON, self.CURSOR_CLIENT, "127.0.0.1", str(s.port), s.USER, s.PASSWORD,
+                s.DATABASE, *flags]
+
+    def com_stmt_counters(self):
+        """The server's Com_stmt_prepare/execute/fetch counters."""
+        return {name: int(value) for name, value in self.server.admin(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN "
+            "('Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_fetch')")}
+
+    def assert_cursor_runs(self, report, counters_before, pids=None):
+        """The cursor client's statements in `report` against the server's
+        own counters since `counters_before`: one statement per execute
+        (Com_stmt_execute), none per fetch (Com_stmt_fetch), all rows."""
+        server = {k: v - counters_before[k] for k, v in self.com_stmt_counters().items()}
+        self.assertEqual(server, self.CURSOR_COUNTERS, "the server saw another workload")
+        rows, _ = self.ws_statements(report, pids=pids)
+        got = {q["statement"]: (q["count"], q.get("rows")) for q in rows}
+        self.assertEqual(got, self.CURSOR_STATEMENTS, fmt_rows(rows))
+        executes = sum(c for text, (c, _) in got.items() if text.startswith("SELECT"))
+        self.assertEqual(executes, server["Com_stmt_execute"], fmt_rows(rows))
+
+
 class MariadbTest(MariadbTestCase):
     """PyMySQL and the mariadb client traced, against a password login over
     TCP; reference: performance_schema's statement digests."""
@@ -960,6 +996,22 @@ class MariadbTest(MariadbTestCase):
         call = [q for q in rows if q["statement"] == "CALL two_sets()"]
         self.assertEqual(len(call), 1, fmt_rows(rows))
         self.assertGreaterEqual(call[0].get("rows", 0), 4 * 3, fmt_rows(call))  # 2 ids + 1 count
+
+
+    def test_cursor_fetch(self):
+        """COM_STMT_EXECUTE with a read-only cursor, then COM_STMT_FETCH until
+        the last row (JDBC's useCursorFetch): one statement per execute, as
+        the server counts it, with the rows of all its fetches; a cursor
+        closed early counts the rows fetched. MariaDB keeps no digests for the
+        binary protocol: its status counters are the reference. With and
+        without CLIENT_DEPRECATE_EOF, where the cursor's metadata ends
+        differently."""
+        for flags in ([], ["--deprecate-eof"]):
+            with self.subTest(flags=flags):
+                before = self.com_stmt_counters()
+                report, r = self.record_command(*self.cursor_client(*flags))
+                self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+                self.assert_cursor_runs(report, before)
 
     def test_multi_statements(self):
         """COM_QUERY with several statements (CLIENT_MULTI_STATEMENTS): one
@@ -1092,6 +1144,17 @@ class MariadbServerTest(MariadbTestCase):
         self.assertEqual(got, expected,
                          "waitscope (count, errors) at the server vs performance_schema "
                          f"digests (COUNT_STAR, SUM_ERRORS); rows: {fmt_rows(rows)}")
+
+
+    def test_cursor_fetch_server_side(self):
+        """The cursor runs of MariadbTest.test_cursor_fetch, seen from mariadbd."""
+        before = self.com_stmt_counters()
+        rec, err, out = self.start_attached(self.server.pid)
+        r = subprocess.run(self.cursor_client(), capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.wait_sessions_gone()
+        report = self.finish_attached(rec, err, out, interrupt=True)
+        self.assert_cursor_runs(report, before, pids={self.server.pid})
 
 
 # ---- connections of no interest -------------------------------------------------------
