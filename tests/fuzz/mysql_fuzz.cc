@@ -4,7 +4,7 @@
 // chunks: 1 flag byte (bit 7: response direction, bit 6: a gap before it),
 // 2-byte little-endian length, data. The seed corpus holds the recorded test
 // connections in this format (tests/fuzz/corpus/mysql/). Exchanges are taken
-// after every few chunks.
+// after every few chunks, and the connection is closed at the end.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -58,6 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (++ts % 4 == 0) parser->TakeExchanges();
   }
+  parser->OnClose(ts);  // reports what is still open (cursor runs)
   parser->TakeExchanges();
   return 0;
 }
