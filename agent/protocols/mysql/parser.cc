@@ -323,6 +323,12 @@ bool MysqlParser::OnCommand(const Packet& p) {
       req.statements.emplace_back(CommandName(cmd));
       break;
   }
+  if (command == Command::kChangeUser || command == Command::kResetConnection) {
+    // The session starts over: the server drops its prepared statements,
+    // so their cursor runs are over (and their ids will be reused).
+    CloseAllCursors();
+    prepared_.clear();
+  }
   if (command == Command::kChangeUser) {
     phase_ = Phase::kAuth;  // re-authentication, no exchange
     return true;

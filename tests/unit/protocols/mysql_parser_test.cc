@@ -190,6 +190,38 @@ TEST(MysqlParser, StoredProcedureCallIsOneExchange) {
   EXPECT_EQ(stats.exchanges_lost, 0u);
 }
 
+TEST(MysqlParser, StableUnderChunking) {
+  ExpectStableUnderChunking("mariadb_cli.capture");
+  ExpectStableUnderChunking("libmariadb_stmt.capture");
+  ExpectStableUnderChunking("pymysql_multi.capture");
+  ExpectStableUnderChunking("stored_procedures.capture");
+  ExpectStableUnderChunking("cursor_fetch.capture");
+  ExpectStableUnderChunking("cursor_fetch_deprecate_eof.capture");
+}
+
+// One MySQL packet: 3-byte length, sequence id, payload.
+std::string Packet(std::uint8_t seq, std::string_view payload) {
+  std::string out;
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  out.push_back(static_cast<char>(n & 0xff));
+  out.push_back(static_cast<char>((n >> 8) & 0xff));
+  out.push_back(static_cast<char>((n >> 16) & 0xff));
+  out.push_back(static_cast<char>(seq));
+  out.append(payload);
+  return out;
+}
+
+// The first three chunks of the CLI capture: handshake, response, auth OK.
+std::unique_ptr<ConnectionParser> AfterHandshake() {
+  auto chunks = Load("mariadb_cli.capture");
+  auto parser = MakeMysqlParser(ParserOptions{});
+  testing::Replay(*parser, {chunks.begin(), chunks.begin() + 3});
+  EXPECT_TRUE(parser->TakeExchanges().empty());
+  return parser;
+}
+
+const std::string kOkOneRow("\x00\x01\x00\x02\x00\x00\x00", 7);
+
 // tests/bpf/mysql_cursor_client.py against MariaDB 10.11, without and with
 // CLIENT_DEPRECATE_EOF: a SELECT of 25 rows executed with a cursor and
 // fetched 10 at a time until the last row (3 fetches), executed again and
@@ -251,6 +283,33 @@ TEST(MysqlParser, OpenCursorEndsAtCloseOrNextExecute) {
   EXPECT_EQ(ex[0].response_end_ns, cut.back().ts_ns);
 }
 
+// COM_RESET_CONNECTION drops the session's prepared statements: the open
+// cursor run ends there, and the statement id is unknown after it.
+TEST(MysqlParser, ResetConnectionEndsCursorRuns) {
+  auto chunks = Load("cursor_fetch.capture");
+  auto parser = MakeMysqlParser(ParserOptions{});
+  testing::Replay(*parser, {chunks.begin(), chunks.begin() + 17});  // 2nd run: one fetch
+  EXPECT_EQ(parser->TakeExchanges().size(), 2u);
+  const std::uint64_t ts = chunks[16].ts_ns;
+  parser->OnData(Direction::kRequest, Packet(0, "\x1f"), ts + 1);
+  auto ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_EQ(ex[0].statement, N("SELECT seq FROM seq_1_to_25 WHERE seq > ?"));
+  EXPECT_EQ(ex[0].rows, 10);
+  EXPECT_EQ(ex[0].response_end_ns, ts);
+  parser->OnData(Direction::kResponse, Packet(1, kOkOneRow), ts + 2);
+  ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_EQ(ex[0].statement, "COM_RESET_CONNECTION");
+  // The same statement id executed now is not the old statement.
+  parser->OnData(Direction::kRequest, chunks[13].data, ts + 3);
+  parser->OnData(Direction::kResponse, chunks[14].data, ts + 4);
+  parser->OnClose(ts + 5);
+  ex = parser->TakeExchanges();
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_EQ(ex[0].statement, "COM_STMT_EXECUTE");
+}
+
 // A gap that cuts a fetch's rows across a packet boundary: the run goes on,
 // its rows unknown (-1); it still ends as one exchange.
 TEST(MysqlParser, GapInAFetchLeavesTheRunsRowsUnknown) {
@@ -281,38 +340,6 @@ TEST(MysqlParser, FetchOfAnUnknownCursorIsItsOwnExchange) {
   ASSERT_EQ(ex.size(), 3u);
   for (const Exchange& e : ex) EXPECT_EQ(e.statement, "COM_STMT_FETCH");
 }
-
-TEST(MysqlParser, StableUnderChunking) {
-  ExpectStableUnderChunking("mariadb_cli.capture");
-  ExpectStableUnderChunking("libmariadb_stmt.capture");
-  ExpectStableUnderChunking("pymysql_multi.capture");
-  ExpectStableUnderChunking("stored_procedures.capture");
-  ExpectStableUnderChunking("cursor_fetch.capture");
-  ExpectStableUnderChunking("cursor_fetch_deprecate_eof.capture");
-}
-
-// One MySQL packet: 3-byte length, sequence id, payload.
-std::string Packet(std::uint8_t seq, std::string_view payload) {
-  std::string out;
-  const auto n = static_cast<std::uint32_t>(payload.size());
-  out.push_back(static_cast<char>(n & 0xff));
-  out.push_back(static_cast<char>((n >> 8) & 0xff));
-  out.push_back(static_cast<char>((n >> 16) & 0xff));
-  out.push_back(static_cast<char>(seq));
-  out.append(payload);
-  return out;
-}
-
-// The first three chunks of the CLI capture: handshake, response, auth OK.
-std::unique_ptr<ConnectionParser> AfterHandshake() {
-  auto chunks = Load("mariadb_cli.capture");
-  auto parser = MakeMysqlParser(ParserOptions{});
-  testing::Replay(*parser, {chunks.begin(), chunks.begin() + 3});
-  EXPECT_TRUE(parser->TakeExchanges().empty());
-  return parser;
-}
-
-const std::string kOkOneRow("\x00\x01\x00\x02\x00\x00\x00", 7);
 
 TEST(MysqlParser, GapInResponseResynchronises) {
   auto chunks = Load("mariadb_cli.capture");
