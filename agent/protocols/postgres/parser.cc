@@ -570,9 +570,14 @@ void PostgresParser::HandleSync() {
 
 void PostgresParser::Emit(Pending& p, std::int64_t rows, bool error, std::string code) {
   if (!p.known || p.statement.empty()) return;
+  if (!error) sql_prepared_.Ran(p.statement);
   Exchange e;
   e.protocol = Protocol::kPostgres;
-  e.statement = std::move(p.statement);
+  if (const std::string* runs = sql_prepared_.Resolve(p.statement)) {
+    e.statement = *runs;  // EXECUTE name: the statement its PREPARE named
+  } else {
+    e.statement = std::move(p.statement);
+  }
   e.request_end_ns = p.request_end_ns;
   e.response_end_ns = now_ns_;
   e.error = error;

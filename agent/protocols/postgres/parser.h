@@ -14,6 +14,8 @@
 //    Sync group and the rest of that group is dropped, as the server skips
 //    to Sync;
 //  - pipelined Sync groups are matched in order by ReadyForQuery;
+//  - an SQL-level `EXECUTE name(...)` of a `PREPARE name AS statement` the
+//    session ran is reported as that statement (sql_prepared.h);
 //  - SSLRequest/GSSENCRequest answered 'S'/'G': the rest of the connection is
 //    encrypted; the parser stops (no errors counted) and encrypted() is true;
 //  - after a gap or malformed bytes it scans for a plausible message header
@@ -32,6 +34,7 @@
 
 #include "protocols/common/connection_parser.h"
 #include "protocols/common/stream_buffer.h"
+#include "protocols/postgres/sql_prepared.h"
 
 namespace waitscope::protocols {
 
@@ -135,6 +138,7 @@ class PostgresParser final : public ConnectionParser {
   std::uint64_t resp_last_ns_ = 0;  // time of the newest response chunk
   std::deque<Group> groups_;
   std::unordered_map<std::string, std::string> statements_;  // prepared name -> text
+  SqlPreparedStatements sql_prepared_;                       // PREPARE ... AS, as SQL text
   // A bound portal: its statement's text, and which Bind made it (a count
   // of all Binds): an Execute belongs to the run of the Bind before it,
   // wherever the replies are.

@@ -185,8 +185,37 @@ TEST(PostgresParser, PgbenchSimpleExtendedPrepared) {
   EXPECT_EQ(got[1].response_end_ns, TsOf(chunks, Direction::kResponse, "UPDATE 1"));
 }
 
-const char* const kCaptures[] = {"psql_session", "pipeline_raw", "pgbench_simple",
-                                 "pgbench_extended", "pgbench_prepared"};
+const char* const kCaptures[] = {"psql_session",     "pipeline_raw",     "pgbench_simple",
+                                 "pgbench_extended", "pgbench_prepared", "sql_prepare"};
+
+// psql -c commands against PostgreSQL 15: SQL-level PREPARE/EXECUTE (a
+// name in any case, a quoted one with nested parameter types, several in one
+// query string), DEALLOCATE and DEALLOCATE ALL, then EXECUTEs of the
+// deallocated names. pg_stat_statements files each EXECUTE under its
+// PREPARE; each had been reported as "EXECUTE q(?)", naming no SQL.
+TEST(PostgresParser, SqlExecuteIsTheStatementItsPrepareNamed) {
+  ParserStats stats;
+  auto got = RunWhole(Load("sql_prepare"), &stats);
+  const std::string plus = "SELECT $1 + ? AS x";
+  const std::string count = "SELECT count(*) FROM pg_class WHERE relname <> ?";
+  ExpectStatements(
+      got, {
+               {"PREPARE q(int) AS " + plus, -1, ""},
+               {plus, 1, ""},  // EXECUTE q(1)
+               {plus, 1, ""},  // execute Q (2)
+               {"PREPARE \"Big\"(numeric(?, ?), text) AS SELECT $1 * ?, length($2)", -1, ""},
+               {"SELECT $1 * ?, length($2)", 1, ""},
+               {"PREPARE r AS " + count, -1, ""},
+               {count, 1, ""},
+               {count, 1, ""},
+               {"DEALLOCATE q", -1, ""},
+               {"EXECUTE q(?)", -1, "26000"},  // deallocated: no such statement
+               {"DEALLOCATE ALL", -1, ""},
+               {"EXECUTE r", -1, "26000"},
+           });
+  EXPECT_EQ(stats.parse_errors, 0u);
+  EXPECT_EQ(stats.unmatched_responses, 0u);
+}
 
 TEST(PostgresParser, SameExchangesWholeSplitAndByteByByte) {
   for (const char* name : kCaptures) {
