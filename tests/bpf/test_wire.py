@@ -682,6 +682,49 @@ class PostgresClientTest(PostgresTestCase):
                                    "SELECT g + ? FROM generate_series(?, ?) g": 25},
                          fmt_rows(rows))
 
+    def test_sql_prepare(self):
+        """SQL-level PREPARE/EXECUTE (not the protocol's Parse/Bind):
+        pg_stat_statements files each EXECUTE under its PREPARE, counting
+        neither the PREPARE nor DEALLOCATE; waitscope reports each EXECUTE
+        as the statement it runs, and the PREPARE as its own round trip."""
+        self.reset_pss()
+        report, r = self.record_command(
+            self.server.psql_bin, "-X", *self.server.tcp_args(),
+            "-c", "PREPARE q(int) AS SELECT $1 + 1 AS x",
+            "-c", "EXECUTE q(1)",
+            "-c", "execute Q (2)",
+            "-c", 'PREPARE "Big"(numeric(10, 2), text) AS SELECT $1 * 2, length($2)',
+            "-c", "EXECUTE \"Big\"(1.5, 'abc')",
+            "-c", "PREPARE r AS SELECT count(*) FROM pg_class WHERE relname <> 'x'; "
+                  "EXECUTE r; EXECUTE r",
+            "-c", "DEALLOCATE q",
+            "-c", "EXECUTE q(3)",  # fails: deallocated
+            env=self.server.env())
+        self.assertIn('prepared statement "q" does not exist', r.stdout + r.stderr)
+        rows = self.queries(report, "postgres", peer=self.server.address)
+        got = {q["statement"]: (q["count"], q["errors"]) for q in rows}
+        plus, count = "SELECT $1 + ? AS x", "SELECT count(*) FROM pg_class WHERE relname <> ?"
+        self.assertEqual(got, {
+            "PREPARE q(int) AS " + plus: (1, 0),
+            plus: (2, 0),
+            'PREPARE "Big"(numeric(?, ?), text) AS SELECT $1 * ?, length($2)': (1, 0),
+            "SELECT $1 * ?, length($2)": (1, 0),
+            "PREPARE r AS " + count: (1, 0),
+            count: (2, 0),
+            "DEALLOCATE q": (1, 0),
+            "EXECUTE q(?)": (1, 1),
+        }, fmt_rows(rows))
+        # pg_stat_statements: "PREPARE name AS statement" rows hold the
+        # EXECUTEs' calls; failed statements are not counted.
+        expected = {}
+        for text, calls in self.pss_calls().items():
+            if text.startswith("prepare "):
+                text = re.split(r" as ", text, maxsplit=1)[1]
+            expected[text] = expected.get(text, 0) + calls
+        ran = [q for q in rows
+               if not q["statement"].startswith(("PREPARE ", "DEALLOCATE ")) and not q["errors"]]
+        self.assertEqual(self.ws_calls(ran), expected, fmt_rows(rows))
+
     def test_psql_errors(self):
         """Failed statements count as errors; in a multi-statement simple query
         the server skips what follows an error, so waitscope must not count it."""
