@@ -457,6 +457,72 @@ class RedisClientTest(RedisTestCase):
         self.assertEqual(got, expected, fmt_rows(rows))
 
 
+    def test_resp3_push_messages(self):
+        """RESP3 (HELLO 3, the default of clients such as Lettuce): maps, sets
+        and nulls as replies, and push messages that answer no command: a
+        client-side caching invalidation, pub/sub confirmations and
+        messages. Each command still gets its own reply."""
+        script = "\n".join([
+            *RESP_CLIENT,
+            "def reply(f):  # RESP3: push messages come back as ('push', [...])",
+            "    line = f.readline()",
+            "    t, n = line[:1], line[1:].strip()",
+            "    if t in (b'$', b'=', b'!'):",
+            "        return None if int(n) < 0 else f.read(int(n) + 2)[:-2]",
+            "    if t in (b'*', b'~', b'>'):",
+            "        items = [reply(f) for _ in range(int(n))]",
+            "        return ('push', items) if t == b'>' else items",
+            "    if t == b'%':",
+            "        return {reply(f): reply(f) for _ in range(int(n))}",
+            "    return None if t == b'_' else line.strip()",
+            f"a, fa = connect({self.server.port})",
+            f"b, fb = connect({self.server.port})",
+            "def call(*args):",
+            "    send(a, *args)",
+            "    return reply(fa)",
+            "assert isinstance(call('HELLO', '3'), dict)",
+            "call('CLIENT', 'TRACKING', 'ON')",
+            "call('HSET', 'r3:h', 'f', 'v'); call('SADD', 'r3:s', 'x'); call('SET', 'r3:k', 'v')",
+            "assert call('GET', 'r3:k') == b'v'",
+            "assert call('HGETALL', 'r3:h') == {b'f': b'v'}",
+            "assert call('SMEMBERS', 'r3:s') == [b'x']",
+            "assert call('GET', 'r3:missing') is None",
+            "send(b, 'SET', 'r3:k', 'v2'); assert reply(fb) == b'+OK'",
+            "# The invalidation of the tracked key is pushed to `a`, unasked.",
+            "assert call('PING') == ('push', [b'invalidate', [b'r3:k']])",
+            "assert reply(fa) == b'+PONG'",
+            "assert call('SUBSCRIBE', 'r3:ch') == ('push', [b'subscribe', b'r3:ch', b':1'])",
+            "send(b, 'PUBLISH', 'r3:ch', 'hello'); assert reply(fb) == b':1'",
+            "assert reply(fa) == ('push', [b'message', b'r3:ch', b'hello'])",
+            "assert call('PING') == b'+PONG'  # RESP3 allows commands while subscribed",
+            "assert call('UNSUBSCRIBE', 'r3:ch')[0] == 'push'",
+            "assert call('GET', 'r3:k') == b'v2'",
+        ])
+        before = RedisSnapshot(self.server)
+        report, r = self.record_command(PYTHON, "-c", script)
+        after = RedisSnapshot(self.server)
+        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+        expected = after.delta(before)
+        self.assertEqual(expected, {
+            "HELLO": (1, 0), "CLIENT TRACKING": (1, 0), "HSET": (1, 0), "SADD": (1, 0),
+            "SET": (2, 0), "GET": (3, 0), "HGETALL": (1, 0), "SMEMBERS": (1, 0),
+            "PING": (2, 0), "SUBSCRIBE": (1, 0), "PUBLISH": (1, 0), "UNSUBSCRIBE": (1, 0)},
+            "the server did not count the script's commands as expected")
+        peer = self.server.address
+        rows = self.queries(report, "redis", peer=peer)
+        self.assertEqual(self.ws_commands(rows, expected), expected, fmt_rows(rows))
+        # Every command had a reply of its own: one latency sample each.
+        self.assertEqual({q["statement"]: q["latency_us"]["count"] for q in rows},
+                         {q["statement"]: q["count"] for q in rows}, fmt_rows(rows))
+        # GETs: r3:k twice (hits), r3:missing (a miss); keyspace_hits also
+        # counts HGETALL's and SMEMBERS' lookups, which are no cache reads.
+        cache_rows = [c for c in report["cache"] if c["peer"] == peer]
+        self.assertEqual(tuple(sum(c[k] for c in cache_rows) for k in ("reads", "hits", "misses")),
+                         (3, 2, 1), fmt_rows(cache_rows))
+        self.assertEqual(after.misses - before.misses, 1)
+        self.assertEqual(report["loss"].get("parse_errors", 0), 0, report["loss"])
+
+
 class RedisServerTest(RedisTestCase):
     """redis-server traced by pid (`-p PID --duration`); redis-benchmark runs
     untraced, after waitscope is attached and well before the duration ends."""
