@@ -687,6 +687,49 @@ class PostgresTestCase(WireTestCase):
         self.assertIn(f"number of transactions actually processed: {PGBENCH_TX}/{PGBENCH_TX}",
                       stdout)
 
+    # psql -c commands: SQL-level PREPARE/EXECUTE (not the protocol's
+    # Parse/Bind), a name in another case, a quoted one, several in one
+    # query string, and an EXECUTE of a deallocated name.
+    SQL_PREPARE_COMMANDS = [
+        "-c", "PREPARE q(int) AS SELECT $1 + 1 AS x",
+        "-c", "EXECUTE q(1)",
+        "-c", "execute Q (2)",
+        "-c", 'PREPARE "Big"(numeric(10, 2), text) AS SELECT $1 * 2, length($2)',
+        "-c", "EXECUTE \"Big\"(1.5, 'abc')",
+        "-c", "PREPARE r AS SELECT count(*) FROM pg_class WHERE relname <> 'x'; "
+              "EXECUTE r; EXECUTE r",
+        "-c", "DEALLOCATE q",
+        "-c", "EXECUTE q(3)",  # fails: deallocated
+    ]
+    SQL_PREPARE_PLUS = "SELECT $1 + ? AS x"
+    SQL_PREPARE_COUNT = "SELECT count(*) FROM pg_class WHERE relname <> ?"
+    SQL_PREPARE_STATEMENTS = {  # {statement: (count, errors)}
+        "PREPARE q(int) AS " + SQL_PREPARE_PLUS: (1, 0),
+        SQL_PREPARE_PLUS: (2, 0),
+        'PREPARE "Big"(numeric(?, ?), text) AS SELECT $1 * ?, length($2)': (1, 0),
+        "SELECT $1 * ?, length($2)": (1, 0),
+        "PREPARE r AS " + SQL_PREPARE_COUNT: (1, 0),
+        SQL_PREPARE_COUNT: (2, 0),
+        "DEALLOCATE q": (1, 0),
+        "EXECUTE q(?)": (1, 1),
+    }
+
+    def assert_sql_prepare(self, rows):
+        """SQL_PREPARE_COMMANDS as waitscope reports them, and against
+        pg_stat_statements, which files each EXECUTE under its PREPARE
+        ("PREPARE name AS statement" rows hold the EXECUTEs' calls) and
+        counts neither the PREPARE, DEALLOCATE nor failed statements."""
+        got = {q["statement"]: (q["count"], q["errors"]) for q in rows}
+        self.assertEqual(got, self.SQL_PREPARE_STATEMENTS, fmt_rows(rows))
+        expected = {}
+        for text, calls in self.pss_calls().items():
+            if text.startswith("prepare "):
+                text = re.split(r" as ", text, maxsplit=1)[1]
+            expected[text] = expected.get(text, 0) + calls
+        ran = [q for q in rows
+               if not q["statement"].startswith(("PREPARE ", "DEALLOCATE ")) and not q["errors"]]
+        self.assertEqual(self.ws_calls(ran), expected, fmt_rows(rows))
+
 
 class PostgresClientTest(PostgresTestCase):
     """pgbench and psql traced (the client side)."""
@@ -749,47 +792,13 @@ class PostgresClientTest(PostgresTestCase):
                          fmt_rows(rows))
 
     def test_sql_prepare(self):
-        """SQL-level PREPARE/EXECUTE (not the protocol's Parse/Bind):
-        pg_stat_statements files each EXECUTE under its PREPARE, counting
-        neither the PREPARE nor DEALLOCATE; waitscope reports each EXECUTE
-        as the statement it runs, and the PREPARE as its own round trip."""
+        """SQL-level PREPARE/EXECUTE: waitscope reports each EXECUTE as the
+        statement it runs, and the PREPARE as its own round trip."""
         self.reset_pss()
-        report, r = self.record_command(
-            self.server.psql_bin, "-X", *self.server.tcp_args(),
-            "-c", "PREPARE q(int) AS SELECT $1 + 1 AS x",
-            "-c", "EXECUTE q(1)",
-            "-c", "execute Q (2)",
-            "-c", 'PREPARE "Big"(numeric(10, 2), text) AS SELECT $1 * 2, length($2)',
-            "-c", "EXECUTE \"Big\"(1.5, 'abc')",
-            "-c", "PREPARE r AS SELECT count(*) FROM pg_class WHERE relname <> 'x'; "
-                  "EXECUTE r; EXECUTE r",
-            "-c", "DEALLOCATE q",
-            "-c", "EXECUTE q(3)",  # fails: deallocated
-            env=self.server.env())
+        report, r = self.record_command(self.server.psql_bin, "-X", *self.server.tcp_args(),
+                                        *self.SQL_PREPARE_COMMANDS, env=self.server.env())
         self.assertIn('prepared statement "q" does not exist', r.stdout + r.stderr)
-        rows = self.queries(report, "postgres", peer=self.server.address)
-        got = {q["statement"]: (q["count"], q["errors"]) for q in rows}
-        plus, count = "SELECT $1 + ? AS x", "SELECT count(*) FROM pg_class WHERE relname <> ?"
-        self.assertEqual(got, {
-            "PREPARE q(int) AS " + plus: (1, 0),
-            plus: (2, 0),
-            'PREPARE "Big"(numeric(?, ?), text) AS SELECT $1 * ?, length($2)': (1, 0),
-            "SELECT $1 * ?, length($2)": (1, 0),
-            "PREPARE r AS " + count: (1, 0),
-            count: (2, 0),
-            "DEALLOCATE q": (1, 0),
-            "EXECUTE q(?)": (1, 1),
-        }, fmt_rows(rows))
-        # pg_stat_statements: "PREPARE name AS statement" rows hold the
-        # EXECUTEs' calls; failed statements are not counted.
-        expected = {}
-        for text, calls in self.pss_calls().items():
-            if text.startswith("prepare "):
-                text = re.split(r" as ", text, maxsplit=1)[1]
-            expected[text] = expected.get(text, 0) + calls
-        ran = [q for q in rows
-               if not q["statement"].startswith(("PREPARE ", "DEALLOCATE ")) and not q["errors"]]
-        self.assertEqual(self.ws_calls(ran), expected, fmt_rows(rows))
+        self.assert_sql_prepare(self.queries(report, "postgres", peer=self.server.address))
 
     def test_psql_errors(self):
         """Failed statements count as errors; in a multi-statement simple query
@@ -854,6 +863,18 @@ class PostgresServerTest(PostgresTestCase):
                         self.assertLessEqual(q["latency_us"]["p50"], avg_us, fmt_rows(q))
                 self.assert_connections(report, "server", "postgres", 1 + PGBENCH_CLIENTS,
                                         local=self.server.address, pids=backends)
+
+    def test_sql_prepare_server_side(self):
+        """PostgresClientTest.test_sql_prepare, seen from the backend."""
+        self.reset_pss()
+        rec, err, out = self.start_attached(self.server.pid)
+        r = subprocess.run([self.server.psql_bin, "-X", *self.server.tcp_args(),
+                            *self.SQL_PREPARE_COMMANDS],
+                           capture_output=True, text=True, env=self.server.env(), timeout=120)
+        self.assertIn('prepared statement "q" does not exist', r.stdout + r.stderr)
+        report = self.finish_attached(rec, err, out, interrupt=True)
+        backends = {t["pid"] for t in report["targets"] if t["pid"] != self.server.pid}
+        self.assert_sql_prepare(self.queries(report, "postgres", pids=backends))
 
 
 # ---- MariaDB --------------------------------------------------------------------------
