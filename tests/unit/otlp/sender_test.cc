@@ -3,8 +3,12 @@
 // headers, and hands its spool to the next run.
 #include "otlp/sender.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -151,16 +155,49 @@ TEST(SenderTest, GzipAndCustomHeaders) {
   EXPECT_EQ(Gunzip(requests[0].body), body);
 }
 
+// A loopback TCP port that refuses connections (bound, never listening) and
+// that no other test can take while this holds it. A port found and freed
+// again is not enough: ctest runs tests in parallel, and another test's
+// server was handed the freed port while this one expected it down.
+class RefusingPort {
+ public:
+  RefusingPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      Release();
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  ~RefusingPort() { Release(); }
+
+  int port() const { return port_; }
+  // Frees the port for the test's own server.
+  void Release() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // Connection refused, then the next run (same spool directory) delivers.
 TEST(SenderTest, SpoolSurvivesRestartWhileEndpointIsDown) {
   char templ[] = "/tmp/ws-sender-test-XXXXXX";
   ASSERT_NE(mkdtemp(templ), nullptr);
   const std::string dir = templ;
-  int port = 0;
-  {
-    TestHttpServer probe;  // find a port, then free it: nothing listens there now
-    port = probe.port();
-  }
+  RefusingPort refusing;
+  const int port = refusing.port();
+  ASSERT_GT(port, 0) << "no loopback port to hold";
   SenderConfig down = Config("http://127.0.0.1:" + std::to_string(port) + "/v1/logs");
   down.spool.dir = dir;
   {
@@ -176,6 +213,7 @@ TEST(SenderTest, SpoolSurvivesRestartWhileEndpointIsDown) {
     (*sender)->Stop(milliseconds(0));
     EXPECT_EQ((*sender)->Stats().spool_entries, 3u);
   }
+  refusing.Release();  // the endpoint comes back, on the same port
   TestHttpServer server(port);
   ASSERT_TRUE(server.ok());
   auto sender = Sender::Start(down);
