@@ -253,7 +253,7 @@ class RedisSnapshot:
 
 
 # Lines of a Python script: a raw RESP client (connect, send, reply), for
-# what the usual clients hide (replies turned off, transactions).
+# what the usual clients hide (replies turned off, transactions, RESP3 pushes).
 RESP_CLIENT = [
     "import socket",
     "def connect(port):",
@@ -265,16 +265,19 @@ RESP_CLIENT = [
     "        a = str(a).encode()",
     "        out += b'$%d\\r\\n%s\\r\\n' % (len(a), a)",
     "    c.sendall(out)",
-    "def reply(f):",
+    "def reply(f):  # RESP2 and RESP3; a push message comes back as ('push', [...])",
     "    line = f.readline()",
-    "    n = int(line[1:]) if line[:1] in (b'$', b'*') else 0",
-    "    if n < 0:",
+    "    t, n = line[:1], line[1:].strip()",
+    "    if t in (b'$', b'=', b'!', b'*', b'~', b'>', b'%') and int(n) < 0:",
     "        return None",
-    "    if line[:1] == b'$':",
-    "        return f.read(n + 2)[:-2]",
-    "    if line[:1] == b'*':",
-    "        return [reply(f) for _ in range(n)]",
-    "    return line.strip()",
+    "    if t in (b'$', b'=', b'!'):",
+    "        return f.read(int(n) + 2)[:-2]",
+    "    if t in (b'*', b'~', b'>'):",
+    "        items = [reply(f) for _ in range(int(n))]",
+    "        return ('push', items) if t == b'>' else items",
+    "    if t == b'%':",
+    "        return {reply(f): reply(f) for _ in range(int(n))}",
+    "    return None if t == b'_' else line.strip()",
 ]
 
 
@@ -297,6 +300,18 @@ class RedisTestCase(WireTestCase):
             count[cmd] += q["count"]
             errors[cmd] += q["errors"]
         return {cmd: (count[cmd], errors[cmd]) for cmd in count}
+
+    def record_script(self, script, server_counts, unanswered=False):
+        """Runs the Python `script` traced and checks that INFO commandstats
+        saw `server_counts` ({command: (calls, failed)}) meanwhile: (report,
+        waitscope's redis rows to the server, the snapshots before and after)."""
+        before = RedisSnapshot(self.server)
+        report, r = self.record_command(PYTHON, "-c", script, unanswered=unanswered)
+        after = RedisSnapshot(self.server)
+        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
+        self.assertEqual(after.delta(before), server_counts,
+                         "the server did not count the script's commands as expected")
+        return report, self.queries(report, "redis", peer=self.server.address), before, after
 
     def assert_matches_server(self, report, before, after, rows, cache_rows):
         expected = after.delta(before)
@@ -396,16 +411,10 @@ class RedisClientTest(RedisTestCase):
             "send(c, 'PING')",
             "assert reply(f) == b'+PONG'",
         ])
-        before = RedisSnapshot(self.server)
-        report, r = self.record_command(PYTHON, "-c", script, unanswered=True)
-        after = RedisSnapshot(self.server)
-        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
-        expected = after.delta(before)
-        self.assertEqual(expected, {"CLIENT REPLY": (3, 0), "SET": (200, 0), "GET": (10, 0),
-                                    "DEL": (1, 0), "PING": (1, 0)},
-                         "the server did not see the script's commands")
+        expected = {"CLIENT REPLY": (3, 0), "SET": (200, 0), "GET": (10, 0), "DEL": (1, 0),
+                    "PING": (1, 0)}
+        report, rows, before, after = self.record_script(script, expected, unanswered=True)
         peer = self.server.address
-        rows = self.queries(report, "redis", peer=peer)
         self.assertEqual(self.ws_commands(rows, expected), expected, fmt_rows(rows))
         # Latency only where there was a reply.
         samples = {q["statement"]: q["latency_us"]["count"] for q in rows}
@@ -442,16 +451,9 @@ class RedisClientTest(RedisTestCase):
             "    call('GET', 'tx:list')",
             "    assert len(call('EXEC')) == 3",
         ])
-        before = RedisSnapshot(self.server)
-        report, r = self.record_command(PYTHON, "-c", script)
-        after = RedisSnapshot(self.server)
-        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
-        expected = after.delta(before)
-        self.assertEqual(expected, {
-            "DEL": (1, 0), "MULTI": (10, 0), "DISCARD": (3, 0), "WATCH": (2, 0),
-            "EXEC": (7, 1), "SET": (6, 0), "LPUSH": (4, 4), "GET": (4, 0)},
-            "the server did not count the script's commands as expected")
-        rows = self.queries(report, "redis", peer=self.server.address)
+        expected = {"DEL": (1, 0), "MULTI": (10, 0), "DISCARD": (3, 0), "WATCH": (2, 0),
+                    "EXEC": (7, 1), "SET": (6, 0), "LPUSH": (4, 4), "GET": (4, 0)}
+        _, rows, _, _ = self.record_script(script, expected)
         got = self.ws_commands(rows, expected)
         got.pop("NO-SUCH-COMMAND", None)  # rejected: in errorstats, not commandstats
         self.assertEqual(got, expected, fmt_rows(rows))
@@ -464,17 +466,6 @@ class RedisClientTest(RedisTestCase):
         messages. Each command still gets its own reply."""
         script = "\n".join([
             *RESP_CLIENT,
-            "def reply(f):  # RESP3: push messages come back as ('push', [...])",
-            "    line = f.readline()",
-            "    t, n = line[:1], line[1:].strip()",
-            "    if t in (b'$', b'=', b'!'):",
-            "        return None if int(n) < 0 else f.read(int(n) + 2)[:-2]",
-            "    if t in (b'*', b'~', b'>'):",
-            "        items = [reply(f) for _ in range(int(n))]",
-            "        return ('push', items) if t == b'>' else items",
-            "    if t == b'%':",
-            "        return {reply(f): reply(f) for _ in range(int(n))}",
-            "    return None if t == b'_' else line.strip()",
             f"a, fa = connect({self.server.port})",
             f"b, fb = connect({self.server.port})",
             "def call(*args):",
@@ -498,18 +489,11 @@ class RedisClientTest(RedisTestCase):
             "assert call('UNSUBSCRIBE', 'r3:ch')[0] == 'push'",
             "assert call('GET', 'r3:k') == b'v2'",
         ])
-        before = RedisSnapshot(self.server)
-        report, r = self.record_command(PYTHON, "-c", script)
-        after = RedisSnapshot(self.server)
-        self.assertIn("exited with status 0", r.stderr, r.stdout + r.stderr)
-        expected = after.delta(before)
-        self.assertEqual(expected, {
-            "HELLO": (1, 0), "CLIENT TRACKING": (1, 0), "HSET": (1, 0), "SADD": (1, 0),
-            "SET": (2, 0), "GET": (3, 0), "HGETALL": (1, 0), "SMEMBERS": (1, 0),
-            "PING": (2, 0), "SUBSCRIBE": (1, 0), "PUBLISH": (1, 0), "UNSUBSCRIBE": (1, 0)},
-            "the server did not count the script's commands as expected")
+        expected = {"HELLO": (1, 0), "CLIENT TRACKING": (1, 0), "HSET": (1, 0), "SADD": (1, 0),
+                    "SET": (2, 0), "GET": (3, 0), "HGETALL": (1, 0), "SMEMBERS": (1, 0),
+                    "PING": (2, 0), "SUBSCRIBE": (1, 0), "PUBLISH": (1, 0), "UNSUBSCRIBE": (1, 0)}
+        report, rows, before, after = self.record_script(script, expected)
         peer = self.server.address
-        rows = self.queries(report, "redis", peer=peer)
         self.assertEqual(self.ws_commands(rows, expected), expected, fmt_rows(rows))
         # Every command had a reply of its own: one latency sample each.
         self.assertEqual({q["statement"]: q["latency_us"]["count"] for q in rows},
