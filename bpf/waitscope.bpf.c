@@ -53,6 +53,15 @@ static __always_inline void on_set_state(struct sock *sk, int oldstate, int news
     sockets_set_state(sk, oldstate, newstate, sched);
 }
 
+/* The state sched_switch's prev leaves the CPU in, for waits_sched_switch:
+ * a preempted task stays runnable even if it had already set a sleeping
+ * state (preempted between set_current_state() and schedule()), and the
+ * tracepoint passes that state as it was. */
+static __always_inline unsigned int switched_out_state(bool preempt, unsigned int prev_state)
+{
+  return preempt ? TASK_RUNNING : prev_state;
+}
+
 /* ---- tp_btf ------------------------------------------------------------- */
 
 SEC("tp_btf/sys_exit")
@@ -66,7 +75,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state)
 {
-  waits_sched_switch(ctx, prev, next, prev_state, true, false);
+  waits_sched_switch(ctx, prev, next, switched_out_state(preempt, prev_state), true, false);
   return 0;
 }
 
@@ -122,7 +131,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state)
 {
-  waits_sched_switch(ctx, prev, next, prev_state, true, true);
+  waits_sched_switch(ctx, prev, next, switched_out_state(preempt, prev_state), true, true);
   return 0;
 }
 
@@ -171,7 +180,8 @@ SEC("raw_tp/sched_switch")
 int raw_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
   waits_sched_switch(ctx, (struct task_struct *)ctx->args[1], (struct task_struct *)ctx->args[2],
-                     (unsigned int)ctx->args[3], false, false);
+                     switched_out_state((bool)ctx->args[0], (unsigned int)ctx->args[3]), false,
+                     false);
   return 0;
 }
 
