@@ -167,6 +167,12 @@ int RunRecord(const RecordOptions& options) {
     spdlog::info("{} stacks could not be read (counted without their stack)",
                  counters.stack_errors);
   }
+  if (counters.unseen_switch_ins > 0) {
+    spdlog::info(
+        "{} blocks ended unseen by the scheduler hook: measured when their thread next "
+        "left the CPU or exited, without their stack",
+        counters.unseen_switch_ins);
+  }
   return 0;
 }
 

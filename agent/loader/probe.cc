@@ -424,6 +424,7 @@ KernelCounters Probe::ReadCounters() const {
   c.stacks_full = v[WS_CNT_STACKS_FULL];
   c.stack_errors = v[WS_CNT_STACK_ERRORS];
   c.tgids_full = v[WS_CNT_TGIDS_FULL];
+  c.unseen_switch_ins = v[WS_CNT_UNSEEN_SWITCH_IN];
   c.hook_misses = RecursionMisses(skel_->obj);
   return c;
 }

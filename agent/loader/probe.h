@@ -47,6 +47,9 @@ struct KernelCounters {
   std::uint64_t stacks_full = 0;
   std::uint64_t stack_errors = 0;
   std::uint64_t tgids_full = 0;
+  // Blocks whose end our sched_switch hook did not see, measured later from
+  // the scheduler's accounting, without their stack.
+  std::uint64_t unseen_switch_ins = 0;
   // Runs of our programs the kernel skipped because one was already running
   // on that CPU (bpf_prog_info.recursion_misses, summed): each is an event
   // (a syscall exit, a block, a copy, an SSL call) we never saw.

@@ -165,6 +165,10 @@ enum ws_counter {
   WS_CNT_STACKS_FULL = 4,   /* `stacks` map full: a wait was counted without its stack */
   WS_CNT_STACK_ERRORS = 5,  /* the user stack could not be read */
   WS_CNT_TGIDS_FULL = 6,    /* a child process could not be added to the traced set */
+  /* A traced thread ran again after a block without our sched_switch
+   * program seeing it come back: the block was measured at the thread's
+   * next switch-out or exit instead, without a stack. */
+  WS_CNT_UNSEEN_SWITCH_IN = 7,
   WS_CNT_MAX = 8,
 };
 
