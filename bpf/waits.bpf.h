@@ -598,22 +598,20 @@ static __always_inline void note_switch_out(struct task_struct *task, struct inf
   f->out_delay_ns = run_delay_of(task);
 }
 
-/* tp_btf: ends a block of `task` (the current task) whose switch-in our
- * hook did not see (see settle_unseen_switch_in) and returns its length: the
- * wall time since the switch-out minus what the thread ran and waited
- * runnable since, from the scheduler's own accounting. That is exact at a
+/* tp_btf: the length of a block of `task` (the current task) whose
+ * switch-in our hook did not see (see settle_unseen_switch_in): the wall
+ * time since the switch-out minus what the thread ran and waited runnable
+ * since, from the scheduler's own accounting. That is exact at a
  * switch-out, where the scheduler has just updated both; elsewhere the
- * current time slice may not be in the run time yet, and counts as blocked. */
-static __always_inline __u64 unseen_block_ns(struct task_struct *task, struct inflight *f)
+ * current time slice may not be in the run time yet, and counts as blocked.
+ * Counted in WS_CNT_UNSEEN_SWITCH_IN. */
+static __always_inline __u64 unseen_block_ns(struct task_struct *task, const struct inflight *f)
 {
   const __u64 elapsed = bpf_ktime_get_ns() - f->switch_out_ns;
   const __u64 ran = task->se.sum_exec_runtime - f->out_exec_ns;
   const __u64 queued = run_delay_of(task) - f->out_delay_ns;
-  const __u64 block = elapsed > ran + queued ? elapsed - ran - queued : 0;
-  f->switch_out_ns = 0;
-  f->offcpu_ns += block;
   count(WS_CNT_UNSEEN_SWITCH_IN);
-  return block;
+  return elapsed > ran + queued ? elapsed - ran - queued : 0;
 }
 
 /* Starts following syscall `nr` of the thread whose entry f is; regs are
@@ -744,8 +742,10 @@ static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u6
   struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, false);
   if (!f || f->active != WS_IN_SYSCALL)
     return;
-  if (btf && f->switch_out_ns)
-    unseen_block_ns(task, f);
+  if (btf && f->switch_out_ns) {
+    f->offcpu_ns += unseen_block_ns(task, f);
+    f->switch_out_ns = 0;
+  }
   f->active = 0;
   if (f->offcpu_ns) /* 0: never left the CPU, not a wait */
     aggregate_wait(ctx, regs, f, pid_tgid);
@@ -911,7 +911,9 @@ static __always_inline bool defer_to_stack(struct task_struct *task, struct infl
 }
 
 /* f's thread (tgid, tid), `task`, comes back from a block of `block` ns in
- * the syscall f describes. */
+ * the syscall f describes. `may_defer`: a wait past the stack threshold may
+ * leave to a task work that takes its stack (only when the thread is on its
+ * way back from that block). */
 static __always_inline void add_block(struct task_struct *task, struct inflight *f, __u32 tgid,
                                       __u32 tid, __u64 block, bool may_defer)
 {
@@ -941,6 +943,20 @@ static __always_inline void add_block(struct task_struct *task, struct inflight 
   f->counted = 1;
 }
 
+/* f's thread (tgid, tid), `task`, is back from a block of `block` ns: the
+ * switch-in's work, shared by the switch-in itself and by a switch-in
+ * found late (settle_unseen_switch_in). `may_defer`: see add_block. */
+static __always_inline void end_block(struct task_struct *task, struct inflight *f, __u32 tgid,
+                                      __u32 tid, __u64 block, bool sched, bool may_defer)
+{
+  f->offcpu_ns += block;
+  f->switch_out_ns = 0;
+  if (f->active == WS_IN_FAULT)
+    end_fault(f, tgid, tid);
+  else if (sched && f->active == WS_IN_SYSCALL)
+    add_block(task, f, tgid, tid, block, may_defer);
+}
+
 /* tp_btf: f's thread, `task` (the current task), blocked at
  * f->switch_out_ns and has run since, but our switch-in code never saw it
  * come back. That happens (about one recording in 30 of
@@ -955,11 +971,7 @@ static __always_inline void add_block(struct task_struct *task, struct inflight 
 static __always_inline void settle_unseen_switch_in(struct task_struct *task, struct inflight *f,
                                                     __u32 tgid, __u32 tid, bool sched)
 {
-  const __u64 block = unseen_block_ns(task, f);
-  if (f->active == WS_IN_FAULT)
-    end_fault(f, tgid, tid);
-  else if (sched && f->active == WS_IN_SYSCALL)
-    add_block(task, f, tgid, tid, block, false);
+  end_block(task, f, tgid, tid, unseen_block_ns(task, f), sched, false);
 }
 
 /* `btf`: prev and next are BTF pointers (tp_btf; see WS_READ). prev is the
@@ -1021,13 +1033,7 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
     if (f && f->switch_out_ns) {
       if (!now)
         now = bpf_ktime_get_ns();
-      const __u64 block = now - f->switch_out_ns;
-      f->offcpu_ns += block;
-      f->switch_out_ns = 0;
-      if (f->active == WS_IN_FAULT)
-        end_fault(f, next_tgid, WS_READ(btf, next, pid));
-      else if (sched && f->active == WS_IN_SYSCALL)
-        add_block(next, f, next_tgid, WS_READ(btf, next, pid), block, true);
+      end_block(next, f, next_tgid, WS_READ(btf, next, pid), now - f->switch_out_ns, sched, true);
     }
   }
 }
