@@ -449,29 +449,58 @@ static __always_inline bool follows_call(__u64 ret)
   return false;
 }
 
+/* The top of the user stack, copied once for the leaf scan: one copy of
+ * up to 512 bytes costs about what one 8-byte bpf_probe_read_user does,
+ * and reading word by word made the scan most of a stack capture's cost
+ * (docs/design.md, "What a stack costs"). */
+struct leaf_words {
+  __u64 w[WS_LEAF_SCAN_WORDS];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct leaf_words);
+} leaf_scratch SEC(".maps");
+
 /* State of the leaf scan (see add_leaf_callers), run under bpf_loop. */
 struct leaf_scan {
   struct ws_stack *st;
+  const struct leaf_words *words;
   __u64 sp;
-  __u64 fp;       /* the frame pointer: words at or above it belong to the FP walk */
   __u64 fp_first; /* first return address the frame-pointer walk found */
+  __u32 n;        /* words copied */
   __u32 found;
-  __u32 done;
+  __u32 probes;   /* follows_call reads so far */
 };
+
+/* Words that point near the stack pointer are addresses of the stack itself
+ * (saved frame pointers, addresses of locals), which is never code: the
+ * scan does not read the bytes before them. */
+#define WS_LEAF_STACK_BELOW 4096
+#define WS_LEAF_STACK_ABOVE (64 * 1024)
+/* follows_call reads at most this many candidates per scan: each is a user
+ * read of its own, and a word that points at an unmapped or not yet
+ * faulted page costs a trap. */
+#define WS_LEAF_SCAN_PROBES 16
 
 static long leaf_scan_step(__u32 i, void *data)
 {
   struct leaf_scan *s = data;
-  __u64 addr = s->sp + i * 8;
-  if (s->fp > s->sp && addr >= s->fp)
+  if (i >= s->n)
     return 1;
-  __u64 w = 0;
-  if (bpf_probe_read_user(&w, sizeof(w), (void *)addr))
-    return 1;
-  if (w < 4096 || w >= 0x800000000000ULL || !follows_call(w))
+  const __u64 w = s->words->w[i & (WS_LEAF_SCAN_WORDS - 1)];
+  if (w < 4096 || w >= 0x800000000000ULL)
+    return 0;
+  if (w + WS_LEAF_STACK_BELOW >= s->sp && w < s->sp + WS_LEAF_STACK_ABOVE)
     return 0;
   if (w == s->fp_first)
     return 1; /* reached what the frame-pointer walk already has */
+  if (++s->probes > WS_LEAF_SCAN_PROBES)
+    return 1;
+  if (!follows_call(w))
+    return 0;
   __u32 slot = 1 + s->found;
   if (slot > WS_LEAF_SCAN_SLOTS)
     return 1;
@@ -479,6 +508,34 @@ static long leaf_scan_step(__u32 i, void *data)
   s->found++;
   s->st->flags |= WS_STACK_LEAF_CALLER_ADDED;
   return 0;
+}
+
+/* Copies the words the leaf scan looks at, from sp up to the frame pointer
+ * (words at or above it belong to the frame-pointer walk) or
+ * WS_LEAF_SCAN_WORDS of them. Returns how many words were copied. */
+static __always_inline __u32 copy_leaf_words(struct leaf_words *words, __u64 sp, __u64 fp)
+{
+  __u32 bytes = sizeof(words->w);
+  if (fp > sp && fp - sp < bytes)
+    bytes = (fp - sp) & ~7U;
+  /* Through the barrier the verifier sees the bound checked below; the
+   * compiler would otherwise fold it into the lines above. */
+  barrier_var(bytes);
+  if (bytes == 0 || bytes > sizeof(words->w))
+    return 0;
+  if (bpf_probe_read_user(words->w, bytes, (const void *)sp) == 0)
+    return bytes / 8;
+  /* The copy ran past the top of the stack into an unmapped page: the
+   * words up to the end of sp's page are there. */
+  __u32 in_page = (4096 - (sp & 4095)) & ~7U;
+  barrier_var(in_page);
+  if (in_page == 0 || in_page >= bytes)
+    return 0;
+  /* in_page < bytes <= sizeof(words->w): the mask changes nothing but
+   * shows the verifier the bound. */
+  if (bpf_probe_read_user(words->w, in_page & (sizeof(words->w) - 1), (const void *)sp))
+    return 0;
+  return in_page / 8;
 }
 
 /* Syscall wrappers in libc are built without frame pointers, so the frame
@@ -489,13 +546,19 @@ static long leaf_scan_step(__u32 i, void *data)
  * instruction (libc's own frames first, then the caller's). */
 static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_stack *st)
 {
+  __u32 zero = 0;
+  struct leaf_words *words = bpf_map_lookup_elem(&leaf_scratch, &zero);
+  if (!words)
+    return;
   struct leaf_scan s = {
       .st = st,
+      .words = words,
       .sp = BPF_CORE_READ(regs, sp),
-      .fp = BPF_CORE_READ(regs, bp),
       .fp_first = st->ips[WS_LEAF_SCAN_SLOTS + 1],
   };
-  bpf_loop(WS_LEAF_SCAN_WORDS, leaf_scan_step, &s, 0);
+  s.n = copy_leaf_words(words, s.sp, BPF_CORE_READ(regs, bp));
+  if (s.n)
+    bpf_loop(WS_LEAF_SCAN_WORDS, leaf_scan_step, &s, 0);
 }
 #else
 /* arm64: a leaf wrapper keeps its caller in the link register. */
@@ -512,9 +575,11 @@ static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_sta
 /* Returns the stack's hash (0 if no stack could be stored). The stack is
  * the current thread's: read through ctx, or with `from_task` (a constant)
  * through `task`, a BTF pointer to the current task (a task work has no
- * context). */
+ * context). `scan_leaf` (a constant): look for the callers a frame-pointer
+ * walk skips (add_leaf_callers), for a thread stopped in a syscall. */
 static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *task,
-                                                 struct pt_regs *regs, __u32 tgid, bool from_task)
+                                                 struct pt_regs *regs, __u32 tgid, bool from_task,
+                                                 bool scan_leaf)
 {
   __u32 zero = 0;
   struct ws_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
@@ -540,7 +605,8 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
     st->ips[i] = 0;
   if (st->depth < WS_MAX_STACK_DEPTH)
     st->ips[st->depth & (WS_MAX_STACK_DEPTH - 1)] = 0;
-  add_leaf_callers(regs, st);
+  if (scan_leaf)
+    add_leaf_callers(regs, st);
 
   /* FNV-1a over the frames: the key of the stack in `stacks` and `waits`. */
   __u64 hash = 0xcbf29ce484222325ULL;
@@ -574,9 +640,10 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
   return hash;
 }
 
-static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, __u32 tgid)
+static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, __u32 tgid,
+                                              bool scan_leaf)
 {
-  return store_user_stack_of(ctx, 0, regs, tgid, false);
+  return store_user_stack_of(ctx, 0, regs, tgid, false, scan_leaf);
 }
 
 /* ---- syscall and scheduler bodies -------------------------------------- */
@@ -656,7 +723,14 @@ static __always_inline void begin_fault(void *ctx, struct inflight *f, struct pt
   __builtin_memset(&f->target, 0, sizeof(f->target));
   f->target_file = 0; /* `target` no longer describes the cached file */
   f->resolved = 1;    /* no object: the faulting address is not in the registers */
-  f->fault_stack = store_user_stack(ctx, regs, tgid);
+  /* No leaf scan: a fault stops the thread at any instruction, mostly in
+   * code that keeps its frame pointer, and then the words the scan reads
+   * are that function's locals, where stale return addresses of earlier
+   * calls sit (pthread_create's, in the workload's page faults after its
+   * futex phase). Its user reads also made this program ~7 us per run
+   * during faults, against ~0.9 us without it (docs/design.md, "What a
+   * stack costs"). */
+  f->fault_stack = store_user_stack(ctx, regs, tgid, false);
   f->active = WS_IN_FAULT;
 }
 
@@ -731,7 +805,7 @@ static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs,
   if (f->resolved)
     key.target = f->target;
   if (offcpu >= min_stack_ns)
-    key.stack_hash = store_user_stack(ctx, regs, tgid);
+    key.stack_hash = store_user_stack(ctx, regs, tgid, true);
   add_wait(&key, (__u32)pid_tgid, offcpu);
 }
 
@@ -874,7 +948,7 @@ static int take_wait_stack(struct bpf_map *map, void *key, void *value)
   struct task_struct *task = bpf_get_current_task_btf();
   struct ws_wait_key k = w->key;
   k.stack_hash =
-      store_user_stack_of(0, task, (struct pt_regs *)bpf_task_pt_regs(task), k.tgid, true);
+      store_user_stack_of(0, task, (struct pt_regs *)bpf_task_pt_regs(task), k.tgid, true, true);
   add_wait_time(&k, w->tid, w->offcpu_ns, w->offcpu_ns, true, false);
   return 0;
 }
