@@ -422,14 +422,13 @@ class KnownWaitsBase(WaitscopeTestCase):
         cls.summary_path = os.path.join(cls.tmp, "workload.json")
         env = dict(os.environ, WORKLOAD_DIR=cls.tmp, WAITSCOPE_HOOKS=cls.HOOKS)
         # -v: the debug log names the hook flavour that was attached.
-        # The page faults run first: after the futex phase, in the same
-        # process, waitscope records only 38-72 % of the workload's
-        # wall-minus-CPU time per fault (either flavour; 80-96 % otherwise),
-        # not explained yet (docs/design.md, "What counts as a wait", the
-        # open problem). test_page_faults's lower bound is half, so that
-        # order failed it in 2 CI runs of 2.
+        # The page faults run after the futex phase on purpose: its threads
+        # leave stale return addresses on the main thread's stack, which a
+        # leaf scan of a fault's stack once took for callers (and its reads
+        # made waitscope record 38-72 % of the faults' time;
+        # test_page_fault_stack_has_no_stale_callers).
         cls.result = ws("record", "-v", "--min-block", cls.MIN_BLOCK, "-o", cls.out, "--", WORKLOAD,
-                        cls.summary_path, "pagefault", "fsync", "socket", "futex", "sleep",
+                        cls.summary_path, "fsync", "socket", "futex", "sleep", "pagefault",
                         env=env)
         if cls.result.returncode != 0:
             raise AssertionError(f"waitscope record failed (exit {cls.result.returncode}):\n"
@@ -569,23 +568,31 @@ class KnownWaitsTest(KnownWaitsBase):
         # The workload measures the touch loop's wall time minus its CPU time.
         # That also holds time that is no wait: preemption, and the interrupts
         # that complete the reads, which the kernel does not charge to the
-        # thread (waitscope 0-16 % below it in quiet runs, 25 % in a CI run;
-        # this kernel has no schedstats to measure blocked time directly).
-        # So: at least half of it, and for the faults under
-        # workload_touch_pages no more than it (+5 % and 1 ms). An ASan-built
-        # workload is the exception: there waitscope records its faults as up
-        # to 1.27x its wall-minus-CPU time (seen in CI and by hand; not
-        # explained yet), so the bound is 1.5x. The row also holds the
-        # process's other faults (start-up, ~2 ms under ASan).
+        # thread. It also leaves out wait: a thread woken on an idle CPU is
+        # charged CPU time from its wake-up, not from when it runs (the run
+        # queue's clock update is skipped at the switch that follows), so each
+        # block's wake-up-to-run latency counts as CPU time there while
+        # waitscope counts it as blocked. That was 3.0-3.4 us per block on the
+        # development VM (the scheduler's sum_exec_runtime against waitscope's
+        # own switch times, docs/design.md "What counts as a wait"), where
+        # waitscope recorded 109-113 % of the workload's figure. So: at least
+        # half of it, and for the faults under workload_touch_pages no more
+        # than it +5 %, 1 ms and 10 us per block. An ASan-built workload saw
+        # up to 1.27x (before this allowance), so the bound there is 1.5x.
+        # The row also holds the process's other faults (start-up, ~2 ms
+        # under ASan).
         measured = m["offcpu_ns"]
         with open(WORKLOAD, "rb") as f:
             asan = b"libasan.so" in f.read()
         under = sum(v for f, v in folded_for(self.folded, self.pid, "disk", "page_fault", "-")
                     if has_function(f, "workload_touch_pages"))
-        self.assertLessEqual(under, (1.5 if asan else 1.05) * measured + 1_000_000,
+        wake_allowance = m["blocks"] * 10_000
+        self.assertLessEqual(under,
+                             (1.5 if asan else 1.05) * measured + wake_allowance + 1_000_000,
                              f"page-fault waits under workload_touch_pages: {under / 1e6:.2f} ms "
                              f"recorded, more than the {measured / 1e6:.2f} ms the workload "
-                             f"spent off CPU")
+                             f"spent off CPU (+{wake_allowance / 1e6:.2f} ms for "
+                             f"{m['blocks']} wake-ups)")
         # The lower bound leaves out what of that time was surely no block:
         # the thread's wait on a run queue, and the steal and interrupt time
         # of every CPU (a hypervisor running another guest; interrupts the
@@ -602,6 +609,28 @@ class KnownWaitsTest(KnownWaitsBase):
                                     f"{runq / 1e6:.2f} ms on a run queue, and the CPUs "
                                     f"{steal / 1e6:.2f} ms stolen and {irq / 1e6:.2f} ms "
                                     f"in interrupts")
+
+
+    def test_page_fault_stack_has_no_stale_callers(self):
+        """A fault's stack is the frame-pointer walk from the faulting
+        function, nothing scanned: earlier phases leave return addresses on
+        the main thread's stack (into pthread_create after the futex phase,
+        into workload_sleeps after the sleeps), which a scan of the stack's
+        top once added as callers."""
+        stacks = [f for f, _ in folded_for(self.folded, self.pid, "disk", "page_fault", "-")
+                  if has_function(f, "workload_touch_pages") and has_function(f, "main")]
+        self.assertTrue(stacks, "no page-fault stack from main to workload_touch_pages")
+        callers = ("RunPageFaults", "workload_socket_reads")  # RunPageFaults may be inlined
+        for frames in stacks:
+            below_main = frames[2:-1]
+            below_main = below_main[max(i for i, f in enumerate(below_main)
+                                        if has_function(["", "", f, ""], "main")) + 1:]
+            ok = (len(below_main) in (1, 2)
+                  and has_function(["", ""] + below_main[-1:] + [""], "workload_touch_pages")
+                  and (len(below_main) == 1
+                       or any(has_function(["", "", below_main[0], ""], c) for c in callers)))
+            self.assertTrue(ok, f"frames between main and the faulting function that do not "
+                                f"call it: {below_main}")
 
     def test_sleep(self):
         m = self.measured["sleep"]
@@ -674,6 +703,9 @@ class RawTracepointKnownWaitsTest(KnownWaitsTest):
     def test_page_faults(self):
         # The raw_tp fallback reads no task's registers at sched_switch, so
         # it does not follow page faults (docs/design.md).
+        self.assertEqual(row(self.report, self.pid, "disk", "page_fault"), [])
+
+    def test_page_fault_stack_has_no_stale_callers(self):
         self.assertEqual(row(self.report, self.pid, "disk", "page_fault"), [])
 
 

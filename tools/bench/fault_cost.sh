@@ -1,0 +1,85 @@
+#!/bin/bash
+# What following page faults costs, and how much of their time waitscope
+# records (see BENCHMARKS.md, "Page-fault stacks"). Runs the test workload's
+# `futex pagefault` phases (RUNS times), attached with `waitscope record -p`
+# once the workload waits on stdin, with kernel.bpf_stats_enabled=1 around
+# the phases only, and prints per run:
+#   - the workload's own wall-minus-CPU time of its touch loop, and its
+#     blocking faults (voluntary context switches in a loop with no syscall)
+#   - the page_fault waits waitscope recorded under workload_touch_pages,
+#     and their share of the workload's figure
+#   - the sched_switch program's runs and average run time over the phases
+# Root only; restores bpf_stats_enabled.
+# Usage: tools/bench/fault_cost.sh [BUILD_DIR] [RUNS] [PHASES...]
+#        (default: build, 3 runs, phases "futex pagefault")
+set -euo pipefail
+B=${1:-build}
+RUNS=${2:-3}
+shift $(( $# < 2 ? $# : 2 ))
+PHASES=("$@")
+[ ${#PHASES[@]} -gt 0 ] || PHASES=(futex pagefault)
+W=${WAITSCOPE:-$B/agent/cli/waitscope}  # WAITSCOPE=another build, same workload
+WL=$B/tests/testprogs/workload/workload
+for f in "$W" "$WL"; do
+  [ -x "$f" ] || { echo "fault_cost.sh: $f not found (build it first)" >&2; exit 2; }
+done
+OLD=$(cat /proc/sys/kernel/bpf_stats_enabled)
+TMP=$(mktemp -d)
+cleanup() { echo "$OLD" > /proc/sys/kernel/bpf_stats_enabled; jobs -p | xargs -r kill 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+wait_for() {  # seconds, command...: polls every 50 ms
+  local end=$(( $(date +%s) + $1 )); shift
+  until "$@"; do
+    [ "$(date +%s)" -lt "$end" ] || { echo "fault_cost.sh: timed out waiting for: $*" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+attached() {  # the waitscope process holds a BPF link: its probes are attached
+  local fd
+  for fd in /proc/"$1"/fd/*; do
+    [[ $(readlink "$fd" 2>/dev/null) == *bpf_link* ]] && return 0
+  done
+  return 1
+}
+ready() { grep -q ready "$1"; }
+
+echo "phases: ${PHASES[*]}; $W"
+for run in $(seq "$RUNS"); do
+  R=$TMP/$run; mkdir "$R"; mkfifo "$R/in"
+  WORKLOAD_DIR=$R $WL "$R/m.json" wait-stdin "${PHASES[@]}" < "$R/in" > "$R/wl.out" &
+  WLP=$!
+  exec 7> "$R/in"
+  wait_for 10 ready "$R/wl.out"
+  $W record -q -o "$R/r" -p $WLP --duration 30 2> "$R/err" &
+  WP=$!
+  wait_for 30 attached $WP
+  echo 1 > /proc/sys/kernel/bpf_stats_enabled
+  bpftool prog show --json > "$R/before.json"
+  echo go >&7; exec 7>&-
+  wait $WLP
+  bpftool prog show --json > "$R/after.json"
+  echo "$OLD" > /proc/sys/kernel/bpf_stats_enabled
+  kill -INT $WP; wait $WP || true
+  /usr/bin/python3 - "$R" "$run" <<'PY'
+import json, sys
+r, run = sys.argv[1], sys.argv[2]
+m = json.load(open(f"{r}/m.json"))["pagefault"]
+under = 0
+for line in open(f"{r}/r/waits.folded"):
+    stack, value = line.rsplit(" ", 1)
+    if stack.endswith(";page_fault") and "workload_touch_pages" in stack:
+        under += int(value)
+before = {p["id"]: p for p in json.load(open(f"{r}/before.json"))}
+prog = ""
+for p in json.load(open(f"{r}/after.json")):
+    if p.get("name", "").endswith("sched_switch") and p["id"] in before:
+        n = p.get("run_cnt", 0) - before[p["id"]].get("run_cnt", 0)
+        t = p.get("run_time_ns", 0) - before[p["id"]].get("run_time_ns", 0)
+        if n:
+            prog = f"; {p['name']} {n} runs, {t / n:.0f} ns/run"
+off = m["offcpu_ns"]
+print(f"run {run}: workload {off / 1e6:.2f} ms off CPU in {m['blocks']} blocking faults; "
+      f"waitscope {under / 1e6:.2f} ms ({100 * under / off:.0f} %){prog}")
+PY
+done
