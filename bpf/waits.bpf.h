@@ -560,6 +560,35 @@ static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_sta
   if (s.n)
     bpf_loop(WS_LEAF_SCAN_WORDS, leaf_scan_step, &s, 0);
 }
+
+/* A fault in a function that set up no frame (GCC omits it in leaf
+ * functions) leaves that function's return address at sp, and the
+ * frame-pointer walk skips its caller. The word at sp is taken only if it
+ * follows a direct call to at most 64 KiB below the faulting ip: that call
+ * entered the function that faulted. Anything else there, in a function
+ * with a frame, is a local, perhaps a stale return address (see
+ * begin_fault). */
+static __always_inline void add_fault_caller(struct pt_regs *regs, struct ws_stack *st)
+{
+  const __u64 ip = BPF_CORE_READ(regs, ip);
+  __u64 ret = 0;
+  if (bpf_probe_read_user(&ret, sizeof(ret), (const void *)BPF_CORE_READ(regs, sp)))
+    return;
+  if (ret < 4096 || ret >= 0x800000000000ULL || ret == st->ips[WS_LEAF_SCAN_SLOTS + 1])
+    return;
+  __u8 call[5]; /* e8 rel32 */
+  if (bpf_probe_read_user(call, sizeof(call), (const void *)(ret - sizeof(call))))
+    return;
+  if (call[0] != 0xe8)
+    return;
+  const __s32 rel = (__s32)((__u32)call[1] | (__u32)call[2] << 8 | (__u32)call[3] << 16 |
+                            (__u32)call[4] << 24);
+  const __u64 target = ret + (__s64)rel;
+  if (target > ip || ip - target >= 64 * 1024)
+    return;
+  st->ips[1] = ret;
+  st->flags |= WS_STACK_LEAF_CALLER_ADDED;
+}
 #else
 /* arm64: a leaf wrapper keeps its caller in the link register. */
 static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_stack *st)
@@ -570,16 +599,32 @@ static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_sta
     st->flags |= WS_STACK_LEAF_CALLER_ADDED;
   }
 }
+
+/* arm64: at a fault the link register is stale in any function that has
+ * made a call, and nothing here tells which; not used. */
+static __always_inline void add_fault_caller(struct pt_regs *regs, struct ws_stack *st)
+{
+  (void)regs;
+  (void)st;
+}
 #endif
+
+/* Where store_user_stack_of looks for the callers a frame-pointer walk
+ * skips: for a thread stopped in a syscall, a scan of the stack's top
+ * (add_leaf_callers); in a page fault, only a checked return address at sp
+ * (add_fault_caller). */
+enum leaf_callers {
+  LEAF_OF_SYSCALL,
+  LEAF_OF_FAULT,
+};
 
 /* Returns the stack's hash (0 if no stack could be stored). The stack is
  * the current thread's: read through ctx, or with `from_task` (a constant)
  * through `task`, a BTF pointer to the current task (a task work has no
- * context). `scan_leaf` (a constant): look for the callers a frame-pointer
- * walk skips (add_leaf_callers), for a thread stopped in a syscall. */
+ * context). `leaf` (a constant): see enum leaf_callers. */
 static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *task,
                                                  struct pt_regs *regs, __u32 tgid, bool from_task,
-                                                 bool scan_leaf)
+                                                 enum leaf_callers leaf)
 {
   __u32 zero = 0;
   struct ws_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
@@ -605,8 +650,10 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
     st->ips[i] = 0;
   if (st->depth < WS_MAX_STACK_DEPTH)
     st->ips[st->depth & (WS_MAX_STACK_DEPTH - 1)] = 0;
-  if (scan_leaf)
+  if (leaf == LEAF_OF_SYSCALL)
     add_leaf_callers(regs, st);
+  else
+    add_fault_caller(regs, st);
 
   /* FNV-1a over the frames: the key of the stack in `stacks` and `waits`. */
   __u64 hash = 0xcbf29ce484222325ULL;
@@ -641,9 +688,9 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
 }
 
 static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, __u32 tgid,
-                                              bool scan_leaf)
+                                              enum leaf_callers leaf)
 {
-  return store_user_stack_of(ctx, 0, regs, tgid, false, scan_leaf);
+  return store_user_stack_of(ctx, 0, regs, tgid, false, leaf);
 }
 
 /* ---- syscall and scheduler bodies -------------------------------------- */
@@ -730,7 +777,7 @@ static __always_inline void begin_fault(void *ctx, struct inflight *f, struct pt
    * futex phase). Its user reads also made this program ~7 us per run
    * during faults, against ~0.9 us without it (docs/design.md, "What a
    * stack costs"). */
-  f->fault_stack = store_user_stack(ctx, regs, tgid, false);
+  f->fault_stack = store_user_stack(ctx, regs, tgid, LEAF_OF_FAULT);
   f->active = WS_IN_FAULT;
 }
 
@@ -805,7 +852,7 @@ static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs,
   if (f->resolved)
     key.target = f->target;
   if (offcpu >= min_stack_ns)
-    key.stack_hash = store_user_stack(ctx, regs, tgid, true);
+    key.stack_hash = store_user_stack(ctx, regs, tgid, LEAF_OF_SYSCALL);
   add_wait(&key, (__u32)pid_tgid, offcpu);
 }
 
@@ -948,7 +995,8 @@ static int take_wait_stack(struct bpf_map *map, void *key, void *value)
   struct task_struct *task = bpf_get_current_task_btf();
   struct ws_wait_key k = w->key;
   k.stack_hash =
-      store_user_stack_of(0, task, (struct pt_regs *)bpf_task_pt_regs(task), k.tgid, true, true);
+      store_user_stack_of(0, task, (struct pt_regs *)bpf_task_pt_regs(task), k.tgid, true,
+                          LEAF_OF_SYSCALL);
   add_wait_time(&k, w->tid, w->offcpu_ns, w->offcpu_ns, true, false);
   return 0;
 }

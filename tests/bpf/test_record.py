@@ -613,25 +613,31 @@ class KnownWaitsTest(KnownWaitsBase):
 
     def test_page_fault_stack_has_no_stale_callers(self):
         """A fault's stack is the frame-pointer walk from the faulting
-        function, nothing scanned: earlier phases leave return addresses on
-        the main thread's stack (into pthread_create after the futex phase,
-        into workload_sleeps after the sleeps), which a scan of the stack's
-        top once added as callers."""
-        stacks = [f for f, _ in folded_for(self.folded, self.pid, "disk", "page_fault", "-")
+        function, plus its caller when that function set up no frame (GCC's
+        leaf functions, like workload_touch_pages) and the return address at
+        the stack pointer checks out; nothing else. Earlier phases leave
+        return addresses on the main thread's stack (into pthread_create
+        after the futex phase, into workload_sleeps after the sleeps), which
+        a scan of the stack's top once added as callers."""
+        stacks = [(f, v) for f, v in folded_for(self.folded, self.pid, "disk", "page_fault", "-")
                   if has_function(f, "workload_touch_pages") and has_function(f, "main")]
         self.assertTrue(stacks, "no page-fault stack from main to workload_touch_pages")
-        callers = ("RunPageFaults", "workload_socket_reads")  # RunPageFaults may be inlined
-        for frames in stacks:
-            below_main = frames[2:-1]
-            below_main = below_main[max(i for i, f in enumerate(below_main)
-                                        if has_function(["", "", f, ""], "main")) + 1:]
-            ok = (len(below_main) in (1, 2)
-                  and has_function(["", ""] + below_main[-1:] + [""], "workload_touch_pages")
-                  and (len(below_main) == 1
-                       or any(has_function(["", "", below_main[0], ""], c) for c in callers)))
-            self.assertTrue(ok, f"frames between main and the faulting function that do not "
-                                f"call it: {below_main}")
 
+        def below_main(frames):
+            inner = frames[2:-1]
+            last_main = max(i for i, f in enumerate(inner) if has_function(["", "", f, ""], "main"))
+            return inner[last_main + 1:]
+
+        def is_fn(frame, name):
+            return has_function(["", "", frame, ""], name)
+
+        callers = ("RunPageFaults", "workload_socket_reads")
+        for frames, _ in stacks:
+            chain = below_main(frames)
+            ok = (len(chain) == 2 and is_fn(chain[1], "workload_touch_pages")
+                  and any(is_fn(chain[0], c) for c in callers))
+            self.assertTrue(ok, f"the frames between main and the faulting function are not "
+                                f"just its caller: {chain}")
     def test_sleep(self):
         m = self.measured["sleep"]
         rows = row(self.report, self.pid, "sleep", ["clock_nanosleep", "nanosleep"])
