@@ -99,6 +99,12 @@ const volatile __u64 tif_need_fpu_load = 0;
  * at its first syscall (raw_tp) and updated in place afterwards: an update
  * plus a delete per syscall would cost more than everything else the hooks
  * do. Found through inflight_of (below). */
+/* inflight.counted: the syscall's wait is counted in the row of its key
+ * with no stack (WS_STACK_NONE: it was shorter than the stack threshold
+ * until now), or, whole, in the row of waits whose stack is missing. */
+#define WS_COUNTED_NO_STACK 1
+#define WS_COUNTED_MISSING 2
+
 struct inflight {
   __u64 switch_out_ns; /* 0 while on CPU */
   __u64 offcpu_ns;
@@ -106,7 +112,8 @@ struct inflight {
   __s32 fd;       /* -1: no fd argument */
   __u8 active;    /* 0, WS_IN_SYSCALL or WS_IN_FAULT */
   __u8 resolved;  /* target filled */
-  __u8 counted;   /* "sched" flavour: this syscall's count is in `waits` */
+  __u8 counted;   /* "sched" flavour: where this syscall's count is in `waits`
+                   * (0: not yet; WS_COUNTED_*) */
   __u8 stack_pending; /* "sched" flavour: a task work takes its stack */
   /* What `target` describes: a thread blocking on the same open file again
    * (a read loop, a connection) reuses it instead of classifying again. The
@@ -618,10 +625,10 @@ enum leaf_callers {
   LEAF_OF_FAULT,
 };
 
-/* Returns the stack's hash (0 if no stack could be stored). The stack is
- * the current thread's: read through ctx, or with `from_task` (a constant)
- * through `task`, a BTF pointer to the current task (a task work has no
- * context). `leaf` (a constant): see enum leaf_callers. */
+/* Returns the stack's hash (WS_STACK_MISSING if no stack could be stored).
+ * The stack is the current thread's: read through ctx, or with `from_task`
+ * (a constant) through `task`, a BTF pointer to the current task (a task
+ * work has no context). `leaf` (a constant): see enum leaf_callers. */
 static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *task,
                                                  struct pt_regs *regs, __u32 tgid, bool from_task,
                                                  enum leaf_callers leaf)
@@ -629,7 +636,7 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
   __u32 zero = 0;
   struct ws_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
   if (!st)
-    return 0;
+    return WS_STACK_MISSING;
   /* ips[0] = where the thread entered the kernel; ips[1..SLOTS] are left
    * for callers found by add_leaf_callers (0 when unused); the frame-pointer
    * walk continues at ips[SLOTS + 1]. bpf_get_stack puts the ip first, so
@@ -641,7 +648,7 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
                                          BPF_F_USER_STACK);
   if (bytes <= 0) {
     count(WS_CNT_STACK_ERRORS);
-    return 0;
+    return WS_STACK_MISSING;
   }
   st->depth = bytes / sizeof(__u64) + WS_LEAF_SCAN_SLOTS;
   st->flags = 0;
@@ -663,8 +670,8 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
     hash ^= st->ips[i & (WS_MAX_STACK_DEPTH - 1)];
     hash *= 0x100000001b3ULL;
   }
-  if (!hash)
-    hash = 1;
+  if (hash <= WS_STACK_MISSING)
+    hash = WS_STACK_MISSING + 1;
 
   struct ws_stack_key key = {.tgid = tgid, .hash = hash};
   long err = bpf_map_update_elem(&stacks, &key, st, BPF_NOEXIST);
@@ -682,7 +689,7 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
     }
   } else if (err != -17 /* EEXIST */) {
     count(WS_CNT_STACKS_FULL);
-    return 0;
+    return WS_STACK_MISSING;
   }
   return hash;
 }
@@ -1001,6 +1008,22 @@ static int take_wait_stack(struct bpf_map *map, void *key, void *value)
   return 0;
 }
 
+/* f's syscall, which has just come back from a block of `block` ns, is
+ * leaving the row of `key` (WS_STACK_NONE) for one that will get the whole
+ * wait: take back what its earlier blocks added there. */
+static __always_inline void take_back_no_stack(const struct inflight *f,
+                                               const struct ws_wait_key *key, __u64 block)
+{
+  if (f->counted != WS_COUNTED_NO_STACK)
+    return;
+  struct ws_wait_val *v = bpf_map_lookup_elem(&waits, key);
+  if (v) {
+    __sync_fetch_and_add(&v->count, -1);
+    __sync_fetch_and_add(&v->total_ns, -(f->offcpu_ns - block));
+  }
+  count_n(WS_CNT_WAITS, (__u64)-1); /* counted again in the other row */
+}
+
 /* f's syscall, off CPU f->offcpu_ns so far, crossed the stack threshold
  * with its last block (`block` ns): from now on its time goes to the task
  * work, which adds the whole wait with its stack. Takes back what earlier
@@ -1021,14 +1044,7 @@ static __always_inline bool defer_to_stack(struct task_struct *task, struct infl
     return false;
   }
   f->stack_pending = 1;
-  if (f->counted) {
-    struct ws_wait_val *v = bpf_map_lookup_elem(&waits, key);
-    if (v) {
-      __sync_fetch_and_add(&v->count, -1);
-      __sync_fetch_and_add(&v->total_ns, -(f->offcpu_ns - block));
-    }
-    count_n(WS_CNT_WAITS, (__u64)-1); /* the task work counts it again */
-  }
+  take_back_no_stack(f, key, block); /* the task work adds the whole wait */
   return true;
 }
 
@@ -1054,15 +1070,31 @@ static __always_inline void add_block(struct task_struct *task, struct inflight 
     }
     f->stack_pending = 0;
   }
-  if (may_defer && f->offcpu_ns >= min_stack_ns && defer_to_stack(task, f, &key, tid, block)) {
+  if (f->offcpu_ns >= min_stack_ns && f->counted != WS_COUNTED_MISSING) {
+    if (may_defer && defer_to_stack(task, f, &key, tid, block)) {
+      if (block >= wait_event_min_ns)
+        send_wait_event(&key, tid, block);
+      return;
+    }
+    /* No task work will take the stack: the thread is not on its way back
+     * from this block (a switch-in found late), or the work could not be
+     * scheduled. The whole wait goes to the row of waits whose stack is
+     * missing, not to the one of waits too short to have one. */
+    if (may_defer)
+      count(WS_CNT_STACK_ERRORS);
+    take_back_no_stack(f, &key, block);
+    key.stack_hash = WS_STACK_MISSING;
+    add_wait_time(&key, tid, f->offcpu_ns, f->offcpu_ns, true, false);
     if (block >= wait_event_min_ns)
       send_wait_event(&key, tid, block);
+    f->counted = WS_COUNTED_MISSING;
     return;
   }
-  if (may_defer && f->offcpu_ns >= min_stack_ns)
-    count(WS_CNT_STACK_ERRORS);
+  if (f->counted == WS_COUNTED_MISSING)
+    key.stack_hash = WS_STACK_MISSING;
   add_wait_time(&key, tid, block, f->offcpu_ns, !f->counted, true);
-  f->counted = 1;
+  if (!f->counted)
+    f->counted = WS_COUNTED_NO_STACK;
 }
 
 /* f's thread (tgid, tid), `task`, is back from a block of `block` ns: the
@@ -1210,8 +1242,11 @@ static __always_inline void waits_exit(struct task_struct *task, bool btf)
   if (w) {
     /* Exits before its task work ran (killed in the syscall): the wait
      * still counts, without its stack. */
-    if (w->pending)
-      add_wait_time(&w->key, tid, w->offcpu_ns, w->offcpu_ns, true, false);
+    if (w->pending) {
+      struct ws_wait_key key = w->key;
+      key.stack_hash = WS_STACK_MISSING;
+      add_wait_time(&key, tid, w->offcpu_ns, w->offcpu_ns, true, false);
+    }
     bpf_map_delete_elem(&stack_works, &tid);
   }
   if (BPF_CORE_READ(task, signal, live.counter) != 0)

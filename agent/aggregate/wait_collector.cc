@@ -41,7 +41,7 @@ void WaitCollector::OnEvent(std::span<const std::byte> data) {
       w.syscall = SyscallName(ev.syscall_nr);
       w.target = FormatTarget(ev.target, names_);
       w.wait_class = ClassifyWait(w.syscall, ev.target);
-      if (ev.stack_hash != 0) w.frames = Symbolize(hdr.tgid, ev.stack_hash);
+      if (ev.stack_hash > WS_STACK_MISSING) w.frames = Symbolize(hdr.tgid, ev.stack_hash);
       wait_handler_(w);
       return;
     }
@@ -136,9 +136,11 @@ std::vector<WaitStack> WaitCollector::Collect(bool since_last_call) {
     w.count = val.count;
     w.total_ns = val.total_ns;
     w.max_ns = val.max_ns;
-    if (key.stack_hash != 0) {
-      w.stack_taken = true;
-      if (auto frames = Symbolize(key.tgid, key.stack_hash)) w.frames = *frames;
+    if (key.stack_hash != WS_STACK_NONE) {
+      w.stack_taken = true;  // WS_STACK_MISSING: long enough, but no stack came
+      if (key.stack_hash != WS_STACK_MISSING) {
+        if (auto frames = Symbolize(key.tgid, key.stack_hash)) w.frames = *frames;
+      }
     }
     out.push_back(std::move(w));
   }

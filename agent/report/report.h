@@ -54,7 +54,9 @@ struct WaitStack {
   std::string syscall;
   std::string target;
   std::vector<Frame> frames;  // root first
-  bool stack_taken = false;   // false: below --min-block, so no stack was collected
+  // false: below --min-block, so no stack was collected; true with no frames:
+  // long enough, but its stack could not be had ("[stack unavailable]")
+  bool stack_taken = false;
   std::uint64_t count = 0;
   std::uint64_t total_ns = 0;
   std::uint64_t max_ns = 0;

@@ -912,6 +912,13 @@ class ProcessTests(WaitscopeTestCase):
                             sleeps[0]["syscall"])
         self.assertTrue(stacks)
         for frames, _ in stacks:
+            if frames[2:-1] == ["[stack unavailable]"]:
+                # A sleep whose switch-in the hook did not see is settled
+                # later, without its stack (docs/design.md, "A block whose
+                # end we did not see"; about one run in 30), and says so.
+                self.assertRegex(stderr, r"blocks ended unseen|stacks could not be read",
+                                 f"a sleep without a stack, and no word of it: {stderr}")
+                continue
             self.assertTrue(any(f == "main" for f in frames[2:-1]),
                             f"stack not symbolized: {';'.join(frames)}")
 

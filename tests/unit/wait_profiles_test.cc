@@ -45,6 +45,16 @@ TEST(WaitFoldedStacks, ProcessThenClassThenStackThenSyscallAndTarget) {
                                       "nanosleep"}));
 }
 
+TEST(WaitFoldedStacks, ALongWaitWhoseStackIsMissingSaysSo) {
+  Report r = SampleReport();
+  // The kernel side's WS_STACK_MISSING: past --min-block, but no stack came.
+  r.stacks[0].frames.clear();
+  std::vector<FoldedStack> folded = WaitFoldedStacks(r);
+  ASSERT_EQ(folded.size(), 2u);
+  EXPECT_EQ(folded[0].frames, (std::vector<std::string>{"api (42)", "disk", "[stack unavailable]",
+                                                        "fsync /var/log/j"}));
+}
+
 TEST(WaitPprofProfile, TwoSampleTypesAndLabels) {
   PprofProfile p = WaitPprofProfile(SampleReport(), 123);
   ASSERT_EQ(p.sample_types.size(), 2u);

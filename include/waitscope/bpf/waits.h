@@ -65,10 +65,16 @@ struct ws_target {
   __u8 addr[16]; /* IPv4 in the first 4 bytes; anon inode name for WS_TARGET_ANON */
 };
 
+/* ws_wait_key.stack_hash values that are no stack's hash. */
+#define WS_STACK_NONE 0    /* the wait was shorter than the stack threshold */
+#define WS_STACK_MISSING 1 /* it was not, but it has no stack: the stack could not be
+                            * read or stored (WS_CNT_STACK_ERRORS, WS_CNT_STACKS_FULL),
+                            * or its end was found late (WS_CNT_UNSEEN_SWITCH_IN) */
+
 struct ws_wait_key {
   __u32 tgid;
   __u32 syscall_nr;
-  __u64 stack_hash; /* 0: no stack taken (wait below the stack threshold, or lost) */
+  __u64 stack_hash; /* the stack's hash, or WS_STACK_NONE / WS_STACK_MISSING */
   struct ws_target target;
 };
 
@@ -144,7 +150,7 @@ struct ws_wait_event {
   __u32 tid;
   __u32 syscall_nr;
   __u64 offcpu_ns;
-  __u64 stack_hash; /* as in ws_wait_key: 0 when no stack was taken */
+  __u64 stack_hash; /* as in ws_wait_key */
   struct ws_target target;
 };
 
