@@ -438,6 +438,13 @@ static __always_inline void classify_file(struct file *file, struct inode *inode
 /* ---- user stacks -------------------------------------------------------- */
 
 #if defined(__TARGET_ARCH_x86)
+/* True if w may be a user-space code address (x86-64, 4-level page tables:
+ * user space ends at 2^47; the first page is never mapped). */
+static __always_inline bool in_user_range(__u64 w)
+{
+  return w >= 4096 && w < 0x800000000000ULL;
+}
+
 /* True if the bytes before `ret` end with a call instruction, i.e. `ret` is
  * a plausible return address. */
 static __always_inline bool follows_call(__u64 ret)
@@ -497,7 +504,7 @@ static long leaf_scan_step(__u32 i, void *data)
   if (i >= s->n)
     return 1;
   const __u64 w = s->words->w[i & (WS_LEAF_SCAN_WORDS - 1)];
-  if (w < 4096 || w >= 0x800000000000ULL)
+  if (!in_user_range(w))
     return 0;
   if (w + WS_LEAF_STACK_BELOW >= s->sp && w < s->sp + WS_LEAF_STACK_ABOVE)
     return 0;
@@ -580,7 +587,7 @@ static __always_inline void add_fault_caller(struct pt_regs *regs, struct ws_sta
   __u64 ret = 0;
   if (bpf_probe_read_user(&ret, sizeof(ret), (const void *)BPF_CORE_READ(regs, sp)))
     return;
-  if (ret < 4096 || ret >= 0x800000000000ULL || ret == st->ips[WS_LEAF_SCAN_SLOTS + 1])
+  if (!in_user_range(ret) || ret == st->ips[WS_LEAF_SCAN_SLOTS + 1])
     return;
   __u8 call[5]; /* e8 rel32 */
   if (bpf_probe_read_user(call, sizeof(call), (const void *)(ret - sizeof(call))))
@@ -798,10 +805,13 @@ static __always_inline void waits_sys_enter(struct pt_regs *regs, long id, __u64
   begin_syscall(f, id, regs, false);
 }
 
-/* No wakeup: user space drains the ring at least every 100 ms, and a wakeup
- * per wait would cost more than the event itself. */
+/* One wait (or block) of at least wait_event_min_ns, for request
+ * attribution. No wakeup: user space drains the ring at least every 100 ms,
+ * and a wakeup per wait would cost more than the event itself. */
 static __always_inline void send_wait_event(const struct ws_wait_key *key, __u32 tid, __u64 offcpu)
 {
+  if (offcpu < wait_event_min_ns)
+    return;
   struct ws_wait_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
   if (!ev) {
     count(WS_CNT_RINGBUF_DROPS);
@@ -836,7 +846,7 @@ static __always_inline void add_wait_time(const struct ws_wait_key *key, __u32 t
   __sync_fetch_and_add(&v->total_ns, offcpu);
   if (so_far > v->max_ns)
     v->max_ns = so_far; /* racy max: at worst a concurrent larger value is lost */
-  if (event && offcpu >= wait_event_min_ns)
+  if (event)
     send_wait_event(key, tid, offcpu);
 }
 
@@ -1063,16 +1073,14 @@ static __always_inline void add_block(struct task_struct *task, struct inflight 
     struct stack_work *w = bpf_map_lookup_elem(&stack_works, &tid);
     if (w && w->pending) {
       w->offcpu_ns += block; /* the task work runs in this thread, not now */
-      if (block >= wait_event_min_ns)
-        send_wait_event(&key, tid, block);
+      send_wait_event(&key, tid, block);
       return;
     }
     f->stack_pending = 0;
   }
   if (f->offcpu_ns >= min_stack_ns && f->counted != WS_COUNTED_MISSING) {
     if (may_defer && defer_to_stack(task, f, &key, tid, block)) {
-      if (block >= wait_event_min_ns)
-        send_wait_event(&key, tid, block);
+      send_wait_event(&key, tid, block);
       return;
     }
     /* No task work will take the stack: the thread is not on its way back
@@ -1084,8 +1092,7 @@ static __always_inline void add_block(struct task_struct *task, struct inflight 
     take_back_no_stack(f, &key, block);
     key.stack_hash = WS_STACK_MISSING;
     add_wait_time(&key, tid, f->offcpu_ns, f->offcpu_ns, true, false);
-    if (block >= wait_event_min_ns)
-      send_wait_event(&key, tid, block);
+    send_wait_event(&key, tid, block);
     f->counted = WS_COUNTED_MISSING;
     return;
   }

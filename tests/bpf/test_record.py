@@ -572,7 +572,7 @@ class KnownWaitsTest(KnownWaitsBase):
         # charged CPU time from its wake-up, not from when it runs (the run
         # queue's clock update is skipped at the switch that follows), so each
         # block's wake-up-to-run latency counts as CPU time there while
-        # waitscope counts it as blocked. That was 3.0-3.4 us per block on the
+        # waitscope counts it as blocked. That was 2.7-3.9 us per block on the
         # development VM (the scheduler's sum_exec_runtime against waitscope's
         # own switch times, docs/design.md "What counts as a wait"), where
         # waitscope recorded 109-114 % of the workload's figure. So: at least

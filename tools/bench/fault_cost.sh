@@ -9,6 +9,13 @@
 #   - the page_fault waits waitscope recorded under workload_touch_pages,
 #     and their share of the workload's figure
 #   - the sched_switch program's runs and average run time over the phases
+# With tools/bench/fault_charge.patch applied to the build (a debug build,
+# never committed), it also prints, per running period between faults, the
+# CPU time the scheduler charged against the time waitscope's own switch-in
+# and switch-out stamps span: the wake-up charge docs/design.md describes
+# ("What counts as a wait"):
+#   git apply tools/bench/fault_charge.patch && cmake --build BUILD_DIR
+#   tools/bench/fault_cost.sh BUILD_DIR 3; git apply -R tools/bench/fault_charge.patch
 # Root only; restores bpf_stats_enabled.
 # Usage: tools/bench/fault_cost.sh [BUILD_DIR] [RUNS] [PHASES...]
 #        (default: build, 3 runs, phases "futex pagefault")
@@ -59,6 +66,12 @@ for run in $(seq "$RUNS"); do
   echo go >&7; exec 7>&-
   wait $WLP
   bpftool prog show --json > "$R/after.json"
+  # A build with tools/bench/fault_charge.patch keeps dbg_* counters in .bss.
+  awk '/^map_id:/ {print $2}' /proc/$WP/fdinfo/* 2>/dev/null | sort -u | while read -r map; do
+    if bpftool map show id "$map" | grep -q '\.bss'; then
+      bpftool map dump id "$map" --json > "$R/bss.json" 2>/dev/null || true
+    fi
+  done
   echo "$OLD" > /proc/sys/kernel/bpf_stats_enabled
   kill -INT $WP; wait $WP || true
   /usr/bin/python3 - "$R" "$run" <<'PY'
@@ -81,5 +94,21 @@ for p in json.load(open(f"{r}/after.json")):
 off = m["offcpu_ns"]
 print(f"run {run}: workload {off / 1e6:.2f} ms off CPU in {m['blocks']} blocking faults; "
       f"waitscope {under / 1e6:.2f} ms ({100 * under / off:.0f} %){prog}")
+try:
+    dbg = {}
+    for entry in json.load(open(f"{r}/bss.json")):
+        for section in entry.get("formatted", {}).get("value", {}).values():
+            for var in section:
+                dbg.update({k: v for k, v in var.items() if k.startswith("dbg_")})
+except (OSError, ValueError, AttributeError):
+    dbg = {}
+if dbg.get("dbg_periods"):
+    extra = dbg["dbg_period_sched_ns"] - dbg["dbg_period_ours_ns"]
+    print(f"  fault_charge: {dbg['dbg_fault_blocks']} blocks, {dbg['dbg_block_ns'] / 1e6:.2f} ms, "
+          f"CPU charged inside them {dbg['dbg_exec_in_block_ns']} ns; "
+          f"{dbg['dbg_periods']} running periods: the scheduler charged "
+          f"{dbg['dbg_period_sched_ns'] / 1e6:.2f} ms, waitscope's switch times span "
+          f"{dbg['dbg_period_ours_ns'] / 1e6:.2f} ms ({extra / dbg['dbg_periods'] / 1e3:+.2f} us "
+          f"per period; waitscope minus workload: {(under - off) / 1e6:+.2f} ms)")
 PY
 done
