@@ -445,22 +445,76 @@ static __always_inline bool in_user_range(__u64 w)
   return w >= 4096 && w < 0x800000000000ULL;
 }
 
-/* True if the bytes before `ret` end with a call instruction, i.e. `ret` is
- * a plausible return address. */
-static __always_inline bool follows_call(__u64 ret)
+/* A callee starts at most this far below any address inside it: how the
+ * call-target checks below tell the callee a return address belongs to. */
+#define WS_CALLEE_SPAN (64 * 1024)
+
+static __always_inline __s32 ws_le32(const __u8 *b)
+{
+  return (__s32)((__u32)b[0] | (__u32)b[1] << 8 | (__u32)b[2] << 16 | (__u32)b[3] << 24);
+}
+
+/* Where a call to `entry` ends up: a PLT entry (`jmp *disp32(%rip)`, after
+ * an endbr64 and a bnd prefix where the binary has them) jumps to what its
+ * GOT slot holds, a thunk (`jmp rel32`) to its target; anything else is the
+ * callee itself. A slot of a lazily bound function holds its address by
+ * the time the function runs: the dynamic linker writes it before it jumps. */
+static __always_inline __u64 through_jumps(__u64 entry)
+{
+  __u8 b[16];
+  if (bpf_probe_read_user(b, sizeof(b), (const void *)entry))
+    return entry;
+  __u64 slot = 0;
+  if (b[0] == 0xe9)
+    return entry + 5 + (__s64)ws_le32(&b[1]);
+  if (b[0] == 0xff && b[1] == 0x25)
+    slot = entry + 6 + (__s64)ws_le32(&b[2]);
+  else if (b[0] == 0xf2 && b[1] == 0xff && b[2] == 0x25)
+    slot = entry + 7 + (__s64)ws_le32(&b[3]);
+  else if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa) { /* endbr64 */
+    if (b[4] == 0xff && b[5] == 0x25)
+      slot = entry + 10 + (__s64)ws_le32(&b[6]);
+    else if (b[4] == 0xf2 && b[5] == 0xff && b[6] == 0x25)
+      slot = entry + 11 + (__s64)ws_le32(&b[7]);
+  }
+  __u64 fn = 0;
+  if (!slot || bpf_probe_read_user(&fn, sizeof(fn), (const void *)slot) || !in_user_range(fn))
+    return entry;
+  return fn;
+}
+
+/* What the instruction before a candidate return address says. */
+enum call_kind {
+  NOT_A_CALL,            /* no call instruction ends there */
+  CALL_THROUGH_REGISTER, /* a call whose callee cannot be known here */
+  CALL_TO_KNOWN,         /* a call whose callee was read */
+};
+
+/* Classifies the instruction that ends at `ret`; for a call whose target
+ * can be read, *callee is where it ends up (through_jumps). */
+static __always_inline enum call_kind call_before(__u64 ret, __u64 *callee)
 {
   __u8 b[8];
-  if (bpf_probe_read_user(b, sizeof(b), (void *)(ret - 8)))
-    return false;
-  if (b[3] == 0xe8) /* call rel32 */
-    return true;
-  if (b[2] == 0xff && b[3] == 0x15) /* call *disp32(%rip) */
-    return true;
-  if (b[6] == 0xff && (b[7] & 0xf8) == 0xd0) /* call *%reg */
-    return true;
-  if (b[5] == 0xff && (b[6] & 0xf8) == 0x50) /* call *disp8(%reg) */
-    return true;
-  return false;
+  if (bpf_probe_read_user(b, sizeof(b), (const void *)(ret - 8)))
+    return NOT_A_CALL;
+  if (b[3] == 0xe8) { /* call rel32 */
+    *callee = through_jumps(ret + (__s64)ws_le32(&b[4]));
+    return CALL_TO_KNOWN;
+  }
+  if (b[2] == 0xff && b[3] == 0x15) /* call *disp32(%rip), -fno-plt */
+    return bpf_probe_read_user(callee, sizeof(*callee), (const void *)(ret + ws_le32(&b[4])))
+               ? CALL_THROUGH_REGISTER
+               : CALL_TO_KNOWN;
+  if ((b[6] == 0xff && (b[7] & 0xf8) == 0xd0) || /* call *%reg */
+      (b[5] == 0xff && (b[6] & 0xf8) == 0x50))   /* call *disp8(%reg) */
+    return CALL_THROUGH_REGISTER;
+  return NOT_A_CALL;
+}
+
+/* True if `ip` may lie in the function that starts at `fn`. */
+static __always_inline bool callee_may_contain(__u64 fn, __u64 ip)
+{
+  return fn <= ip && ip - fn < WS_CALLEE_SPAN;
 }
 
 /* The top of the user stack, copied in one read for the leaf scan: read
@@ -482,10 +536,12 @@ struct leaf_scan {
   struct ws_stack *st;
   const struct leaf_words *words;
   __u64 sp;
+  __u64 inner;    /* ip of the innermost frame so far: the next caller's callee */
   __u64 fp_first; /* first return address the frame-pointer walk found */
+  __u64 fp_owner; /* start of the function whose frame the walk began at, or 0 */
   __u32 n;        /* words copied */
   __u32 found;
-  __u32 probes;   /* follows_call reads so far */
+  __u32 probes;   /* call_before reads so far */
 };
 
 /* Words that point near the stack pointer are addresses of the stack itself
@@ -493,7 +549,7 @@ struct leaf_scan {
  * scan does not read the bytes before them. */
 #define WS_LEAF_STACK_BELOW 4096
 #define WS_LEAF_STACK_ABOVE (64 * 1024)
-/* follows_call reads at most this many candidates per scan: each is a user
+/* call_before reads at most this many candidates per scan: each is a user
  * read of its own, and a word that points at an unmapped or not yet
  * faulted page costs a trap. */
 #define WS_LEAF_SCAN_PROBES 16
@@ -512,14 +568,26 @@ static long leaf_scan_step(__u32 i, void *data)
     return 1; /* reached what the frame-pointer walk already has */
   if (++s->probes > WS_LEAF_SCAN_PROBES)
     return 1;
-  if (!follows_call(w))
+  /* A return address of an earlier call, still in a frame's locals, ends a
+   * call to some other function: skipped, the scan goes on. */
+  __u64 callee = 0;
+  const enum call_kind call = call_before(w, &callee);
+  if (call == NOT_A_CALL || (call == CALL_TO_KNOWN && !callee_may_contain(callee, s->inner)))
     return 0;
   __u32 slot = 1 + s->found;
   if (slot > WS_LEAF_SCAN_SLOTS)
     return 1;
   s->st->ips[slot & (WS_MAX_STACK_DEPTH - 1)] = w;
+  s->inner = w;
   s->found++;
   s->st->flags |= WS_STACK_LEAF_CALLER_ADDED;
+  /* A return into the function that owns the frame the walk began at: the
+   * words above it up to that frame are its locals, where return addresses
+   * of its earlier calls, and of its caller's earlier calls, linger. (A
+   * stale call into a function just below it in memory passes the check
+   * above.) */
+  if (s->fp_owner && callee_may_contain(s->fp_owner, w))
+    return 1;
   return 0;
 }
 
@@ -556,8 +624,10 @@ static __always_inline __u32 copy_leaf_words(struct leaf_words *words, __u64 sp,
  * that keeps a frame pointer: exactly the "which function of mine fsyncs /
  * sleeps / locks?" frame a person needs. Recover them by scanning the user
  * stack between sp and the frame pointer for values that follow a call
- * instruction (libc's own frames first, then the caller's). */
-static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_stack *st)
+ * instruction into the function of the frame found before it (libc's own
+ * frames first, then the caller's). */
+static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_stack *st,
+                                             __u64 walk_owner)
 {
   __u32 zero = 0;
   struct leaf_words *words = bpf_map_lookup_elem(&leaf_scratch, &zero);
@@ -567,45 +637,81 @@ static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_sta
       .st = st,
       .words = words,
       .sp = BPF_CORE_READ(regs, sp),
+      .inner = BPF_CORE_READ(regs, ip),
       .fp_first = st->ips[WS_LEAF_SCAN_SLOTS + 1],
   };
-  s.n = copy_leaf_words(words, s.sp, BPF_CORE_READ(regs, bp));
+  const __u64 fp = BPF_CORE_READ(regs, bp);
+  s.n = copy_leaf_words(words, s.sp, fp);
+  /* Only an rbp just above sp is taken for the frame of walk_owner: code
+   * built without frame pointers uses rbp for anything, stack addresses
+   * included. */
+  if (fp > s.sp && fp - s.sp < WS_LEAF_STACK_ABOVE)
+    s.fp_owner = walk_owner;
   if (s.n)
     bpf_loop(WS_LEAF_SCAN_WORDS, leaf_scan_step, &s, 0);
+}
+
+/* Checks where the frame-pointer walk began. Its first return address ends
+ * the call that entered the function whose frame rbp was: returns where
+ * that function starts (0 if the call's target cannot be read). If it ends
+ * no call, rbp was no frame pointer (code built without them uses it as a
+ * register) and the walk read locals: it is dropped, the ip and the
+ * scanned callers stay. */
+static __always_inline __u64 check_walk(struct ws_stack *st)
+{
+  const __u32 first = WS_LEAF_SCAN_SLOTS + 1;
+  if (st->depth <= first)
+    return 0;
+  __u64 owner = 0;
+  const enum call_kind call = call_before(st->ips[first], &owner);
+  if (call == NOT_A_CALL) {
+    st->depth = first;
+    st->ips[first] = 0;
+    return 0;
+  }
+  return call == CALL_TO_KNOWN ? owner : 0;
 }
 
 /* A fault in a function that set up no frame (GCC omits it in leaf
  * functions) leaves that function's return address at sp, and the
  * frame-pointer walk skips its caller. The word at sp is taken only if it
- * follows a direct call to at most 64 KiB below the faulting ip: that call
- * entered the function that faulted. Anything else there, in a function
- * with a frame, is a local, perhaps a stale return address (see
- * begin_fault). */
+ * ends a call into the function that faulted (call_before). Anything else
+ * there, in a function with a frame, is a local, perhaps a stale return
+ * address (see begin_fault). */
 static __always_inline void add_fault_caller(struct pt_regs *regs, struct ws_stack *st)
 {
-  const __u64 ip = BPF_CORE_READ(regs, ip);
   __u64 ret = 0;
   if (bpf_probe_read_user(&ret, sizeof(ret), (const void *)BPF_CORE_READ(regs, sp)))
     return;
   if (!in_user_range(ret) || ret == st->ips[WS_LEAF_SCAN_SLOTS + 1])
     return;
-  __u8 call[5]; /* e8 rel32 */
-  if (bpf_probe_read_user(call, sizeof(call), (const void *)(ret - sizeof(call))))
-    return;
-  if (call[0] != 0xe8)
-    return;
-  const __s32 rel = (__s32)((__u32)call[1] | (__u32)call[2] << 8 | (__u32)call[3] << 16 |
-                            (__u32)call[4] << 24);
-  const __u64 target = ret + (__s64)rel;
-  if (target > ip || ip - target >= 64 * 1024)
+  __u64 callee = 0;
+  if (call_before(ret, &callee) != CALL_TO_KNOWN ||
+      !callee_may_contain(callee, BPF_CORE_READ(regs, ip)))
     return;
   st->ips[1] = ret;
   st->flags |= WS_STACK_LEAF_CALLER_ADDED;
 }
 #else
-/* arm64: a leaf wrapper keeps its caller in the link register. */
-static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_stack *st)
+/* arm64: return addresses in frame records may carry pointer-authentication
+ * bits above the address, so only the first page is ruled out. */
+static __always_inline bool in_user_range(__u64 w)
 {
+  return w >= 4096;
+}
+
+/* arm64: the walk is taken as it is. */
+static __always_inline __u64 check_walk(struct ws_stack *st)
+{
+  (void)st;
+  return 0;
+}
+
+/* arm64: a leaf wrapper keeps its caller in the link register. */
+static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_stack *st,
+                                             __u64 walk_owner)
+{
+  (void)walk_owner;
   __u64 lr = PT_REGS_RET_CORE(regs);
   if (lr && lr != st->ips[WS_LEAF_SCAN_SLOTS + 1]) {
     st->ips[1] = lr;
@@ -663,17 +769,27 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
     st->ips[i] = 0;
   if (st->depth < WS_MAX_STACK_DEPTH)
     st->ips[st->depth & (WS_MAX_STACK_DEPTH - 1)] = 0;
+  const __u64 walk_owner = check_walk(st);
   if (leaf == LEAF_OF_SYSCALL)
-    add_leaf_callers(regs, st);
+    add_leaf_callers(regs, st, walk_owner);
   else
     add_fault_caller(regs, st);
 
-  /* FNV-1a over the frames: the key of the stack in `stacks` and `waits`. */
+  /* FNV-1a over the frames: the key of the stack in `stacks` and `waits`.
+   * The frame-pointer walk ends where a frame's return address is no user
+   * address: its frame pointer was no frame pointer (a libc function that
+   * uses rbp as a register), and what it read were locals, often text. */
   __u64 hash = 0xcbf29ce484222325ULL;
   for (int i = 0; i < WS_MAX_STACK_DEPTH; i++) {
     if (i >= st->depth)
       break;
-    hash ^= st->ips[i & (WS_MAX_STACK_DEPTH - 1)];
+    const __u64 ip = st->ips[i & (WS_MAX_STACK_DEPTH - 1)];
+    if (i > WS_LEAF_SCAN_SLOTS && !in_user_range(ip)) {
+      st->depth = i;
+      st->ips[i & (WS_MAX_STACK_DEPTH - 1)] = 0;
+      break;
+    }
+    hash ^= ip;
     hash *= 0x100000001b3ULL;
   }
   if (hash <= WS_STACK_MISSING)

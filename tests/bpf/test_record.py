@@ -24,6 +24,7 @@ nothing failed, so ctest reports "Skipped" instead of a silent pass.
 import gzip
 import json
 import os
+import platform
 import queue
 import re
 import shlex
@@ -165,6 +166,18 @@ def has_function(frames, name):
     frames are demangled, e.g. "(anonymous namespace)::workload_sleeps()"."""
     regex = re.compile(r"(^|::)" + re.escape(name) + r"(\(|$)")
     return any(regex.search(f) for f in frames[2:-1])
+
+
+def is_function(frame, name):
+    """True if one folded frame is the function `name`."""
+    return has_function(["", "", frame, ""], name)
+
+
+def frames_below_main(frames):
+    """The frames of a folded stack between its innermost `main` and the leaf."""
+    inner = frames[2:-1]
+    last_main = max(i for i, f in enumerate(inner) if is_function(f, "main"))
+    return inner[last_main + 1:]
 
 
 # ---- pprof: a minimal protobuf reader (gzip + varints), no dependencies --------
@@ -622,19 +635,11 @@ class KnownWaitsTest(KnownWaitsBase):
                   if has_function(f, "workload_touch_pages") and has_function(f, "main")]
         self.assertTrue(stacks, "no page-fault stack from main to workload_touch_pages")
 
-        def below_main(frames):
-            inner = frames[2:-1]
-            last_main = max(i for i, f in enumerate(inner) if has_function(["", "", f, ""], "main"))
-            return inner[last_main + 1:]
-
-        def is_fn(frame, name):
-            return has_function(["", "", frame, ""], name)
-
         callers = ("RunPageFaults", "workload_socket_reads")
         for frames, _ in stacks:
-            chain = below_main(frames)
-            ok = (len(chain) == 2 and is_fn(chain[1], "workload_touch_pages")
-                  and any(is_fn(chain[0], c) for c in callers))
+            chain = frames_below_main(frames)
+            ok = (len(chain) == 2 and is_function(chain[1], "workload_touch_pages")
+                  and any(is_function(chain[0], c) for c in callers))
             self.assertTrue(ok, f"the frames between main and the faulting function are not "
                                 f"just its caller: {chain}")
 
@@ -645,6 +650,25 @@ class KnownWaitsTest(KnownWaitsBase):
         self.assertEqual(rows[0]["target"], "-")
         self.assertEqual(rows[0]["count"], 5, f"{rows}; loss: {self.report['loss']}")
         self.assert_total_close(rows[0]["total_ns"], m["total_ns"], "sleep")
+
+    def test_syscall_stack_has_no_stale_callers(self):
+        """A syscall's stack is the frame-pointer walk plus the callers the
+        scan of the stack's top finds between the syscall and the first frame
+        with a frame pointer: here libc's nanosleep, then workload_sleeps.
+        workload_plant_frames ran just before in the same stack memory and
+        left return addresses into itself in workload_sleeps's locals, which
+        the scan once added as callers."""
+        stacks = [f for f, _ in folded_for(self.folded, self.pid, "sleep", "clock_nanosleep")
+                  + folded_for(self.folded, self.pid, "sleep", "nanosleep")]
+        self.assertTrue(stacks, "no sleep stack")
+        for frames in stacks:
+            chain = frames_below_main(frames)
+            self.assertTrue(chain and is_function(chain[0], "workload_sleeps"),
+                            f"workload_sleeps is not main's callee in {chain}")
+            self.assertFalse(any(is_function(f, "workload_plant_frames") for f in frames),
+                             f"a stale caller in the sleep stack {frames}")
+            self.assertFalse(any(is_function(f, "workload_sleeps") for f in chain[1:]),
+                             f"workload_sleeps twice in {chain}")
 
     def test_folded_matches_report(self):
         folded_total = sum(v for _, v in self.folded)
@@ -762,6 +786,45 @@ class StackThresholdMidSyscallTest(KnownWaitsBase):
 
 
 # ---- the README quick start's demo ---------------------------------------------------------
+
+
+class BogusFramePointerTest(WaitscopeTestCase):
+    """Code built without frame pointers uses rbp as a register, so at a
+    syscall it may point at anything on the stack; the kernel's frame-pointer
+    walk then reads locals for return addresses. The workload's bogus-rbp
+    mode sleeps with rbp at a fake frame whose return address is the number
+    0x2faf080: that walk is dropped (its first return address follows no
+    call instruction), and the scan of the stack's top finds the real
+    callers. Once the stack was `[unknown] 0x2faf080;workload_sleep_bogus_rbp`."""
+
+    @classmethod
+    def setUpClass(cls):
+        check_bpf_or_skip()
+        if platform.machine() != "x86_64":
+            raise unittest.SkipTest(f"bogus-rbp is x86-64 assembly; this is {platform.machine()}")
+        cls.tmp = cls.make_class_tmp()
+        out = os.path.join(cls.tmp, "report")
+        summary_path = os.path.join(cls.tmp, "workload.json")
+        # The sleeps after keep the process alive while its stacks are named.
+        result = ws("record", "-o", out, "--", WORKLOAD, summary_path, "bogus-rbp", "sleep")
+        if result.returncode != 0:
+            raise AssertionError(f"waitscope record failed (exit {result.returncode}):\n"
+                                 f"{result.stderr}")
+        with open(summary_path, encoding="utf-8") as f:
+            cls.pid = json.load(f)["pid"]
+        cls.folded = parse_folded(os.path.join(out, "waits.folded"))
+
+    def test_walk_from_a_bogus_frame_pointer_is_dropped(self):
+        stacks = [f for f, _ in folded_for(self.folded, self.pid, "sleep", "nanosleep")]
+        self.assertTrue(stacks, f"no nanosleep stack in {self.folded}")
+        for frames in stacks:
+            self.assertFalse(any("0x2faf080" in f for f in frames),
+                             f"the fake frame's number is a frame of {frames}")
+            chain = frames_below_main(frames) if has_function(frames, "main") else []
+            self.assertTrue(
+                len(chain) == 2 and is_function(chain[0], "workload_bogus_rbp_sleeps")
+                and is_function(chain[1], "workload_sleep_bogus_rbp"),
+                f"not main, workload_bogus_rbp_sleeps, workload_sleep_bogus_rbp: {frames}")
 
 
 class ReusedInodeTest(WaitscopeTestCase):

@@ -8,12 +8,16 @@
 //                each 1-byte request after 50 ms (and one page fault, untimed,
 //                between the second and the third)
 //   futex        3 times: block on a std::mutex a helper thread holds for 200 ms
-//   sleep        nanosleep 5 x 40 ms
+//   sleep        nanosleep 5 x 40 ms (after leaving stale return addresses
+//                where the sleeping function's frame will be)
 //   pagefault    read a 4 MiB file through mmap after dropping it from the page
 //                cache: the thread blocks in major page faults, in no syscall
 //                (measured: wall time, wall minus the thread's CPU time, and
 //                the time in that which is no block: run-queue wait, steal,
 //                interrupts)
+//   bogus-rbp    (x86-64) nanosleep 3 x 20 ms from a function that points rbp
+//                at a fake frame whose return address is a number, as code
+//                built without frame pointers may leave rbp
 //   wait-stdin   print "ready PID", block until a line arrives on stdin
 //   spin SECONDS print "ready PID", then nanosleep 20 ms in a loop for SECONDS
 // Modes run in the order given. Each blocking call sits in its own noinline
@@ -379,7 +383,21 @@ void RunFutex() {
 
 // ---- sleep -----------------------------------------------------------------
 
+// Recurses to leave return addresses into itself all over the stack below
+// main's frame, where workload_sleeps's frame lies next: a scan of the stack's
+// top that took every word after a call instruction for a caller put this
+// function into the sleeps' stacks (bpf_record.KnownWaitsTest.test_sleep).
+__attribute__((noinline)) void workload_plant_frames(int depth) {
+  char pad[48];
+  asm volatile("" : : "r"(pad) : "memory");  // a frame of some size
+  if (depth > 0) workload_plant_frames(depth - 1);
+  asm volatile("" ::: "memory");  // keeps the call from becoming a jump
+}
+
 __attribute__((noinline)) void workload_sleeps() {
+  // Left uninitialised on purpose: it holds what workload_plant_frames left.
+  char stale[256];
+  asm volatile("" : : "r"(stale) : "memory");
   for (int i = 0; i < 5; ++i) {
     timespec ts{0, 40 * 1000 * 1000};
     std::int64_t t0 = NowNs();
@@ -387,6 +405,45 @@ __attribute__((noinline)) void workload_sleeps() {
     g_sleep.Add(NowNs() - t0);
   }
 }
+
+// ---- a bogus frame pointer -------------------------------------------------
+
+#if defined(__x86_64__)
+// nanosleep(req, nullptr) with rbp pointing at {next frame 0, return address
+// 0x2faf080}: a frame-pointer walk from there reads a number for a caller.
+// Written in assembly because a C++ function cannot own rbp.
+extern "C" long workload_sleep_bogus_rbp(const timespec* req);
+asm(R"(
+  .text
+  .globl workload_sleep_bogus_rbp
+  .type workload_sleep_bogus_rbp, @function
+workload_sleep_bogus_rbp:
+  push %rbp
+  sub $16, %rsp
+  movq $0, (%rsp)
+  movq $0x2faf080, 8(%rsp)
+  mov %rsp, %rbp
+  xor %esi, %esi
+  mov $35, %eax
+  syscall
+  add $16, %rsp
+  pop %rbp
+  ret
+  .size workload_sleep_bogus_rbp, .-workload_sleep_bogus_rbp
+)");
+
+__attribute__((noinline)) void workload_bogus_rbp_sleeps() {
+  for (int i = 0; i < 3; ++i) {
+    timespec ts{0, 20 * 1000 * 1000};
+    workload_sleep_bogus_rbp(&ts);
+  }
+}
+#else
+void workload_bogus_rbp_sleeps() {
+  std::fprintf(stderr, "workload: bogus-rbp is x86-64 only\n");
+  std::exit(2);
+}
+#endif
 
 // ---- page faults -----------------------------------------------------------
 
@@ -488,10 +545,10 @@ void WriteSummary(const char* path) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(
-        stderr,
-        "usage: workload OUT.json MODE...\n"
-        "modes: fsync reuse-inode socket futex sleep pagefault wait-stdin 'spin SECONDS'\n");
+    std::fprintf(stderr,
+                 "usage: workload OUT.json MODE...\n"
+                 "modes: fsync reuse-inode socket futex sleep pagefault bogus-rbp wait-stdin "
+                 "'spin SECONDS'\n");
     return 2;
   }
   for (int i = 2; i < argc; ++i) {
@@ -505,9 +562,12 @@ int main(int argc, char** argv) {
     } else if (mode == "futex") {
       RunFutex();
     } else if (mode == "sleep") {
+      workload_plant_frames(32);
       workload_sleeps();
     } else if (mode == "pagefault") {
       RunPageFaults();
+    } else if (mode == "bogus-rbp") {
+      workload_bogus_rbp_sleeps();
     } else if (mode == "wait-stdin") {
       workload_wait_stdin();
     } else if (mode == "spin" && i + 1 < argc) {
