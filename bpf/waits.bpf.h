@@ -568,11 +568,20 @@ static long leaf_scan_step(__u32 i, void *data)
     return 1; /* reached what the frame-pointer walk already has */
   if (++s->probes > WS_LEAF_SCAN_PROBES)
     return 1;
-  /* A return address of an earlier call, still in a frame's locals, ends a
-   * call to some other function: skipped, the scan goes on. */
   __u64 callee = 0;
   const enum call_kind call = call_before(w, &callee);
-  if (call == NOT_A_CALL || (call == CALL_TO_KNOWN && !callee_may_contain(callee, s->inner)))
+  if (call == NOT_A_CALL)
+    return 0;
+  /* A return into the function that owns the frame the walk began at is its
+   * live one whatever it called (an interposer such as ASan's
+   * pthread_mutex_lock may have jumped on to the function that blocks), and
+   * the last caller to find: the words above it up to that frame are its
+   * locals, where return addresses of its earlier calls, and of its
+   * caller's earlier calls, linger. */
+  const bool into_owner = s->fp_owner && callee_may_contain(s->fp_owner, w);
+  /* Below it, a return address of an earlier call, still in a frame's
+   * locals, ends a call to some other function: skipped, the scan goes on. */
+  if (!into_owner && call == CALL_TO_KNOWN && !callee_may_contain(callee, s->inner))
     return 0;
   __u32 slot = 1 + s->found;
   if (slot > WS_LEAF_SCAN_SLOTS)
@@ -581,14 +590,7 @@ static long leaf_scan_step(__u32 i, void *data)
   s->inner = w;
   s->found++;
   s->st->flags |= WS_STACK_LEAF_CALLER_ADDED;
-  /* A return into the function that owns the frame the walk began at: the
-   * words above it up to that frame are its locals, where return addresses
-   * of its earlier calls, and of its caller's earlier calls, linger. (A
-   * stale call into a function just below it in memory passes the check
-   * above.) */
-  if (s->fp_owner && callee_may_contain(s->fp_owner, w))
-    return 1;
-  return 0;
+  return into_owner ? 1 : 0;
 }
 
 /* Copies the words the leaf scan looks at, from sp up to the frame pointer
