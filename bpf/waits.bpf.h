@@ -490,19 +490,23 @@ enum call_kind {
   CALL_TO_KNOWN,         /* a call whose callee was read */
 };
 
-/* Classifies the instruction that ends at `ret`; for a call whose target
- * can be read, *callee is where it ends up (through_jumps). */
-static __always_inline enum call_kind call_before(__u64 ret, __u64 *callee)
+/* Classifies the instruction that ends at `ret`. With `resolve`, for a call
+ * whose target can be read, *callee is where it ends up (through_jumps);
+ * without, only the instruction is read (one user read instead of up to
+ * three) and *callee is left alone. */
+static __always_inline enum call_kind call_before(__u64 ret, __u64 *callee, bool resolve)
 {
   __u8 b[8];
   if (bpf_probe_read_user(b, sizeof(b), (const void *)(ret - 8)))
     return NOT_A_CALL;
   if (b[3] == 0xe8) { /* call rel32 */
-    *callee = through_jumps(ret + (__s64)ws_le32(&b[4]));
+    if (resolve)
+      *callee = through_jumps(ret + (__s64)ws_le32(&b[4]));
     return CALL_TO_KNOWN;
   }
   if (b[2] == 0xff && b[3] == 0x15) /* call *disp32(%rip), -fno-plt */
-    return bpf_probe_read_user(callee, sizeof(*callee), (const void *)(ret + ws_le32(&b[4])))
+    return resolve && bpf_probe_read_user(callee, sizeof(*callee),
+                                          (const void *)(ret + ws_le32(&b[4])))
                ? CALL_THROUGH_REGISTER
                : CALL_TO_KNOWN;
   if ((b[6] == 0xff && (b[7] & 0xf8) == 0xd0) || /* call *%reg */
@@ -568,17 +572,17 @@ static long leaf_scan_step(__u32 i, void *data)
     return 1; /* reached what the frame-pointer walk already has */
   if (++s->probes > WS_LEAF_SCAN_PROBES)
     return 1;
-  __u64 callee = 0;
-  const enum call_kind call = call_before(w, &callee);
-  if (call == NOT_A_CALL)
-    return 0;
   /* A return into the function that owns the frame the walk began at is its
    * live one whatever it called (an interposer such as ASan's
    * pthread_mutex_lock may have jumped on to the function that blocks), and
    * the last caller to find: the words above it up to that frame are its
    * locals, where return addresses of its earlier calls, and of its
-   * caller's earlier calls, linger. */
+   * caller's earlier calls, linger. Its call's target is not needed. */
   const bool into_owner = s->fp_owner && callee_may_contain(s->fp_owner, w);
+  __u64 callee = 0;
+  const enum call_kind call = call_before(w, &callee, !into_owner);
+  if (call == NOT_A_CALL)
+    return 0;
   /* Below it, a return address of an earlier call, still in a frame's
    * locals, ends a call to some other function: skipped, the scan goes on. */
   if (!into_owner && call == CALL_TO_KNOWN && !callee_may_contain(callee, s->inner))
@@ -654,18 +658,18 @@ static __always_inline void add_leaf_callers(struct pt_regs *regs, struct ws_sta
 }
 
 /* Checks where the frame-pointer walk began. Its first return address ends
- * the call that entered the function whose frame rbp was: returns where
- * that function starts (0 if the call's target cannot be read). If it ends
- * no call, rbp was no frame pointer (code built without them uses it as a
- * register) and the walk read locals: it is dropped, the ip and the
- * scanned callers stay. */
-static __always_inline __u64 check_walk(struct ws_stack *st)
+ * the call that entered the function whose frame rbp was: with `want_owner`
+ * (a constant), returns where that function starts (0 if the call's target
+ * cannot be read). If it ends no call, rbp was no frame pointer (code built
+ * without them uses it as a register) and the walk read locals: it is
+ * dropped, the ip and the scanned callers stay. */
+static __always_inline __u64 check_walk(struct ws_stack *st, bool want_owner)
 {
   const __u32 first = WS_LEAF_SCAN_SLOTS + 1;
   if (st->depth <= first)
     return 0;
   __u64 owner = 0;
-  const enum call_kind call = call_before(st->ips[first], &owner);
+  const enum call_kind call = call_before(st->ips[first], &owner, want_owner);
   if (call == NOT_A_CALL) {
     st->depth = first;
     st->ips[first] = 0;
@@ -688,7 +692,7 @@ static __always_inline void add_fault_caller(struct pt_regs *regs, struct ws_sta
   if (!in_user_range(ret) || ret == st->ips[WS_LEAF_SCAN_SLOTS + 1])
     return;
   __u64 callee = 0;
-  if (call_before(ret, &callee) != CALL_TO_KNOWN ||
+  if (call_before(ret, &callee, true) != CALL_TO_KNOWN ||
       !callee_may_contain(callee, BPF_CORE_READ(regs, ip)))
     return;
   st->ips[1] = ret;
@@ -703,9 +707,10 @@ static __always_inline bool in_user_range(__u64 w)
 }
 
 /* arm64: the walk is taken as it is. */
-static __always_inline __u64 check_walk(struct ws_stack *st)
+static __always_inline __u64 check_walk(struct ws_stack *st, bool want_owner)
 {
   (void)st;
+  (void)want_owner;
   return 0;
 }
 
@@ -771,7 +776,8 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
     st->ips[i] = 0;
   if (st->depth < WS_MAX_STACK_DEPTH)
     st->ips[st->depth & (WS_MAX_STACK_DEPTH - 1)] = 0;
-  const __u64 walk_owner = check_walk(st);
+  /* Only the scan of a syscall's stack uses the owner. */
+  const __u64 walk_owner = check_walk(st, leaf == LEAF_OF_SYSCALL);
   if (leaf == LEAF_OF_SYSCALL)
     add_leaf_callers(regs, st, walk_owner);
   else

@@ -161,16 +161,15 @@ def folded_for(stacks, pid, wait_class, syscall, target=None):
             if frames[0].endswith(f"({pid})") and frames[1] == wait_class and frames[-1] == leaf]
 
 
-def has_function(frames, name):
-    """True if a stack frame (between class and leaf) is the function `name`;
-    frames are demangled, e.g. "(anonymous namespace)::workload_sleeps()"."""
-    regex = re.compile(r"(^|::)" + re.escape(name) + r"(\(|$)")
-    return any(regex.search(f) for f in frames[2:-1])
-
-
 def is_function(frame, name):
-    """True if one folded frame is the function `name`."""
-    return has_function(["", "", frame, ""], name)
+    """True if one folded frame is the function `name`; frames are demangled,
+    e.g. "(anonymous namespace)::workload_sleeps()"."""
+    return re.search(r"(^|::)" + re.escape(name) + r"(\(|$)", frame) is not None
+
+
+def has_function(frames, name):
+    """True if a stack frame (between class and leaf) is the function `name`."""
+    return any(is_function(f, name) for f in frames[2:-1])
 
 
 def frames_below_main(frames):
@@ -785,9 +784,6 @@ class StackThresholdMidSyscallTest(KnownWaitsBase):
         self.assert_offcpu_close(w["total_ns"], m, "fsync off-CPU")
 
 
-# ---- the README quick start's demo ---------------------------------------------------------
-
-
 class BogusFramePointerTest(WaitscopeTestCase):
     """Code built without frame pointers uses rbp as a register, so at a
     syscall it may point at anything on the stack; the kernel's frame-pointer
@@ -825,6 +821,9 @@ class BogusFramePointerTest(WaitscopeTestCase):
                 len(chain) == 2 and is_function(chain[0], "workload_bogus_rbp_sleeps")
                 and is_function(chain[1], "workload_sleep_bogus_rbp"),
                 f"not main, workload_bogus_rbp_sleeps, workload_sleep_bogus_rbp: {frames}")
+
+
+# ---- the README quick start's demo ---------------------------------------------------------
 
 
 class ReusedInodeTest(WaitscopeTestCase):

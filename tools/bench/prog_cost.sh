@@ -4,7 +4,9 @@
 # each waitscope BPF program's run count and average run time (bpftool).
 # The rest of the added time (vs. overhead.py's numbers) is outside the BPF
 # programs: tracepoint dispatch and the syscall slow path. Root only; restores
-# bpf_stats_enabled. bpf_stats itself adds two clock reads per program run.
+# bpf_stats_enabled. bpf_stats itself adds two clock reads per program run;
+# the last section measures an empty program on the untraced ping-pong, the
+# floor to subtract.
 # Usage: tools/bench/prog_cost.sh [BUILD_DIR]   (default /work/build-bench)
 set -euo pipefail
 B=${1:-/work/build-bench}
@@ -62,3 +64,14 @@ for workload in "syscalls 40000000" "400000000"; do
   kill $WL; wait $WL 2>/dev/null || true
   kill -INT $WS; wait $WS || true; kill $SL; wait $SL 2>/dev/null || true
 done
+
+# The floor under the untraced figure: an empty sched_switch program
+# (tools/bench/hook_floor mode 5) on the same ping-pong; waitscope's untraced
+# body is its sched_switch average above minus this one.
+sleep 100000 & SL=$!
+"$B/tools/bench/hook_floor" 5 $SL > "$TMP/hf" & HF=$!
+until grep -q attached "$TMP/hf" 2>/dev/null; do sleep 0.1; done
+$P --cpu $CPU 400000000 > "$TMP/out" & WL=$!
+measure "untraced: pingpong 400000000, an empty sched_switch program (hook_floor 5)" $HF
+kill $WL; wait $WL 2>/dev/null || true
+kill -INT $HF; wait $HF || true; kill $SL; wait $SL 2>/dev/null || true

@@ -386,7 +386,8 @@ void RunFutex() {
 // Recurses to leave return addresses into itself all over the stack below
 // main's frame, where workload_sleeps's frame lies next: a scan of the stack's
 // top that took every word after a call instruction for a caller put this
-// function into the sleeps' stacks (bpf_record.KnownWaitsTest.test_sleep).
+// function into the sleeps' stacks
+// (bpf_record.KnownWaitsTest.test_syscall_stack_has_no_stale_callers).
 __attribute__((noinline)) void workload_plant_frames(int depth) {
   char pad[48];
   asm volatile("" : : "r"(pad) : "memory");  // a frame of some size
