@@ -18,7 +18,8 @@
  *   sock_send_length,      a socket send or receive returned: the same copy,
  *   sock_recv_length       with fd and buffer from the registers of the
  *                          syscall it runs in (sendfile, splice and io_uring
- *                          are not decoded: no buffer in the registers)
+ *                          are not decoded: no buffer in the registers); an
+ *                          mmsg call's messages one by one (mmsg_cursors)
  *   inet_sock_set_state    SYN_SENT inside connect(): the socket is a
  *                          client's; a close starting inside close()/dup2():
  *                          the connection ends
@@ -45,6 +46,7 @@
 
 #include "core_fixes.bpf.h"
 #include "maps.bpf.h"
+#include "task_work.bpf.h"
 #include "traced.bpf.h"
 #include "waitscope/bpf/sockets.h"
 
@@ -61,6 +63,7 @@
 #define EINPROGRESS 115
 #define IPPROTO_TCP 6
 #define MSG_PEEK 2
+#define WS_MAX_MMSG 1024 /* UIO_MAXIOV: the most messages one sendmmsg/recvmmsg moves */
 
 const volatile __u32 capture_bytes = 4096; /* per syscall, <= WS_MAX_CAPTURE */
 const volatile __u8 sockets_enabled = 0;   /* wire tracing on */
@@ -92,10 +95,10 @@ struct ws_conn_state {
 
 /* A data syscall that returned, as read from its registers at exit. */
 struct sock_call {
-  __u64 arg1; /* buffer, iovec array, msghdr or mmsghdr */
+  __u64 arg1; /* buffer, iovec array or msghdr */
   __u64 arg2; /* length or iovec count */
   __s32 fd;
-  __u8 kind;    /* enum ws_sock_syscall */
+  __u8 kind;    /* enum ws_sock_syscall; an mmsg call's messages come as msg calls */
   __u8 no_copy; /* count the bytes, copy none (their buffer is not known) */
   __u8 pad[2];
   __u64 ssl; /* the SSL object of the OpenSSL call the thread is inside, or 0 */
@@ -582,8 +585,7 @@ static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32
   apply_conn_ctl(&key, st);
   if (a->ssl)
     openssl_on_socket_data(tgid, a->ssl, st, a->fd);
-  bool egress = a->kind == WS_SOCK_SEND || a->kind == WS_SOCK_SENDV ||
-                a->kind == WS_SOCK_SENDMSG || a->kind == WS_SOCK_SENDMMSG;
+  bool egress = a->kind == WS_SOCK_SEND || a->kind == WS_SOCK_SENDV || a->kind == WS_SOCK_SENDMSG;
   __u64 pos = egress ? st->sent : st->received;
   if (egress)
     st->sent += ret;
@@ -621,10 +623,7 @@ static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32
       captured = copy_iov(ev, (const struct iovec *)a->arg1, a->arg2, ret);
       break;
     case WS_SOCK_SENDMSG:
-    case WS_SOCK_RECVMSG:
-    case WS_SOCK_SENDMMSG:
-    case WS_SOCK_RECVMMSG: {
-      /* struct mmsghdr starts with its struct msghdr: the first message. */
+    case WS_SOCK_RECVMSG: {
       struct user_msghdr msg;
       if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)a->arg1) == 0)
         captured = copy_iov(ev, (const struct iovec *)msg.msg_iov, msg.msg_iovlen, ret);
@@ -670,6 +669,37 @@ static __always_inline __u64 current_ssl(__u64 pid_tgid)
   __u32 tid = (__u32)pid_tgid;
   __u64 *ssl = bpf_map_lookup_elem(&ssl_of_thread, &tid);
   return ssl ? *ssl : 0;
+}
+
+/* The messages a sendmmsg/recvmmsg moved, at its sys_exit: each is a data
+ * syscall of its own (a msghdr), whose length the kernel wrote into its
+ * msg_len. */
+struct mmsg_walk {
+  struct sock_call call; /* the msg form of the call */
+  const struct mmsghdr *vec;
+  __u64 exec_id;
+  __u32 tgid;
+  __u32 tid;
+  __u32 count; /* messages moved: the syscall's return value */
+};
+
+static long mmsg_step(__u32 i, void *data)
+{
+  struct mmsg_walk *w = data;
+  if (i >= w->count)
+    return 1;
+  const struct mmsghdr *m = &w->vec[i];
+  __u32 len;
+  /* The kernel has just written it: a failed read means the vector was
+   * unmapped meanwhile, and no later message can be read either. */
+  if (bpf_probe_read_user(&len, sizeof(len), &m->msg_len))
+    return 1;
+  if (len == 0)
+    return 0;
+  struct sock_call call = w->call;
+  call.arg1 = (__u64)(unsigned long)m;
+  on_data(&call, w->tgid, w->tid, len, w->exec_id, 0, 0);
+  return 0;
 }
 
 /* A syscall of a traced thread returned `ret`; regs are its user registers.
@@ -727,6 +757,20 @@ static __always_inline void sockets_sys_exit(struct pt_regs *regs, long ret, __u
       .kind = k,
       .ssl = current_ssl(pid_tgid),
   };
+  if (k == WS_SOCK_SENDMMSG || k == WS_SOCK_RECVMMSG) {
+    /* ret counts messages, not bytes. */
+    struct mmsg_walk w = {
+        .call = call,
+        .vec = (const struct mmsghdr *)(unsigned long)call.arg1,
+        .exec_id = current_exec_id(btf),
+        .tgid = tgid,
+        .tid = tid,
+        .count = ret,
+    };
+    w.call.kind = k == WS_SOCK_SENDMMSG ? WS_SOCK_SENDMSG : WS_SOCK_RECVMSG;
+    bpf_loop(WS_MAX_MMSG, mmsg_step, &w, 0);
+    return;
+  }
   on_data(&call, tgid, tid, ret, current_exec_id(btf), 0, 0);
 }
 
@@ -750,47 +794,119 @@ static __always_inline __u64 sock_cookie(struct sock *sk)
   return cookie ? cookie : bpf_get_socket_cookie(sk);
 }
 
+/* "sched" flavour: which message of its sendmmsg/recvmmsg a thread is at.
+ * The mmsg forms move each message of their vector through a
+ * sock_sendmsg/sock_recvmsg of its own, in order, and stop at the first
+ * error, so the length tracepoints fire once per message; nothing there says
+ * which one. The thread counts them from the call's first message, and a
+ * task work ends the count on the thread's way back to user space, so the
+ * next call starts again at message 0. One per thread that made such a call
+ * on a followed socket (deleted at thread exit). */
+struct mmsg_cursor {
+  struct bpf_task_work tw;
+  __u32 next;     /* the index the call's next message gets */
+  __u8 counting;  /* a call is running: its task work is scheduled */
+  /* A task work could not be scheduled: where this thread's calls begin
+   * is unknown from then on, and their bytes are counted, not copied. */
+  __u8 lost;
+  __u8 pad[2];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, 16384);
+  __type(key, __u32); /* tid */
+  __type(value, struct mmsg_cursor);
+} mmsg_cursors SEC(".maps");
+
+/* The task work: the thread leaves the call. */
+static int end_mmsg_call(struct bpf_map *map, void *key, void *value)
+{
+  struct mmsg_cursor *c = value;
+  c->counting = 0;
+  return 0;
+}
+
+/* "sched" flavour: the address of the message (in the vector `vec`) of the
+ * current thread's sendmmsg/recvmmsg that a length tracepoint reports, or 0
+ * if it cannot be known. Called for every message, empty ones included. */
+static __always_inline __u64 mmsg_message(__u32 tid, __u64 vec)
+{
+  struct mmsg_cursor init = {};
+  /* The map full: this message is counted, not copied. Were the map to
+   * make room before the call's next message, that one would be taken for
+   * message 0: 16384 threads inside such calls at once is far beyond the
+   * servers we trace. */
+  struct mmsg_cursor *c = ws_lookup_or_init(&mmsg_cursors, &tid, &init);
+  if (!c || c->lost)
+    return 0;
+  if (!c->counting) {
+    if (bpf_task_work_schedule_resume_impl(bpf_get_current_task_btf(), &c->tw, &mmsg_cursors,
+                                           end_mmsg_call, 0)) {
+      c->lost = 1;
+      return 0;
+    }
+    c->counting = 1;
+    c->next = 0;
+  }
+  __u32 i = c->next++;
+  if (i >= WS_MAX_MMSG) /* the kernel moves at most this many */
+    return 0;
+  return vec + (__u64)i * sizeof(struct mmsghdr);
+}
+
 /* "sched" flavour: a socket send (`egress`) or receive of the current task
  * returned `ret` on sk; flags are the receive's. */
 static __always_inline void sockets_sock_io(struct sock *sk, int ret, int flags, bool egress)
 {
-  if (ret <= 0 || !sk)
+  /* ret 0 still moves an mmsg call to its next message. */
+  if (ret < 0 || !sk)
     return;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
   if (!is_traced(tgid))
     return;
-  /* Peeked bytes are read again later (see sockets_sys_exit). */
+  /* Peeked bytes are read again later (see sockets_sys_exit). An mmsg
+   * call peeks all its messages or none. */
   if (!egress && (flags & MSG_PEEK))
     return;
   struct pt_regs *regs;
   __u8 k = current_sock_syscall(&regs);
-  bool send = k == WS_SOCK_SEND || k == WS_SOCK_SENDV || k == WS_SOCK_SENDMSG;
-  bool recv = k == WS_SOCK_RECV || k == WS_SOCK_RECVFROM || k == WS_SOCK_RECVV ||
-              k == WS_SOCK_RECVMSG;
-  /* Anything else has no buffer in its registers we can name: sendfile,
-   * splice, io_uring, the kernel's own sends; and the mmsg forms, which
-   * fire once per message of a vector: their bytes are counted, not
-   * copied. */
-  const bool mmsg = k == WS_SOCK_SENDMMSG || k == WS_SOCK_RECVMMSG;
-  if (mmsg) {
-    send = k == WS_SOCK_SENDMMSG;
-    recv = !send;
-  }
-  if (egress ? !send : !recv)
-    return;
-  if (k == WS_SOCK_RECVFROM)
-    k = WS_SOCK_RECV;
   __u32 tid = (__u32)pid_tgid;
   struct sock_call call = {
       .arg1 = WS_SYSCALL_ARG(true, 2, regs),
       .arg2 = WS_SYSCALL_ARG(true, 3, regs),
       .fd = (int)WS_SYSCALL_ARG(true, 1, regs),
       .kind = k,
-      .no_copy = mmsg,
-      .ssl = current_ssl(pid_tgid),
   };
+  if (k == WS_SOCK_SENDMMSG || k == WS_SOCK_RECVMMSG) {
+    if (!followed_sock(sk))
+      return; /* a datagram socket's call: no need to count its messages */
+    call.kind = k == WS_SOCK_SENDMMSG ? WS_SOCK_SENDMSG : WS_SOCK_RECVMSG;
+    call.arg1 = mmsg_message(tid, call.arg1);
+    call.no_copy = call.arg1 == 0;
+  }
+  if (ret == 0)
+    return;
+  k = call.kind;
+  bool send = k == WS_SOCK_SEND || k == WS_SOCK_SENDV || k == WS_SOCK_SENDMSG;
+  bool recv = k == WS_SOCK_RECV || k == WS_SOCK_RECVFROM || k == WS_SOCK_RECVV ||
+              k == WS_SOCK_RECVMSG;
+  /* Anything else has no buffer in its registers we can name: sendfile,
+   * splice, io_uring, the kernel's own sends. */
+  if (egress ? !send : !recv)
+    return;
+  if (k == WS_SOCK_RECVFROM)
+    call.kind = WS_SOCK_RECV;
+  call.ssl = current_ssl(pid_tgid);
   on_data(&call, tgid, tid, ret, current_exec_id(true), sk, sock_cookie(sk));
+}
+
+/* A thread of a traced process exits. */
+static __always_inline void sockets_thread_exit(__u32 tid)
+{
+  bpf_map_delete_elem(&mmsg_cursors, &tid);
 }
 
 /* "sched" flavour: the fd the current task's close() or dup2() releases,

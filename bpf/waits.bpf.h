@@ -49,21 +49,9 @@
 
 #include "core_fixes.bpf.h"
 #include "maps.bpf.h"
+#include "task_work.bpf.h"
 #include "traced.bpf.h"
-#include "vmlinux_features.h"
 #include "waitscope/bpf/waits.h"
-
-#ifndef WS_HAVE_BPF_TASK_WORK
-/* Kernels before 6.18: declared only so that the object compiles; the
- * "sched" flavour, the only user, does not load there. */
-struct bpf_task_work {
-  __u64 __opaque;
-};
-typedef int (*bpf_task_work_callback_t)(struct bpf_map *, void *, void *);
-#endif
-extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw,
-                                              void *map__map, bpf_task_work_callback_t callback,
-                                              void *aux__prog) __ksym __weak;
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000

@@ -97,6 +97,8 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(btf_exit, struct task_struct *p)
 {
   waits_exit(p, true);
+  if (sockets_enabled && is_traced(p->tgid))
+    sockets_thread_exit(p->pid);
   return 0;
 }
 

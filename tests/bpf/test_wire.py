@@ -425,6 +425,75 @@ class RedisClientTest(RedisTestCase):
                          (10, after.hits - before.hits, after.misses - before.misses))
         self.assertEqual(report["loss"].get("exchanges_lost", 0), 0, report["loss"])
 
+    def test_sendmmsg_and_recvmmsg(self):
+        """Commands sent with sendmmsg, one per message (two iovecs each, an
+        empty message among them), replies read with recvmmsg into 7-byte
+        messages: every message's bytes, in order, as the server counts the
+        commands. The "sched" hooks see one message at a time and must tell
+        which; sys_exit sees the call, whose return value counts messages."""
+        rounds = 40
+        script = "\n".join([
+            "import ctypes, os, socket, sys",
+            "libc = ctypes.CDLL(None, use_errno=True)",
+            "class Iovec(ctypes.Structure):",
+            "    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]",
+            "class Msghdr(ctypes.Structure):",
+            "    _fields_ = [('name', ctypes.c_void_p), ('namelen', ctypes.c_uint),",
+            "                ('iov', ctypes.POINTER(Iovec)), ('iovlen', ctypes.c_size_t),",
+            "                ('control', ctypes.c_void_p), ('controllen', ctypes.c_size_t),",
+            "                ('flags', ctypes.c_int)]",
+            "class Mmsghdr(ctypes.Structure):",
+            "    _fields_ = [('hdr', Msghdr), ('len', ctypes.c_uint)]",
+            "MSG_WAITFORONE = 0x10000",
+            "def resp(*args):",
+            "    out = b'*%d\\r\\n' % len(args)",
+            "    for a in args:",
+            "        out += b'$%d\\r\\n%s\\r\\n' % (len(a), a)",
+            "    return out",
+            "def messages(buffers):  # [[bytes, ...] per message] -> (vector, buffers kept alive)",
+            "    vec, keep = (Mmsghdr * len(buffers))(), []",
+            "    for m, parts in zip(vec, buffers):",
+            "        iov = (Iovec * max(len(parts), 1))()",
+            "        for v, part in zip(iov, parts):",
+            "            b = ctypes.create_string_buffer(part, max(len(part), 1))",
+            "            keep.append(b)",
+            "            v.base, v.len = ctypes.addressof(b), len(part)",
+            "        keep.append(iov)",
+            "        m.hdr.iov, m.hdr.iovlen = iov, len(parts)",
+            "    return vec, keep",
+            f"c = socket.create_connection(('127.0.0.1', {self.server.port}))",
+            "fd, prefix = c.fileno(), b'mmsg:%d' % os.getpid()",
+            "# Seven messages of at most 7 bytes: a reply round ends inside one",
+            "rvec, rkeep = messages([[b'\\0' * 7]] * 7)",
+            f"for i in range({rounds}):",
+            "    key, value = b'%s:%d' % (prefix, i), b'v%d' % i",
+            "    cmds = [resp(b'SET', key, value), resp(b'GET', key), b'',",
+            "            resp(b'GET', prefix + b':missing'), resp(b'INCR', prefix + b':n')]",
+            "    vec, keep = messages([[x[:len(x) // 2], x[len(x) // 2:]] if x else [] for x in cmds])",
+            "    n = libc.sendmmsg(fd, vec, len(cmds), 0)",
+            "    assert n == len(cmds), (n, ctypes.get_errno())",
+            "    assert [m.len for m in vec] == [len(x) for x in cmds]",
+            "    want = b'+OK\\r\\n$%d\\r\\n%s\\r\\n$-1\\r\\n:%d\\r\\n' % (len(value), value, i + 1)",
+            "    got = b''",
+            "    while len(got) < len(want):",
+            "        n = libc.recvmmsg(fd, rvec, len(rvec), MSG_WAITFORONE, None)",
+            "        assert n > 0, (n, ctypes.get_errno())",
+            "        got += b''.join(rkeep[2 * j].raw[:rvec[j].len] for j in range(n))",
+            "    assert got == want, (got, want)",
+        ])
+        expected = {"SET": (rounds, 0), "GET": (2 * rounds, 0), "INCR": (rounds, 0)}
+        report, rows, before, after = self.record_script(script, expected)
+        self.assertEqual(self.ws_commands(rows, expected), expected, fmt_rows(rows))
+        samples = sum(q["latency_us"]["count"] for q in rows)
+        self.assertEqual(samples, 4 * rounds, fmt_rows(rows))
+        cache_rows = [c for c in report["cache"] if c["peer"] == self.server.address]
+        self.assertEqual(tuple(sum(c[k] for c in cache_rows) for k in ("reads", "hits", "misses")),
+                         (2 * rounds, after.hits - before.hits, after.misses - before.misses),
+                         fmt_rows(cache_rows))
+        self.assertEqual((after.hits - before.hits, after.misses - before.misses),
+                         (rounds, rounds), "the server did not count the script's GETs")
+        self.assert_connections(report, "client", "redis", 1, peer=self.server.address)
+
 
     def test_transactions(self):
         """MULTI/EXEC as INFO commandstats counts it: a queued command when

@@ -29,8 +29,8 @@ enum ws_sock_syscall {
   WS_SOCK_RECVV = 4,    /* (fd, iov, iovcnt): readv */
   WS_SOCK_SENDMSG = 5,  /* (fd, msghdr): sendmsg */
   WS_SOCK_RECVMSG = 6,  /* (fd, msghdr): recvmsg */
-  WS_SOCK_SENDMMSG = 7, /* (fd, mmsghdr[]): first message only */
-  WS_SOCK_RECVMMSG = 8,
+  WS_SOCK_SENDMMSG = 7, /* (fd, mmsghdr[], vlen): each message as a sendmsg */
+  WS_SOCK_RECVMMSG = 8, /* (fd, mmsghdr[], vlen, flags): each message as a recvmsg */
   WS_SOCK_CONNECT = 9,
   WS_SOCK_ACCEPT = 10, /* accept, accept4: the return value is the new fd */
   WS_SOCK_CLOSE = 11,
