@@ -823,9 +823,6 @@ class BogusFramePointerTest(WaitscopeTestCase):
                 f"not main, workload_bogus_rbp_sleeps, workload_sleep_bogus_rbp: {frames}")
 
 
-# ---- the README quick start's demo ---------------------------------------------------------
-
-
 class ReusedInodeTest(WaitscopeTestCase):
     """A file is fsynced and deleted, then a new file in the same directory is
     fsynced by the same thread: ext4 gives the new file the deleted one's inode
@@ -856,6 +853,9 @@ class ReusedInodeTest(WaitscopeTestCase):
         if old["ino"] != new["ino"]:
             self.skipTest(f"the file system under {self.tmp} gave the new file another inode "
                           f"number ({old['ino']} -> {new['ino']}): reuse was not exercised")
+
+
+# ---- the README quick start's demo ---------------------------------------------------------
 
 
 class DemoTest(WaitscopeTestCase):
