@@ -5,12 +5,18 @@
 # The rest of the added time (vs. overhead.py's numbers) is outside the BPF
 # programs: tracepoint dispatch and the syscall slow path. Root only; restores
 # bpf_stats_enabled. bpf_stats itself adds two clock reads per program run;
-# the last section measures an empty program on the untraced ping-pong, the
-# floor to subtract.
-# Usage: tools/bench/prog_cost.sh [BUILD_DIR]   (default /work/build-bench)
+# the floor section measures an empty program on the untraced ping-pong, the
+# floor to subtract. The redis section gives the socket programs' cost on a
+# traced redis-benchmark client (needs redis-server and redis-benchmark).
+# Usage: tools/bench/prog_cost.sh [BUILD_DIR [SECTION...]]
+#   BUILD_DIR defaults to /work/build-bench; SECTION: syscalls, pingpong,
+#   floor, redis (default: all four, in that order). WAITSCOPE=PATH measures
+#   another waitscope binary (e.g. another commit's) with BUILD_DIR's tools.
 set -euo pipefail
 B=${1:-/work/build-bench}
-W=$B/agent/cli/waitscope
+shift || true
+SECTIONS=${*:-syscalls pingpong floor redis}
+W=${WAITSCOPE:-$B/agent/cli/waitscope}
 P=$B/tools/bench/pingpong
 CPU=$(( $(nproc) - 1 ))
 TMP=$(mktemp -d)
@@ -19,10 +25,16 @@ cleanup() { echo "$OLD" > /proc/sys/kernel/bpf_stats_enabled; rm -rf "$TMP"; }
 trap cleanup EXIT
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 
-links() { ls -l /proc/$1/fd 2>/dev/null | grep -c 'anon_inode:bpf_link' || true; }
+links() {  # bpf links a process holds
+  local n=0 fd
+  for fd in /proc/"$1"/fd/*; do
+    [[ $(readlink "$fd" 2>/dev/null) == anon_inode:bpf_link ]] && n=$((n + 1))
+  done
+  echo $n
+}
 stats() {  # waitscope pid -> "name run_cnt run_time_ns" lines, for the programs it holds
   local ids
-  ids=$(grep -h '^prog_id:' /proc/$1/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ' ')
+  ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ' ')
   bpftool prog show --json | /usr/bin/python3 -c '
 import json, sys
 ids = set(int(x) for x in sys.argv[1].split())
@@ -48,19 +60,23 @@ measure() {  # label, waitscope pid
   sleep 1; stats "$2" > "$TMP/a"; sleep 3; stats "$2" > "$TMP/b"; report "$1" "$TMP/a" "$TMP/b"
 }
 
-for workload in "syscalls 40000000" "400000000"; do
+wanted() { [[ " $SECTIONS " == *" $1 "* ]]; }
+
+for section in syscalls pingpong; do
+  wanted $section || continue
+  if [ $section = syscalls ]; then workload=(syscalls 40000000); else workload=(400000000); fi
   # traced: attach to a running workload
-  $P --cpu $CPU $workload > "$TMP/out" & WL=$!
+  $P --cpu $CPU "${workload[@]}" > "$TMP/out" & WL=$!
   $W record -q -o "$TMP/t" -p $WL 2>/dev/null & WS=$!
   until [ "$(links $WS)" -ge 6 ]; do sleep 0.1; done
-  measure "traced: pingpong $workload" $WS
+  measure "traced: pingpong ${workload[*]}" $WS
   kill -INT $WS; wait $WS || true; kill $WL; wait $WL 2>/dev/null || true
   # untraced: waitscope records a sleeping process
   sleep 100000 & SL=$!
   $W record -q -o "$TMP/u" -p $SL 2>/dev/null & WS=$!
   until [ "$(links $WS)" -ge 6 ]; do sleep 0.1; done
-  $P --cpu $CPU $workload > "$TMP/out" & WL=$!
-  measure "untraced: pingpong $workload" $WS
+  $P --cpu $CPU "${workload[@]}" > "$TMP/out" & WL=$!
+  measure "untraced: pingpong ${workload[*]}" $WS
   kill $WL; wait $WL 2>/dev/null || true
   kill -INT $WS; wait $WS || true; kill $SL; wait $SL 2>/dev/null || true
 done
@@ -68,10 +84,31 @@ done
 # The floor under the untraced figure: an empty sched_switch program
 # (tools/bench/hook_floor mode 5) on the same ping-pong; waitscope's untraced
 # body is its sched_switch average above minus this one.
-sleep 100000 & SL=$!
-"$B/tools/bench/hook_floor" 5 $SL > "$TMP/hf" & HF=$!
-until grep -q attached "$TMP/hf" 2>/dev/null; do sleep 0.1; done
-$P --cpu $CPU 400000000 > "$TMP/out" & WL=$!
-measure "untraced: pingpong 400000000, an empty sched_switch program (hook_floor 5)" $HF
-kill $WL; wait $WL 2>/dev/null || true
-kill -INT $HF; wait $HF || true; kill $SL; wait $SL 2>/dev/null || true
+if wanted floor; then
+  sleep 100000 & SL=$!
+  "$B/tools/bench/hook_floor" 5 $SL > "$TMP/hf" & HF=$!
+  until grep -q attached "$TMP/hf" 2>/dev/null; do sleep 0.1; done
+  $P --cpu $CPU 400000000 > "$TMP/out" & WL=$!
+  measure "untraced: pingpong 400000000, an empty sched_switch program (hook_floor 5)" $HF
+  kill $WL; wait $WL 2>/dev/null || true
+  kill -INT $HF; wait $HF || true; kill $SL; wait $SL 2>/dev/null || true
+fi
+
+# The socket programs on a traced Redis client: redis-benchmark -P 1, each
+# command one send and one receive (waitscope attaches to the running client
+# and adopts its open connections at their next data).
+if wanted redis; then
+  if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+    echo "== redis: skipped, redis-server or redis-benchmark (redis-tools) is not installed" >&2
+    exit 0
+  fi
+  PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no > "$TMP/redis.log" & RS=$!
+  until redis-cli -p "$PORT" ping > /dev/null 2>&1; do sleep 0.1; done
+  redis-benchmark -p "$PORT" -t get -n 1000000000 -c 16 -q > /dev/null 2>&1 & RB=$!
+  $W record -q -o "$TMP/r" -p $RB 2>/dev/null & WS=$!
+  until [ "$(links $WS)" -ge 6 ]; do sleep 0.1; done
+  measure "traced: redis-benchmark -t get -c 16 -P 1" $WS
+  kill -INT $WS; wait $WS || true
+  kill $RB $RS; wait $RB $RS 2>/dev/null || true
+fi
