@@ -96,9 +96,10 @@ int BPF_PROG(btf_exec, struct task_struct *p)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(btf_exit, struct task_struct *p)
 {
-  waits_exit(p, true);
+  /* First: the process's last thread leaves the traced set in waits_exit. */
   if (sockets_enabled && is_traced(p->tgid))
     sockets_thread_exit(p->pid);
+  waits_exit(p, true);
   return 0;
 }
 

@@ -281,6 +281,36 @@ RESP_CLIENT = [
 ]
 
 
+# Lines of a Python script: sendmmsg/recvmmsg through ctypes (the socket
+# module has neither). messages() builds an mmsghdr vector from the bytes of
+# each message's iovecs.
+MMSG_CTYPES = [
+    "import ctypes",
+    "libc = ctypes.CDLL(None, use_errno=True)",
+    "class Iovec(ctypes.Structure):",
+    "    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]",
+    "class Msghdr(ctypes.Structure):",
+    "    _fields_ = [('name', ctypes.c_void_p), ('namelen', ctypes.c_uint),",
+    "                ('iov', ctypes.POINTER(Iovec)), ('iovlen', ctypes.c_size_t),",
+    "                ('control', ctypes.c_void_p), ('controllen', ctypes.c_size_t),",
+    "                ('flags', ctypes.c_int)]",
+    "class Mmsghdr(ctypes.Structure):",
+    "    _fields_ = [('hdr', Msghdr), ('len', ctypes.c_uint)]",
+    "MSG_WAITFORONE = 0x10000",
+    "def messages(buffers):  # [[bytes, ...] per message] -> (vector, buffers kept alive)",
+    "    vec, keep = (Mmsghdr * len(buffers))(), []",
+    "    for m, parts in zip(vec, buffers):",
+    "        iov = (Iovec * max(len(parts), 1))()",
+    "        for v, part in zip(iov, parts):",
+    "            b = ctypes.create_string_buffer(part, max(len(part), 1))",
+    "            keep.append(b)",
+    "            v.base, v.len = ctypes.addressof(b), len(part)",
+    "        keep.append(iov)",
+    "        m.hdr.iov, m.hdr.iovlen = iov, len(parts)",
+    "    return vec, keep",
+]
+
+
 def redis_command_of(statement, known):
     """The command a Redis statement row belongs to: its first word, or its
     first two for container commands ("CONFIG GET", as commandstats names them)."""
@@ -433,34 +463,13 @@ class RedisClientTest(RedisTestCase):
         which; sys_exit sees the call, whose return value counts messages."""
         rounds = 40
         script = "\n".join([
-            "import ctypes, os, socket, sys",
-            "libc = ctypes.CDLL(None, use_errno=True)",
-            "class Iovec(ctypes.Structure):",
-            "    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]",
-            "class Msghdr(ctypes.Structure):",
-            "    _fields_ = [('name', ctypes.c_void_p), ('namelen', ctypes.c_uint),",
-            "                ('iov', ctypes.POINTER(Iovec)), ('iovlen', ctypes.c_size_t),",
-            "                ('control', ctypes.c_void_p), ('controllen', ctypes.c_size_t),",
-            "                ('flags', ctypes.c_int)]",
-            "class Mmsghdr(ctypes.Structure):",
-            "    _fields_ = [('hdr', Msghdr), ('len', ctypes.c_uint)]",
-            "MSG_WAITFORONE = 0x10000",
+            *MMSG_CTYPES,
+            "import os, socket",
             "def resp(*args):",
             "    out = b'*%d\\r\\n' % len(args)",
             "    for a in args:",
             "        out += b'$%d\\r\\n%s\\r\\n' % (len(a), a)",
             "    return out",
-            "def messages(buffers):  # [[bytes, ...] per message] -> (vector, buffers kept alive)",
-            "    vec, keep = (Mmsghdr * len(buffers))(), []",
-            "    for m, parts in zip(vec, buffers):",
-            "        iov = (Iovec * max(len(parts), 1))()",
-            "        for v, part in zip(iov, parts):",
-            "            b = ctypes.create_string_buffer(part, max(len(part), 1))",
-            "            keep.append(b)",
-            "            v.base, v.len = ctypes.addressof(b), len(part)",
-            "        keep.append(iov)",
-            "        m.hdr.iov, m.hdr.iovlen = iov, len(parts)",
-            "    return vec, keep",
             f"c = socket.create_connection(('127.0.0.1', {self.server.port}))",
             "fd, prefix = c.fileno(), b'mmsg:%d' % os.getpid()",
             "# Seven messages of at most 7 bytes: a reply round ends inside one",
@@ -1501,7 +1510,7 @@ class ExecReusedFdTest(tr.WaitscopeTestCase):
 
 # A process that opens connected sockets, says so, and exits when told without
 # closing them (the kernel closes them: no close syscall for waitscope to see).
-EXITING_HOLDER = r"""
+EXITING_HOLDER = "\n".join(MMSG_CTYPES) + r"""
 import os, socket, sys
 srv = socket.create_server(("127.0.0.1", 0))
 held = []
@@ -1511,6 +1520,10 @@ for _ in range(3):
     c.sendall(b"\x00hello")  # data: the kernel follows the connection from here
     a.recv(16)
     held += [c, a]
+# The "sched" hooks keep a message cursor for a thread's sendmmsg.
+vec, keep = messages([[b"\x00mm"]])
+assert libc.sendmmsg(held[0].fileno(), vec, 1, 0) == 1
+held[1].recv(16)
 print(os.getpid(), flush=True)
 sys.stdin.readline()
 os._exit(0)
@@ -1530,6 +1543,18 @@ def wait_for_condition(check, timeout, interval=0.05):
 def conns_entries(waitscope_pid, tgid):
     """The kernel `conns` map entries of process `tgid`, in the map held by
     waitscope process `waitscope_pid` (other waitscopes may run)."""
+    return [e for e in map_entries(waitscope_pid, "conns")
+            if e["formatted"]["key"]["tgid"] == tgid]
+
+
+def cursor_tids(waitscope_pid):
+    """The threads with an entry in the kernel `mmsg_cursors` map."""
+    return {e["formatted"]["key"] for e in map_entries(waitscope_pid, "mmsg_cursors")}
+
+
+def map_entries(waitscope_pid, name):
+    """The entries of the kernel map `name` held by waitscope process
+    `waitscope_pid`, as `bpftool -j map dump` gives them."""
     ids = set()
     for fd in os.listdir(f"/proc/{waitscope_pid}/fdinfo"):
         try:
@@ -1540,12 +1565,11 @@ def conns_entries(waitscope_pid, tgid):
     for map_id in ids:
         info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(map_id)],
                                          capture_output=True, text=True, check=True).stdout)
-        if info.get("name") != "conns":
+        if info.get("name") != name:
             continue
-        dump = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
+        return json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
                                          capture_output=True, text=True, check=True).stdout)
-        return [e for e in dump if e["formatted"]["key"]["tgid"] == tgid]
-    raise AssertionError(f"waitscope {waitscope_pid} holds no map named conns")
+    raise AssertionError(f"waitscope {waitscope_pid} holds no map named {name}")
 
 
 class ExitedProcessConnectionsTest(tr.WaitscopeTestCase):
@@ -1577,6 +1601,11 @@ class ExitedProcessConnectionsTest(tr.WaitscopeTestCase):
         self.assertTrue(held, f"the kernel does not follow the 6 sockets of {holder}: "
                         f"{[e['formatted'] for e in conns_entries(rec.pid, holder)]}\n"
                         f"{err.text()}")
+        # The "sched" hooks' message cursor for its sendmmsg (a thread's:
+        # the holder has one, tid = pid).
+        sched = "BPF hooks attached (sched" in err.text()
+        if sched:
+            self.assertIn(holder, cursor_tids(rec.pid), "no mmsg cursor for the holder")
         rec.stdin.write("exit\n")
         rec.stdin.flush()
         # Within a few polls of the exit (waitscope drains every 100 ms).
@@ -1584,6 +1613,9 @@ class ExitedProcessConnectionsTest(tr.WaitscopeTestCase):
         self.assertIsNone(rec.poll(), f"waitscope ended too early: {err.text()}")
         self.assertTrue(gone, f"entries of exited process {holder} stayed: "
                         f"{[e['formatted'] for e in conns_entries(rec.pid, holder)]}")
+        if sched:  # deleted by the kernel side at the thread's exit
+            self.assertNotIn(holder, cursor_tids(rec.pid),
+                             "the mmsg cursor of the exited holder stayed")
         rec.stdin.write("done\n")
         rec.stdin.flush()
         self.assertEqual(rec.wait(timeout=60), 0, err.text())
