@@ -30,25 +30,12 @@ WL=$B/tests/testprogs/workload/workload
 for f in "$W" "$WL"; do
   [ -x "$f" ] || { echo "fault_cost.sh: $f not found (build it first)" >&2; exit 2; }
 done
-OLD=$(cat /proc/sys/kernel/bpf_stats_enabled)
 TMP=$(mktemp -d)
-cleanup() { echo "$OLD" > /proc/sys/kernel/bpf_stats_enabled; jobs -p | xargs -r kill 2>/dev/null; rm -rf "$TMP"; }
+# shellcheck source=tools/bench/bpf_stats_lib.sh
+. "$(dirname "$0")/bpf_stats_lib.sh"
+cleanup() { bpf_stats_restore; jobs -p | xargs -r kill 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-wait_for() {  # seconds, command...: polls every 50 ms
-  local end=$(( $(date +%s) + $1 )); shift
-  until "$@"; do
-    [ "$(date +%s)" -lt "$end" ] || { echo "fault_cost.sh: timed out waiting for: $*" >&2; exit 1; }
-    sleep 0.05
-  done
-}
-attached() {  # the waitscope process holds a BPF link: its probes are attached
-  local fd
-  for fd in /proc/"$1"/fd/*; do
-    [[ $(readlink "$fd" 2>/dev/null) == *bpf_link* ]] && return 0
-  done
-  return 1
-}
 ready() { grep -q ready "$1"; }
 
 echo "phases: ${PHASES[*]}; $W"
@@ -60,8 +47,8 @@ for run in $(seq "$RUNS"); do
   wait_for 10 ready "$R/wl.out"
   $W record -q -o "$R/r" -p $WLP --duration 30 2> "$R/err" &
   WP=$!
-  wait_for 30 attached $WP
-  echo 1 > /proc/sys/kernel/bpf_stats_enabled
+  wait_for 30 holds_links $WP 1
+  bpf_stats 1
   bpftool prog show --json > "$R/before.json"
   echo go >&7; exec 7>&-
   wait $WLP
@@ -72,7 +59,7 @@ for run in $(seq "$RUNS"); do
       bpftool map dump id "$map" --json > "$R/bss.json" 2>/dev/null || true
     fi
   done
-  echo "$OLD" > /proc/sys/kernel/bpf_stats_enabled
+  bpf_stats_restore
   kill -INT $WP; wait $WP || true
   /usr/bin/python3 - "$R" "$run" <<'PY'
 import json, sys

@@ -20,18 +20,12 @@ W=${WAITSCOPE:-$B/agent/cli/waitscope}
 P=$B/tools/bench/pingpong
 CPU=$(( $(nproc) - 1 ))
 TMP=$(mktemp -d)
-OLD=$(cat /proc/sys/kernel/bpf_stats_enabled)
-cleanup() { echo "$OLD" > /proc/sys/kernel/bpf_stats_enabled; rm -rf "$TMP"; }
+# shellcheck source=tools/bench/bpf_stats_lib.sh
+. "$(dirname "$0")/bpf_stats_lib.sh"
+cleanup() { bpf_stats_restore; rm -rf "$TMP"; }
 trap cleanup EXIT
-echo 1 > /proc/sys/kernel/bpf_stats_enabled
+bpf_stats 1
 
-links() {  # bpf links a process holds
-  local n=0 fd
-  for fd in /proc/"$1"/fd/*; do
-    [[ $(readlink "$fd" 2>/dev/null) == anon_inode:bpf_link ]] && n=$((n + 1))
-  done
-  echo $n
-}
 stats() {  # waitscope pid -> "name run_cnt run_time_ns" lines, for the programs it holds
   local ids
   ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u | tr '\n' ' ')
@@ -68,13 +62,13 @@ for section in syscalls pingpong; do
   # traced: attach to a running workload
   $P --cpu $CPU "${workload[@]}" > "$TMP/out" & WL=$!
   $W record -q -o "$TMP/t" -p $WL 2>/dev/null & WS=$!
-  until [ "$(links $WS)" -ge 6 ]; do sleep 0.1; done
+  wait_for 30 holds_links $WS 6
   measure "traced: pingpong ${workload[*]}" $WS
   kill -INT $WS; wait $WS || true; kill $WL; wait $WL 2>/dev/null || true
   # untraced: waitscope records a sleeping process
   sleep 100000 & SL=$!
   $W record -q -o "$TMP/u" -p $SL 2>/dev/null & WS=$!
-  until [ "$(links $WS)" -ge 6 ]; do sleep 0.1; done
+  wait_for 30 holds_links $WS 6
   $P --cpu $CPU "${workload[@]}" > "$TMP/out" & WL=$!
   measure "untraced: pingpong ${workload[*]}" $WS
   kill $WL; wait $WL 2>/dev/null || true
@@ -87,7 +81,7 @@ done
 if wanted floor; then
   sleep 100000 & SL=$!
   "$B/tools/bench/hook_floor" 5 $SL > "$TMP/hf" & HF=$!
-  until grep -q attached "$TMP/hf" 2>/dev/null; do sleep 0.1; done
+  wait_for 30 grep -q attached "$TMP/hf"
   $P --cpu $CPU 400000000 > "$TMP/out" & WL=$!
   measure "untraced: pingpong 400000000, an empty sched_switch program (hook_floor 5)" $HF
   kill $WL; wait $WL 2>/dev/null || true
@@ -104,10 +98,11 @@ if wanted redis; then
   fi
   PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no > "$TMP/redis.log" & RS=$!
-  until redis-cli -p "$PORT" ping > /dev/null 2>&1; do sleep 0.1; done
+  redis_up() { redis-cli -p "$PORT" ping > /dev/null 2>&1; }
+  wait_for 10 redis_up
   redis-benchmark -p "$PORT" -t get -n 1000000000 -c 16 -q > /dev/null 2>&1 & RB=$!
   $W record -q -o "$TMP/r" -p $RB 2>/dev/null & WS=$!
-  until [ "$(links $WS)" -ge 6 ]; do sleep 0.1; done
+  wait_for 30 holds_links $WS 6
   measure "traced: redis-benchmark -t get -c 16 -P 1" $WS
   kill -INT $WS; wait $WS || true
   kill $RB $RS; wait $RB $RS 2>/dev/null || true
