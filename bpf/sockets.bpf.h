@@ -675,8 +675,7 @@ static __always_inline __u64 current_ssl(__u64 pid_tgid)
  * syscall of its own (a msghdr), whose length the kernel wrote into its
  * msg_len. */
 struct mmsg_walk {
-  struct sock_call call; /* the msg form of the call */
-  const struct mmsghdr *vec;
+  struct sock_call call; /* the msg form of the call; arg1: the vector */
   __u64 exec_id;
   __u32 tgid;
   __u32 tid;
@@ -688,7 +687,7 @@ static long mmsg_step(__u32 i, void *data)
   struct mmsg_walk *w = data;
   if (i >= w->count)
     return 1;
-  const struct mmsghdr *m = &w->vec[i];
+  const struct mmsghdr *m = (const struct mmsghdr *)(unsigned long)w->call.arg1 + i;
   __u32 len;
   /* The kernel has just written it: a failed read means the vector was
    * unmapped meanwhile, and no later message can be read either. */
@@ -761,7 +760,6 @@ static __always_inline void sockets_sys_exit(struct pt_regs *regs, long ret, __u
     /* ret counts messages, not bytes. */
     struct mmsg_walk w = {
         .call = call,
-        .vec = (const struct mmsghdr *)(unsigned long)call.arg1,
         .exec_id = current_exec_id(btf),
         .tgid = tgid,
         .tid = tid,

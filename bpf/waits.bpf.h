@@ -1344,13 +1344,11 @@ static __always_inline void waits_exec(struct task_struct *task)
     send_proc_event(WS_EV_EXEC, tgid, 0);
 }
 
-/* `btf`: task storage frees the thread's entry with the task itself. */
-static __always_inline void waits_exit(struct task_struct *task, bool btf)
+/* Thread (tgid, tid), `task`, of a traced process exits. `btf`: task storage
+ * frees the thread's entry with the task itself. */
+static __always_inline void waits_thread_exit(struct task_struct *task, __u32 tgid, __u32 tid,
+                                              bool btf)
 {
-  __u32 tgid = BPF_CORE_READ(task, tgid);
-  if (!is_traced(tgid))
-    return;
-  __u32 tid = BPF_CORE_READ(task, pid);
   if (!btf)
     bpf_map_delete_elem(&inflight, &tid);
   struct inflight *f = btf ? inflight_of(task, 0, true, false) : 0;
@@ -1367,10 +1365,17 @@ static __always_inline void waits_exit(struct task_struct *task, bool btf)
     }
     bpf_map_delete_elem(&stack_works, &tid);
   }
+}
+
+/* The last thread of traced process tgid, `task`, has exited: user space
+ * hears of it, and the pid, which someone else may get next, is no longer
+ * traced. */
+static __always_inline void waits_process_exit(struct task_struct *task, __u32 tgid)
+{
   if (BPF_CORE_READ(task, signal, live.counter) != 0)
     return; /* other threads still run */
   if (!trace_all)
-    set_traced(tgid, false); /* the pid may be reused by someone else */
+    set_traced(tgid, false);
   send_proc_event(WS_EV_EXIT, tgid, 0);
 }
 

@@ -53,6 +53,21 @@ static __always_inline void on_set_state(struct sock *sk, int oldstate, int news
     sockets_set_state(sk, oldstate, newstate, sched);
 }
 
+/* A thread exits: each family forgets it, then, at the process's last
+ * thread, the process leaves the traced set (after the families, which
+ * check that set). */
+static __always_inline void on_exit(struct task_struct *p, bool btf)
+{
+  __u32 tgid = BPF_CORE_READ(p, tgid);
+  if (!is_traced(tgid))
+    return;
+  __u32 tid = BPF_CORE_READ(p, pid);
+  waits_thread_exit(p, tgid, tid, btf);
+  if (sockets_enabled)
+    sockets_thread_exit(tid);
+  waits_process_exit(p, tgid);
+}
+
 /* The state sched_switch's prev leaves the CPU in, for waits_sched_switch:
  * a preempted task stays runnable even if it had already set a sleeping
  * state (preempted between set_current_state() and schedule()), and the
@@ -96,10 +111,7 @@ int BPF_PROG(btf_exec, struct task_struct *p)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(btf_exit, struct task_struct *p)
 {
-  /* First: the process's last thread leaves the traced set in waits_exit. */
-  if (sockets_enabled && is_traced(p->tgid))
-    sockets_thread_exit(p->pid);
-  waits_exit(p, true);
+  on_exit(p, true);
   return 0;
 }
 
@@ -205,7 +217,7 @@ int raw_exec(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/sched_process_exit")
 int raw_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-  waits_exit((struct task_struct *)ctx->args[0], false);
+  on_exit((struct task_struct *)ctx->args[0], false);
   return 0;
 }
 
