@@ -197,7 +197,8 @@ class LongOutageTest(OutageBase):
         shutil.rmtree(os.path.join(self.tmp, "spool"))
         os.unlink(self.receiver.out)
         self.receiver.start()
-        self.start_agent(spool_max_bytes=3 * size + size // 2)
+        spool_max = 3 * size + size // 2
+        self.start_agent(spool_max_bytes=spool_max)
 
         self.wait_windows(2, "two windows delivered before the outage")
         self.receiver.stop()
@@ -230,7 +231,15 @@ class LongOutageTest(OutageBase):
         resumed_ns = late[0][2]
         spooled = [p for p in late if p[1] < resumed_ns]
         self.assertGreaterEqual(len(spooled), 1)
-        self.assertLessEqual(len(spooled), 3, "no more than the spool holds survived")
+        # The bound is the spool's, in bytes (its entries are the gzipped
+        # bodies, as received, plus a header; windows differ in size). The
+        # newest of them may never have been in the full spool: taken while
+        # the first successful delivery was under way, it waited in the
+        # sender's hand-off queue (ci-run30 delivered 3 + 1).
+        sizes = [p[3]["body_bytes"] for p in spooled]
+        self.assertLessEqual(sum(sizes[:-1]), spool_max,
+                             f"more than the spool holds ({spool_max} bytes) survived, "
+                             f"besides the newest window: {sizes} bytes")
         for _, taken, received, _ in spooled:
             self.assertGreater(taken, down_ns, "the oldest windows of the outage were dropped")
             self.assertLess(taken, received)
