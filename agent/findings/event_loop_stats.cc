@@ -10,7 +10,10 @@ EventLoopStats::EventLoopStats(const DetectorConfig& config)
           static_cast<std::uint64_t>(std::llround(config.event_loop_min_block_ms * 1e6))) {}
 
 void EventLoopStats::Add(const EventLoopBlock& b) {
-  if (b.wait_class == WaitClass::kPoll || b.blocked_ns < min_block_ns_) return;
+  if (b.wait_class == WaitClass::kPoll || b.wait_class == WaitClass::kLock ||
+      b.blocked_ns < min_block_ns_) {
+    return;
+  }
   Key key{b.pid, b.wait_class, b.syscall, b.target};
   auto it = blocks_.find(key);
   if (it == blocks_.end()) {

@@ -2,7 +2,12 @@
 // event_loop_blocked. Waits in the loop's own parking syscalls (class poll:
 // epoll_wait, poll, select, eventfd/timerfd reads) are idleness, not blocking,
 // and are never counted; neither are blocks shorter than the configured
-// minimum. Memory: at most kMaxKeys keys, later keys are counted in dropped().
+// minimum. Lock waits (futex) are not counted either: where threads share a
+// runtime lock (CPython's GIL, Ruby's GVL) the loop waits on it whenever
+// another thread runs, which says nothing about what the loop called, and the
+// finding's advice (non-blocking I/O) would not apply; lock time still shows
+// in the waits and the flame graph. Memory: at most kMaxKeys keys, later keys
+// are counted in dropped().
 #pragma once
 
 #include <cstdint>
