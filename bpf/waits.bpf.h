@@ -453,8 +453,10 @@ static __always_inline __u64 through_jumps(__u64 entry)
   if (bpf_probe_read_user(b, sizeof(b), (const void *)entry))
     return entry;
   __u64 slot = 0;
-  if (b[0] == 0xe9)
-    return entry + 5 + (__s64)ws_le32(&b[1]);
+  if (b[0] == 0xe9) {
+    __u64 target = entry + 5 + (__s64)ws_le32(&b[1]);
+    return in_user_range(target) ? target : entry;
+  }
   if (b[0] == 0xff && b[1] == 0x25)
     slot = entry + 6 + (__s64)ws_le32(&b[2]);
   else if (b[0] == 0xf2 && b[1] == 0xff && b[2] == 0x25)
