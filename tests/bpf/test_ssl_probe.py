@@ -119,9 +119,17 @@ class Dump:
             return f.read().strip()
 
     def kill(self):
+        # The traced command too: one left running (`sleep 60`) holds ctest's
+        # output pipe, and ctest waits for it to close (it did, for 60 s).
+        child = next((e.get("child") for e in self.events() if e["type"] == "ready"), None)
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if child:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for f in (self.stderr, self.proc.stdin, self.proc.stdout):
             if f and not f.closed:
                 f.close()
