@@ -3,10 +3,13 @@
 # (normal, and with AddressSanitizer + UndefinedBehaviorSanitizer) and runs
 # the whole suite in both: unit tests (no root) and BPF/end-to-end tests
 # (root; they skip loudly, never silently pass, when BPF is unavailable).
-# The slowest end-to-end groups (label `demo`: the shop demo's findings) and
-# the Debian package test (label `package`: installs the .deb made from the
-# tested build) run once, in the normal build. Then every parser's libFuzzer
-# target runs for a bounded time.
+# The slowest end-to-end groups (label `demo`: the shop demo's findings), the
+# wire tests repeated through the other hook flavours (label `flavour`: the
+# kernel side differs, the user-space path they exercise does not) and the
+# Debian package test (label `package`: installs the .deb made from the
+# tested build) run once, in the normal build; the sanitizer build leaves out
+# the benchmark tools, which no test runs. Then every parser's libFuzzer
+# target runs for a bounded time, two at once (each is single-threaded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,16 +53,16 @@ run_ctest build -L bpf
 run_ctest build -L package
 
 echo "== build (ASan + UBSan) =="
-./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DWAITSCOPE_BENCH=OFF
 echo "== tests under sanitizers =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest build-asan -j2 -L unit
-run_ctest build-asan -L bpf -LE demo
+run_ctest build-asan -L bpf -LE 'demo|flavour'
 
 echo "== fuzz targets (clang, libFuzzer + ASan/UBSan, ${WAITSCOPE_FUZZ_SECONDS:-20}s each) =="
 CC=clang CXX=clang++ BUILD_TARGET=fuzz_targets ./tools/build.sh build-fuzz -DWAITSCOPE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
   -DWAITSCOPE_FUZZ_SECONDS="${WAITSCOPE_FUZZ_SECONDS:-20}"
-run_ctest build-fuzz -L fuzz
+run_ctest build-fuzz -j2 -L fuzz
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
