@@ -779,7 +779,15 @@ class StackThresholdMidSyscallTest(KnownWaitsBase):
     def test_each_fsync_counts_once(self):
         m = self.measured["fsync"]
         w = self.one_row("disk", "fsync", self.measured["file"])
-        self.assertEqual(w["count"], 20, w)
+        # ci-run34 once got 21 (a syscall split or counted twice; not
+        # reproduced in 25 runs since): on a failure, the rows by stack and
+        # the recorder's own notes (unseen switch-ins, stack errors) say which.
+        stacks = [(frames[-3:], ns) for frames, ns in
+                  folded_for(self.folded, self.pid, "disk", "fsync", self.measured["file"])]
+        notes = [line for line in self.result.stderr.splitlines()
+                 if "libbpf" not in line and ("info:" in line or "warn" in line)]
+        self.assertEqual(w["count"], 20, f"{w}; fsync stacks (leaf frames, ns): {stacks}; "
+                         f"recorder notes: {notes}; workload measured: {m}")
         # Counted twice, blocks would show as more than the workload measured.
         self.assert_offcpu_close(w["total_ns"], m, "fsync off-CPU")
 
