@@ -89,9 +89,11 @@ const volatile __u64 tif_need_fpu_load = 0;
  * do. Found through inflight_of (below). */
 /* inflight.counted: the syscall's wait is counted in the row of its key
  * with no stack (WS_STACK_NONE: it was shorter than the stack threshold
- * until now), or, whole, in the row of waits whose stack is missing. */
+ * until now), or, whole, in the row of waits whose stack is missing, or,
+ * whole, by the task work that takes its stack (it may not have run yet). */
 #define WS_COUNTED_NO_STACK 1
 #define WS_COUNTED_MISSING 2
+#define WS_COUNTED_BY_STACK_WORK 3
 
 struct inflight {
   __u64 switch_out_ns; /* 0 while on CPU */
@@ -102,7 +104,7 @@ struct inflight {
   __u8 resolved;  /* target filled */
   __u8 counted;   /* "sched" flavour: where this syscall's count is in `waits`
                    * (0: not yet; WS_COUNTED_*) */
-  __u8 stack_pending; /* "sched" flavour: a task work takes its stack */
+  __u8 pad;
   /* What `target` describes: a thread blocking on the same open file again
    * (a read loop, a connection) reuses it instead of classifying again. The
    * inode number and generation guard against a freed struct file reused
@@ -877,7 +879,6 @@ static __always_inline void begin_syscall(struct inflight *f, __u32 nr, struct p
   f->fd = fd;
   f->resolved = 0;
   f->counted = 0;
-  f->stack_pending = 0;
   f->arg0 = WS_SYSCALL_ARG(btf, 1, regs);
   f->active = WS_IN_SYSCALL;
 }
@@ -1051,7 +1052,7 @@ static __always_inline void end_fault(struct inflight *f, __u32 tgid, __u32 tid)
  * ever had such a wait (deleted at thread exit). */
 struct stack_work {
   struct bpf_task_work tw;
-  struct ws_wait_key key; /* no stack yet */
+  struct ws_wait_key key; /* no stack yet; the task work fills it in */
   __u64 offcpu_ns;
   __u32 tid;
   __u32 pending;
@@ -1123,10 +1124,10 @@ static int take_wait_stack(struct bpf_map *map, void *key, void *value)
     return 0;
   w->pending = 0;
   struct task_struct *task = bpf_get_current_task_btf();
-  struct ws_wait_key k = w->key;
-  k.stack_hash =
-      store_user_stack_of(0, task, (struct pt_regs *)bpf_task_pt_regs(task), k.tgid, true,
+  w->key.stack_hash =
+      store_user_stack_of(0, task, (struct pt_regs *)bpf_task_pt_regs(task), w->key.tgid, true,
                           LEAF_OF_SYSCALL);
+  struct ws_wait_key k = w->key;
   add_wait_time(&k, w->tid, w->offcpu_ns, w->offcpu_ns, true, false);
   return 0;
 }
@@ -1166,8 +1167,8 @@ static __always_inline bool defer_to_stack(struct task_struct *task, struct infl
     w->pending = 0;
     return false;
   }
-  f->stack_pending = 1;
   take_back_no_stack(f, key, block); /* the task work adds the whole wait */
+  f->counted = WS_COUNTED_BY_STACK_WORK;
   return true;
 }
 
@@ -1183,14 +1184,29 @@ static __always_inline void add_block(struct task_struct *task, struct inflight 
   key.syscall_nr = f->syscall_nr;
   if (f->resolved)
     key.target = f->target;
-  if (f->stack_pending) {
+  if (f->counted == WS_COUNTED_BY_STACK_WORK) {
     struct stack_work *w = bpf_map_lookup_elem(&stack_works, &tid);
     if (w && w->pending) {
       w->offcpu_ns += block; /* the task work runs in this thread, not now */
       send_wait_event(&key, tid, block);
       return;
     }
-    f->stack_pending = 0;
+    if (!may_defer) {
+      /* The task work has run, so the syscall is over, and this block's
+       * switch-in was found late (settle_unseen_switch_in): its time joins
+       * the row the task work counted the wait in, without a second count
+       * (which once made 21 of 20 fsyncs). */
+      key.stack_hash = w ? w->key.stack_hash : WS_STACK_MISSING;
+      add_wait_time(&key, tid, block, f->offcpu_ns, false, false);
+      send_wait_event(&key, tid, block);
+      return;
+    }
+    /* Seen coming back after its task work ran, so after a return to user
+     * space: this block began a new syscall, one its switch-out took for
+     * the old one (same number and first argument, and the FPU flag set
+     * by kernel code that used the FPU). It is counted as such. */
+    f->counted = 0;
+    f->offcpu_ns = block;
   }
   if (f->offcpu_ns >= min_stack_ns && f->counted != WS_COUNTED_MISSING) {
     if (may_defer && defer_to_stack(task, f, &key, tid, block)) {
