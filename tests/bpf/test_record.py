@@ -779,9 +779,10 @@ class StackThresholdMidSyscallTest(KnownWaitsBase):
     def test_each_fsync_counts_once(self):
         m = self.measured["fsync"]
         w = self.one_row("disk", "fsync", self.measured["file"])
-        # ci-run34 once got 21 (a syscall split or counted twice; not
-        # reproduced in 25 runs since): on a failure, the rows by stack and
-        # the recorder's own notes (unseen switch-ins, stack errors) say which.
+        # ci-run34 once got 21: a block whose switch-in was found late, after
+        # the stack task work had counted the wait (fixed in f922a1e). On a
+        # failure, the rows by stack and the recorder's notes (unseen
+        # switch-ins, stack errors) say which path counted twice.
         stacks = [(frames[-3:], ns) for frames, ns in
                   folded_for(self.folded, self.pid, "disk", "fsync", self.measured["file"])]
         notes = [line for line in self.result.stderr.splitlines()
