@@ -1249,12 +1249,11 @@ static __always_inline void end_block(struct task_struct *task, struct inflight 
 
 /* tp_btf: f's thread, `task` (the current task), blocked at
  * f->switch_out_ns and has run since, but our switch-in code never saw it
- * come back. That happens (about one recording in 30 of
- * bpf_record.ProcessTests.test_child_processes, at the start of a
- * recording that follows another one) with no recursion miss reported and
- * for reasons not yet known; the task storage lookup's own give-up, when
- * another user holds the CPU's task storage lock, would look the same.
- * Left alone, the thread's next block resets switch_out_ns and the wait
+ * come back: the kernel reported no switch to it. Some kernels run no
+ * sched_switch program for switches away from some tasks (on the
+ * Firecracker guests this project runs on, the sandbox's own PID 1 threads;
+ * docs/design.md, "A block whose end we did not see"), so the task that
+ * runs next is never seen switching in. Left alone, the thread's next block resets switch_out_ns and the wait
  * vanishes without a count. The block is added as the switch-in would have,
  * with its length from unseen_block_ns, except that its stack is not taken:
  * the thread is no longer on its way back from that wait. */
