@@ -15,6 +15,10 @@
  *           sys_enter): what one dispatch fewer saves
  *   mode 5  an empty sched_switch program only (no syscall program): the
  *           floor of the "sched" flavour, which hooks no syscall
+ *   mode 6  an empty program on a per-task software context-switch perf
+ *           event of TGID's threads (hook_floor.cc opens it): what every
+ *           other task's context switch pays when only the traced tasks
+ *           carry a hook
  */
 #include "vmlinux.h"
 
@@ -84,6 +88,12 @@ int BPF_PROG(floor_enter, struct pt_regs *regs, long id)
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(floor_switch)
+{
+  return 0;
+}
+
+SEC("perf_event")
+int floor_task_switch(struct bpf_perf_event_data *ctx)
 {
   return 0;
 }

@@ -12,6 +12,9 @@ ping-pong, whose reads block) pinned to one CPU, alternating, --runs rounds:
   floor-hash-upd-del   hook_floor mode 2 on the workload: ktime + hash update / lookup + delete
   floor-in-place       hook_floor mode 3 on the workload: ktime + in-place update of a per-thread entry
   ws-traced            waitscope record -p <the workload>
+  floor-task-switch-other  hook_floor mode 6 on a sleeping process: an empty program on
+                       per-task software context-switch perf events of another task
+  floor-task-switch-self   hook_floor mode 6 on the workload (its threads inherit the event)
 and prints the median ns/syscall (min..max) and the difference to baseline. Root only.
 Usage: hook_floor.py [--build DIR] [--runs 5] [--syscalls 5000000] [--workload getppid|pingpong]
                      [--round-trips 200000] [--configs a,b,...]
@@ -65,9 +68,15 @@ def main():
         tracer, sleeper = None, None
         if config.startswith("floor-"):
             mode = {"floor-empty": 0, "floor-filter": 1, "floor-hash-upd-del": 2, "floor-in-place": 3,
-                    "floor-exit-only": 4, "floor-switch-only": 5}[config]
-            tracer = subprocess.Popen([hf_bin, str(mode), str(wl.pid)], stdout=subprocess.PIPE, text=True)
-            tracer.stdout.readline()  # "attached"
+                    "floor-exit-only": 4, "floor-switch-only": 5, "floor-task-switch-other": 6,
+                    "floor-task-switch-self": 6}[config]
+            target = wl.pid
+            if config == "floor-task-switch-other":
+                sleeper = subprocess.Popen(["sleep", "100000"])
+                target = sleeper.pid
+            tracer = subprocess.Popen([hf_bin, str(mode), str(target)], stdout=subprocess.PIPE, text=True)
+            if tracer.stdout.readline() != "attached\n":
+                sys.exit(f"hook_floor {mode} {target} failed")
         elif config == "ws-untraced":
             sleeper = subprocess.Popen(["sleep", "100000"])
             tracer = subprocess.Popen([ws_bin, "record", "-q", "-o", tmp + "/u", "-p", str(sleeper.pid)],
@@ -88,7 +97,8 @@ def main():
         return res["cpu_ns_per_syscall"], res["ns_per_syscall"]
 
     configs = ["baseline", "floor-empty", "floor-exit-only", "floor-switch-only", "floor-filter",
-               "ws-untraced", "floor-hash-upd-del", "floor-in-place", "ws-traced"]
+               "ws-untraced", "floor-hash-upd-del", "floor-in-place", "ws-traced",
+               "floor-task-switch-other", "floor-task-switch-self"]
     if args.configs:
         wanted = args.configs.split(",")
         unknown = [c for c in wanted if c not in configs]
