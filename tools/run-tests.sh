@@ -7,7 +7,8 @@
 # wire tests repeated through the other hook flavours (label `flavour`: the
 # kernel side differs, the user-space path they exercise does not) and the
 # Debian package test (label `package`: installs the .deb made from the
-# tested build) run once, in the normal build. Then every parser's libFuzzer
+# tested build) run once, in the normal build; the sanitizer build leaves out
+# the benchmark tools, which no test runs. Then every parser's libFuzzer
 # target runs for a bounded time, two at once (each is single-threaded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,7 @@ run_ctest build -L bpf
 run_ctest build -L package
 
 echo "== build (ASan + UBSan) =="
-./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DWAITSCOPE_BENCH=OFF
 echo "== tests under sanitizers =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
