@@ -106,7 +106,7 @@ std::shared_ptr<const std::vector<Frame>> WaitCollector::Symbolize(std::uint32_t
 }
 
 void WaitCollector::OnKernelMapsCleared() {
-  previous_.clear();
+  window_.Clear();
   for (auto it = stacks_.begin(); it != stacks_.end();) {
     const ProcessInfo* info = procs_.Find(it->first.first);
     it = (!info || info->exited) ? stacks_.erase(it) : std::next(it);
@@ -116,17 +116,7 @@ void WaitCollector::OnKernelMapsCleared() {
 std::vector<WaitStack> WaitCollector::Collect(bool since_last_call) {
   std::vector<WaitStack> out;
   for (auto [key, val] : probe_.ReadWaits()) {
-    if (since_last_call) {
-      // The kernel zeroes keys before filling them, so the bytes identify it.
-      std::string raw(reinterpret_cast<const char*>(&key), sizeof(key));
-      ws_wait_val& prev = previous_[std::move(raw)];
-      const ws_wait_val now = val;
-      if (now.count < prev.count) prev = {};  // the entry was deleted and re-created
-      val.count = now.count - prev.count;
-      val.total_ns = now.total_ns - std::min(now.total_ns, prev.total_ns);
-      prev = now;
-      if (val.count == 0) continue;
-    }
+    if (since_last_call && !window_.Advance(key, val)) continue;
     WaitStack w;
     w.pid = key.tgid;
     w.comm = procs_.Observe(key.tgid).comm;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "aggregate/wait_target.h"
+#include "aggregate/wait_window.h"
 #include "core/stack.h"
 #include "loader/probe.h"
 #include "procs/process_table.h"
@@ -61,9 +62,8 @@ class WaitCollector {
   void SetExitHandler(ExitHandler handler) { exit_handler_ = std::move(handler); }
 
   // Cumulative since the probe started. With `since_last_call`, only what
-  // was added since the previous such call (max_ns stays the all-time
-  // maximum: the kernel keeps no per-window one); rows with no new wait are
-  // left out.
+  // was added since the previous such call (see WaitWindow); rows with no
+  // new count or time are left out.
   std::vector<WaitStack> Collect(bool since_last_call = false);
 
   // Long-running traces: the kernel's aggregation maps were emptied, so the
@@ -80,7 +80,7 @@ class WaitCollector {
   ProcessTable& procs_;
   Symbolizer& symbolizer_;
   NameTable names_;
-  std::map<std::string, ws_wait_val> previous_;  // raw ws_wait_key bytes -> value last collected
+  WaitWindow window_;  // Collect(since_last_call)
   WaitEventHandler wait_handler_;
   ExitHandler exit_handler_;
   // Symbolized stacks by (tgid, hash); shared so holders outlive an eviction.
