@@ -1253,8 +1253,8 @@ static __always_inline void end_block(struct task_struct *task, struct inflight 
  * sched_switch program for switches away from some tasks (on the
  * Firecracker guests this project runs on, the sandbox's own PID 1 threads;
  * docs/design.md, "A block whose end we did not see"), so the task that
- * runs next is never seen switching in. Left alone, the thread's next block resets switch_out_ns and the wait
- * vanishes without a count. The block is added as the switch-in would have,
+ * runs next is never seen switching in. Left alone, the thread's next block
+ * resets switch_out_ns and the wait vanishes without a count. The block is added as the switch-in would have,
  * with its length from unseen_block_ns, except that its stack is not taken:
  * the thread is no longer on its way back from that wait. */
 static __always_inline void settle_unseen_switch_in(struct task_struct *task, struct inflight *f,

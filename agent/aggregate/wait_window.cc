@@ -1,5 +1,7 @@
 #include "aggregate/wait_window.h"
 
+#include <cstring>
+
 namespace waitscope {
 namespace {
 
@@ -15,9 +17,9 @@ __u64 Growth(__u64 now, __u64& high) {
 }  // namespace
 
 bool WaitWindow::Advance(const ws_wait_key& key, ws_wait_val& val) {
-  // The kernel zeroes keys before filling them, so the bytes identify it.
-  std::string raw(reinterpret_cast<const char*>(&key), sizeof(key));
-  ws_wait_val& high = previous_[std::move(raw)];
+  KeyBytes raw;
+  std::memcpy(raw.data(), &key, sizeof(key));
+  ws_wait_val& high = previous_[raw];
   val.count = Growth(val.count, high.count);
   val.total_ns = Growth(val.total_ns, high.total_ns);
   return val.count != 0 || val.total_ns != 0;

@@ -14,8 +14,8 @@
 // kernel keeps no per-window one).
 #pragma once
 
+#include <array>
 #include <map>
-#include <string>
 
 #include "waitscope/bpf/waits.h"
 
@@ -31,7 +31,9 @@ class WaitWindow {
   void Clear() { previous_.clear(); }
 
  private:
-  std::map<std::string, ws_wait_val> previous_;  // raw ws_wait_key bytes -> last value
+  // The kernel zeroes keys before filling them, so a key's bytes identify it.
+  using KeyBytes = std::array<unsigned char, sizeof(ws_wait_key)>;
+  std::map<KeyBytes, ws_wait_val> previous_;  // highest value reported per row
 };
 
 }  // namespace waitscope

@@ -1,5 +1,6 @@
 // hook_floor MODE [TGID]: attach tools/bench/hook_floor.bpf.c's sys_enter/sys_exit/sched_switch
-// programs in MODE (see there) and keep them attached until SIGINT/SIGTERM.
+// programs, or in mode 6 its program on TGID's per-thread context-switch perf events, in MODE
+// (see there) and keep them attached until SIGINT/SIGTERM.
 // Benchmark only: used to split waitscope's per-syscall cost (BENCHMARKS.md).
 #include <dirent.h>
 #include <linux/perf_event.h>
@@ -67,20 +68,15 @@ int main(int argc, char** argv) {
   skel->rodata->mode = static_cast<unsigned>(std::atoi(argv[1]));
   skel->rodata->target_tgid = argc > 2 ? static_cast<unsigned>(std::atoi(argv[2])) : 0;
   const unsigned mode = skel->rodata->mode;
-  if (mode == 4 || mode == 5) bpf_program__set_autoload(skel->progs.floor_enter, false);
-  if (mode == 5) bpf_program__set_autoload(skel->progs.floor_exit, false);
-  if (mode != 5) bpf_program__set_autoload(skel->progs.floor_switch, false);
-  if (mode == 6) {
-    bpf_program__set_autoload(skel->progs.floor_enter, false);
-    bpf_program__set_autoload(skel->progs.floor_exit, false);
-  } else {
-    bpf_program__set_autoload(skel->progs.floor_task_switch, false);
-  }
+  // Which programs each mode loads (see hook_floor.bpf.c).
+  bpf_program__set_autoload(skel->progs.floor_enter, mode <= 3);
+  bpf_program__set_autoload(skel->progs.floor_exit, mode <= 4);
+  bpf_program__set_autoload(skel->progs.floor_switch, mode == 5);
+  bpf_program__set_autoload(skel->progs.floor_task_switch, mode == 6);
   std::vector<bpf_link*> links;
-  const bool attached = mode == 6
-                            ? hook_floor_bpf__load(skel) == 0 &&
-                                  AttachTaskSwitch(skel, skel->rodata->target_tgid, &links)
-                            : hook_floor_bpf__load(skel) == 0 && hook_floor_bpf__attach(skel) == 0;
+  const bool attached = hook_floor_bpf__load(skel) == 0 &&
+                        (mode == 6 ? AttachTaskSwitch(skel, skel->rodata->target_tgid, &links)
+                                   : hook_floor_bpf__attach(skel) == 0);
   if (!attached) {
     std::fprintf(stderr, "hook_floor: load/attach failed\n");
     for (bpf_link* l : links) bpf_link__destroy(l);

@@ -76,6 +76,9 @@ def main():
                 target = sleeper.pid
             tracer = subprocess.Popen([hf_bin, str(mode), str(target)], stdout=subprocess.PIPE, text=True)
             if tracer.stdout.readline() != "attached\n":
+                for p in (wl, sleeper):
+                    if p:
+                        p.kill()
                 sys.exit(f"hook_floor {mode} {target} failed")
         elif config == "ws-untraced":
             sleeper = subprocess.Popen(["sleep", "100000"])
