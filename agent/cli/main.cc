@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/agent_command.h"
+#include "cli/cli_checks.h"
 #include "cli/record_command.h"
 #include "cli/top_command.h"
 #include "cli/version.h"
@@ -102,7 +103,7 @@ int RunCli(int argc, char** argv) {
       "See also: waitscope top (live view), waitscope agent (daemon).");
   rec->add_option("-p,--pid", record.pids,
                   "Process to trace (repeatable); its child processes are traced too")
-      ->check(CLI::PositiveNumber);
+      ->check(waitscope::cli::PidCheck());
   rec->add_option("--duration", duration_text,
                   "Stop after this long (e.g. 30, 30s, 2m, 500ms; a bare number is seconds). "
                   "Default: until Ctrl-C, the command exits, or every traced process exits")
@@ -118,6 +119,7 @@ int RunCli(int argc, char** argv) {
   rec->add_option("--top", record.top,
                   "Rows in each table of the summary and report.txt: waits and statements by "
                   "total time (0: all)")
+      ->check(waitscope::cli::CountCheck("all"))
       ->capture_default_str();
   rec->add_option("--capture-bytes", record.capture_bytes,
                   "Socket payload copied per read/write for protocol parsing (0 turns wire "
@@ -146,6 +148,14 @@ int RunCli(int argc, char** argv) {
   waitscope::AgentOptions agent_options;
   CLI::App* agent = waitscope::AddAgentSubcommand(app, agent_options);
 
+  // CLI11 would take an unknown command for a stray argument and say that a
+  // subcommand is required.
+  if (std::string unknown =
+          waitscope::cli::UnknownSubcommand(argc, argv, {"record", "top", "agent"});
+      !unknown.empty()) {
+    std::fprintf(stderr, "waitscope: error: %s (see waitscope --help)\n", unknown.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <memory>
 
+#include "cli/cli_checks.h"
 #include "core/duration.h"
 #include "core/signal_reader.h"
 #include "loader/privileges.h"
@@ -36,7 +37,7 @@ Result<std::uint64_t> ParseInterval(const std::string& text) {
   Result<std::uint64_t> ns = ParseSecondsOrDurationNs(text);
   if (!ns.ok()) return ns;
   if (*ns < kMinIntervalNs || *ns > kMaxIntervalNs) {
-    return Error{"--interval must be between 100ms and 1h, got '" + text + "'"};
+    return Error{"must be between 100ms and 1h, got '" + text + "'"};
   }
   return ns;
 }
@@ -163,7 +164,7 @@ CLI::App* AddTopSubcommand(CLI::App& app, TopOptions& options) {
   top->add_option("-p,--pid", options.pids,
                   "Process to watch (repeatable); its child processes too. Default: every "
                   "process but waitscope")
-      ->check(CLI::PositiveNumber);
+      ->check(cli::PidCheck());
   top->add_option("--interval", options.interval,
                   "Refresh period (e.g. 1s, 500ms, 2; a bare number is seconds; 100ms to 1h)")
       ->check(CLI::Validator(
@@ -178,6 +179,7 @@ CLI::App* AddTopSubcommand(CLI::App& app, TopOptions& options) {
       ->capture_default_str();
   top->add_option("-n,--iterations", options.iterations,
                   "Exit after this many refreshes (0: until q or Ctrl-C)")
+      ->check(cli::CountCheck("until q or Ctrl-C"))
       ->capture_default_str();
   top->add_option("--capture-bytes", options.capture_bytes,
                   "Socket payload copied per read/write for protocol parsing (0 turns wire "
@@ -194,7 +196,7 @@ int RunTop(const TopOptions& options) {
   };
   if (Status s = ValidateTracePids(options.pids); !s.ok()) return fail(s.error().message);
   Result<std::uint64_t> interval_ns = ParseInterval(options.interval);
-  if (!interval_ns.ok()) return fail(interval_ns.error().message);
+  if (!interval_ns.ok()) return fail("--interval: " + interval_ns.error().message);
   top::ViewState view;
   if (!top::ParseSortKey(options.sort, &view.sort))
     return fail("unknown sort key '" + options.sort + "'");

@@ -365,6 +365,30 @@ class CliErrorTests(WaitscopeTestCase):
         r = ws("record", "-o", "/proc/waitscope-x", "--", "/bin/true")
         self.assert_one_error_line(r, "/proc/waitscope-x")
 
+    def test_pid_that_is_not_a_number(self):
+        # CLI11's own check printed its limits as doubles: "not in range
+        # 0.000000 to 179769313486231570814527423731704356798070...".
+        for bad in ("abc", "0", "12x", "-3", "99999999"):
+            with self.subTest(pid=bad):
+                r = ws("record", "-p", bad, "-o", os.path.join(self.make_tmp(), "out"))
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assert_one_error_line(r, "--pid", f"'{bad}'", "process ID")
+                self.assertLess(len(r.stderr), 200, r.stderr)
+
+    def test_negative_top(self):
+        # Taken as a size_t, "-5" once wrapped to "all rows" without a word.
+        r = ws("record", "--top", "-5", "-o", os.path.join(self.make_tmp(), "out"), "--",
+               "/bin/true")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assert_one_error_line(r, "--top", "'-5'")
+
+    def test_unknown_command(self):
+        for name, argv in (("frobnicate", ["frobnicate"]), ("recrod", ["-v", "recrod", "-p", "1"])):
+            with self.subTest(argv=argv):
+                r = ws(*argv)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assert_one_error_line(r, f"unknown command '{name}'", "record, top, agent")
+
     def test_version(self):
         r = ws("--version")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -19,8 +19,6 @@ SKIP_EXIT_CODE. Exits 77 (skip) when BPF tracing is not possible here.
 import fcntl
 import os
 import re
-import select
-import signal
 import struct
 import subprocess
 import sys
@@ -124,6 +122,16 @@ class TopCliTests(tr.WaitscopeTestCase):
         r = tr.ws("top", "--sort", "bogus")
         self.assertEqual(r.returncode, 2)
         self.assertIn("--sort", r.stderr)
+
+    def test_negative_iterations(self):
+        r = tr.ws("top", "-n", "-3")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assert_one_error_line(r, "--iterations", "'-3'")
+
+    def test_pid_that_is_not_a_number(self):
+        r = tr.ws("top", "-n", "1", "-p", "abc")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assert_one_error_line(r, "--pid", "'abc'", "process ID")
 
     def test_interval_too_short(self):
         r = tr.ws("top", "--interval", "10ms")

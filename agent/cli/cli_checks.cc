@@ -1,0 +1,68 @@
+#include "cli/cli_checks.h"
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+namespace waitscope::cli {
+namespace {
+
+constexpr std::uint64_t kPidMaxLimit = std::uint64_t{1} << 22;
+
+// Digits only: no sign, no spaces, no unit, and not too large for 64 bits.
+std::optional<std::uint64_t> ParseWhole(std::string_view text) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || text.front() == '-' || ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+CLI::Validator PidCheck() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        const std::optional<std::uint64_t> pid = ParseWhole(value);
+        if (!pid || *pid == 0 || *pid > kPidMaxLimit) {
+          return "'" + value + "' is not a process ID (a whole number from 1 to 4194304)";
+        }
+        return {};
+      },
+      "PID");
+}
+
+CLI::Validator CountCheck(std::string zero_means) {
+  return CLI::Validator(
+      [zero_means = std::move(zero_means)](std::string& value) -> std::string {
+        if (!ParseWhole(value)) {
+          return "'" + value + "' is not a count (a whole number, 0 or more; 0: " + zero_means +
+                 ")";
+        }
+        return {};
+      },
+      "N");
+}
+
+std::string UnknownSubcommand(int argc, char** argv,
+                              std::initializer_list<std::string_view> known) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return {};
+    if (arg.starts_with('-')) continue;  // the top level's flags take no value
+    for (std::string_view k : known) {
+      if (arg == k) return {};
+    }
+    std::string list;
+    for (std::string_view k : known) {
+      if (!list.empty()) list += ", ";
+      list += k;
+    }
+    return "unknown command '" + std::string(arg) + "' (commands: " + list + ")";
+  }
+  return {};
+}
+
+}  // namespace waitscope::cli

@@ -1,0 +1,26 @@
+// Command-line checks shared by the subcommands, with messages a person
+// reads: CLI11's own numeric checks print their limits as doubles ("Value abc
+// not in range 0.000000 to 1797693...") and let "-5" wrap into a size_t.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace waitscope::cli {
+
+// A process ID: a whole number from 1 to 2^22 (the kernel's PID_MAX_LIMIT).
+CLI::Validator PidCheck();
+
+// A count of things (rows, refreshes): a whole number, 0 or more; `zero_means`
+// says what 0 does ("all", "no limit") in the message.
+CLI::Validator CountCheck(std::string zero_means);
+
+// The subcommand named first on the command line, when it is not one of
+// `known`: "unknown command 'frobnicate' (commands: record, top, agent)".
+// Empty when the first word that is not a flag is a known subcommand, or
+// when there is none (CLI11 then says one is required).
+std::string UnknownSubcommand(int argc, char** argv, std::initializer_list<std::string_view> known);
+
+}  // namespace waitscope::cli
