@@ -32,13 +32,15 @@ void SetUpLogging(int verbosity) {
 }
 
 // CLI11 validator for human durations ("1ms"); `seconds_default` lets a bare
-// number mean seconds.
-CLI::Validator DurationValidator(bool seconds_default) {
+// number mean seconds; `allow_zero` whether 0 means something.
+CLI::Validator DurationValidator(bool seconds_default, bool allow_zero) {
   return CLI::Validator(
-      [seconds_default](std::string& value) -> std::string {
+      [seconds_default, allow_zero](std::string& value) -> std::string {
         auto parsed = seconds_default ? waitscope::ParseSecondsOrDurationNs(value)
                                       : waitscope::ParseDurationNs(value);
-        return parsed.ok() ? std::string() : parsed.error().message;
+        if (!parsed.ok()) return parsed.error().message;
+        if (*parsed == 0 && !allow_zero) return "'" + value + "': must be longer than 0";
+        return {};
       },
       "DURATION");
 }
@@ -107,13 +109,13 @@ int RunCli(int argc, char** argv) {
   rec->add_option("--duration", duration_text,
                   "Stop after this long (e.g. 30, 30s, 2m, 500ms; a bare number is seconds). "
                   "Default: until Ctrl-C, the command exits, or every traced process exits")
-      ->check(DurationValidator(true));
+      ->check(DurationValidator(true, false));
   rec->add_option("-o,--output", record.output_dir,
                   "Report directory, created if missing (default: ./waitscope-DATE-TIME)");
   rec->add_option("--min-block", min_block_text,
                   "Take the user stack of waits at least this long (e.g. 1ms, 200us, 0 for "
                   "every wait). Shorter waits are still counted, without a stack")
-      ->check(DurationValidator(false))
+      ->check(DurationValidator(false, true))
       ->capture_default_str();
   rec->add_flag("-q,--quiet", record.quiet, "Do not print the summary on stdout");
   rec->add_option("--top", record.top,

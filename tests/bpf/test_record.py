@@ -375,6 +375,13 @@ class CliErrorTests(WaitscopeTestCase):
                 self.assert_one_error_line(r, "--pid", f"'{bad}'", "process ID")
                 self.assertLess(len(r.stderr), 200, r.stderr)
 
+    def test_zero_duration(self):
+        # It once recorded nothing for 0 s and wrote an empty report.
+        r = ws("record", "--duration", "0", "-o", os.path.join(self.make_tmp(), "out"), "--",
+               "/bin/true")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assert_one_error_line(r, "--duration", "longer than 0")
+
     def test_negative_top(self):
         # Taken as a size_t, "-5" once wrapped to "all rows" without a word.
         r = ws("record", "--top", "-5", "-o", os.path.join(self.make_tmp(), "out"), "--",
