@@ -111,7 +111,13 @@ int RunCli(int argc, char** argv) {
                   "Default: until Ctrl-C, the command exits, or every traced process exits")
       ->check(DurationValidator(true, false));
   rec->add_option("-o,--output", record.output_dir,
-                  "Report directory, created if missing (default: ./waitscope-DATE-TIME)");
+                  "Report directory, created if missing (default: ./waitscope-DATE-TIME)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            // An unset shell variable ("-o $DIR") must not fall back to the default.
+            return value.empty() ? "an empty path is not a directory" : std::string();
+          },
+          "DIR"));
   rec->add_option("--min-block", min_block_text,
                   "Take the user stack of waits at least this long (e.g. 1ms, 200us, 0 for "
                   "every wait). Shorter waits are still counted, without a stack")

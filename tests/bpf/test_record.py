@@ -396,6 +396,12 @@ class CliErrorTests(WaitscopeTestCase):
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assert_one_error_line(r, f"unknown command '{name}'", "record, top, agent")
 
+    def test_empty_output_dir(self):
+        # `-o "$UNSET"` once wrote to ./waitscope-DATE-TIME instead.
+        r = ws("record", "-o", "", "--", "/bin/true", cwd=self.make_tmp())
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assert_one_error_line(r, "--output", "empty path")
+
     def test_version(self):
         r = ws("--version")
         self.assertEqual(r.returncode, 0, r.stderr)
