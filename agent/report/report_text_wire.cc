@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/units.h"
+#include "core/unix_address.h"
 #include "report/display_text.h"
 #include "report/text_table.h"
 
@@ -11,6 +12,15 @@ namespace waitscope {
 namespace {
 
 constexpr std::size_t kIndent = 2;
+
+// A peer for the terminal. The server side of a connection records its
+// clients with port 0 (their ephemeral ports would make a row each), which
+// reads like a real port; "127.0.0.1:*" says "any port".
+std::string PeerForText(const std::string& peer) {
+  std::string out = SanitizeForTerminal(peer);
+  if (!IsUnixAddress(peer) && out.size() > 2 && out.ends_with(":0")) out.back() = '*';
+  return out;
+}
 
 std::string Micros(double us) {
   return FormatDuration(static_cast<std::uint64_t>(us * 1000.0));
@@ -29,7 +39,7 @@ std::string StatementsTable(const Report& r, const TextReportOptions& options) {
   std::vector<TextRow> rows;
   for (std::size_t i = 0; i < shown; ++i) {
     const QueryRow& q = r.queries[i];
-    rows.push_back({q.protocol, SanitizeForTerminal(q.statement), SanitizeForTerminal(q.peer),
+    rows.push_back({q.protocol, SanitizeForTerminal(q.statement), PeerForText(q.peer),
                     std::to_string(q.count), std::to_string(q.errors), FormatDuration(q.total_ns),
                     Micros(q.latency_us.p50), Micros(q.latency_us.p95)});
   }
@@ -47,7 +57,7 @@ std::string CacheLines(const Report& r) {
     const double ratio = c.reads ? 100.0 * static_cast<double>(c.hits) / c.reads : 0.0;
     std::snprintf(line, sizeof(line),
                   "  %s %s (pid %u): %llu reads, %llu hits, %llu misses (%.1f%% hits)\n",
-                  c.protocol.c_str(), SanitizeForTerminal(c.peer).c_str(), c.pid,
+                  c.protocol.c_str(), PeerForText(c.peer).c_str(), c.pid,
                   static_cast<unsigned long long>(c.reads), static_cast<unsigned long long>(c.hits),
                   static_cast<unsigned long long>(c.misses), ratio);
     out += line;
@@ -95,7 +105,7 @@ std::string TlsTable(const Report& r, const TextReportOptions& options) {
       options.top_n == 0 ? r.tls.size() : std::min(options.top_n, r.tls.size());
   for (std::size_t i = 0; i < shown; ++i) {
     const TlsRow& t = r.tls[i];
-    rows.push_back({t.server ? "server" : "client", SanitizeForTerminal(t.peer), t.version,
+    rows.push_back({t.server ? "server" : "client", PeerForText(t.peer), t.version,
                     t.resumed ? "yes" : "no", std::to_string(t.count), std::to_string(t.failures),
                     Micros(t.handshake_us.p50), Micros(t.handshake_us.p95),
                     t.plaintext ? "yes" : "no"});

@@ -206,6 +206,25 @@ TEST(ReportText, FindingsComeFirstWrappedToTheWidth) {
   }
 }
 
+TEST(ReportText, AServersClientsShowAnyPortNotPortZero) {
+  Report r = SampleReport();
+  r.queries.push_back({.pid = 42,
+                       .protocol = "postgres",
+                       .peer = "127.0.0.1:0",
+                       .statement = "SELECT ?",
+                       .count = 3});
+  r.tls.push_back({.pid = 42, .server = true, .peer = "[::1]:0", .version = "TLSv1.3", .count = 2});
+  r.tls.push_back({.pid = 42, .peer = "10.0.0.9:8443", .version = "TLSv1.3", .count = 1});
+  r.cache.push_back({.pid = 42, .protocol = "redis", .peer = "unix:/run/redis.sock:0", .reads = 1});
+  const std::string text = RenderReportText(r);
+  EXPECT_NE(text.find("127.0.0.1:*"), std::string::npos) << text;
+  EXPECT_NE(text.find("[::1]:*"), std::string::npos) << text;
+  EXPECT_NE(text.find("10.0.0.9:8443"), std::string::npos) << text;
+  EXPECT_EQ(text.find("127.0.0.1:0"), std::string::npos) << text;
+  // A UNIX socket's path is a path, whatever it ends with.
+  EXPECT_NE(text.find("unix:/run/redis.sock:0"), std::string::npos) << text;
+}
+
 TEST(ReportText, WriteFailsCleanlyOnBadPath) {
   const Status st = WriteReportText(SampleReport(), {}, "/nonexistent-dir-ws/report.txt");
   ASSERT_FALSE(st.ok());
