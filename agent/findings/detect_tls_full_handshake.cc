@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <string_view>
 #include <tuple>
 
 #include "core/units.h"
@@ -59,11 +60,14 @@ void DetectTlsFullHandshake(const DetectorInputs& in, std::vector<FindingRow>& o
     std::snprintf(rate, sizeof rate, "%.1f", per_s);
     const std::string role = server ? "accepts" : "makes";
     const std::string with = server ? "from clients at " : "with ";
+    // A server's row holds its clients' host with port 0 (their ports vary).
+    const std::string_view shown =
+        server && peer.ends_with(":0") ? std::string_view(peer).substr(0, peer.size() - 2) : peer;
     const std::string fix =
         server ? "enable session tickets or a session cache so clients can resume"
                : "keep connections alive and reuse them, and enable session resumption";
     const std::string summary = "pid " + std::to_string(pid) + " " + role + " " + rate + " full " +
-                                version + " handshakes per second " + with + ShortText(peer, 40) +
+                                version + " handshakes per second " + with + ShortText(shown, 40) +
                                 " (" + FormatDuration(static_cast<std::uint64_t>(mean_ns)) +
                                 " each, " + PercentText(full_share) + " of handshakes): " + fix +
                                 (tls12 ? ", and prefer TLS 1.3" : "");

@@ -155,6 +155,18 @@ TEST(TlsFullHandshakeTest, FullTls12HandshakesAreCritical) {
   EXPECT_EQ(found[0].cost_ns, 600 * 12 * kMs);
 }
 
+TEST(TlsFullHandshakeTest, AServerNamesItsClientsHostWithoutPortZero) {
+  Report report;
+  report.tls = {Tls("TLSv1.3", false, 600, 6)};
+  report.tls[0].server = true;
+  report.tls[0].peer = "127.0.0.1:0";
+  const auto found = OfKind(RunEngine({}, {}, report, 60), "tls_full_handshake");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].summary.find("from clients at 127.0.0.1 ("), std::string::npos)
+      << found[0].summary;
+  EXPECT_EQ(Evidence(found[0])["peer"], "127.0.0.1:0");  // the evidence keeps the row's key
+}
+
 TEST(TlsFullHandshakeTest, Tls13SeverityIsLower) {
   Report report;
   report.tls = {Tls("TLSv1.3", false, 600, 6)};
