@@ -1,12 +1,16 @@
 #include "symbols/perf_map.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include "symbols/demangle.h"
 #include "symbols/read_file.h"
+#include "symbols/unique_fd.h"
 
 namespace waitscope {
 
@@ -63,12 +67,6 @@ PerfMap PerfMap::Parse(std::string_view text) {
   return map;
 }
 
-Result<PerfMap> PerfMap::Read(const std::string& path) {
-  Result<std::string> text = ReadWholeFile(path);
-  if (!text.ok()) return text.error();
-  return Parse(*text);
-}
-
 std::optional<std::string> PerfMap::Lookup(uint64_t addr) const {
   auto it = std::upper_bound(entries_.begin(), entries_.end(), addr,
                              [](uint64_t a, const Entry& e) { return a < e.start; });
@@ -78,22 +76,62 @@ std::optional<std::string> PerfMap::Lookup(uint64_t addr) const {
   return it->name;
 }
 
+namespace {
+
+// The text of a perf map waitscope may trust, or why not (see perf_map.h).
+Result<std::string> ReadTrustedPerfMap(const std::string& path, std::uint32_t pid) {
+  // O_NOFOLLOW: a symlink fails (ELOOP); O_NONBLOCK: a FIFO opens at once.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) {
+    const int err = errno;
+    return Error{path + (err == ELOOP ? ": a symbolic link" : ": " + std::string(strerror(err)))};
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Error{path + ": " + strerror(errno)};
+  if (!S_ISREG(st.st_mode)) return Error{path + ": not a regular file"};
+  if (st.st_uid != 0) {
+    struct stat proc {};
+    const std::string proc_dir = "/proc/" + std::to_string(pid);
+    if (::stat(proc_dir.c_str(), &proc) != 0 || proc.st_uid != st.st_uid) {
+      return Error{path + ": owned by uid " + std::to_string(st.st_uid) +
+                   ", neither root nor the user of process " + std::to_string(pid)};
+    }
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxPerfMapBytes) {
+    return Error{path + ": larger than " + std::to_string(kMaxPerfMapBytes) + " bytes"};
+  }
+  return ReadOpenFile(fd.get(), path, kMaxPerfMapBytes);
+}
+
+}  // namespace
+
 void PerfMapFile::Refresh() {
   struct stat st;
-  if (::stat(path_.c_str(), &st) != 0) {
+  if (::lstat(path_.c_str(), &st) != 0) {
     map_ = PerfMap();
     loaded_ = false;
+    refusal_.clear();
     return;
   }
   int64_t mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  if (loaded_ && st.st_ino == inode_ && st.st_size == size_ && mtime_ns == mtime_ns_) return;
-  Result<PerfMap> map = PerfMap::Read(path_);
-  if (!map.ok()) return;  // keep the previous contents; try again next time
-  map_ = std::move(map).value();
-  loaded_ = true;
+  // The same file as last time: read, or refused (not tried again until it changes).
+  if (st.st_ino == inode_ && st.st_size == size_ && mtime_ns == mtime_ns_ &&
+      (loaded_ || !refusal_.empty())) {
+    return;
+  }
   inode_ = st.st_ino;
   size_ = st.st_size;
   mtime_ns_ = mtime_ns;
+  Result<std::string> text = ReadTrustedPerfMap(path_, pid_);
+  if (!text.ok()) {
+    map_ = PerfMap();
+    loaded_ = false;
+    refusal_ = text.error().message;
+    return;
+  }
+  map_ = PerfMap::Parse(*text);
+  loaded_ = true;
+  refusal_.clear();
 }
 
 std::optional<std::string> PerfMapFile::Lookup(uint64_t addr) {

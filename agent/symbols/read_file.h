@@ -6,6 +6,7 @@
 // "file is gone" (ENOENT/ESRCH) from other failures.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "core/result.h"
@@ -13,5 +14,11 @@
 namespace waitscope {
 
 Result<std::string> ReadWholeFile(const std::string& path, int* errno_out = nullptr);
+
+// Reads the open `fd` to its end, failing once more than `max_bytes` arrive
+// (a file that grows while it is read, or /dev/zero behind a symlink).
+// `path` only names the file in errors.
+Result<std::string> ReadOpenFile(int fd, const std::string& path, std::size_t max_bytes,
+                                 int* errno_out = nullptr);
 
 }  // namespace waitscope

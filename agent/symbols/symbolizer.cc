@@ -84,7 +84,7 @@ PerfMapFile& Symbolizer::PerfMapFor(uint32_t pid) {
   auto it = perf_maps_.find(pid);
   if (it == perf_maps_.end()) {
     std::string path = perf_map_dir_ + "/perf-" + std::to_string(pid) + ".map";
-    it = perf_maps_.emplace(pid, PerfMapFile(std::move(path))).first;
+    it = perf_maps_.emplace(pid, PerfMapFile(std::move(path), pid)).first;
   }
   return it->second;
 }

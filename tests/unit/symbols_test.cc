@@ -5,7 +5,9 @@
 // under ASLR without trusting nm.
 #include <elf.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -418,6 +420,88 @@ TEST_F(PerfMapFileTest, SymbolizerUsesPerfMapForAnonymousCodeAndRereadsIt) {
   symbolizer.ForgetProcess(kFakePid);
   std::remove(path_.c_str());
   EXPECT_EQ(symbolizer.Resolve(kFakePid, maps, 0x7f0000001010).name, "[anon] 0x7f0000001010");
+}
+
+// /tmp/perf-PID.map can be created by any user for any PID, and waitscope
+// reads it as root: what it must not read, and what it must.
+class PerfMapTrustTest : public testing::Test {
+ protected:
+  void SetUp() override { std::remove(path_.c_str()); }
+  void TearDown() override {
+    std::remove(path_.c_str());
+    std::remove(target_.c_str());
+  }
+  static constexpr std::uint64_t kAddr = 0x7f0000001010;
+  const std::string path_ = "/tmp/perf-" + std::to_string(kFakePid) + ".map";
+  const std::string target_ = "/tmp/perf-trust-target-" + std::to_string(getpid());
+  const std::string line_ = "7f0000001000 100 jit_function_one\n";
+};
+
+TEST_F(PerfMapTrustTest, ARootOwnedRegularFileIsRead) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: the file must be owned by root";
+  std::ofstream(path_) << line_;
+  PerfMapFile file(path_, kFakePid);
+  EXPECT_EQ(file.Lookup(kAddr), "jit_function_one");
+  EXPECT_EQ(file.last_refusal(), "");
+}
+
+TEST_F(PerfMapTrustTest, AFifoIsRefusedWithoutBlocking) {
+  ASSERT_EQ(mkfifo(path_.c_str(), 0600), 0);
+  PerfMapFile file(path_, kFakePid);
+  EXPECT_EQ(file.Lookup(kAddr), std::nullopt);  // returns: the open did not wait for a writer
+  EXPECT_NE(file.last_refusal().find("not a regular file"), std::string::npos)
+      << file.last_refusal();
+}
+
+TEST_F(PerfMapTrustTest, ASymlinkIsRefused) {
+  std::ofstream(target_) << line_;
+  ASSERT_EQ(symlink(target_.c_str(), path_.c_str()), 0);
+  PerfMapFile file(path_, kFakePid);
+  EXPECT_EQ(file.Lookup(kAddr), std::nullopt);
+  EXPECT_NE(file.last_refusal().find("symbolic link"), std::string::npos) << file.last_refusal();
+}
+
+TEST_F(PerfMapTrustTest, AFileLargerThanTheCapIsRefused) {
+  { std::ofstream(path_) << line_; }
+  ASSERT_EQ(truncate(path_.c_str(), static_cast<off_t>(kMaxPerfMapBytes) + 1), 0);  // sparse
+  PerfMapFile file(path_, kFakePid);
+  EXPECT_EQ(file.Lookup(kAddr), std::nullopt);
+  EXPECT_NE(file.last_refusal().find("larger than"), std::string::npos) << file.last_refusal();
+}
+
+TEST_F(PerfMapTrustTest, AnotherUsersFileIsRefusedTheProcessUsersIsRead) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: to give the file and a process another owner";
+  constexpr uid_t kUser = 54321;
+  std::ofstream(path_) << line_;
+  ASSERT_EQ(chown(path_.c_str(), kUser, kUser), 0);
+  // No process has kFakePid: only root's file would do.
+  PerfMapFile stranger(path_, kFakePid);
+  EXPECT_EQ(stranger.Lookup(kAddr), std::nullopt);
+  EXPECT_NE(stranger.last_refusal().find("owned by uid 54321"), std::string::npos)
+      << stranger.last_refusal();
+
+  // A process of that user may name its own JIT code.
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ready[0]);
+    if (setgid(kUser) != 0 || setuid(kUser) != 0) _exit(1);
+    (void)!write(ready[1], "x", 1);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char c = 0;
+  const bool started = read(ready[0], &c, 1) == 1;
+  close(ready[0]);
+  PerfMapFile own(path_, static_cast<std::uint32_t>(child));
+  const std::optional<std::string> name = own.Lookup(kAddr);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(started) << "the child could not become uid " << kUser;
+  EXPECT_EQ(name, "jit_function_one") << own.last_refusal();
 }
 
 }  // namespace
