@@ -1,8 +1,10 @@
 // ElfFile: an open ELF object, owning both the file descriptor and the libelf
 // handle (Elf*) so neither leaks on an early error return.
 // Contract: Open() fails with a message naming the path when the file cannot
-// be opened or is not ELF. The handle reads through mmap, so the object must
-// outlive any data pointer obtained from libelf.
+// be opened, is not a regular file, or is not ELF. libelf reads headers and
+// sections with pread as they are asked for (never through a mapping: the
+// file's owner may truncate it meanwhile) and owns what it returns, so the
+// object must outlive any data pointer obtained from libelf.
 #pragma once
 
 #include <libelf.h>

@@ -18,6 +18,7 @@
 
 #include "symbols/demangle.h"
 #include "symbols/elf_cache.h"
+#include "symbols/elf_file.h"
 #include "symbols/elf_symbols.h"
 #include "symbols/perf_map.h"
 #include "symbols/proc_maps.h"
@@ -208,6 +209,35 @@ TEST(ElfSymbolsTest, ReadsBuildIdThatSurvivesStripping) {
   EXPECT_EQ(stripped->build_id(), full->build_id());
   EXPECT_NE(other->build_id(), full->build_id());
   EXPECT_LT(stripped->symbol_count(), full->symbol_count());
+}
+
+// A traced process's user may truncate a file it mapped while waitscope
+// reads its symbols. Through an mmap that was a SIGBUS in the agent (root).
+TEST(ElfSymbolsTest, AFileTruncatedAfterOpeningFailsCleanly) {
+  const std::string copy = "/tmp/ws-truncated-elf-" + std::to_string(getpid());
+  {
+    std::ifstream in(FixturePath("symbols_fixture_rdynamic"), std::ios::binary);
+    std::ofstream out(copy, std::ios::binary);
+    out << in.rdbuf();
+  }
+  Result<ElfFile> file = ElfFile::Open(copy);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  ASSERT_EQ(truncate(copy.c_str(), 64), 0);  // the ELF header stays, the rest goes
+  Result<ElfSymbols> symbols = ElfSymbols::Load(*file);
+  std::remove(copy.c_str());
+  if (symbols.ok()) {
+    EXPECT_EQ(symbols->symbol_count(), 0u);  // nothing left to read
+  }
+}
+
+TEST(ElfFileTest, AFifoIsNotOpened) {
+  const std::string fifo = "/tmp/ws-elf-fifo-" + std::to_string(getpid());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Result<ElfFile> file = ElfFile::Open(fifo);  // returns: does not wait for a writer
+  std::remove(fifo.c_str());
+  ASSERT_FALSE(file.ok());
+  EXPECT_NE(file.error().message.find("not a regular file"), std::string::npos)
+      << file.error().message;
 }
 
 TEST(ElfSymbolsTest, RejectsMissingAndNonElfFiles) {
