@@ -86,7 +86,6 @@ class ShopTestCase(tr.WaitscopeTestCase):
     SCENARIO = None  # run_demo.py --scenario
     KIND = None  # the finding kind the anti-pattern must produce
     NEEDS_ENDPOINT = True  # the finding must name the scenario's endpoint
-    HTTP_VISIBLE = True  # plain-text HTTP (not HTTPS)
 
     @classmethod
     def setUpClass(cls):
@@ -159,8 +158,6 @@ class ShopTestCase(tr.WaitscopeTestCase):
                           f"the service is not a target of its recording: {report['targets']}")
 
     def test_http_rows(self):
-        if not self.HTTP_VISIBLE:
-            self.skipTest("HTTPS: the endpoint is visible only once TLS plaintext capture lands")
         for run in (self.anti, self.fixed):
             rows = [h for h in self.report(run)["http"] if h["pid"] == run["service_pid"]
                     and h["role"] == "server" and h["endpoint"] == run["endpoint"]]
@@ -319,7 +316,6 @@ class TlsHandshakeTest(ShopTestCase):
 
     SCENARIO, KIND = "tls_handshake", "tls_full_handshake"
     NEEDS_ENDPOINT = False  # the handshake precedes the request
-    HTTP_VISIBLE = False
 
     def test_truth(self):
         t = self.anti["tls_measured"]
@@ -460,8 +456,6 @@ class FullyFixedTest(tr.WaitscopeTestCase):
         seen = {h["endpoint"]: h["count"] for h in self.get_report()["http"]
                 if h["pid"] == pid and h["role"] == "server"}
         for endpoint, m in self.run_["measured"].items():
-            if endpoint == "GET /catalog":
-                continue  # HTTPS only: needs TLS plaintext capture
             self.assertEqual(seen.get(endpoint), m["requests"],
                              f"{endpoint}: waitscope {seen.get(endpoint)}, load {m['requests']}")
 
