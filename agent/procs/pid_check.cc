@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "procs/process_table.h"
+#include "report/display_text.h"
 #include "symbols/read_file.h"
 
 namespace waitscope {
@@ -54,7 +55,9 @@ Status ValidateTracePids(const std::vector<std::uint32_t>& pids) {
     if (!ProcessExists(pid)) return Error{"no process with PID " + std::to_string(pid)};
     Result<std::string> stat = ReadWholeFile("/proc/" + std::to_string(pid) + "/stat");
     if (!stat.ok()) continue;  // exited just now, or hidden: the session says so later
-    const std::string named = "PID " + std::to_string(pid) + " (" + ReadComm(pid) + ")";
+    // The name is the process's own choice (prctl): no escape sequences reach the terminal.
+    const std::string named =
+        "PID " + std::to_string(pid) + " (" + SanitizeForTerminal(ReadComm(pid)) + ")";
     switch (ProcessKindFromStat(*stat)) {
       case ProcessKind::kKernelThread:
         return Error{named + " is a kernel thread: waitscope traces user-space processes"};
