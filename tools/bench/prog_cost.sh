@@ -8,7 +8,7 @@
 # the floor section measures an empty program on the untraced ping-pong, the
 # floor to subtract. The redis section gives the socket programs' cost on a
 # traced redis-benchmark client (needs redis-server and redis-benchmark).
-# Usage: tools/bench/prog_cost.sh [BUILD_DIR [SECTION...]]
+# Usage: [REDIS_PIPELINE=N] tools/bench/prog_cost.sh [BUILD_DIR [SECTION...]]
 #   BUILD_DIR defaults to /work/build-bench; SECTION: syscalls, pingpong,
 #   floor, redis (default: all four, in that order). WAITSCOPE=PATH measures
 #   another waitscope binary (e.g. another commit's) with BUILD_DIR's tools.
@@ -90,7 +90,8 @@ fi
 
 # The socket programs on a traced Redis client: redis-benchmark -P 1, each
 # command one send and one receive (waitscope attaches to the running client
-# and adopts its open connections at their next data).
+# and adopts its open connections at their next data). REDIS_PIPELINE=16:
+# 16 commands per send instead.
 if wanted redis; then
   if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
     echo "== redis: skipped, redis-server or redis-benchmark (redis-tools) is not installed" >&2
@@ -100,10 +101,11 @@ if wanted redis; then
   redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no > "$TMP/redis.log" & RS=$!
   redis_up() { redis-cli -p "$PORT" ping > /dev/null 2>&1; }
   wait_for 10 redis_up
-  redis-benchmark -p "$PORT" -t get -n 1000000000 -c 16 -q > /dev/null 2>&1 & RB=$!
+  PIPE=${REDIS_PIPELINE:-1}
+  redis-benchmark -p "$PORT" -t get -n 1000000000 -c 16 -P "$PIPE" -q > /dev/null 2>&1 & RB=$!
   $W record -q -o "$TMP/r" -p $RB 2>/dev/null & WS=$!
   wait_for 30 holds_links $WS 6
-  measure "traced: redis-benchmark -t get -c 16 -P 1" $WS
+  measure "traced: redis-benchmark -t get -c 16 -P $PIPE" $WS
   kill -INT $WS; wait $WS || true
   kill $RB $RS; wait $RB $RS 2>/dev/null || true
 fi
