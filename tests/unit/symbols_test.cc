@@ -462,7 +462,10 @@ class PerfMapTrustTest : public testing::Test {
     std::remove(target_.c_str());
   }
   static constexpr std::uint64_t kAddr = 0x7f0000001010;
-  const std::string path_ = "/tmp/perf-" + std::to_string(kFakePid) + ".map";
+  // ctest runs each test as a process of its own, two at a time: one file
+  // per test (PerfMapFile takes the path and the pid apart).
+  const std::string path_ = "/tmp/perf-trust-" + std::to_string(getpid()) + "-" +
+                            testing::UnitTest::GetInstance()->current_test_info()->name() + ".map";
   const std::string target_ = "/tmp/perf-trust-target-" + std::to_string(getpid());
   const std::string line_ = "7f0000001000 100 jit_function_one\n";
 };
