@@ -4,16 +4,9 @@
 #include <string_view>
 #include <tuple>
 
-#include "core/unix_address.h"
+#include "core/peer_address.h"
 
 namespace waitscope {
-
-std::string WithPortZero(const std::string& address) {
-  if (IsUnixAddress(address)) return address;  // a path, no port
-  const std::size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return address;
-  return address.substr(0, colon) + ":0";
-}
 
 namespace {
 

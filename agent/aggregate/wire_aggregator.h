@@ -129,7 +129,4 @@ class WireAggregator {
   std::map<std::tuple<std::uint32_t, bool, std::string, std::string, bool>, TlsAgg> tls_;
 };
 
-// "10.0.0.5:5432" -> "10.0.0.5:0", "[::1]:80" -> "[::1]:0".
-std::string WithPortZero(const std::string& address);
-
 }  // namespace waitscope

@@ -3,8 +3,10 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace waitscope::cli {
 namespace {
@@ -27,7 +29,8 @@ CLI::Validator PidCheck() {
       [](std::string& value) -> std::string {
         const std::optional<std::uint64_t> pid = ParseWhole(value);
         if (!pid || *pid == 0 || *pid > kPidMaxLimit) {
-          return "'" + value + "' is not a process ID (a whole number from 1 to 4194304)";
+          return "'" + value + "' is not a process ID (a whole number from 1 to " +
+                 std::to_string(kPidMaxLimit) + ")";
         }
         return {};
       },
@@ -46,17 +49,18 @@ CLI::Validator CountCheck(std::string zero_means) {
       "N");
 }
 
-std::string UnknownSubcommand(int argc, char** argv,
-                              std::initializer_list<std::string_view> known) {
+std::string UnknownSubcommand(int argc, char** argv, const CLI::App& app) {
+  std::vector<std::string> known;
+  for (const CLI::App* sub : app.get_subcommands({})) known.push_back(sub->get_name());
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") return {};
     if (arg.starts_with('-')) continue;  // the top level's flags take no value
-    for (std::string_view k : known) {
+    for (const std::string& k : known) {
       if (arg == k) return {};
     }
     std::string list;
-    for (std::string_view k : known) {
+    for (const std::string& k : known) {
       if (!list.empty()) list += ", ";
       list += k;
     }

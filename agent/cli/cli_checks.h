@@ -4,9 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <initializer_list>
 #include <string>
-#include <string_view>
 
 namespace waitscope::cli {
 
@@ -18,9 +16,9 @@ CLI::Validator PidCheck();
 CLI::Validator CountCheck(std::string zero_means);
 
 // The subcommand named first on the command line, when it is not one of
-// `known`: "unknown command 'frobnicate' (commands: record, top, agent)".
+// `app`'s: "unknown command 'frobnicate' (commands: record, top, agent)".
 // Empty when the first word that is not a flag is a known subcommand, or
 // when there is none (CLI11 then says one is required).
-std::string UnknownSubcommand(int argc, char** argv, std::initializer_list<std::string_view> known);
+std::string UnknownSubcommand(int argc, char** argv, const CLI::App& app);
 
 }  // namespace waitscope::cli

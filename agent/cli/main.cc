@@ -158,9 +158,7 @@ int RunCli(int argc, char** argv) {
 
   // CLI11 would take an unknown command for a stray argument and say that a
   // subcommand is required.
-  if (std::string unknown =
-          waitscope::cli::UnknownSubcommand(argc, argv, {"record", "top", "agent"});
-      !unknown.empty()) {
+  if (std::string unknown = waitscope::cli::UnknownSubcommand(argc, argv, app); !unknown.empty()) {
     std::fprintf(stderr, "waitscope: error: %s (see waitscope --help)\n", unknown.c_str());
     return 2;
   }

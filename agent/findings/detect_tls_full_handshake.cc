@@ -14,6 +14,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/peer_address.h"
 #include "core/units.h"
 #include "findings/detectors.h"
 #include "findings/finding_format.h"
@@ -60,9 +61,8 @@ void DetectTlsFullHandshake(const DetectorInputs& in, std::vector<FindingRow>& o
     std::snprintf(rate, sizeof rate, "%.1f", per_s);
     const std::string role = server ? "accepts" : "makes";
     const std::string with = server ? "from clients at " : "with ";
-    // A server's row holds its clients' host with port 0 (their ports vary).
-    const std::string_view shown =
-        server && peer.ends_with(":0") ? std::string_view(peer).substr(0, peer.size() - 2) : peer;
+    const std::string_view host = server ? AnyPortHost(peer) : std::string_view();
+    const std::string_view shown = host.empty() ? std::string_view(peer) : host;
     const std::string fix =
         server ? "enable session tickets or a session cache so clients can resume"
                : "keep connections alive and reuse them, and enable session resumption";

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/peer_address.h"
 #include "core/units.h"
-#include "core/unix_address.h"
 #include "report/display_text.h"
 #include "report/text_table.h"
 
@@ -13,13 +13,11 @@ namespace {
 
 constexpr std::size_t kIndent = 2;
 
-// A peer for the terminal. The server side of a connection records its
-// clients with port 0 (their ephemeral ports would make a row each), which
-// reads like a real port; "127.0.0.1:*" says "any port".
+// A peer for the terminal: a server's clients (port 0, core/peer_address.h)
+// read "127.0.0.1:*", any port, rather than a port 0 that looks real.
 std::string PeerForText(const std::string& peer) {
-  std::string out = SanitizeForTerminal(peer);
-  if (!IsUnixAddress(peer) && out.size() > 2 && out.ends_with(":0")) out.back() = '*';
-  return out;
+  const std::string_view host = AnyPortHost(peer);
+  return host.empty() ? SanitizeForTerminal(peer) : SanitizeForTerminal(host) + ":*";
 }
 
 std::string Micros(double us) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "core/peer_address.h"
 #include "core/units.h"
 #include "report/display_text.h"
 #include "top/top_format.h"
@@ -185,7 +186,7 @@ SectionTable Statements(const TopModel& model, SortKey sort) {
 std::string PeerLabel(const PeerStats& p) {
   std::string peer = Clean(p.peer);
   if (!p.server) return "\xE2\x86\x92 " + peer;
-  if (peer.size() > 2 && peer.ends_with(":0")) peer.resize(peer.size() - 2);
+  if (const std::string_view host = AnyPortHost(peer); !host.empty()) peer = std::string(host);
   return "\xE2\x86\x90 " + peer;
 }
 

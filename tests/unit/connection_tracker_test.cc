@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/peer_address.h"
 #include "protocols/capture.h"
 #include "sock_events.h"
 #include "waitscope/bpf/openssl.h"
@@ -398,6 +399,16 @@ TEST(WireAggregatorRows, EachKeyPartSeparatesRowsAcrossResets) {
 TEST(WithPortZero, KeepsTheHost) {
   EXPECT_EQ(WithPortZero("10.1.2.3:5432"), "10.1.2.3:0");
   EXPECT_EQ(WithPortZero("[::1]:80"), "[::1]:0");
+  EXPECT_EQ(WithPortZero("unix:/run/a:5"), "unix:/run/a:5");
+}
+
+TEST(WithPortZero, AnyPortHostReadsItBack) {
+  EXPECT_EQ(AnyPortHost(WithPortZero("10.1.2.3:5432")), "10.1.2.3");
+  EXPECT_EQ(AnyPortHost(WithPortZero("[::1]:80")), "[::1]");
+  EXPECT_EQ(AnyPortHost("10.1.2.3:5432"), "");
+  EXPECT_EQ(AnyPortHost("10.1.2.3:10"), "");  // ends with 0, but port 10
+  EXPECT_EQ(AnyPortHost("unix:/run/a:0"), "");
+  EXPECT_EQ(AnyPortHost(":0"), "");
 }
 
 }  // namespace
