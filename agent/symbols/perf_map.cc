@@ -109,29 +109,20 @@ void PerfMapFile::Refresh() {
   struct stat st;
   if (::lstat(path_.c_str(), &st) != 0) {
     map_ = PerfMap();
-    loaded_ = false;
     refusal_.clear();
+    examined_ = false;
     return;
   }
   int64_t mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  // The same file as last time: read, or refused (not tried again until it changes).
-  if (st.st_ino == inode_ && st.st_size == size_ && mtime_ns == mtime_ns_ &&
-      (loaded_ || !refusal_.empty())) {
-    return;
-  }
+  // The same file as last time, read or refused: not tried again until it changes.
+  if (examined_ && st.st_ino == inode_ && st.st_size == size_ && mtime_ns == mtime_ns_) return;
   inode_ = st.st_ino;
   size_ = st.st_size;
   mtime_ns_ = mtime_ns;
+  examined_ = true;
   Result<std::string> text = ReadTrustedPerfMap(path_, pid_);
-  if (!text.ok()) {
-    map_ = PerfMap();
-    loaded_ = false;
-    refusal_ = text.error().message;
-    return;
-  }
-  map_ = PerfMap::Parse(*text);
-  loaded_ = true;
-  refusal_.clear();
+  map_ = text.ok() ? PerfMap::Parse(*text) : PerfMap();
+  refusal_ = text.ok() ? std::string() : text.error().message;
 }
 
 std::optional<std::string> PerfMapFile::Lookup(uint64_t addr) {

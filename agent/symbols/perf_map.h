@@ -66,7 +66,7 @@ class PerfMapFile {
   std::uint32_t pid_;
   std::string refusal_;
   PerfMap map_;
-  bool loaded_ = false;
+  bool examined_ = false;  // inode_, size_, mtime_ns_ name the file map_ or refusal_ came from
   uint64_t inode_ = 0;
   int64_t size_ = -1;
   int64_t mtime_ns_ = -1;
