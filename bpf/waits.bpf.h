@@ -1095,6 +1095,15 @@ static __always_inline bool has_user_fpu(struct task_struct *task)
   return !(task->flags & (WS_PF_KTHREAD | WS_PF_USER_WORKER));
 }
 
+/* Whether sched_switch follows `task` (of process tgid). Never a kernel
+ * thread: it makes no syscalls and has no user stack, yet in agent mode
+ * (trace_all) the idle task and every kworker would otherwise take the
+ * traced path at each of their switches, with a task-storage entry each. */
+static __always_inline bool traced_task(struct task_struct *task, __u32 tgid, bool btf)
+{
+  return is_traced(tgid) && !(WS_READ(btf, task, flags) & WS_PF_KTHREAD);
+}
+
 static __always_inline void check_fpu_flag(struct task_struct *prev, struct task_struct *next,
                                            unsigned int prev_state)
 {
@@ -1273,7 +1282,8 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
   if (sched)
     check_fpu_flag(prev, next, prev_state);
   __u32 prev_tgid = WS_READ(btf, prev, tgid);
-  if (sched && prev_state == TASK_RUNNING && is_traced(prev_tgid)) {
+  const bool prev_traced = traced_task(prev, prev_tgid, btf);
+  if (sched && prev_state == TASK_RUNNING && prev_traced) {
     /* Preempted: if it went back to user space since its last block, that
      * syscall is over (a later block with the flag set is another one). */
     struct inflight *f = inflight_of(prev, 0, true, false);
@@ -1282,7 +1292,7 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
     if (f && f->active == WS_IN_SYSCALL && returned_to_user(prev))
       f->active = 0;
   }
-  if (prev_state != TASK_RUNNING && is_traced(prev_tgid)) {
+  if (prev_state != TASK_RUNNING && prev_traced) {
     struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, btf);
     if (btf && f && f->switch_out_ns)
       settle_unseen_switch_in(prev, f, prev_tgid, WS_READ(btf, prev, pid), sched);
@@ -1317,7 +1327,7 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
     }
   }
   __u32 next_tgid = WS_READ(btf, next, tgid);
-  if (is_traced(next_tgid)) {
+  if (traced_task(next, next_tgid, btf)) {
     struct inflight *f = inflight_of(next, btf ? 0 : BPF_CORE_READ(next, pid), btf, false);
     if (f && f->switch_out_ns) {
       if (!now)
