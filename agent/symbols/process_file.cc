@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <vector>
 
 namespace waitscope {
 
@@ -15,19 +14,17 @@ std::optional<std::string> FindMappedFile(uint32_t pid, const Mapping& mapping) 
   std::snprintf(range, sizeof(range), "/map_files/%llx-%llx",
                 static_cast<unsigned long long>(mapping.start),
                 static_cast<unsigned long long>(mapping.end));
-  // Order matters only for the no-inode-match fallback: the process's own
-  // root is the right namespace, the plain path is a guess.
-  std::vector<std::string> candidates = {proc + "/root" + mapping.path, mapping.path, proc + range};
-
-  std::optional<std::string> first_existing;
+  // The first candidate is the only one taken without an inode match.
+  const std::string candidates[] = {proc + "/root" + mapping.path, mapping.path, proc + range};
+  bool root_fallback = false;
   for (const std::string& candidate : candidates) {
     struct stat st;
     if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     if (mapping.inode == 0 || st.st_ino == mapping.inode) return candidate;
-    if (!first_existing) first_existing = candidate;
+    if (&candidate == &candidates[0]) root_fallback = true;
   }
-  if (mapping.deleted) return std::nullopt;
-  return first_existing;
+  if (mapping.deleted || !root_fallback) return std::nullopt;
+  return candidates[0];
 }
 
 }  // namespace waitscope

@@ -4,8 +4,10 @@
 // path (maps parsing, file offset -> ELF vaddr, symbol tables, demangling)
 // under ASLR without trusting nm.
 #include <elf.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -269,13 +271,47 @@ TEST(FindMappedFileTest, TrustsOnlyMatchingInodeForDeletedFiles) {
   Mapping m{.start = 0x1000, .end = 0x2000, .inode = InodeOf(path), .path = path};
   EXPECT_EQ(FindMappedFile(kFakePid, m), path);
 
-  m.inode = InodeOf(path) + 1;                   // same path now names a different file
-  EXPECT_EQ(FindMappedFile(kFakePid, m), path);  // maybe overlayfs: best guess
+  m.inode = InodeOf(path) + 1;  // the path now names another file
+  EXPECT_EQ(FindMappedFile(kFakePid, m), std::nullopt);
+  // The process's own view of the path is a fair guess (overlayfs can show
+  // another inode), unless the mapped file was deleted.
+  const uint32_t self = static_cast<uint32_t>(getpid());
+  const std::string in_root = "/proc/" + std::to_string(self) + "/root" + path;
+  EXPECT_EQ(FindMappedFile(self, m), in_root);
   m.deleted = true;
+  EXPECT_EQ(FindMappedFile(self, m), std::nullopt);
   EXPECT_EQ(FindMappedFile(kFakePid, m), std::nullopt);
 
   EXPECT_EQ(FindMappedFile(kFakePid, Mapping{.path = "[heap]"}), std::nullopt);
   EXPECT_EQ(FindMappedFile(kFakePid, Mapping{.path = kFixtureDir + "/no-such-file"}), std::nullopt);
+}
+
+TEST(FindMappedFileTest, ReadsTheMappedFileNotTheFileNowAtItsPath) {
+  if (geteuid() != 0) GTEST_SKIP() << "/proc/PID/map_files needs CAP_SYS_ADMIN (run as root)";
+  // This process maps one fixture; its mapping then claims the other's path,
+  // as when a library is replaced after being mapped (or a traced user
+  // points the path elsewhere).
+  const std::string mapped = FixturePath("symbols_fixture_fp");
+  const std::string other = FixturePath("symbols_fixture_nofp");
+  int fd = ::open(mapped.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  void* at = ::mmap(nullptr, static_cast<size_t>(page), PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  ASSERT_NE(at, MAP_FAILED);
+  const uint64_t start = reinterpret_cast<uintptr_t>(at);
+  Mapping m{.start = start,
+            .end = start + static_cast<uint64_t>(page),
+            .inode = InodeOf(mapped),
+            .path = other};
+  char range[64];
+  std::snprintf(range, sizeof(range), "/map_files/%llx-%llx",
+                static_cast<unsigned long long>(m.start), static_cast<unsigned long long>(m.end));
+  const uint32_t self = static_cast<uint32_t>(getpid());
+  EXPECT_EQ(FindMappedFile(self, m), "/proc/" + std::to_string(self) + range);
+  m.path = "/no/such/dir/lib.so";  // gone from its path altogether
+  EXPECT_EQ(FindMappedFile(self, m), "/proc/" + std::to_string(self) + range);
+  ::munmap(at, static_cast<size_t>(page));
 }
 
 // ---------------------------------------------------------------- fixtures
