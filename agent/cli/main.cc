@@ -149,7 +149,8 @@ int RunCli(int argc, char** argv) {
                   "compressed), to replay them into the detectors in tests and benchmarks")
       ->type_name("FILE");
   rec->add_option("command", record.command,
-                  "Command to start and trace until it exits (put it after --)");
+                  "Command to start and trace until it exits (put it after --); if the "
+                  "recording stops first, it gets SIGTERM (SIGKILL 5 s later)");
 
   waitscope::TopOptions top_options;
   CLI::App* top = waitscope::AddTopSubcommand(app, top_options);

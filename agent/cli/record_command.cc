@@ -163,6 +163,12 @@ int RunRecord(const RecordOptions& options) {
   if (!options.quiet) std::fputs(RenderReportText(report, text).c_str(), stdout);
   std::fprintf(stderr, "waitscope: recorded %.1fs (%s); report in %s/\n", duration_s,
                stop_reason.c_str(), out_dir.c_str());
+  if (child) {
+    if (std::optional<int> status = child->Terminate()) {
+      std::fprintf(stderr, "waitscope: ended the command, still running: it %s\n",
+                   ChildLauncher::DescribeStatus(*status).c_str());
+    }
+  }
   if (counters.stack_errors > 0) {
     spdlog::info("{} stacks could not be read (counted without their stack)",
                  counters.stack_errors);

@@ -69,12 +69,9 @@ ChildLauncher::ChildLauncher(ChildLauncher&& o) noexcept
 ChildLauncher::~ChildLauncher() {
   if (go_fd_ >= 0) close(go_fd_);  // a parked child reads EOF and exits
   if (exec_err_fd_ >= 0) close(exec_err_fd_);
-  if (pid_ > 0 && !reaped_) {
-    // Leave a released, running command alone (it was the user's); only a
-    // child that never ran is reaped here so it does not linger as a zombie.
-    int status = 0;
-    waitpid(pid_, &status, WNOHANG);
-  }
+  // A command never outlives its recording, whichever way that ends (a child
+  // that never ran has just read EOF and exits at once).
+  Terminate(kTerminateGrace);
 }
 
 Status ChildLauncher::Release() {
@@ -105,6 +102,22 @@ std::optional<int> ChildLauncher::TryWait() {
   int status = 0;
   pid_t r = waitpid(pid_, &status, WNOHANG);
   if (r != pid_) return std::nullopt;
+  reaped_ = true;
+  return status;
+}
+
+std::optional<int> ChildLauncher::Terminate(std::chrono::milliseconds grace) {
+  if (reaped_ || pid_ <= 0 || TryWait()) return std::nullopt;
+  kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::optional<int> status = TryWait()) return status;
+    usleep(10'000);
+  }
+  kill(pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
   reaped_ = true;
   return status;
 }

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,13 @@ class ChildLauncher {
 
   // Non-blocking: the exit status once the child has exited (reaps it).
   std::optional<int> TryWait();
+  // Ends a command still running when the recording stops before it exits
+  // (--duration, Ctrl-C, SIGTERM), as `perf record` does: SIGTERM, then
+  // SIGKILL after `grace`; reaps it either way. Processes the command
+  // started are not signalled. The status it ended with if it had to be
+  // signalled; nullopt if it had already exited.
+  static constexpr std::chrono::milliseconds kTerminateGrace{5000};
+  std::optional<int> Terminate(std::chrono::milliseconds grace = kTerminateGrace);
   // Human description of the status TryWait returned ("exited with 3", "killed by SIGKILL").
   static std::string DescribeStatus(int status);
 

@@ -1063,7 +1063,7 @@ class ProcessTests(WaitscopeTestCase):
         m = out_lines.wait_for(r"^ready (\d+)$", timeout=30)
         self.assertIsNotNone(m, f"the workload did not start: {err.text()}")
         workload_pid = int(m.group(1))
-        self.addCleanup(kill_quietly, workload_pid)  # waitscope leaves its command running
+        self.addCleanup(kill_quietly, workload_pid)  # if waitscope left it running
         # Let a few of its 20 ms sleeps complete (each is a voluntary context
         # switch) before interrupting.
         start = voluntary_switches(workload_pid)
@@ -1081,6 +1081,10 @@ class ProcessTests(WaitscopeTestCase):
         stderr = err.text(wait_eof_s=5)
         self.assertEqual(rc, 0, stderr)
         self.assertIn("interrupted", stderr)
+        # Only waitscope got SIGINT (not the terminal's process group): it
+        # ended its command itself, and reaped it.
+        self.assertIn("ended the command, still running: it was killed by SIGTERM", stderr)
+        self.assertFalse(os.path.exists(f"/proc/{workload_pid}"), "the command outlived waitscope")
         report = self.assert_valid_report(out)
         self.assertIn(workload_pid, [t["pid"] for t in report["targets"]])
         sleeps = row(report, workload_pid, "sleep", ["clock_nanosleep", "nanosleep"])
@@ -1088,6 +1092,25 @@ class ProcessTests(WaitscopeTestCase):
         self.assertGreaterEqual(sleeps[0]["count"], 1)
         for name in ("report.txt", "waits.folded", "waits.pb.gz", "flamegraph.svg"):
             self.assertTrue(os.path.isfile(os.path.join(out, name)), name)
+
+    def test_duration_ends_a_command_that_ignores_sigterm(self):
+        tmp = self.make_tmp()
+        out = os.path.join(tmp, "report")
+        pid_file = os.path.join(tmp, "pid")
+        script = ("import os, signal, sys, time\n"
+                  "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                  "open(sys.argv[1], 'w').write(str(os.getpid()))\n"
+                  "time.sleep(120)\n")
+        r = ws("record", "-q", "--duration", "2", "-o", out, "--", sys.executable, "-c", script,
+               pid_file, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("duration reached", r.stderr)
+        self.assertIn("ended the command, still running: it was killed by SIGKILL", r.stderr)
+        with open(pid_file) as f:
+            pid = int(f.read())
+        self.addCleanup(kill_quietly, pid)  # if waitscope left it running
+        self.assertFalse(os.path.exists(f"/proc/{pid}"), "the command outlived waitscope")
+        self.assert_valid_report(out)
 
     def test_command_not_found(self):
         tmp = self.make_tmp()
