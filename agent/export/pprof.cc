@@ -5,9 +5,10 @@
 #include <map>
 #include <unordered_map>
 
+#include "core/atomic_file.h"
+#include "core/utf8.h"
 #include "export/gzip.h"
 #include "export/profile.pb.h"
-#include "core/atomic_file.h"
 
 namespace waitscope {
 namespace {
@@ -22,7 +23,9 @@ class ProfileBuilder {
 
   std::int64_t Str(const std::string& s) {
     auto [it, inserted] = strings_.try_emplace(s, static_cast<std::int64_t>(strings_.size()));
-    if (inserted) out_->add_string_table(s);
+    // profile.proto's strings are proto3 `string`s: symbols and process
+    // names are bytes, and a strict decoder rejects the profile over one.
+    if (inserted) out_->add_string_table(ToValidUtf8(s));
     return it->second;
   }
 

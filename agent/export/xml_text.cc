@@ -2,41 +2,13 @@
 
 #include <cstdint>
 
+#include "core/utf8.h"
+
 namespace waitscope {
 namespace {
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
 bool IsContinuation(unsigned char c) {
   return (c & 0xC0) == 0x80;
-}
-
-// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629
-// table: no overlongs, no surrogates, nothing above U+10FFFF), or 0.
-std::size_t SequenceLength(std::string_view s) {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() < len || b(1) < lo || b(1) > hi) return 0;
-  for (std::size_t i = 2; i < len; ++i) {
-    if (!IsContinuation(b(i))) return 0;
-  }
-  return len;
 }
 
 }  // namespace
@@ -45,9 +17,10 @@ std::string SanitizeUtf8ForXml(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());
   while (!bytes.empty()) {
-    const std::size_t len = SequenceLength(bytes);
+    std::uint32_t cp = 0;
+    const std::size_t len = DecodeUtf8(bytes, &cp);
     if (len == 0) {
-      out += kReplacement;
+      out += kUtf8Replacement;
       bytes.remove_prefix(1);
       continue;
     }
@@ -58,12 +31,12 @@ std::string SanitizeUtf8ForXml(std::string_view bytes) {
       if (c == '\t' || c == '\n' || c == '\r') {
         out += ' ';
       } else if (static_cast<unsigned char>(c) < 0x20) {
-        out += kReplacement;
+        out += kUtf8Replacement;
       } else {
         out += c;
       }
-    } else if (seq == "\xEF\xBF\xBE" || seq == "\xEF\xBF\xBF") {  // U+FFFE, U+FFFF
-      out += kReplacement;
+    } else if (cp == 0xFFFE || cp == 0xFFFF) {  // not XML characters
+      out += kUtf8Replacement;
     } else {
       out += seq;
     }

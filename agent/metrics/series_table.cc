@@ -2,13 +2,17 @@
 
 #include <algorithm>
 
+#include "core/utf8.h"
+
 namespace waitscope::metrics {
 
 Labels MakeLabels(std::initializer_list<std::pair<std::string_view, std::string_view>> pairs) {
   Labels labels;
   labels.reserve(pairs.size());
   for (const auto& [key, value] : pairs) {
-    if (!value.empty()) labels.emplace_back(std::string(key), std::string(value));
+    // Values can hold any bytes a traced process chose (its name, a route);
+    // Prometheus refuses a whole scrape over one label that is not UTF-8.
+    if (!value.empty()) labels.emplace_back(std::string(key), ToValidUtf8(value));
   }
   std::sort(labels.begin(), labels.end());
   return labels;

@@ -16,7 +16,7 @@ constexpr const char* kPrefix = "waitscope.finding.";
 
 void ToAnyValue(const nlohmann::json& j, pb_common::AnyValue* out) {
   if (j.is_string()) {
-    out->set_string_value(j.get<std::string>());
+    out->set_string_value(ToValidUtf8(j.get<std::string>()));
   } else if (j.is_boolean()) {
     out->set_bool_value(j.get<bool>());
   } else if (j.is_number_integer()) {
@@ -88,7 +88,7 @@ std::string EncodeLogsRequest(const std::vector<FindingRow>& findings, std::int6
     record->set_time_unix_nano(static_cast<std::uint64_t>(time_unix_ns));
     record->set_observed_time_unix_nano(static_cast<std::uint64_t>(time_unix_ns));
     SetSeverity(finding.severity, record);
-    record->mutable_body()->set_string_value(finding.summary);
+    record->mutable_body()->set_string_value(ToValidUtf8(finding.summary));
     record->set_event_name("waitscope.finding");
     SetString(record->add_attributes(), prefix + "kind", finding.kind);
     SetInt(record->add_attributes(), prefix + "pid", finding.pid);

@@ -4,17 +4,22 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
+#include "core/utf8.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
 #include "otlp/resource.h"
 
 namespace waitscope::otlp {
 
+// Values may come from traced processes (names, endpoints, statements): a
+// protobuf `string` must be UTF-8, and a collector refuses the whole request
+// over one bad byte.
 inline void SetString(opentelemetry::proto::common::v1::KeyValue* kv, const std::string& key,
-                      const std::string& value) {
+                      std::string_view value) {
   kv->set_key(key);
-  kv->mutable_value()->set_string_value(value);
+  kv->mutable_value()->set_string_value(ToValidUtf8(value));
 }
 
 inline void SetInt(opentelemetry::proto::common::v1::KeyValue* kv, const std::string& key,

@@ -2,6 +2,7 @@
 #include <sys/syscall.h>
 
 #include "core/duration.h"
+#include "core/utf8.h"
 #include "core/wait_class.h"
 #include "loader/syscall_table.h"
 #include "waitscope/bpf/waits.h"
@@ -60,6 +61,40 @@ TEST(SyscallTable, KnowsTheBlockingSyscallsOfThisArchitecture) {
   EXPECT_EQ(SyscallName(WS_SYSCALL_PAGE_FAULT), "page_fault");
   // The kernel side's table must hold every number user space knows.
   EXPECT_LE(SyscallTableSize(), static_cast<std::uint32_t>(WS_SYSCALL_TABLE_SIZE));
+}
+
+TEST(Utf8, DecodesWellFormedSequencesOnly) {
+  std::uint32_t cp = 0;
+  EXPECT_EQ(DecodeUtf8("A", &cp), 1u);
+  EXPECT_EQ(cp, 0x41u);
+  EXPECT_EQ(DecodeUtf8("\xC3\xA9", &cp), 2u);  // é
+  EXPECT_EQ(cp, 0xE9u);
+  EXPECT_EQ(DecodeUtf8("\xE2\x82\xAC", &cp), 3u);  // €
+  EXPECT_EQ(cp, 0x20ACu);
+  EXPECT_EQ(DecodeUtf8("\xF0\x9F\x98\x80", &cp), 4u);  // U+1F600
+  EXPECT_EQ(cp, 0x1F600u);
+  EXPECT_EQ(DecodeUtf8("\xF4\x8F\xBF\xBF", &cp), 4u);  // U+10FFFF, the last
+  EXPECT_EQ(DecodeUtf8("", &cp), 0u);
+  EXPECT_EQ(DecodeUtf8("\x80", &cp), 0u);              // a lone continuation
+  EXPECT_EQ(DecodeUtf8("\xC0\xAF", &cp), 0u);          // overlong '/'
+  EXPECT_EQ(DecodeUtf8("\xE0\x80\xAF", &cp), 0u);      // overlong, 3 bytes
+  EXPECT_EQ(DecodeUtf8("\xED\xA0\x80", &cp), 0u);      // a surrogate
+  EXPECT_EQ(DecodeUtf8("\xF4\x90\x80\x80", &cp), 0u);  // above U+10FFFF
+  EXPECT_EQ(DecodeUtf8("\xE2\x82", &cp), 0u);          // cut short
+  EXPECT_EQ(DecodeUtf8("\xE2\x82x", &cp), 0u);
+  EXPECT_EQ(DecodeUtf8("\xFF", &cp), 0u);
+}
+
+TEST(Utf8, ToValidUtf8ReplacesEachBadByteAndKeepsTheRest) {
+  EXPECT_EQ(ToValidUtf8("plain ascii"), "plain ascii");
+  EXPECT_EQ(ToValidUtf8("caf\xC3\xA9 \xE2\x82\xAC"), "caf\xC3\xA9 \xE2\x82\xAC");
+  EXPECT_EQ(ToValidUtf8("a\xFF-"), "a\xEF\xBF\xBD-");
+  EXPECT_EQ(ToValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(ToValidUtf8(std::string_view("nul\0ok", 6)), std::string("nul\0ok", 6));
+  for (std::string_view s : {"a\xFF-", "\xC0\xAF", "\xED\xA0\x80", "x\xF0\x9F\x98"}) {
+    EXPECT_FALSE(IsValidUtf8(s)) << s;
+    EXPECT_TRUE(IsValidUtf8(ToValidUtf8(s))) << s;
+  }
 }
 
 }  // namespace

@@ -163,6 +163,21 @@ TEST(ExportPprof, LocationsAreLeafFirstAndResolveThroughStringTable) {
   EXPECT_EQ(d.Stack(p->sample(0)).back().name, "main");
 }
 
+TEST(ExportPprof, SymbolsThatAreNotUtf8StillDecode) {
+  // ELF symbol names and process names are bytes; profile.proto's strings are
+  // proto3 `string`s, which a strict decoder (this one) refuses otherwise.
+  PprofProfile prof = SampleProfile();
+  prof.samples.push_back(
+      PprofSample{{{"\xff\xfeweird", "/tmp/\x80lib.so"}}, {1, 10}, {{"comm", "\xc0\xaf"}}, {}});
+  Result<pb::Profile> p = DecodePprof(EncodePprof(prof).value());
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  Decoded d(*p);
+  const std::vector<Frame> stack = d.Stack(p->sample(p->sample_size() - 1));
+  ASSERT_EQ(stack.size(), 1u);
+  EXPECT_EQ(stack[0].name, "\xEF\xBF\xBD\xEF\xBF\xBDweird");
+  EXPECT_EQ(stack[0].module, "/tmp/\xEF\xBF\xBDlib.so");
+}
+
 TEST(ExportPprof, OneFunctionAndLocationPerNameAndModule) {
   Result<pb::Profile> p = DecodePprof(EncodePprof(SampleProfile()).value());
   ASSERT_TRUE(p.ok());

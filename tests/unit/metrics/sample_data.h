@@ -1,6 +1,6 @@
 // Inputs shared by the metrics tests and the promtool check: a window report
-// with one row of every kind (and label values that need escaping), and a
-// hand-built snapshot exercising the encoder's edge cases.
+// with one row of every kind (and label values that need escaping or are not
+// UTF-8), and a hand-built snapshot exercising the encoder's edge cases.
 #pragma once
 
 #include <limits>
@@ -51,7 +51,16 @@ inline Report SampleWindow() {
   g.statement = "GET order:?";
   g.count = 20;
   g.latency_us = Summary(20, 150, 100, 400, 900, 900);
-  r.queries = {q, g};
+  // A key a client sent as raw bytes: not UTF-8, which a Prometheus scrape
+  // (and promtool) refuses whole unless the label is repaired.
+  QueryRow bad;
+  bad.pid = 11;
+  bad.protocol = "redis";
+  bad.peer = "10.0.0.6:6379";
+  bad.statement = "GET \xff\xfe:?";
+  bad.count = 1;
+  bad.latency_us = Summary(1, 100, 100, 100, 100, 100);
+  r.queries = {q, g, bad};
   r.cache = {{10, "redis", "10.0.0.6:6379", 20, 15, 5}};
   HttpRow h;
   h.pid = 10;

@@ -148,6 +148,35 @@ TEST(LogsEncoderTest, OneRecordPerFindingWithFlattenedEvidence) {
             "not json");
 }
 
+// Names, routes and statements are bytes a traced process chose; a proto3
+// `string` must be UTF-8, and the C++ runtime (like a collector) refuses to
+// parse a request holding one that is not.
+TEST(EncodersTest, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  metrics::MetricSnapshot s = Snapshot();
+  s.metrics[0].numbers[0].labels = {{"process.executable.name", "bad\xff\xfe"}};
+  opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest metrics_req;
+  ASSERT_TRUE(metrics_req.ParseFromString(
+      EncodeMetricsRequest(s, BuildResource("svc", {{"team", "\xc3("}}, "v"))));
+  const auto& point =
+      metrics_req.resource_metrics(0).scope_metrics(0).metrics(0).sum().data_points(0);
+  EXPECT_EQ(Find(point.attributes(), "process.executable.name")->string_value(),
+            "bad\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(Find(metrics_req.resource_metrics(0).resource().attributes(), "team")->string_value(),
+            "\xEF\xBF\xBD(");
+
+  FindingRow f;
+  f.kind = "slow_query";
+  f.endpoint = "GET /\xff";
+  f.summary = "GET \xe2\x82 is slow";  // a sequence cut short
+  f.evidence_json = R"({"statement": "SELECT ?"})";
+  opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest logs_req;
+  ASSERT_TRUE(logs_req.ParseFromString(EncodeLogsRequest({f}, 1, BuildResource("svc", {}, "v"))));
+  const auto& r = logs_req.resource_logs(0).scope_logs(0).log_records(0);
+  EXPECT_EQ(r.body().string_value(), "GET \xEF\xBF\xBD\xEF\xBF\xBD is slow");
+  EXPECT_EQ(Find(r.attributes(), "waitscope.finding.endpoint")->string_value(),
+            "GET /\xEF\xBF\xBD");
+}
+
 TEST(PyroscopeTest, IngestQueryEncodesNameAndLabels) {
   PyroscopeOptions options;
   options.app_name = "waitscope.wait";
