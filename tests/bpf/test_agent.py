@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -34,6 +33,19 @@ PROTOS = ["opentelemetry/proto/common/v1/common.proto",
           "opentelemetry/proto/collector/metrics/v1/metrics_service.proto",
           "opentelemetry/proto/collector/logs/v1/logs_service.proto"]
 LOAD_COMM = "wsagentload"
+# A process whose name is not UTF-8 (any user can choose such a name):
+# Prometheus refuses a whole scrape, and protobuf decoders a whole OTLP
+# request, over one such label.
+BAD_NAME_PREFIX = "wsutf8"
+BAD_NAME = BAD_NAME_PREFIX + "\ufffd\ufffdx"  # as exported: each bad byte a U+FFFD
+BAD_NAME_LOAD = f"""
+import time
+with open('/proc/self/comm', 'wb') as f:
+    f.write(b'{BAD_NAME_PREFIX}\\xff\\xfex')
+print('ready', flush=True)
+while True:
+    time.sleep(0.01)
+"""
 # A process with a distinctive name that blocks in fsync every 20 ms.
 LOAD_SCRIPT = f"""
 import os, sys, time
@@ -181,12 +193,16 @@ class AgentRunTest(tr.WaitscopeTestCase):
         cls.load = subprocess.Popen([tr.PYTHON, "-c", LOAD_SCRIPT, os.path.join(cls.tmp, "data")],
                                     stdout=subprocess.PIPE, text=True)
         assert cls.load.stdout.readline().strip() == "ready"
+        cls.bad_name_load = subprocess.Popen([tr.PYTHON, "-c", BAD_NAME_LOAD],
+                                             stdout=subprocess.PIPE, text=True)
+        assert cls.bad_name_load.stdout.readline().strip() == "ready"
         cls.port = free_port()
         cls.files = os.path.join(cls.tmp, "reports")
         cls.config_text = f"""
 targets:
   include:
     - comm: {LOAD_COMM}
+    - comm: "{BAD_NAME_PREFIX}*"
 window: 2s
 exports:
   prometheus:
@@ -207,7 +223,7 @@ spool:
     @classmethod
     def tearDownClass(cls):
         cls.agent.stop()
-        for p in (cls.load, cls.receiver):
+        for p in (cls.load, cls.bad_name_load, cls.receiver):
             p.kill()
             p.wait()
         shutil.rmtree(cls.tmp, ignore_errors=True)
@@ -222,7 +238,7 @@ spool:
         others = {m.group(1) for m in re.finditer(
             r'^waitscope_wait_time_seconds_total\{[^}]*process_executable_name="([^"]+)"', text,
             re.M)}
-        self.assertEqual(others, {LOAD_COMM}, "only the selected process is traced")
+        self.assertEqual(others - {BAD_NAME}, {LOAD_COMM}, "only the selected processes are traced")
         self.assertIsNotNone(series_value(text, "waitscope_agent_memory_rss_bytes"))
 
     def received_metric_names(self):
@@ -243,6 +259,24 @@ spool:
                                 names.add((m["name"], attrs.get("process.executable.name")))
         return names
 
+    def test_a_process_name_that_is_not_utf8_breaks_no_export(self):
+        # scrape() decodes strictly: the bytes as they were would raise here.
+        wait_until(lambda: series_value(scrape(self.port), "waitscope_wait_time_seconds_total",
+                                        process_executable_name=BAD_NAME),
+                   30, "the sleep waits of the process with a name that is not UTF-8 on /metrics")
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            self.skipTest("promtool not installed (Debian package prometheus, "
+                          "tools/install-deps.sh --test): Prometheus' own parser not run")
+        r = subprocess.run([promtool, "check", "metrics"], input=scrape(self.port),
+                           capture_output=True, text=True)
+        self.assertNotIn("parsing error", r.stdout + r.stderr)
+        wait_until(lambda: ("waitscope.wait.time", BAD_NAME) in self.received_metric_names(), 30,
+                   "the same series at the OTLP receiver")
+        with open(self.received, encoding="utf-8") as f:
+            refused = [json.loads(line).get("decode_error") for line in f]
+        self.assertEqual([e for e in refused if e], [], "OTLP requests the receiver refused")
+
     def test_otlp_receiver_decodes_the_metrics(self):
         names = wait_until(lambda: ("waitscope.wait.time", LOAD_COMM) in self.received_metric_names()
                            and self.received_metric_names(), 30,
@@ -257,7 +291,7 @@ spool:
                           if os.path.exists(os.path.join(self.files, d, "report.json")))
         got = wait_until(lambda: len(reports()) >= 2 and reports(), 30, "two window reports")
         report = self.assert_valid_report(os.path.join(self.files, got[-1]))
-        self.assertEqual({t["comm"] for t in report["targets"]}, {LOAD_COMM})
+        self.assertEqual({t["comm"] for t in report["targets"]}, {LOAD_COMM, BAD_NAME})
         # keep: 3 -> never more than three windows on disk.
         wait_until(lambda: len(reports()) >= 3, 30, "a third window")
         self.assertLessEqual(len(reports()), 3)
