@@ -104,7 +104,8 @@ int RunCli(int argc, char** argv) {
       "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n"
       "See also: waitscope top (live view), waitscope agent (daemon).");
   rec->add_option("-p,--pid", record.pids,
-                  "Process to trace (repeatable); its child processes are traced too")
+                  "Process to trace (repeatable); its child processes are traced too. A thread "
+                  "ID traces its process")
       ->check(waitscope::cli::PidCheck());
   rec->add_option("--duration", duration_text,
                   "Stop after this long (e.g. 30, 30s, 2m, 500ms; a bare number is seconds). "

@@ -41,14 +41,18 @@ std::string DefaultOutputDir() {
 
 }  // namespace
 
-int RunRecord(const RecordOptions& options) {
+int RunRecord(const RecordOptions& given) {
+  RecordOptions options = given;
   if (options.pids.empty() && options.command.empty()) {
     return Fail("nothing to record: give -p PID or -- COMMAND (see waitscope record --help)");
   }
   if (!options.save_events.empty() && options.capture_bytes == 0) {
     return Fail("--save-events needs wire tracing: drop --capture-bytes 0");
   }
-  if (Status s = ValidateTracePids(options.pids); !s.ok()) return Fail(s.error().message);
+  Result<TracePids> pids = ResolveTracePids(options.pids);
+  if (!pids.ok()) return Fail(pids.error().message);
+  for (const std::string& note : pids->notes) spdlog::info("{}", note);
+  options.pids = std::move(pids->pids);
   if (Status s = CheckTracingPrivileges(); !s.ok()) return Fail(s.error().message);
   if (Status s = CheckKernelBtf(); !s.ok()) return Fail(s.error().message);
   const std::string out_dir = options.output_dir.empty() ? DefaultOutputDir() : options.output_dir;

@@ -162,8 +162,8 @@ CLI::App* AddTopSubcommand(CLI::App& app, TopOptions& options) {
       "  waitscope top -p 1234 -n 5 > top.txt\n"
       "Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.");
   top->add_option("-p,--pid", options.pids,
-                  "Process to watch (repeatable); its child processes too. Default: every "
-                  "process but waitscope")
+                  "Process to watch (repeatable); its child processes too; a thread ID stands "
+                  "for its process. Default: every process but waitscope")
       ->check(cli::PidCheck());
   top->add_option("--interval", options.interval,
                   "Refresh period (e.g. 1s, 500ms, 2; a bare number is seconds; 100ms to 1h)")
@@ -189,12 +189,17 @@ CLI::App* AddTopSubcommand(CLI::App& app, TopOptions& options) {
   return top;
 }
 
-int RunTop(const TopOptions& options) {
+int RunTop(const TopOptions& given) {
   auto fail = [](const std::string& message) {
     std::fprintf(stderr, "waitscope: error: %s\n", message.c_str());
     return 1;
   };
-  if (Status s = ValidateTracePids(options.pids); !s.ok()) return fail(s.error().message);
+  Result<TracePids> pids = ResolveTracePids(given.pids);
+  if (!pids.ok()) return fail(pids.error().message);
+  // Before the screen takes over the terminal, which keeps these lines.
+  for (const std::string& note : pids->notes) std::fprintf(stderr, "waitscope: %s\n", note.c_str());
+  TopOptions options = given;
+  options.pids = std::move(pids->pids);
   Result<std::uint64_t> interval_ns = ParseInterval(options.interval);
   if (!interval_ns.ok()) return fail("--interval: " + interval_ns.error().message);
   top::ViewState view;

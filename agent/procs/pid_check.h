@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,8 +27,20 @@ enum class ProcessKind : std::uint8_t {
 // comm may hold spaces and ')' itself, so fields count from the last ')'.
 ProcessKind ProcessKindFromStat(std::string_view stat);
 
-// Ok when every pid names a running user-space process other than waitscope
-// itself; else one line naming the first bad pid.
-Status ValidateTracePids(const std::vector<std::uint32_t>& pids);
+// The process a task belongs to, from the text of /proc/ID/status (its
+// "Tgid:" line); nullopt if there is none.
+std::optional<std::uint32_t> TgidFromStatus(std::string_view status);
+
+struct TracePids {
+  std::vector<std::uint32_t> pids;  // processes to trace, each once, in the order given
+  // One line per thread id given (from `top -H`, a JVM thread dump): the
+  // process traced for it. Waits are traced per process; a thread id would
+  // otherwise match no process and record nothing.
+  std::vector<std::string> notes;
+};
+
+// Ok when every pid names a running user-space process, or a thread of one,
+// other than waitscope itself; else one line naming the first bad pid.
+Result<TracePids> ResolveTracePids(const std::vector<std::uint32_t>& given);
 
 }  // namespace waitscope

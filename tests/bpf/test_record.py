@@ -974,6 +974,29 @@ class ProcessTests(WaitscopeTestCase):
         self.assertLessEqual(total_s, report["duration_s"] + 0.05, sleeps)
         self.assertGreaterEqual(sleeps[0]["count"], 30, sleeps)
 
+    def test_attach_by_thread_id_traces_its_process(self):
+        # A thread id (from `top -H`, a JVM thread dump) names its process.
+        script = ("import threading, time\n"
+                  "def sleeper():\n"
+                  "    print(threading.get_native_id(), flush=True)\n"
+                  "    while True:\n"
+                  "        time.sleep(0.02)\n"
+                  "threading.Thread(target=sleeper, daemon=True).start()\n"
+                  "time.sleep(120)\n")
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(kill_quietly, proc)
+        tid = int(LineReader(proc.stdout).wait_for(r"^\d+$", timeout=10).group(0))
+        self.assertNotEqual(tid, proc.pid)
+        out = os.path.join(self.make_tmp(), "report")
+        r = ws("record", "-q", "-p", str(tid), "--duration", "2s", "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"-p {tid} is a thread of PID {proc.pid} (python3): tracing that process",
+                      r.stderr)
+        report = self.assert_valid_report(out)
+        self.assertEqual([t["pid"] for t in report["targets"]], [proc.pid])
+        sleeps = row(report, proc.pid, "sleep", ["clock_nanosleep", "nanosleep", "select"])
+        self.assertGreaterEqual(sum(w["count"] for w in sleeps), 30, report["waits"])
+
     def test_process_exits_mid_recording(self):
         tmp = self.make_tmp()
         summary = os.path.join(tmp, "w.json")

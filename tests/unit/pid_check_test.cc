@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,28 +11,51 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "symbols/read_file.h"
 
 namespace waitscope {
 namespace {
 
-TEST(ProcessKindFromStat, ReadsStateAndFlagsAfterTheLastParenthesis) {
+// A /proc/PID/stat line as the kernel writes it (52 fields), with these
+// comm, state, flags and thread count.
+std::string Stat(const std::string& comm, char state, std::uint64_t flags, int threads) {
+  return "4242 (" + comm + ") " + state + " 1 4242 4242 0 -1 " + std::to_string(flags) +
+         " 90 0 0 0 0 0 0 0 20 0 " + std::to_string(threads) +
+         " 0 1234 12345678 300 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0"
+         " 0 0 0 0 0 0 0 0\n";
+}
+
+TEST(ProcessKindFromStat, ReadsStateFlagsAndThreadsAfterTheLastParenthesis) {
   // A comm may hold spaces and parentheses: "a) Z (b" must not be read as state Z.
-  EXPECT_EQ(ProcessKindFromStat("4242 (a) Z (b) S 1 4242 4242 0 -1 4194560 90 0 0 0"),
-            ProcessKind::kUser);
-  EXPECT_EQ(ProcessKindFromStat("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0"),
-            ProcessKind::kKernelThread);
-  EXPECT_EQ(ProcessKindFromStat("77 (sleep) Z 76 76 1 0 -1 4227084 93 0 0 0"),
-            ProcessKind::kZombie);
-  EXPECT_EQ(ProcessKindFromStat("77 (sleep) X 76 76 1 0 -1 4227084 93 0 0 0"),
-            ProcessKind::kZombie);
+  EXPECT_EQ(ProcessKindFromStat(Stat("a) Z (b", 'S', 4194560, 1)), ProcessKind::kUser);
+  EXPECT_EQ(ProcessKindFromStat(Stat("kthreadd", 'S', 2129984, 1)), ProcessKind::kKernelThread);
+  EXPECT_EQ(ProcessKindFromStat(Stat("sleep", 'Z', 4227084, 1)), ProcessKind::kZombie);
+  EXPECT_EQ(ProcessKindFromStat(Stat("sleep", 'X', 4227084, 1)), ProcessKind::kZombie);
+  // The main thread called pthread_exit; three others still run.
+  EXPECT_EQ(ProcessKindFromStat(Stat("server", 'Z', 4194560, 3)), ProcessKind::kUser);
 }
 
 TEST(ProcessKindFromStat, TextThatDoesNotParseIsUnknown) {
-  for (const char* text : {"", "42", "42 (x", "42 (x) S 1 2 3", "42 (x) S 1 2 3 4 5 12ab",
-                           "42 (x) SS 1 2 3 4 5 0", "42 (x)      "}) {
+  for (const std::string& text :
+       {std::string(), std::string("42"), std::string("42 (x"), std::string("42 (x) S 1 2 3"),
+        std::string("42 (x) S 1 2 3 4 5 12ab 0 0 0 0 0 0 0 0 0 0 1"),
+        Stat("x", 'S', 0, 1).replace(Stat("x", 'S', 0, 1).find(" S "), 3, " SS "),
+        std::string("42 (x)      ")}) {
     EXPECT_EQ(ProcessKindFromStat(text), ProcessKind::kUnknown) << text;
+  }
+}
+
+TEST(TgidFromStatus, ReadsTheTgidLine) {
+  EXPECT_EQ(TgidFromStatus("Name:\tjava\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t8872\n"
+                           "Ngid:\t0\nPid:\t8873\n"),
+            8872u);
+  EXPECT_EQ(TgidFromStatus("Tgid:\t1\n"), 1u);
+  for (const char* text :
+       {"", "Name:\tx\n", "Tgid:\t\n", "Tgid:\t12x\n", "Tgid:\t99999999999\n", "XTgid:\t5\n"}) {
+    EXPECT_EQ(TgidFromStatus(text), std::nullopt) << text;
   }
 }
 
@@ -41,10 +66,10 @@ TEST(ValidateTracePids, RefusesAZombie) {
   // Not reaped: wait until it is a zombie (waitid with WNOWAIT leaves it so).
   siginfo_t info{};
   ASSERT_EQ(waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);
-  Status s = ValidateTracePids({static_cast<std::uint32_t>(child)});
+  Result<TracePids> r = ResolveTracePids({static_cast<std::uint32_t>(child)});
   waitpid(child, nullptr, 0);
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find("has exited"), std::string::npos) << s.error().message;
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("has exited"), std::string::npos) << r.error().message;
 }
 
 std::optional<std::uint32_t> AnyKernelThread() {
@@ -68,13 +93,82 @@ std::optional<std::uint32_t> AnyKernelThread() {
 TEST(ValidateTracePids, RefusesAKernelThread) {
   const std::optional<std::uint32_t> kthread = AnyKernelThread();
   if (!kthread) GTEST_SKIP() << "no kernel thread is visible in this PID namespace";
-  Status s = ValidateTracePids({*kthread});
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find("kernel thread"), std::string::npos) << s.error().message;
+  Result<TracePids> r = ResolveTracePids({*kthread});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("kernel thread"), std::string::npos) << r.error().message;
 }
 
-TEST(ValidateTracePids, AcceptsARunningProcess) {
-  EXPECT_TRUE(ValidateTracePids({static_cast<std::uint32_t>(getppid())}).ok());
+TEST(ResolveTracePids, AcceptsARunningProcess) {
+  Result<TracePids> r = ResolveTracePids({static_cast<std::uint32_t>(getppid())});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->pids, std::vector<std::uint32_t>{static_cast<std::uint32_t>(getppid())});
+  EXPECT_TRUE(r->notes.empty());
+}
+
+TEST(ResolveTracePids, AThreadIdNamesItsProcessOnce) {
+  // This test's own process is not traced: the thread is in the parent.
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::thread t([&] {
+      const auto tid = static_cast<std::uint32_t>(gettid());
+      (void)!write(ready[1], &tid, sizeof(tid));
+      pause();
+    });
+    pause();
+    _exit(0);
+  }
+  std::uint32_t tid = 0;
+  ASSERT_EQ(read(ready[0], &tid, sizeof(tid)), static_cast<ssize_t>(sizeof(tid)));
+  const auto pid = static_cast<std::uint32_t>(child);
+  Result<TracePids> r = ResolveTracePids({tid, pid});
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(ready[0]);
+  close(ready[1]);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->pids, std::vector<std::uint32_t>{pid});
+  ASSERT_EQ(r->notes.size(), 1u);
+  EXPECT_EQ(
+      r->notes[0].rfind(
+          "-p " + std::to_string(tid) + " is a thread of PID " + std::to_string(pid) + " (", 0),
+      0u)
+      << r->notes[0];
+}
+
+TEST(ResolveTracePids, AcceptsAProcessWhoseMainThreadExited) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    static int fd = ready[1];
+    std::thread([] { pause(); }).detach();
+    char byte = 1;
+    (void)!write(fd, &byte, 1);
+    // Ends this thread only (pthread_exit would unwind into gtest, which
+    // catches the forced unwind); the process lives on in the other one.
+    syscall(SYS_exit, 0);
+  }
+  char byte = 0;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  // Wait (bounded) until the kernel shows the main thread as a zombie.
+  const std::string stat_path = "/proc/" + std::to_string(child) + "/stat";
+  bool main_is_zombie = false;
+  for (int i = 0; i < 500 && !main_is_zombie; ++i) {
+    Result<std::string> stat = ReadWholeFile(stat_path);
+    main_is_zombie = stat.ok() && stat->find(") Z ") != std::string::npos;
+    if (!main_is_zombie) usleep(10'000);
+  }
+  Result<TracePids> r = ResolveTracePids({static_cast<std::uint32_t>(child)});
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(ready[0]);
+  close(ready[1]);
+  ASSERT_TRUE(main_is_zombie) << "the main thread never showed as a zombie";
+  EXPECT_TRUE(r.ok()) << r.error().message;
 }
 
 }  // namespace
