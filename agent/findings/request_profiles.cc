@@ -1,6 +1,10 @@
 #include "findings/request_profiles.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <limits>
 
 #include "export/flamegraph_svg.h"
@@ -8,6 +12,10 @@
 
 namespace waitscope::findings {
 namespace {
+
+constexpr const char* kFoldedFile = "requests.folded";
+constexpr const char* kPprofFile = "requests.pb.gz";
+constexpr const char* kSvgFile = "requests.svg";
 
 constexpr std::string_view kOtherFrame = "(other)";
 
@@ -186,16 +194,26 @@ Status WriteRequestProfiles(const RequestProfileData& data, const std::string& d
                             std::int64_t start_unix_ns, std::int64_t duration_ns) {
   const std::string base = dir + "/";
   const std::vector<FoldedStack> folded = data.Folded();
-  if (Status s = WriteFolded(folded, base + "requests.folded"); !s.ok()) return s;
-  if (Status s = WritePprof(data.Pprof(start_unix_ns, duration_ns), base + "requests.pb.gz");
-      !s.ok()) {
+  if (Status s = WriteFolded(folded, base + kFoldedFile); !s.ok()) return s;
+  if (Status s = WritePprof(data.Pprof(start_unix_ns, duration_ns), base + kPprofFile); !s.ok()) {
     return s;
   }
   FlameGraphOptions svg;
   svg.title = "waitscope: where request time went (endpoint, class, statement/peer/path, stack)";
   svg.root_name = "all requests";
   svg.palette = FlamePalette::kByKind;
-  return WriteFlameGraphSvg(folded, svg, base + "requests.svg");
+  return WriteFlameGraphSvg(folded, svg, base + kSvgFile);
+}
+
+Status RemoveRequestProfiles(const std::string& dir) {
+  for (const char* name : {kFoldedFile, kPprofFile, kSvgFile}) {
+    const std::string path = dir + "/" + name;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return Error{"cannot remove " + path +
+                   " (left from an earlier recording): " + std::strerror(errno)};
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace waitscope::findings

@@ -94,4 +94,9 @@ class RequestProfileData {
 Status WriteRequestProfiles(const RequestProfileData& data, const std::string& dir,
                             std::int64_t start_unix_ns, std::int64_t duration_ns);
 
+// Removes the three files from `dir` (a report directory written again by a
+// run that had no attributed request must not keep an older run's). Missing
+// files are fine.
+Status RemoveRequestProfiles(const std::string& dir);
+
 }  // namespace waitscope::findings

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "findings/request_profiles.h"
 #include "procs/process_table.h"
 #include "protocols/detect.h"
 
@@ -266,7 +267,7 @@ std::string TraceSession::RequestTreeText(std::size_t width) const {
 
 Status TraceSession::WriteRequestProfiles(const std::string& dir, std::int64_t start_unix_ns,
                                           std::int64_t duration_ns) const {
-  if (!requests_ || !requests_->has_requests()) return Status::Ok();
+  if (!requests_ || !requests_->has_requests()) return findings::RemoveRequestProfiles(dir);
   return requests_->WriteProfiles(dir, start_unix_ns, duration_ns);
 }
 

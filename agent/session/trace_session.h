@@ -74,8 +74,8 @@ class TraceSession {
 
   // The request tree of the last window taken, for report.txt.
   std::string RequestTreeText(std::size_t width) const;
-  // requests.folded/.pb.gz/.svg of the last window taken; nothing when it
-  // had no attributed request.
+  // requests.folded/.pb.gz/.svg of the last window taken; when it had no
+  // attributed request, none (an earlier recording's in `dir` are removed).
   Status WriteRequestProfiles(const std::string& dir, std::int64_t start_unix_ns,
                               std::int64_t duration_ns) const;
 

@@ -1135,6 +1135,22 @@ class ProcessTests(WaitscopeTestCase):
         self.assertFalse(os.path.exists(f"/proc/{pid}"), "the command outlived waitscope")
         self.assert_valid_report(out)
 
+    def test_rerun_into_a_directory_removes_request_profiles_it_did_not_write(self):
+        # requests.* exist only when requests were attributed; a recording
+        # without any, written where one with requests was, must not leave
+        # that one's flame graph beside its own report.
+        out = os.path.join(self.make_tmp(), "report")
+        os.makedirs(out)
+        for name in ("requests.folded", "requests.pb.gz", "requests.svg", "notes.txt"):
+            with open(os.path.join(out, name), "w") as f:
+                f.write("from an earlier recording\n")
+        r = ws("record", "-q", "-o", out, "--", "/bin/true")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_valid_report(out)
+        left = set(os.listdir(out))
+        self.assertFalse(left & {"requests.folded", "requests.pb.gz", "requests.svg"}, left)
+        self.assertIn("notes.txt", left, "a file waitscope does not write is the user's")
+
     def test_command_not_found(self):
         tmp = self.make_tmp()
         r = ws("record", "-q", "-o", os.path.join(tmp, "out"), "--", "/nonexistent/prog")
