@@ -5,7 +5,9 @@
 # pipe ping-pong alone, then under `waitscope agent` for each binary given;
 # prints the ping-pong's CPU and wall ns per syscall (medians), then, in a
 # separate pass with kernel.bpf_stats_enabled=1 (it adds two clock reads per
-# run), the sched_switch program's runs/s and ns per run under each binary.
+# run), the sched_switch program's runs/s and ns per run under each binary,
+# with the ping-pong running and with no workload (an idle machine: nearly
+# every switch is to or from the idle task or a kernel thread).
 # Root only; restores bpf_stats_enabled; the agents export Prometheus on
 # 127.0.0.1:$PORT only.
 # Usage: [ROUNDS=5] [ROUND_TRIPS=50000] tools/bench/agent_switch_cost.sh \
@@ -67,40 +69,48 @@ for r in $(seq "$ROUNDS"); do
   echo "round $r/$ROUNDS done" >&2
 done
 
+measure_switch() {  # FILE LABEL: 3 s of the running agent's sched_switch stats
+  local c0 t0 c1 t1
+  sleep 1
+  read -r c0 t0 < <(switch_stats)
+  sleep 3
+  read -r c1 t1 < <(switch_stats)
+  echo "$2 $(( (c1 - c0) / 3 )) $(( (t1 - t0) / (c1 - c0 > 0 ? c1 - c0 : 1) ))" >> "$1"
+}
+
 bpf_stats 1
 for r in $(seq "$ROUNDS"); do
   for i in "${!BINS[@]}"; do
     start_agent "${BINS[$i]}"
+    measure_switch "$TMP/idle" "agent$i"
     "$P" 100000000 > /dev/null & PP=$!
-    sleep 1
-    read -r c0 t0 < <(switch_stats)
-    sleep 3
-    read -r c1 t1 < <(switch_stats)
+    measure_switch "$TMP/sw" "agent$i"
     kill "$PP"; wait "$PP" 2>/dev/null || true
     stop_agent
-    echo "agent$i $(( (c1 - c0) / 3 )) $(( (t1 - t0) / (c1 - c0) ))" >> "$TMP/sw"
   done
 done
 
-/usr/bin/python3 - "$TMP/pp" "$TMP/sw" "${BINS[@]}" <<'PY'
+/usr/bin/python3 - "$TMP/pp" "$TMP/sw" "$TMP/idle" "${BINS[@]}" <<'PY'
 import statistics, sys
-pp, sw, bins = sys.argv[1], sys.argv[2], sys.argv[3:]
+pp, sw, idle, bins = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 def rows(path):
     out = {}
     for line in open(path):
         label, *vals = line.split()
         out.setdefault(label, []).append([float(v) for v in vals])
     return out
-P, S = rows(pp), rows(sw)
+P, S, I = rows(pp), rows(sw), rows(idle)
 med = lambda xs, k: statistics.median(x[k] for x in xs)
 rng = lambda xs, k: f"{min(x[k] for x in xs):.0f}..{max(x[k] for x in xs):.0f}"
 base = med(P["plain"], 0)
 print(f"unpinned ping-pong, {len(P['plain'])} rounds; medians (min..max)")
-print("| config | CPU ns/syscall | added | wall ns/syscall | sched_switch runs/s | ns/run |")
-print("|---|---:|---:|---:|---:|---:|")
-print(f"| plain | {base:.0f} ({rng(P['plain'], 0)}) | – | {med(P['plain'], 1):.0f} | – | – |")
+print("| config | CPU ns/syscall | added | wall ns/syscall | sched_switch runs/s | ns/run "
+      "| idle machine: runs/s | ns/run |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+print(f"| plain | {base:.0f} ({rng(P['plain'], 0)}) | – | {med(P['plain'], 1):.0f} | – | – | – | – |")
 for i, b in enumerate(bins):
-    p, s = P[f"agent{i}"], S[f"agent{i}"]
+    p, s, q = P[f"agent{i}"], S[f"agent{i}"], I[f"agent{i}"]
     print(f"| agent: {b} | {med(p, 0):.0f} ({rng(p, 0)}) | {med(p, 0) - base:+.0f} | {med(p, 1):.0f} | "
-          f"{med(s, 0):.0f} | {med(s, 1):.0f} ({rng(s, 1)}) |")
+          f"{med(s, 0):.0f} | {med(s, 1):.0f} ({rng(s, 1)}) | {med(q, 0):.0f} | "
+          f"{med(q, 1):.0f} ({rng(q, 1)}) |")
 PY

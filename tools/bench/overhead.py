@@ -302,7 +302,7 @@ def markdown(info, args, overhead, agents):
     lines.append("")
     if overhead:
         lines.append(f"### Syscall overhead (ns per syscall; median of {args.runs} (min..max); "
-                     f"workload pinned to CPU {args.cpu})")
+                     + (f"workload pinned to CPU {args.cpu})" if args.cpu >= 0 else "workload not pinned)"))
         lines.append("")
         lines.append("CPU = the workload process's CPU time (CLOCK_PROCESS_CPUTIME_ID) per syscall, which "
                      "includes the BPF hooks (they run in its context) but not time other tasks took the CPU; "
