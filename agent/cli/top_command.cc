@@ -197,7 +197,9 @@ int RunTop(const TopOptions& given) {
   Result<TracePids> pids = ResolveTracePids(given.pids);
   if (!pids.ok()) return fail(pids.error().message);
   // Before the screen takes over the terminal, which keeps these lines.
-  for (const std::string& note : pids->notes) std::fprintf(stderr, "waitscope: %s\n", note.c_str());
+  for (const std::string& note : pids->notes) {
+    std::fprintf(stderr, "waitscope: info: %s\n", note.c_str());
+  }
   TopOptions options = given;
   options.pids = std::move(pids->pids);
   Result<std::uint64_t> interval_ns = ParseInterval(options.interval);
