@@ -8,7 +8,8 @@
 #     unit's user with exactly the unit's capabilities (setpriv), inside a
 #     mount namespace that approximates its sandbox (read-only /, empty /home,
 #     /root and /tmp, hidepid=ptraceable /proc, writable /var/lib/waitscope),
-#     while redis-benchmark loads a Redis server; a real Prometheus scrapes
+#     while redis-benchmark loads a Redis server (a 5 s window through
+#     OTEL_METRIC_EXPORT_INTERVAL); a real Prometheus scrapes
 #     127.0.0.1:9464 and the checks go through Prometheus's HTTP API;
 #  4. SIGTERM: the agent exits 0 and none of its BPF programs or links remain;
 #  5. each of the unit's capabilities removed in turn: the agent exits
@@ -152,8 +153,13 @@ for c in $ambient; do caps+=("${c#CAP_}"); done
 cap_set() { local s="-all" c; for c in "$@"; do s+=",+${c,,}"; done; echo "$s"; }
 
 state_dir=/var/lib/waitscope
+# The shipped config leaves `window:` commented out, so the agent cuts a window
+# every OTEL_METRIC_EXPORT_INTERVAL ms (what an `Environment=` line of a unit
+# drop-in would set): 5 s instead of the default 60 s, so the first redis-server
+# series reach Prometheus within seconds, not a minute.
+export OTEL_METRIC_EXPORT_INTERVAL=${WAITSCOPE_DEB_WINDOW_MS:-5000}
 # run_unit LOG CAP...: the ExecStart line as systemd would start it (plus
-# $extra_args), in the background; sets $agent_pid.
+# $extra_args and the environment above), in the background; sets $agent_pid.
 extra_args=()
 run_unit() {
   local log=$1
