@@ -55,9 +55,12 @@ void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Excha
   if (ex.rows > 0) q.rows += ex.rows;
   if (ex.answered) q.latency.Add(latency);
   if (ex.cache_reads > 0) {
-    CacheAgg& c = FindOrAdd(cache_, o.pid, protocol, peer);
-    c.reads += ex.cache_reads;
-    c.hits += ex.cache_hits;
+    if (last_cache_query_ != last_query_) {
+      last_cache_ = FindOrAddEntry(cache_, o.pid, protocol, peer);
+      last_cache_query_ = last_query_;
+    }
+    last_cache_->second.reads += ex.cache_reads;
+    last_cache_->second.hits += ex.cache_hits;
   }
 }
 
@@ -183,6 +186,8 @@ void WireAggregator::Reset() {
   queries_.clear();
   last_query_ = queries_.end();
   cache_.clear();
+  last_cache_ = cache_.end();
+  last_cache_query_ = queries_.end();
   http_.clear();
   conns_.clear();
   tls_.clear();

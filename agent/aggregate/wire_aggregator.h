@@ -35,7 +35,7 @@ struct ExchangeOrigin {
 class WireAggregator {
  public:
   WireAggregator() = default;
-  // Not copyable: last_query_ points into queries_.
+  // Not copyable: last_query_ and last_cache_ point into the maps.
   WireAggregator(const WireAggregator&) = delete;
   WireAggregator& operator=(const WireAggregator&) = delete;
 
@@ -122,7 +122,14 @@ class WireAggregator {
                             QueryAgg, ViewLess>;
   QueryMap queries_;
   QueryMap::iterator last_query_ = queries_.end();  // the previous exchange's row
-  std::map<std::tuple<std::uint32_t, std::string, std::string>, CacheAgg, ViewLess> cache_;
+  using CacheMap =
+      std::map<std::tuple<std::uint32_t, std::string, std::string>, CacheAgg, ViewLess>;
+  CacheMap cache_;
+  // The cache row of the query row last_cache_query_: its key (pid,
+  // protocol, peer) is part of the query row's, so a repeated cache read
+  // finds it without a walk of cache_.
+  CacheMap::iterator last_cache_ = cache_.end();
+  QueryMap::iterator last_cache_query_ = queries_.end();
   std::map<std::tuple<std::uint32_t, bool, std::string>, HttpAgg, ViewLess> http_;
   std::map<ConnKey, ConnAgg> conns_;
   // (pid, server, peer key, version, resumed)

@@ -355,10 +355,11 @@ TEST_F(TrackerTest, PlaintextOfAnUnknownConnectionIsCounted) {
   EXPECT_EQ(tracker_.stats().plaintext_unknown_conn, 1u);
 }
 
-// Consecutive exchanges reuse the previous row when every key part matches,
-// and only then; a reset forgets that row too.
+// Consecutive exchanges reuse the previous row (and its cache row) when
+// every key part matches, and only then; a reset forgets those rows too.
 TEST(WireAggregatorRows, EachKeyPartSeparatesRowsAcrossResets) {
   WireAggregator wire;
+  // Every GET is a cache read: a hit when the statement ends in "?".
   auto add = [&](std::uint32_t pid, const std::string& protocol, const std::string& peer,
                  const std::string& statement, bool server = false) {
     protocols::Exchange ex;
@@ -366,12 +367,25 @@ TEST(WireAggregatorRows, EachKeyPartSeparatesRowsAcrossResets) {
     ex.statement = statement;
     ex.request_end_ns = 1;
     ex.response_end_ns = 2;
+    if (statement.starts_with("GET")) {
+      ex.cache_reads = 1;
+      ex.cache_hits = statement.ends_with("?") ? 1 : 0;
+    }
     wire.AddExchange(ExchangeOrigin{pid, server, peer, protocol, 1, 1}, ex);
   };
   auto counts = [&] {
     std::map<std::string, std::uint64_t> out;
     for (const QueryRow& q : wire.Queries()) {
       out[std::to_string(q.pid) + " " + q.protocol + " " + q.peer + " " + q.statement] += q.count;
+    }
+    return out;
+  };
+  auto cache = [&] {
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> out;  // reads, hits
+    for (const CacheRow& c : wire.Cache()) {
+      auto& [reads, hits] = out[std::to_string(c.pid) + " " + c.protocol + " " + c.peer];
+      reads += c.reads;
+      hits += c.hits;
     }
     return out;
   };
@@ -385,14 +399,24 @@ TEST(WireAggregatorRows, EachKeyPartSeparatesRowsAcrossResets) {
     add(1, "redis", "127.0.0.1:6379", "GET k:?");
     add(3, "redis", "127.0.0.1:5000", "GET k:?", /*server=*/true);  // peer "127.0.0.1:0"
     add(3, "redis", "127.0.0.1:5001", "GET k:?", /*server=*/true);
+    add(1, "redis", "127.0.0.1:6379", "GET k:a");  // another row, the same cache row
+    add(1, "redis", "127.0.0.1:6379", "GET k:?");
     const std::map<std::string, std::uint64_t> want = {
-        {"1 redis 127.0.0.1:6379 GET k:?", 3},    {"2 redis 127.0.0.1:6379 GET k:?", 1},
-        {"2 redis 127.0.0.1:6380 GET k:?", 1},    {"2 postgres 127.0.0.1:6380 GET k:?", 1},
-        {"2 postgres 127.0.0.1:6380 SET k:?", 1}, {"3 redis 127.0.0.1:0 GET k:?", 2},
+        {"1 redis 127.0.0.1:6379 GET k:?", 4},    {"1 redis 127.0.0.1:6379 GET k:a", 1},
+        {"2 redis 127.0.0.1:6379 GET k:?", 1},    {"2 redis 127.0.0.1:6380 GET k:?", 1},
+        {"2 postgres 127.0.0.1:6380 GET k:?", 1}, {"2 postgres 127.0.0.1:6380 SET k:?", 1},
+        {"3 redis 127.0.0.1:0 GET k:?", 2},
     };
     EXPECT_EQ(counts(), want) << "round " << round;
+    const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> want_cache = {
+        {"1 redis 127.0.0.1:6379", {5, 4}}, {"2 redis 127.0.0.1:6379", {1, 1}},
+        {"2 redis 127.0.0.1:6380", {1, 1}}, {"2 postgres 127.0.0.1:6380", {1, 1}},
+        {"3 redis 127.0.0.1:0", {2, 2}},
+    };
+    EXPECT_EQ(cache(), want_cache) << "round " << round;
     wire.Reset();
     EXPECT_TRUE(wire.Queries().empty());
+    EXPECT_TRUE(wire.Cache().empty());
   }
 }
 
