@@ -242,13 +242,13 @@ bool ValidName(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (ClassOf(c) & kNameChar) != 0; });
 }
 
-std::string UpperName(std::string_view s) {
-  if (!ValidName(s)) return "?";
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+// Appends the uppercased name, or "?" when it is not a valid one.
+void AppendUpperName(std::string_view s, std::string* out) {
+  if (!ValidName(s)) {
+    out->push_back('?');
+    return;
   }
-  return out;
+  for (char c : s) out->push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
 }
 
 // What one pass over a segment or part says about it.
@@ -420,9 +420,9 @@ std::string KeyPattern(std::string_view key) {
 NormalizedCommand NormalizeCommand(const std::vector<std::string_view>& args, bool capture_values) {
   NormalizedCommand cmd;
   if (args.empty()) return cmd;
-  cmd.name = UpperName(args[0]);
-  cmd.statement = cmd.name;
-  const CommandSpec* spec = Lookup(cmd.name);
+  AppendUpperName(args[0], &cmd.statement);
+  cmd.name_size = cmd.statement.size();
+  const CommandSpec* spec = Lookup(cmd.name());
   if (spec != nullptr) cmd.cache = spec->cache;
 
   if (capture_values) {
@@ -437,7 +437,7 @@ NormalizedCommand NormalizeCommand(const std::vector<std::string_view>& args, bo
   if (spec->keys == Keys::kSubcommand) {
     if (args.size() > 1 && ValidName(args[1])) {
       cmd.statement.push_back(' ');
-      cmd.statement.append(UpperName(args[1]));
+      AppendUpperName(args[1], &cmd.statement);
     }
     return cmd;
   }

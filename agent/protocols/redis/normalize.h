@@ -22,9 +22,13 @@
 namespace waitscope::protocols::redis {
 
 struct NormalizedCommand {
-  std::string name;  // uppercased command name
-  std::string statement;
+  std::string statement;  // starts with the uppercased command name
+  std::size_t name_size = 0;
   CacheRead cache = CacheRead::kNone;
+
+  // The uppercased command name ("?" when it is not a valid name): a view
+  // into `statement`, so valid only while that is neither changed nor moved.
+  std::string_view name() const { return std::string_view(statement).substr(0, name_size); }
 };
 
 // `args` is a whole command, args[0] its name; must not be empty.

@@ -251,7 +251,8 @@ class RedisParser final : public ConnectionParser {
   void OnRequest(std::uint64_t ts) {
     if (request_.no_reply) return;
     NormalizedCommand n = NormalizeCommand(request_.args, options_.capture_values);
-    if (!Answered(n.name)) {
+    const std::string_view name = n.name();  // into n.statement: used before it moves
+    if (!Answered(name)) {
       // Run, counted, never answered: waiting for its reply would pair
       // every later reply with the command before it.
       Exchange& e = done_.emplace_back();
@@ -261,20 +262,19 @@ class RedisParser final : public ConnectionParser {
       e.answered = false;
       return;
     }
-    PendingCommand cmd;
-    cmd.statement = std::move(n.statement);
+    if (pending_.size() >= kMaxPending) LoseSync();
+    PendingCommand& cmd = pending_.emplace_back();  // built in place: the hot path
     cmd.cache = n.cache;
-    cmd.state = StateCommandOf(n.name);
+    cmd.state = StateCommandOf(name);
     cmd.request_end_ns = ts;
-    cmd.pubsub_kind = SubscribeKind(n.name);
+    cmd.pubsub_kind = SubscribeKind(name);
     if (!cmd.pubsub_kind.empty()) {
       // One confirmation per channel named; UNSUBSCRIBE without channels
       // completes at the first confirmation (the rest are then ignored).
       cmd.confirmations_left =
           static_cast<std::uint32_t>(std::max<std::size_t>(1, request_.args.size() - 1));
     }
-    if (pending_.size() >= kMaxPending) LoseSync();
-    pending_.push_back(std::move(cmd));
+    cmd.statement = std::move(n.statement);
   }
 
   // Whether the server answers this command, after CLIENT REPLY: ON
@@ -322,9 +322,8 @@ class RedisParser final : public ConnectionParser {
       subscribed_ = reply_.children[2].text != "0";
       if (head_is_pubsub && pending_.front().pubsub_kind == kind &&
           --pending_.front().confirmations_left == 0) {
-        PendingCommand cmd = std::move(pending_.front());
+        Complete(pending_.front(), ts);
         pending_.pop_front();
-        Complete(std::move(cmd), ts);
       }
       return;  // a confirmation nobody waits for is out of band
     }
@@ -341,12 +340,12 @@ class RedisParser final : public ConnectionParser {
       }
       desynced_ = false;
     }
-    PendingCommand cmd = std::move(pending_.front());
+    Complete(pending_.front(), ts);
     pending_.pop_front();
-    Complete(std::move(cmd), ts);
   }
 
-  void Complete(PendingCommand cmd, std::uint64_t ts) {
+  // Reports `cmd` (moving its statement out); the caller then drops it.
+  void Complete(PendingCommand& cmd, std::uint64_t ts) {
     const ValueSummary& v = reply_.value;
     Exchange& e = done_.emplace_back();  // built in place: the hot path
     e.protocol = Protocol::kRedis;
