@@ -73,6 +73,22 @@ S ReadLine(BinaryReader& r, std::string_view* line, Need* need) {
 }
 
 S ReadInt(BinaryReader& r, std::int64_t* v, Need* need) {
+  // Nearly every count and length is a few digits and a CRLF already in the
+  // buffer: read those in one pass. Anything else (a line cut short, a stray
+  // byte, too many digits) takes the strict path below, so the result is
+  // the same either way.
+  const std::string_view rest = r.rest();
+  const bool neg = !rest.empty() && rest[0] == '-';
+  const std::size_t first = neg ? 1 : 0;
+  const std::size_t digits_end = std::min(rest.size(), first + 18);
+  std::size_t i = first;
+  std::int64_t value = 0;
+  for (; i < digits_end && IsDigit(rest[i]); ++i) value = value * 10 + (rest[i] - '0');
+  if (i > first && i + 1 < rest.size() && rest[i] == '\r' && rest[i + 1] == '\n') {
+    r.Skip(i + 2);
+    *v = neg ? -value : value;
+    return S::kOk;
+  }
   std::string_view line;
   S st = ReadLine(r, &line, need);
   if (st != S::kOk) return st;
