@@ -207,21 +207,22 @@ const CommandSpec* Lookup(std::string_view name) {
 // command, and per-byte branches were most of their time.
 enum : std::uint8_t {
   kDigit = 1,
-  kHexLetter = 2,
+  kHexChar = 2,  // a digit or a-f, A-F
   kLetter = 4,
   kKeySep = 8,        // between a key's segments: ":/|#@=,;{} "
   kPartSep = 16,      // between a segment's parts: "-_."
   kUnprintable = 32,  // shown as '?'
   kNameChar = 64,     // in a command name: letters, digits, "._-|"
+  kAlnum = 128,       // a letter or a digit
 };
 
 constexpr std::array<std::uint8_t, 256> kClass = [] {
   std::array<std::uint8_t, 256> t{};
   for (int c = 0; c < 256; ++c) {
     std::uint8_t k = 0;
-    if (c >= '0' && c <= '9') k |= kDigit | kNameChar;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) k |= kLetter | kNameChar;
-    if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) k |= kHexLetter;
+    if (c >= '0' && c <= '9') k |= kDigit | kHexChar | kAlnum | kNameChar;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) k |= kLetter | kAlnum | kNameChar;
+    if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) k |= kHexChar;
     if (c < 0x20 || c >= 0x7f) k |= kUnprintable;
     for (char sep : std::string_view(":/|#@=,;{} ")) k |= c == sep ? kKeySep : 0;
     for (char sep : std::string_view("-_.")) k |= c == sep ? kPartSep : 0;
@@ -258,15 +259,17 @@ struct Shape {
 };
 
 Shape ShapeOf(std::string_view s) {
-  Shape sh;
+  // The OR and the AND of the classes: "all digits" is kDigit in the AND.
+  std::uint8_t any = 0, all = 0xff;
   for (char c : s) {
     const std::uint8_t k = ClassOf(c);
-    sh.any |= k;
-    sh.all_digit &= (k & kDigit) != 0;
-    sh.all_hex &= (k & (kDigit | kHexLetter)) != 0;
-    sh.all_alnum &= (k & (kDigit | kLetter)) != 0;
+    any |= k;
+    all &= k;
   }
-  return sh;
+  return Shape{.any = any,
+               .all_digit = (all & kDigit) != 0,
+               .all_hex = (all & kHexChar) != 0,
+               .all_alnum = (all & kAlnum) != 0};
 }
 
 // An identifier rather than a name: a number, a hex id, or a long token
