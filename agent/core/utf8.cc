@@ -71,4 +71,28 @@ std::string ToValidUtf8(std::string_view s) {
   return out;
 }
 
+namespace {
+
+bool IsContinuation(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
+
+}  // namespace
+
+std::size_t Utf8Length(std::string_view utf8) {
+  std::size_t n = 0;
+  for (char c : utf8) n += IsContinuation(static_cast<unsigned char>(c)) ? 0 : 1;
+  return n;
+}
+
+std::string_view Utf8Prefix(std::string_view utf8, std::size_t n) {
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < utf8.size(); ++i) {
+    if (!IsContinuation(static_cast<unsigned char>(utf8[i])) && seen++ == n) {
+      return utf8.substr(0, i);
+    }
+  }
+  return utf8;
+}
+
 }  // namespace waitscope

@@ -25,4 +25,11 @@ bool IsValidUtf8(std::string_view s);
 // Valid input comes back unchanged.
 std::string ToValidUtf8(std::string_view s);
 
+// Number of code points in valid UTF-8 (counts the bytes that are not
+// continuation bytes).
+std::size_t Utf8Length(std::string_view utf8);
+
+// The first `n` code points of valid UTF-8 (all of it when it has fewer).
+std::string_view Utf8Prefix(std::string_view utf8, std::size_t n);
+
 }  // namespace waitscope

@@ -4,9 +4,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/atomic_file.h"
+#include "core/utf8.h"
 #include "export/flame_tree.h"
 #include "export/flamegraph_script.h"
-#include "core/atomic_file.h"
 #include "export/xml_text.h"
 
 namespace waitscope {

@@ -20,10 +20,4 @@ std::string SanitizeUtf8ForXml(std::string_view bytes);
 // SanitizeUtf8ForXml, then &, <, >, " and ' as entities.
 std::string XmlEscape(std::string_view bytes);
 
-// Number of code points in valid UTF-8 (counts lead bytes).
-std::size_t Utf8Length(std::string_view utf8);
-
-// The first `n` code points of valid UTF-8.
-std::string_view Utf8Prefix(std::string_view utf8, std::size_t n);
-
 }  // namespace waitscope

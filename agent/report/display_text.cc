@@ -1,7 +1,6 @@
 #include "report/display_text.h"
 
 #include <cstdint>
-#include <vector>
 
 #include "core/utf8.h"
 
@@ -12,15 +11,6 @@ constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026
 
 bool IsControl(std::uint32_t cp) {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
-}
-
-// Byte offsets where each code point of (valid UTF-8) `s` starts.
-std::vector<std::size_t> CodePointStarts(std::string_view s) {
-  std::vector<std::size_t> starts;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
-  }
-  return starts;
 }
 
 }  // namespace
@@ -48,21 +38,19 @@ std::string SanitizeForTerminal(std::string_view s) {
 }
 
 std::size_t DisplayWidth(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
-  return n;
+  return Utf8Length(s);
 }
 
 std::string TruncateMiddle(std::string_view s, std::size_t width) {
-  const std::vector<std::size_t> starts = CodePointStarts(s);
-  if (starts.size() <= width) return std::string(s);
+  const std::size_t length = Utf8Length(s);
+  if (length <= width) return std::string(s);
   if (width == 0) return {};
   const std::size_t keep = width - 1;  // one column for the ellipsis
   const std::size_t head = keep / 2;
   const std::size_t tail = keep - head;
-  std::string out(s.substr(0, starts[head]));
+  std::string out(Utf8Prefix(s, head));
   out += kEllipsis;
-  if (tail > 0) out.append(s.substr(starts[starts.size() - tail]));
+  out.append(s.substr(Utf8Prefix(s, length - tail).size()));
   return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/units.h"
+#include "core/utf8.h"
 #include "export/flame_tree.h"
 #include "export/gzip.h"
 #include "export/value_format.h"

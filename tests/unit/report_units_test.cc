@@ -65,6 +65,7 @@ TEST(ReportDisplayText, WidthAndMiddleTruncation) {
   EXPECT_EQ(DisplayWidth(TruncateMiddle("/very/long/path/to/some/file.db", 12)), 12u);
   EXPECT_EQ(TruncateMiddle("/very/long/path/to/some/file.db", 12), "/very…ile.db");
   EXPECT_EQ(TruncateMiddle("ééééé", 3), "é…é");  // never splits a code point
+  EXPECT_EQ(TruncateMiddle("a漢字bc😀", 2), "…😀");  // a 4-byte tail
   EXPECT_EQ(TruncateMiddle("abc", 1), "…");
   EXPECT_EQ(TruncateMiddle("abc", 0), "");
   EXPECT_EQ(PadLeft("µs", 4), "  µs");
