@@ -44,8 +44,8 @@ RequestAttributor::ThreadState& RequestAttributor::Thread(std::uint32_t pid, std
   return threads_[{pid, tid}];
 }
 
-template <typename T>
-void RequestAttributor::MakeRoom(const ThreadState& t, std::deque<T>& q) {
+template <typename Queue>
+void RequestAttributor::MakeRoom(const ThreadState& t, Queue& q) {
   const bool serving = t.last_request_end_ns != 0 || t.event_loop;
   if (q.size() >= (serving ? options_.max_spans_per_thread : options_.max_spans_before_serving)) {
     q.pop_front();

@@ -35,6 +35,7 @@
 
 #include "aggregate/wait_collector.h"
 #include "conn/wire_observer.h"
+#include "core/ring_queue.h"
 #include "findings/request_record.h"
 
 namespace waitscope::findings {
@@ -100,7 +101,7 @@ class RequestAttributor : public WireObserver {
   };
   struct ThreadState {
     std::deque<BufferedWait> waits;
-    std::deque<StatementSpan> statements;
+    RingQueue<StatementSpan> statements;  // one per client exchange: the hot queue
     std::deque<ConnectSpan> connects;
     std::deque<TlsSpan> handshakes;
     std::vector<PendingRequest> pending;  // in response order
@@ -127,8 +128,8 @@ class RequestAttributor : public WireObserver {
   template <typename T>
   void PushBounded(const ThreadState& t, std::deque<T>& q, T&& item);
   // Drops q's oldest span if q is full (see PushBounded).
-  template <typename T>
-  void MakeRoom(const ThreadState& t, std::deque<T>& q);
+  template <typename Queue>
+  void MakeRoom(const ThreadState& t, Queue& q);
 
   RequestSink request_sink_;
   LoopBlockSink loop_block_sink_;

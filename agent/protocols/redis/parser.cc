@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -10,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/ring_queue.h"
 #include "protocols/common/ascii.h"
 #include "protocols/common/stream_buffer.h"
 #include "protocols/redis/normalize.h"
@@ -407,7 +407,7 @@ class RedisParser final : public ConnectionParser {
   Side resp_;
   RequestFrame request_;  // decode outputs, reused to avoid allocations
   ReplyFrame reply_;
-  std::deque<PendingCommand> pending_;
+  RingQueue<PendingCommand> pending_;
   // Commands MULTI queued (+QUEUED), reported when EXEC runs them, and
   // how each one's result in EXEC's array feeds the cache counts.
   std::vector<Exchange> queued_;
