@@ -30,17 +30,25 @@ constexpr std::int64_t kMaxAggregate = std::int64_t{1} << 31;
 constexpr std::size_t kMinReplyElement = 3;
 constexpr std::size_t kMinRequestArg = 6;
 
-// Strict RESP integer: optional '-', 1..18 digits (no overflow possible).
-bool ParseInt(std::string_view s, std::int64_t* out) {
-  bool neg = !s.empty() && s[0] == '-';
-  if (neg) s.remove_prefix(1);
-  if (s.empty() || s.size() > 18) return false;
+// Reads a RESP integer from the start of `s`: optional '-', then 1..18
+// digits (no overflow possible). Returns the bytes it took, 0 if none.
+std::size_t ScanInt(std::string_view s, std::int64_t* out) {
+  const bool neg = !s.empty() && s[0] == '-';
+  const std::size_t first = neg ? 1 : 0;
+  const std::size_t end = std::min(s.size(), first + 18);
+  std::size_t i = first;
   std::int64_t v = 0;
-  for (char c : s) {
-    if (!IsDigit(c)) return false;
-    v = v * 10 + (c - '0');
-  }
+  for (; i < end && IsDigit(s[i]); ++i) v = v * 10 + (s[i] - '0');
+  if (i == first) return 0;
   *out = neg ? -v : v;
+  return i;
+}
+
+// Strict RESP integer: all of `s` is one (see ScanInt).
+bool ParseInt(std::string_view s, std::int64_t* out) {
+  std::int64_t v = 0;
+  if (s.empty() || ScanInt(s, &v) != s.size()) return false;
+  *out = v;
   return true;
 }
 
@@ -78,15 +86,11 @@ S ReadInt(BinaryReader& r, std::int64_t* v, Need* need) {
   // byte, too many digits) takes the strict path below, so the result is
   // the same either way.
   const std::string_view rest = r.rest();
-  const bool neg = !rest.empty() && rest[0] == '-';
-  const std::size_t first = neg ? 1 : 0;
-  const std::size_t digits_end = std::min(rest.size(), first + 18);
-  std::size_t i = first;
   std::int64_t value = 0;
-  for (; i < digits_end && IsDigit(rest[i]); ++i) value = value * 10 + (rest[i] - '0');
-  if (i > first && i + 1 < rest.size() && rest[i] == '\r' && rest[i + 1] == '\n') {
-    r.Skip(i + 2);
-    *v = neg ? -value : value;
+  const std::size_t n = ScanInt(rest, &value);
+  if (n > 0 && rest.substr(n, 2) == "\r\n") {
+    r.Skip(n + 2);
+    *v = value;
     return S::kOk;
   }
   std::string_view line;
