@@ -41,7 +41,14 @@ RequestAttributor::RequestAttributor(RequestSink requests, LoopBlockSink loop_bl
       options_(std::move(options)) {}
 
 RequestAttributor::ThreadState& RequestAttributor::Thread(std::uint32_t pid, std::uint32_t tid) {
-  return threads_[{pid, tid}];
+  // Events come in runs from one thread (a connection's pipelined replies,
+  // a drain of one read): a compare then, not a walk of the tree.
+  const ThreadKey key{pid, tid};
+  if (last_thread_ == nullptr || last_thread_key_ != key) {
+    last_thread_ = &threads_[key];
+    last_thread_key_ = key;
+  }
+  return *last_thread_;
 }
 
 template <typename Queue>
@@ -105,11 +112,16 @@ void RequestAttributor::OnExchange(const ExchangeOrigin& o, const protocols::Exc
   ThreadState& t = Thread(o.pid, o.tid);
   t.last_seen_ns = std::max(t.last_seen_ns, ex.response_end_ns);
   if (!o.server) {
-    // A peer keeps its protocol. Consecutive exchanges mostly share a peer:
-    // one compare then, not a hash per exchange.
-    if (o.peer != last_client_peer_) {
-      peer_protocol_.try_emplace(o.peer, o.protocol);
-      last_client_peer_ = o.peer;
+    // A peer keeps its protocol. Consecutive exchanges mostly come over one
+    // connection, or at least share a peer: an integer compare then, or a
+    // string compare, not a hash per exchange. A connection's peer can still
+    // be unknown (empty), then learned: such a connection is not remembered.
+    if (o.conn_id == 0 || o.conn_id != last_client_conn_id_) {
+      if (o.peer != last_client_peer_) {
+        peer_protocol_.try_emplace(o.peer, o.protocol);
+        last_client_peer_ = o.peer;
+      }
+      last_client_conn_id_ = o.peer.empty() ? 0 : o.conn_id;
     }
     // Built in place: a client's spans are one per exchange.
     MakeRoom(t, t.statements);
@@ -306,6 +318,7 @@ void RequestAttributor::Flush(std::uint64_t now_ns) {
       // No request can still claim spans older than the longest request we allow.
       Prune(t, horizon);
       if (t.last_seen_ns < horizon && !t.event_loop) {
+        if (&t == last_thread_) last_thread_ = nullptr;
         it = threads_.erase(it);
         continue;
       }
@@ -321,6 +334,7 @@ void RequestAttributor::Finish() {
     ResolveLoopBlocks(t, 0, /*final=*/true);
   }
   threads_.clear();
+  last_thread_ = nullptr;
 }
 
 }  // namespace waitscope::findings

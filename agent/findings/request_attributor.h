@@ -71,6 +71,9 @@ class RequestAttributor : public WireObserver {
 
   RequestAttributor(RequestSink requests, LoopBlockSink loop_blocks,
                     AttributorOptions options = {});
+  // Not copyable: last_thread_ points into threads_.
+  RequestAttributor(const RequestAttributor&) = delete;
+  RequestAttributor& operator=(const RequestAttributor&) = delete;
 
   void OnWait(const WaitEvent& wait);
   void OnExchange(const ExchangeOrigin& origin, const protocols::Exchange& exchange) override;
@@ -135,8 +138,11 @@ class RequestAttributor : public WireObserver {
   LoopBlockSink loop_block_sink_;
   AttributorOptions options_;
   std::map<ThreadKey, ThreadState> threads_;
+  ThreadState* last_thread_ = nullptr;  // Thread()'s previous answer; map nodes do not move
+  ThreadKey last_thread_key_;
   std::unordered_map<std::string, std::string> peer_protocol_;  // "ip:port" -> protocol
   std::string last_client_peer_;                                // in peer_protocol_ already
+  std::uint64_t last_client_conn_id_ = 0;                       // its peer is last_client_peer_
   std::uint64_t latest_ns_ = 0;
   AttributorStats stats_;
 };

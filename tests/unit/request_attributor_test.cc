@@ -229,6 +229,38 @@ TEST_F(AttributorTest, ServerExchangesOfOtherProtocolsAreNotRequests) {
   EXPECT_TRUE(requests_.empty());
 }
 
+// The peer of a connection can be unknown at its first exchange and known
+// at the next; its protocol still names waits on that peer later.
+TEST_F(AttributorTest, APeerLearnedAfterItsFirstExchangeNamesLaterWaits) {
+  protocols::Exchange ex;
+  ex.protocol = protocols::Protocol::kRedis;
+  ex.statement = "GET user:?";
+  for (const char* peer : {"", "10.0.0.7:6379"}) {
+    ex.request_end_ns = 10 * kMs;
+    ex.response_end_ns = 11 * kMs;
+    attributor_.OnExchange(ExchangeOrigin{kPid, false, peer, "redis", 1, 7}, ex);
+  }
+  Wait(2, 120, 10, WaitClass::kNet, "recvfrom", "10.0.0.7:6379");  // another thread, no span
+  Request(2, 100, 130, "GET /cart");
+  attributor_.Finish();
+  ASSERT_EQ(requests_.size(), 1u);
+  ASSERT_EQ(requests_[0].waits.size(), 1u);
+  EXPECT_EQ(requests_[0].waits[0].protocol, "redis");
+}
+
+// Flush forgets idle threads; one that comes back starts over (and the
+// attributor's shortcut to the last thread it saw must not outlive it).
+TEST_F(AttributorTest, AThreadForgottenAsIdleStartsOverWhenItComesBack) {
+  Statement(1, 100, 110, "SELECT 1");
+  attributor_.Flush(110 * kMs + AttributorOptions{}.horizon_ns + 1);  // idle for a horizon
+  Statement(1, 200'100, 200'110, "SELECT 2");
+  Request(1, 200'100, 200'120, "GET /again");
+  attributor_.Finish();
+  ASSERT_EQ(requests_.size(), 1u);
+  ASSERT_EQ(requests_[0].statements.size(), 1u);
+  EXPECT_EQ(requests_[0].statements[0].statement, "SELECT 2");
+}
+
 TEST_F(AttributorTest, BuffersOfIdleClientThreadsAreBounded) {
   RequestAttributor small([](RequestRecord&&) {}, [](EventLoopBlock&&) {},
                           AttributorOptions{.max_spans_per_thread = 4});
