@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -37,20 +38,77 @@ constexpr std::size_t kMaxPatterns = 8;
 constexpr std::size_t kMaxCapturedArgs = 16;
 constexpr std::size_t kMaxCapturedArgBytes = 128;
 
-// Command names are short: a multiply-add over the bytes beats the
-// library's general string hash (a fifth of the normalizer's time).
-struct NameHash {
-  std::size_t operator()(std::string_view s) const {
-    std::size_t h = s.size();
-    for (char c : s) h = h * 131 + static_cast<unsigned char>(c);
-    return h;
+// A command name of up to 16 bytes as two zero-padded words (the longest
+// name in the table, ZREMRANGEBYSCORE, has 16): the table hashes and
+// compares two integers. Hashing the bytes and comparing them with memcmp
+// was a twelfth of the Redis wire path.
+struct PackedName {
+  std::uint64_t lo = 0;
+  std::uint64_t hi = 0;
+  bool operator==(const PackedName&) const = default;
+};
+
+constexpr std::size_t kMaxTableNameBytes = 2 * sizeof(std::uint64_t);
+
+// Nothing for a name too long to be in the table.
+std::optional<PackedName> Pack(std::string_view name) {
+  if (name.empty() || name.size() > kMaxTableNameBytes) return std::nullopt;
+  std::array<char, kMaxTableNameBytes> bytes{};
+  for (std::size_t i = 0; i < name.size(); ++i) bytes[i] = name[i];
+  PackedName p;
+  std::memcpy(&p.lo, bytes.data(), sizeof p.lo);
+  std::memcpy(&p.hi, bytes.data() + sizeof p.lo, sizeof p.hi);
+  return p;
+}
+
+// An open-addressing table of command specs, its size a power of two (a
+// mask, not the division std::unordered_map does per lookup) and at most
+// a quarter full, so a probe rarely goes past its first slot.
+class CommandTable {
+ public:
+  template <std::size_t N>
+  explicit CommandTable(const std::pair<std::string_view, CommandSpec> (&specs)[N]) {
+    static_assert(N * 4 <= kSlots, "CommandTable: raise kSlots");
+    for (const auto& [name, spec] : specs) {
+      const PackedName key = *Pack(name);  // Lookup's static_assert: every name fits
+      Slot& slot = slots_[Find(key)];
+      if (!slot.used) slot = Slot{key, spec, true};  // the first entry of a name wins
+    }
   }
+
+  const CommandSpec* Get(std::string_view name) const {
+    const std::optional<PackedName> key = Pack(name);
+    if (!key) return nullptr;
+    const Slot& slot = slots_[Find(*key)];
+    return slot.used ? &slot.spec : nullptr;
+  }
+
+ private:
+  static constexpr int kSlotBits = 10;
+  static constexpr std::size_t kSlots = std::size_t{1} << kSlotBits;
+  struct Slot {
+    PackedName name;
+    CommandSpec spec{};
+    bool used = false;
+  };
+
+  // The slot holding `key`, or the empty slot where it would go.
+  std::size_t Find(const PackedName& key) const {
+    // Two odd multipliers (from splitmix64) spread every name byte over the
+    // high bits, which the top-bits shift keeps.
+    const std::uint64_t h = key.lo * 0x9e3779b97f4a7c15ULL ^ key.hi * 0xbf58476d1ce4e5b9ULL;
+    std::size_t i = static_cast<std::size_t>(h >> (64 - kSlotBits));
+    while (slots_[i].used && !(slots_[i].name == key)) i = (i + 1) & (kSlots - 1);
+    return i;
+  }
+
+  std::array<Slot, kSlots> slots_{};
 };
 
 const CommandSpec* Lookup(std::string_view name) {
   using K = Keys;
   using C = CacheRead;
-  static const auto* const kTable = new std::unordered_map<std::string_view, CommandSpec, NameHash>{
+  static constexpr std::pair<std::string_view, CommandSpec> kSpecs[] = {
       // Cache reads.
       {"GET", {K::kFirst, C::kSingle}},
       {"GETEX", {K::kFirst, C::kSingle}},
@@ -199,8 +257,14 @@ const CommandSpec* Lookup(std::string_view name) {
       {"PUBSUB", {K::kSubcommand, C::kNone}},
       {"DEBUG", {K::kSubcommand, C::kNone}},
   };
-  auto it = kTable->find(name);
-  return it == kTable->end() ? nullptr : &it->second;
+  static_assert(std::ranges::all_of(kSpecs,
+                                    [](const auto& spec) {
+                                      return !spec.first.empty() &&
+                                             spec.first.size() <= kMaxTableNameBytes;
+                                    }),
+                "a command name too long for PackedName");
+  static const auto* const kTable = new CommandTable(kSpecs);
+  return kTable->Get(name);
 }
 
 // Byte classes for one table lookup per byte: key patterns run once per

@@ -525,6 +525,12 @@ TEST(RedisNormalizeTest, CommandTable) {
   EXPECT_EQ(norm({"EVAL", "return 'secret'", "1", "lock:9", "arg"}), "EVAL lock:?");
   EXPECT_EQ(norm({"CLIENT", "SETNAME", "x"}), "CLIENT SETNAME");
   EXPECT_EQ(norm({"FOO.BAR", "k", "v"}), "FOO.BAR");  // unknown: no arguments at all
+  // The table's names are looked up as up to 16 bytes, zero-padded: the
+  // longest name, a longer one and a prefix of a known one.
+  EXPECT_EQ(norm({"zremrangebyscore", "z:1", "0", "5"}), "ZREMRANGEBYSCORE z:?");
+  EXPECT_EQ(norm({"ZREMRANGEBYSCOREX", "z:1", "0"}), "ZREMRANGEBYSCOREX");
+  EXPECT_EQ(norm({"GE", "user:1"}), "GE");
+  EXPECT_EQ(norm({"HGETALL", "user:1"}), "HGETALL user:?");
   EXPECT_EQ(norm({std::string_view("\xff\x01", 2)}), "?");
   EXPECT_EQ(redis::NormalizeCommand({"HMGET", "h:1", "a", "b"}, false).cache,
             redis::CacheRead::kMulti);
