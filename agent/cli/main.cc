@@ -151,7 +151,9 @@ int RunCli(int argc, char** argv) {
       ->type_name("FILE");
   rec->add_option("command", record.command,
                   "Command to start and trace until it exits (put it after --); if the "
-                  "recording stops first, it gets SIGTERM (SIGKILL 5 s later)");
+                  "recording stops first, it gets SIGTERM (SIGKILL 5 s later). Exits with "
+                  "the command's status (128+N if signal N killed it), or 0 if the "
+                  "recording stopped first");
 
   waitscope::TopOptions top_options;
   CLI::App* top = waitscope::AddTopSubcommand(app, top_options);

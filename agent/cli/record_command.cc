@@ -113,6 +113,10 @@ int RunRecord(const RecordOptions& given) {
   };
   ProgressLine progress;
   std::string stop_reason;
+  // The command's status, as the shell would give it, when it ended on its
+  // own: waitscope then exits with it, as time(1) and strace(1) do, so
+  // `waitscope record -- make test` still fails when the tests fail.
+  int command_exit_code = 0;
   auto last_liveness_check = start;
 
   while (stop_reason.empty()) {
@@ -123,9 +127,12 @@ int RunRecord(const RecordOptions& given) {
     for (int sig = signals.Next(); sig != 0; sig = signals.Next()) {
       if (sig == SIGINT || sig == SIGTERM) stop_reason = "interrupted";
     }
-    if (child) {
+    // A signal to waitscope wins over the command's end seen in the same
+    // round: Ctrl-C signals both, and the recording was asked to stop (exit 0).
+    if (child && stop_reason.empty()) {
       if (std::optional<int> status = child->TryWait()) {
         stop_reason = "the command " + ChildLauncher::DescribeStatus(*status);
+        command_exit_code = ChildLauncher::ShellExitCode(*status);
       }
     }
     if (options.duration_ns && elapsed_s() * 1e9 >= static_cast<double>(*options.duration_ns)) {
@@ -183,7 +190,7 @@ int RunRecord(const RecordOptions& given) {
         "left the CPU or exited, without their stack",
         counters.unseen_switch_ins);
   }
-  return 0;
+  return command_exit_code;
 }
 
 }  // namespace waitscope

@@ -27,8 +27,9 @@ struct RecordOptions {
   std::string save_events;  // --save-events FILE: the request stage's inputs, for replay
 };
 
-// Returns the process exit code: 0 when a report was written, 1 on errors
-// (already printed as one line on stderr).
+// Returns the process exit code: 1 on errors (already printed as one line on
+// stderr); once the report is written, the command's own exit status if it
+// ended on its own (128 + N if signal N killed it), else 0.
 int RunRecord(const RecordOptions& options);
 
 }  // namespace waitscope

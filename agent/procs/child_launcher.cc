@@ -131,4 +131,10 @@ std::string ChildLauncher::DescribeStatus(int status) {
   return "ended with status " + std::to_string(status);
 }
 
+int ChildLauncher::ShellExitCode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;  // stopped or continued: TryWait reports neither, but never claim success
+}
+
 }  // namespace waitscope

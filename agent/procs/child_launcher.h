@@ -41,6 +41,9 @@ class ChildLauncher {
   std::optional<int> Terminate(std::chrono::milliseconds grace = kTerminateGrace);
   // Human description of the status TryWait returned ("exited with 3", "killed by SIGKILL").
   static std::string DescribeStatus(int status);
+  // The status as a shell reports it ($?): the exit code, or 128 + the
+  // number of the signal that killed the process.
+  static int ShellExitCode(int status);
 
  private:
   ChildLauncher(pid_t pid, int go_fd, int exec_err_fd)

@@ -1151,6 +1151,19 @@ class ProcessTests(WaitscopeTestCase):
         self.assertFalse(left & {"requests.folded", "requests.pb.gz", "requests.svg"}, left)
         self.assertIn("notes.txt", left, "a file waitscope does not write is the user's")
 
+    def test_exit_status_is_the_commands_own(self):
+        # As time(1) and strace(1): `waitscope record -- make test` fails when
+        # the tests fail, and the report is still written.
+        for script, want, said in (("exit 3", 3, "exited with status 3"),
+                                   ("kill -TERM $$", 128 + signal.SIGTERM, "was killed by SIGTERM"),
+                                   ("exit 0", 0, "exited with status 0")):
+            with self.subTest(script=script):
+                out = os.path.join(self.make_tmp(), "report")
+                r = ws("record", "-q", "-o", out, "--", "/bin/sh", "-c", script)
+                self.assertEqual(r.returncode, want, r.stderr)
+                self.assertIn(f"(the command {said}); report in", r.stderr)
+                self.assert_valid_report(out)
+
     def test_command_not_found(self):
         tmp = self.make_tmp()
         r = ws("record", "-q", "-o", os.path.join(tmp, "out"), "--", "/nonexistent/prog")
