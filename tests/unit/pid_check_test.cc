@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -72,6 +73,44 @@ TEST(ValidateTracePids, RefusesAZombie) {
   EXPECT_NE(r.error().message.find("has exited"), std::string::npos) << r.error().message;
 }
 
+// A forked child running `body`, which tells the parent it is ready through
+// a pipe (write_fd) and never returns. Killed and reaped when this goes out
+// of scope, whichever assertion ended the test.
+class ForkedChild {
+ public:
+  explicit ForkedChild(const std::function<void(int write_fd)>& body) {
+    if (pipe(fds_) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      body(fds_[1]);
+      _exit(0);
+    }
+  }
+  ForkedChild(const ForkedChild&) = delete;
+  ForkedChild& operator=(const ForkedChild&) = delete;
+  ~ForkedChild() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    for (int fd : fds_) {
+      if (fd >= 0) close(fd);
+    }
+  }
+
+  bool started() const { return pid_ > 0; }
+  std::uint32_t pid() const { return static_cast<std::uint32_t>(pid_); }
+  // Reads what the child wrote when it was ready.
+  template <typename T>
+  bool Read(T* value) const {
+    return read(fds_[0], value, sizeof(T)) == static_cast<ssize_t>(sizeof(T));
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+  pid_t pid_ = -1;
+};
+
 std::optional<std::uint32_t> AnyKernelThread() {
   DIR* dir = opendir("/proc");
   if (dir == nullptr) return std::nullopt;
@@ -106,68 +145,51 @@ TEST(ResolveTracePids, AcceptsARunningProcess) {
 }
 
 TEST(ResolveTracePids, AThreadIdNamesItsProcessOnce) {
-  // This test's own process is not traced: the thread is in the parent.
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    std::thread t([&] {
+  // This test's own process is not traced: the thread is in the child.
+  ForkedChild child([](int ready) {
+    std::thread t([ready] {
       const auto tid = static_cast<std::uint32_t>(gettid());
-      (void)!write(ready[1], &tid, sizeof(tid));
+      (void)!write(ready, &tid, sizeof(tid));
       pause();
     });
     pause();
-    _exit(0);
-  }
+  });
+  ASSERT_TRUE(child.started());
   std::uint32_t tid = 0;
-  ASSERT_EQ(read(ready[0], &tid, sizeof(tid)), static_cast<ssize_t>(sizeof(tid)));
-  const auto pid = static_cast<std::uint32_t>(child);
-  Result<TracePids> r = ResolveTracePids({tid, pid});
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
-  close(ready[0]);
-  close(ready[1]);
+  ASSERT_TRUE(child.Read(&tid));
+  Result<TracePids> r = ResolveTracePids({tid, child.pid()});
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->pids, std::vector<std::uint32_t>{pid});
+  EXPECT_EQ(r->pids, std::vector<std::uint32_t>{child.pid()});
   ASSERT_EQ(r->notes.size(), 1u);
-  EXPECT_EQ(
-      r->notes[0].rfind(
-          "-p " + std::to_string(tid) + " is a thread of PID " + std::to_string(pid) + " (", 0),
-      0u)
+  EXPECT_EQ(r->notes[0].rfind("-p " + std::to_string(tid) + " is a thread of PID " +
+                                  std::to_string(child.pid()) + " (",
+                              0),
+            0u)
       << r->notes[0];
 }
 
 TEST(ResolveTracePids, AcceptsAProcessWhoseMainThreadExited) {
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    static int fd = ready[1];
+  ForkedChild child([](int ready) {
     std::thread([] { pause(); }).detach();
-    char byte = 1;
-    (void)!write(fd, &byte, 1);
+    const char byte = 1;
+    (void)!write(ready, &byte, 1);
     // Ends this thread only (pthread_exit would unwind into gtest, which
     // catches the forced unwind); the process lives on in the other one.
     syscall(SYS_exit, 0);
-  }
+  });
+  ASSERT_TRUE(child.started());
   char byte = 0;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  ASSERT_TRUE(child.Read(&byte));
   // Wait (bounded) until the kernel shows the main thread as a zombie.
-  const std::string stat_path = "/proc/" + std::to_string(child) + "/stat";
+  const std::string stat_path = "/proc/" + std::to_string(child.pid()) + "/stat";
   bool main_is_zombie = false;
   for (int i = 0; i < 500 && !main_is_zombie; ++i) {
     Result<std::string> stat = ReadWholeFile(stat_path);
     main_is_zombie = stat.ok() && stat->find(") Z ") != std::string::npos;
     if (!main_is_zombie) usleep(10'000);
   }
-  Result<TracePids> r = ResolveTracePids({static_cast<std::uint32_t>(child)});
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
-  close(ready[0]);
-  close(ready[1]);
   ASSERT_TRUE(main_is_zombie) << "the main thread never showed as a zombie";
+  Result<TracePids> r = ResolveTracePids({child.pid()});
   EXPECT_TRUE(r.ok()) << r.error().message;
 }
 
