@@ -21,6 +21,7 @@
 
 #include "loader/libbpf_log.h"
 #include "loader/syscall_table.h"
+#include "loader/uprobe_multi.h"
 #include "waitscope.skel.h"
 
 namespace waitscope {
@@ -184,7 +185,9 @@ std::pair<bpf_program*, bpf_program*> SslProgramsOf(waitscope_bpf* s, SslFunctio
 // Opens, configures and loads the skeleton with one hook flavour, with or
 // without the openssl uprobes. Returns the skeleton or a description of what
 // the kernel refused.
-Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, Flavor flavor, bool with_ssl) {
+// `ssl_multi`: the OpenSSL programs are loaded for uprobe_multi links.
+Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, Flavor flavor, bool with_ssl,
+                                   bool ssl_multi) {
   const bool use_btf = flavor != kRawTp;
   const bool sockets = options.capture_bytes > 0;
   if (flavor == kSched && TifNeedFpuLoad() == 0)
@@ -210,6 +213,9 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, Flavor flavor, b
   for (bpf_program* prog : SslPrograms(skel)) {
     bpf_program__set_autoload(prog, with_ssl);
     bpf_program__set_autoattach(prog, false);
+    if (with_ssl && ssl_multi) {
+      bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(kAttachUprobeMulti));
+    }
   }
   // One capture buffer per CPU (see data_scratch in bpf/sockets.bpf.h).
   const int ncpu = libbpf_num_possible_cpus();
@@ -269,24 +275,40 @@ std::vector<std::uint64_t> SumPerCpu(int map_fd, std::uint32_t n) {
 // Closing a tracepoint link waits in the kernel for an RCU grace period
 // (~100 ms on our 6.x machines); one after another, the ~15 links of a
 // trace took 1.6 s at every exit. Waiters of one grace period share it, so
-// closing them all at once costs about one.
-void DestroyLinksConcurrently(const std::vector<bpf_link*>& links) {
+// closing them all at once costs about one. (Classic uprobe links do not
+// share theirs: each waits under the kernel's event_mutex; see
+// loader/uprobe_multi.h.) `fds`: links held as bare descriptors.
+void DestroyLinksConcurrently(const std::vector<bpf_link*>& links, const std::vector<int>& fds) {
   std::vector<std::jthread> closers;
-  closers.reserve(links.size());
-  for (bpf_link* link : links) {
+  closers.reserve(links.size() + fds.size());
+  auto close_concurrently = [&closers](auto close_one) {
     try {
-      closers.emplace_back([link] { bpf_link__destroy(link); });
+      closers.emplace_back(close_one);
     } catch (const std::system_error&) {  // no thread to spare: close it here, slowly
-      bpf_link__destroy(link);
+      close_one();
     }
-  }
+  };
+  for (bpf_link* link : links) close_concurrently([link] { bpf_link__destroy(link); });
+  for (int fd : fds) close_concurrently([fd] { close(fd); });
+}
+
+// WAITSCOPE_UPROBE_MULTI=0 attaches the OpenSSL uprobes the classic way
+// (one perf-event link each) on kernels that have uprobe_multi links: the
+// test suite runs that path too. Unset or empty: uprobe_multi when the
+// kernel has it.
+Result<bool> UprobeMultiAllowed() {
+  const char* value = std::getenv("WAITSCOPE_UPROBE_MULTI");
+  if (value == nullptr || *value == '\0') return true;
+  if (std::string_view(value) == "0") return false;
+  return Error{"WAITSCOPE_UPROBE_MULTI must be 0 or unset, not '" + std::string(value) + "'"};
 }
 
 // A loaded skeleton and what it ended up with.
 struct LoadedProgs {
   waitscope_bpf* skel = nullptr;
-  std::string flavor;  // "sched", "tp_btf" or "raw_tp"
-  bool ssl = false;    // the openssl uprobes are loaded
+  std::string flavor;      // "sched", "tp_btf" or "raw_tp"
+  bool ssl = false;        // the openssl uprobes are loaded
+  bool ssl_multi = false;  // ... for uprobe_multi links
 };
 
 // The first of `flavors` ("sched", "tp_btf", "raw_tp") the kernel loads, with the
@@ -296,10 +318,15 @@ struct LoadedProgs {
 Result<LoadedProgs> LoadFirst(const ProbeOptions& options, bool want_ssl,
                               std::initializer_list<std::string_view> flavors) {
   std::string errors;  // of the attempts with the uprobes as wanted
+  Result<bool> multi_allowed = UprobeMultiAllowed();
+  if (!multi_allowed.ok()) return multi_allowed.error();
+  const bool ssl_multi = want_ssl && multi_allowed.value() && KernelHasUprobeMulti();
   for (const bool ssl : {want_ssl, false}) {
     for (std::string_view flavor : flavors) {
-      Result<waitscope_bpf*> loaded = OpenAndLoad(options, FlavorNamed(flavor), ssl);
-      if (loaded.ok()) return LoadedProgs{loaded.value(), std::string(flavor), ssl};
+      Result<waitscope_bpf*> loaded = OpenAndLoad(options, FlavorNamed(flavor), ssl, ssl_multi);
+      if (loaded.ok()) {
+        return LoadedProgs{loaded.value(), std::string(flavor), ssl, ssl && ssl_multi};
+      }
       spdlog::debug("cannot load the {} hooks{} ({})", flavor,
                     ssl ? " with the OpenSSL uprobes" : "", loaded.error().message);
       if (ssl == want_ssl) {
@@ -348,9 +375,12 @@ Result<std::unique_ptr<Probe>> Probe::Start(const ProbeOptions& options) {
   probe->skel_ = loaded.value().skel;
   probe->flavor_ = loaded.value().flavor;
   probe->ssl_enabled_ = loaded.value().ssl;
+  probe->ssl_multi_ = loaded.value().ssl_multi;
   probe->sockets_enabled_ = options.capture_bytes > 0;
   spdlog::debug("BPF hooks attached ({}{})", probe->flavor_,
-                probe->ssl_enabled_ ? ", OpenSSL uprobes loaded" : "");
+                !probe->ssl_enabled_ ? ""
+                : probe->ssl_multi_  ? ", OpenSSL uprobes loaded for uprobe_multi links"
+                                     : ", OpenSSL uprobes loaded");
 
   if (Status s = FillSyscallTables(probe->skel_); !s.ok()) return s.error();
   Result<TracedSet> traced = TracedSet::Map(bpf_map__fd(probe->skel_->maps.traced_tgids));
@@ -378,7 +408,7 @@ Probe::~Probe() {
       if (*prog->link != nullptr) links.push_back(std::exchange(*prog->link, nullptr));
     }
   }
-  DestroyLinksConcurrently(links);
+  DestroyLinksConcurrently(links, ssl_link_fds_);
   if (ring_) ring_buffer__free(ring_);
   if (skel_) waitscope_bpf__destroy(skel_);
 }
@@ -528,23 +558,48 @@ void Probe::ForgetConnections(std::uint32_t tgid, std::span<const std::int32_t> 
 Status Probe::AttachSsl(const std::string& path, std::span<const SslFunctionOffset> functions) {
   if (!ssl_enabled_) return Error{"the OpenSSL probes are not loaded"};
   std::vector<bpf_link*> attached;
-  auto fail = [&](const std::string& what, int err) -> Status {
-    for (bpf_link* link : attached) bpf_link__destroy(link);
-    return Error{"cannot attach the OpenSSL probes to " + path + " (" + what +
-                 "): " + ErrnoText(err)};
+  std::vector<int> attached_fds;
+  auto fail = [&](const std::string& what, const std::string& why) -> Status {
+    DestroyLinksConcurrently(attached, attached_fds);
+    return Error{"cannot attach the OpenSSL probes to " + path + " (" + what + "): " + why};
   };
+  // Each program's offsets in this file: one uprobe_multi link each.
+  struct ProgramOffsets {
+    bpf_program* prog;
+    bool retprobe;
+    std::vector<std::uint64_t> offsets;
+  };
+  std::vector<ProgramOffsets> by_program;
   for (const SslFunctionOffset& f : functions) {
     auto [entry, ret] = SslProgramsOf(skel_, f.function);
     for (bpf_program* prog : {entry, ret}) {
       if (!prog) continue;
+      if (ssl_multi_) {
+        auto it = std::find_if(by_program.begin(), by_program.end(),
+                               [prog](const ProgramOffsets& p) { return p.prog == prog; });
+        if (it == by_program.end()) {
+          it = by_program.insert(by_program.end(), ProgramOffsets{prog, prog == ret, {}});
+        }
+        // One probe per place: a repeat would run the program twice.
+        if (std::find(it->offsets.begin(), it->offsets.end(), f.offset) == it->offsets.end()) {
+          it->offsets.push_back(f.offset);
+        }
+        continue;
+      }
       LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = prog == ret);
       // pid -1: every process mapping the file; the programs filter.
       bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, path.c_str(), f.offset, &opts);
-      if (!link) return fail(bpf_program__name(prog), errno);
+      if (!link) return fail(bpf_program__name(prog), ErrnoText(errno));
       attached.push_back(link);
     }
   }
+  for (const ProgramOffsets& p : by_program) {
+    Result<int> fd = AttachUprobeMulti(bpf_program__fd(p.prog), path, p.offsets, p.retprobe);
+    if (!fd.ok()) return fail(bpf_program__name(p.prog), fd.error().message);
+    attached_fds.push_back(fd.value());
+  }
   ssl_links_.insert(ssl_links_.end(), attached.begin(), attached.end());
+  ssl_link_fds_.insert(ssl_link_fds_.end(), attached_fds.begin(), attached_fds.end());
   return Status::Ok();
 }
 

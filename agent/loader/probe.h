@@ -161,7 +161,11 @@ class Probe {
   std::string flavor_;
   bool sockets_enabled_ = false;
   bool ssl_enabled_ = false;
+  // The OpenSSL programs were loaded for uprobe_multi links (loader/uprobe_multi.h):
+  // their links are descriptors in ssl_link_fds_; otherwise libbpf links in ssl_links_.
+  bool ssl_multi_ = false;
   std::vector<bpf_link*> ssl_links_;
+  std::vector<int> ssl_link_fds_;
   std::optional<TracedSet> traced_;
   EventHandler waits_handler_;
   EventHandler sockets_handler_;

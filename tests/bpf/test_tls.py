@@ -488,6 +488,21 @@ class OpensslTest(TlsTestCase):
 
     N = 4  # s_client runs per version: 1 new session, then N - 1 resumed
 
+    def test_uprobe_link_kind(self):
+        # uprobe_multi links on Linux 6.6+ (they detach in one grace period,
+        # not ~90 ms each), classic ones before or with WAITSCOPE_UPROBE_MULTI=0
+        # (the bpf_tls_classic_uprobes groups). The other tests here check
+        # that the plaintext arrives either way.
+        release = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
+        multi = release >= (6, 6) and os.environ.get("WAITSCOPE_UPROBE_MULTI", "") != "0"
+        out = os.path.join(self.make_tmp(), "report")
+        r = tr.ws("-v", "record", "-q", "-o", out, "--", "/bin/true")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        loaded = ("OpenSSL uprobes loaded for uprobe_multi links)" if multi
+                  else "OpenSSL uprobes loaded)")
+        self.assertIn(loaded, r.stderr)
+        self.assertRegex(r.stderr, r"OpenSSL probes attached to \S+libssl\S* \(\d+ functions\)")
+
     def test_s_server_s_client(self):
         openssl = need_tool("/usr/bin/openssl", "openssl")
         tmp = self.make_tmp()
