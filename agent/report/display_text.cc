@@ -54,6 +54,14 @@ std::string TruncateMiddle(std::string_view s, std::size_t width) {
   return out;
 }
 
+std::string TruncateEnd(std::string_view s, std::size_t width) {
+  if (DisplayWidth(s) <= width) return std::string(s);
+  if (width == 0) return {};
+  std::string out(Utf8Prefix(s, width - 1));
+  out += kEllipsis;
+  return out;
+}
+
 std::string PadRight(std::string_view s, std::size_t width) {
   std::string out(s);
   const std::size_t w = DisplayWidth(s);

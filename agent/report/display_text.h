@@ -21,6 +21,10 @@ std::size_t DisplayWidth(std::string_view s);
 // (the tail gets the extra column: the end of a path names the file).
 std::string TruncateMiddle(std::string_view s, std::size_t width);
 
+// `s` if it fits in `width` columns, else its first width - 1 code points
+// and "…".
+std::string TruncateEnd(std::string_view s, std::size_t width);
+
 // `s` padded with spaces to `width` columns (unchanged when already wider).
 std::string PadRight(std::string_view s, std::size_t width);
 std::string PadLeft(std::string_view s, std::size_t width);

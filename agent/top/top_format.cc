@@ -80,23 +80,4 @@ std::string FormatUptime(double seconds) {
   return buf;
 }
 
-std::string TruncateEnd(std::string_view s, std::size_t width) {
-  if (DisplayWidth(s) <= width) return std::string(s);
-  if (width == 0) return {};
-  // Keep width - 1 code points, then the ellipsis.
-  std::size_t kept = 0;
-  std::size_t end = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
-    if (kept == width - 1) {
-      end = i;
-      break;
-    }
-    ++kept;
-  }
-  std::string out(s.substr(0, end));
-  out += "\xE2\x80\xA6";  // U+2026
-  return out;
-}
-
 }  // namespace waitscope::top

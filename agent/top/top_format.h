@@ -31,7 +31,4 @@ std::string FormatMicros(double us, std::uint64_t count);
 // Uptime as "45s", "12m05s", "3h07m".
 std::string FormatUptime(double seconds);
 
-// `s` cut to `width` columns, ending in "…" when cut.
-std::string TruncateEnd(std::string_view s, std::size_t width);
-
 }  // namespace waitscope::top
