@@ -563,7 +563,8 @@ Status Probe::AttachSsl(const std::string& path, std::span<const SslFunctionOffs
     DestroyLinksConcurrently(attached, attached_fds);
     return Error{"cannot attach the OpenSSL probes to " + path + " (" + what + "): " + why};
   };
-  // Each program's offsets in this file: one uprobe_multi link each.
+  // Each program's places in this file, once each: a place named twice
+  // (aliased wrappers returning through one program) would run it twice.
   struct ProgramOffsets {
     bpf_program* prog;
     bool retprobe;
@@ -574,29 +575,31 @@ Status Probe::AttachSsl(const std::string& path, std::span<const SslFunctionOffs
     auto [entry, ret] = SslProgramsOf(skel_, f.function);
     for (bpf_program* prog : {entry, ret}) {
       if (!prog) continue;
-      if (ssl_multi_) {
-        auto it = std::find_if(by_program.begin(), by_program.end(),
-                               [prog](const ProgramOffsets& p) { return p.prog == prog; });
-        if (it == by_program.end()) {
-          it = by_program.insert(by_program.end(), ProgramOffsets{prog, prog == ret, {}});
-        }
-        // One probe per place: a repeat would run the program twice.
-        if (std::find(it->offsets.begin(), it->offsets.end(), f.offset) == it->offsets.end()) {
-          it->offsets.push_back(f.offset);
-        }
-        continue;
+      auto it = std::find_if(by_program.begin(), by_program.end(),
+                             [prog](const ProgramOffsets& p) { return p.prog == prog; });
+      if (it == by_program.end()) {
+        it = by_program.insert(by_program.end(), ProgramOffsets{prog, prog == ret, {}});
       }
-      LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = prog == ret);
-      // pid -1: every process mapping the file; the programs filter.
-      bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, path.c_str(), f.offset, &opts);
-      if (!link) return fail(bpf_program__name(prog), ErrnoText(errno));
-      attached.push_back(link);
+      if (std::find(it->offsets.begin(), it->offsets.end(), f.offset) == it->offsets.end()) {
+        it->offsets.push_back(f.offset);
+      }
     }
   }
+  // One uprobe_multi link per program, or one classic link per place.
   for (const ProgramOffsets& p : by_program) {
-    Result<int> fd = AttachUprobeMulti(bpf_program__fd(p.prog), path, p.offsets, p.retprobe);
-    if (!fd.ok()) return fail(bpf_program__name(p.prog), fd.error().message);
-    attached_fds.push_back(fd.value());
+    if (ssl_multi_) {
+      Result<int> fd = AttachUprobeMulti(bpf_program__fd(p.prog), path, p.offsets, p.retprobe);
+      if (!fd.ok()) return fail(bpf_program__name(p.prog), fd.error().message);
+      attached_fds.push_back(fd.value());
+      continue;
+    }
+    for (std::uint64_t offset : p.offsets) {
+      LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.retprobe);
+      // pid -1: every process mapping the file; the programs filter.
+      bpf_link* link = bpf_program__attach_uprobe_opts(p.prog, -1, path.c_str(), offset, &opts);
+      if (!link) return fail(bpf_program__name(p.prog), ErrnoText(errno));
+      attached.push_back(link);
+    }
   }
   ssl_links_.insert(ssl_links_.end(), attached.begin(), attached.end());
   ssl_link_fds_.insert(ssl_link_fds_.end(), attached_fds.begin(), attached_fds.end());
