@@ -30,6 +30,10 @@ struct ExchangeOrigin {
   std::string protocol;       // report name
   std::uint32_t tid = 0;      // thread that completed the exchange (0: unknown)
   std::uint64_t conn_id = 0;  // connection it went over
+  // False when every connection this process has had so far was one it
+  // connected itself: none of its threads can be serving a request yet, so
+  // its client exchanges belong to no request window.
+  bool may_serve = true;
 };
 
 class WireAggregator {

@@ -113,6 +113,7 @@ void ConnectionTracker::OnOpen(const ws_sock_open_event& ev) {
   c.family = ev.family;
   c.sock = ev.sock;
   c.opened_ns = ev.hdr.ts_ns;
+  if (ev.role != WS_ROLE_CLIENT) may_serve_pids_.insert(c.pid);
   c.local_port = ev.local_port;
   c.peer_port = ev.peer_port;
   if (ev.family == AF_INET || ev.family == AF_INET6) {
@@ -395,8 +396,13 @@ void ConnectionTracker::Drain(Connection& c, std::uint32_t tid) {
   std::vector<protocols::Exchange>& done = exchanges_scratch_;
   c.parser->TakeExchanges(done);
   if (done.empty()) return;
-  ExchangeOrigin origin{
-      c.pid, IsServer(c), c.peer, std::string(protocols::ProtocolName(c.protocol)), tid, c.conn_id};
+  ExchangeOrigin origin{c.pid,
+                        IsServer(c),
+                        c.peer,
+                        std::string(protocols::ProtocolName(c.protocol)),
+                        tid,
+                        c.conn_id,
+                        may_serve_pids_.contains(c.pid)};
   for (const protocols::Exchange& ex : done) {
     if (!c.peer.empty()) sink_.AddExchange(origin, ex);
     if (observer_) observer_->OnExchange(origin, ex);
@@ -442,6 +448,7 @@ std::vector<std::int32_t> ConnectionTracker::CloseProcess(std::uint32_t pid, std
     fds.push_back(c.fd);
     it = Forget(it);
   }
+  may_serve_pids_.erase(pid);
   return fds;
 }
 

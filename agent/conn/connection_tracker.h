@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "aggregate/wire_aggregator.h"
@@ -105,6 +106,9 @@ class ConnectionTracker {
   std::unordered_map<std::uint64_t, std::uint64_t>
       latency_by_sock_;  // connect latency waiting for its open event
   std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol> peer_protocols_;
+  // Processes with a connection they did not connect() themselves (accepted,
+  // UNIX, or open before tracing): ExchangeOrigin::may_serve.
+  std::unordered_set<std::uint32_t> may_serve_pids_;
   std::uint64_t closed_parse_errors_ = 0;
   std::uint64_t closed_exchanges_lost_ = 0;
   TrackerStats stats_;

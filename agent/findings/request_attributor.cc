@@ -123,6 +123,9 @@ void RequestAttributor::OnExchange(const ExchangeOrigin& o, const protocols::Exc
       }
       last_client_conn_id_ = o.peer.empty() ? 0 : o.conn_id;
     }
+    // A pure client (a benchmark, a batch job) has no request its spans
+    // could belong to; a request that starts later is after them.
+    if (!o.may_serve) return;
     // Built in place: a client's spans are one per exchange.
     MakeRoom(t, t.statements);
     StatementSpan& s = t.statements.emplace_back();

@@ -19,7 +19,8 @@
 //
 // Memory: per thread at most `max_spans_per_thread` buffered spans of each
 // kind (oldest dropped, counted), `max_spans_before_serving` until the
-// thread serves its first request; threads idle for `horizon_ns` are
+// thread serves its first request, none for a process that cannot be
+// serving yet (ExchangeOrigin::may_serve); threads idle for `horizon_ns` are
 // forgotten. Not thread-safe: one event loop feeds it.
 #pragma once
 

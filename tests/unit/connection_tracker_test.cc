@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "conn/wire_observer.h"
 #include "core/peer_address.h"
 #include "protocols/capture.h"
 #include "sock_events.h"
@@ -166,6 +167,35 @@ TEST_F(TrackerTest, ExitedProcessConnectionsAreClosed) {
   EXPECT_EQ(conns[1].pid, 200u);
   ASSERT_NE(Find("PING"), nullptr);
   EXPECT_EQ(Find("PING")->count, 1u);
+}
+
+// Every exchange's origin says whether its process may be serving: not while
+// each of its connections is one it connected itself (the open event's
+// client role), from its first other one (accepted, UNIX, or open before
+// tracing) until it exits.
+TEST_F(TrackerTest, AProcessMayServeOnceItHasAConnectionItDidNotConnect) {
+  struct Origins final : WireObserver {
+    std::vector<bool> may_serve;
+    void OnExchange(const ExchangeOrigin& o, const protocols::Exchange&) override {
+      may_serve.push_back(o.may_serve);
+    }
+    void OnClientConnectionUse(const ClientConnectionUse&) override {}
+  } origins;
+  tracker_.SetObserver(&origins);
+  auto ping = [&](std::uint64_t conn_id, std::uint64_t n, std::uint64_t ts) {
+    Data(conn_id, true, n * kPing.size(), kPing, ts);
+    Data(conn_id, false, n * kPong.size(), kPong, ts + 1);
+  };
+  Open(1, WS_ROLE_CLIENT, 6379, /*fd=*/7);
+  ping(1, 0, 10);
+  Open(2, WS_ROLE_UNKNOWN, 51000, /*fd=*/8);
+  ping(1, 1, 20);
+  tracker_.CloseProcess(100, 30);
+  Open(3, WS_ROLE_CLIENT, 6379, /*fd=*/7);  // pid 100 reused by a new process
+  ping(3, 0, 40);
+  Open(4, WS_ROLE_SERVER, 51001, /*fd=*/9);
+  ping(3, 1, 50);
+  EXPECT_EQ(origins.may_serve, (std::vector<bool>{false, true, false, true}));
 }
 
 TEST_F(TrackerTest, ReusedFdNeverMixesConnections) {

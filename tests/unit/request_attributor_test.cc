@@ -33,14 +33,14 @@ class AttributorTest : public ::testing::Test {
   }
 
   void Statement(std::uint32_t tid, std::uint64_t start_ms, std::uint64_t end_ms, std::string sql,
-                 std::uint64_t conn_id = 9) {
+                 std::uint64_t conn_id = 9, bool may_serve = true) {
     protocols::Exchange ex;
     ex.protocol = protocols::Protocol::kPostgres;
     ex.statement = std::move(sql);
     ex.request_end_ns = start_ms * kMs;
     ex.response_end_ns = end_ms * kMs;
-    attributor_.OnExchange(ExchangeOrigin{kPid, false, "127.0.0.1:5432", "postgres", tid, conn_id},
-                           ex);
+    attributor_.OnExchange(
+        ExchangeOrigin{kPid, false, "127.0.0.1:5432", "postgres", tid, conn_id, may_serve}, ex);
   }
 
   void Request(std::uint32_t tid, std::uint64_t start_ms, std::uint64_t end_ms,
@@ -82,6 +82,21 @@ TEST_F(AttributorTest, WaitsAndStatementsInsideTheWindowBelongToTheRequest) {
   EXPECT_EQ(r.waits[1].wait_class, WaitClass::kNet);
   EXPECT_EQ(r.waits[1].target, "127.0.0.1:2525");
   EXPECT_EQ(r.cpu_ns, (50 - 7 - 25) * kMs);
+}
+
+// The tracker says a process may not serve while it has only connected out:
+// such a client's exchanges keep no span (no request of its can be running),
+// but still name their peer's protocol for waits on it.
+TEST_F(AttributorTest, APureClientsExchangesKeepNoSpan) {
+  Statement(1, 102, 110, "SELECT 1", /*conn_id=*/9, /*may_serve=*/false);
+  Wait(1, 110, 7, WaitClass::kNet, "recvfrom", "127.0.0.1:5432");
+  Request(1, 100, 150, "GET /x");
+  attributor_.Finish();
+  ASSERT_EQ(requests_.size(), 1u);
+  EXPECT_TRUE(requests_[0].statements.empty());
+  ASSERT_EQ(requests_[0].waits.size(), 1u);
+  EXPECT_EQ(requests_[0].waits[0].wait_class, WaitClass::kDb);
+  EXPECT_EQ(requests_[0].waits[0].protocol, "postgres");
 }
 
 TEST_F(AttributorTest, WaitOnTheRequestsOwnSocketIsNotPartOfIt) {
