@@ -20,6 +20,11 @@ enum class Direction : std::uint8_t {
 };
 
 struct Exchange {
+  // User-provided, so that value-initialization (vector::emplace_back()) runs
+  // only the member initializers below: the implicit constructor first
+  // zeroed all 184 bytes (`rep stos`), 5 % of the agent's Redis path.
+  Exchange() noexcept {}  // NOLINT(modernize-use-equals-default): see above
+
   Protocol protocol = Protocol::kUnknown;
   // Normalized, redacted text: SQL with literals as `?`, Redis as
   // "GET user:?:cart", HTTP as "GET /orders/{id}". Never holds raw values
