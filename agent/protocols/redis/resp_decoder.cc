@@ -99,8 +99,12 @@ S ReadInt(BinaryReader& r, std::int64_t* v, Need* need) {
   return ParseInt(line, v) ? S::kOk : S::kInvalid;
 }
 
-// Payload of `len` bytes followed by CRLF.
-S ReadPayload(BinaryReader& r, std::int64_t len, std::string_view* payload, Need* need) {
+// Payload of `len` bytes followed by CRLF. Always inlined: called, it
+// stored *payload as two words that the caller then loaded as one 16-byte
+// value (appending it to the argument list), a load store forwarding cannot
+// serve; that stall was 40 % of DecodeRequest.
+[[gnu::always_inline]] inline S ReadPayload(BinaryReader& r, std::int64_t len,
+                                            std::string_view* payload, Need* need) {
   auto n = static_cast<std::size_t>(len);
   if (r.remaining() < n + 2) {
     need->total = r.position() + n + 2;
