@@ -323,18 +323,23 @@ struct Shape {
   bool all_digit = true, all_hex = true, all_alnum = true;
 };
 
+// From the OR and the AND of the bytes' classes: "all digits" is kDigit in
+// the AND.
+Shape ShapeFrom(std::uint8_t any, std::uint8_t all) {
+  return Shape{.any = any,
+               .all_digit = (all & kDigit) != 0,
+               .all_hex = (all & kHexChar) != 0,
+               .all_alnum = (all & kAlnum) != 0};
+}
+
 Shape ShapeOf(std::string_view s) {
-  // The OR and the AND of the classes: "all digits" is kDigit in the AND.
   std::uint8_t any = 0, all = 0xff;
   for (char c : s) {
     const std::uint8_t k = ClassOf(c);
     any |= k;
     all &= k;
   }
-  return Shape{.any = any,
-               .all_digit = (all & kDigit) != 0,
-               .all_hex = (all & kHexChar) != 0,
-               .all_alnum = (all & kAlnum) != 0};
+  return ShapeFrom(any, all);
 }
 
 // An identifier rather than a name: a number, a hex id, or a long token
@@ -374,8 +379,8 @@ void AppendPart(std::string_view part, std::string* out) {
 }
 
 // One segment between the main separators (':' and friends).
-void AppendSegment(std::string_view seg, std::string* out) {
-  const Shape sh = ShapeOf(seg);
+// `sh` is the segment's shape, which the caller found scanning for its end.
+void AppendSegment(std::string_view seg, const Shape& sh, std::string* out) {
   if (IsUuid(seg) || IsIdLike(seg, sh)) {
     out->push_back('?');
     return;
@@ -464,9 +469,16 @@ void AppendKeyPattern(std::string_view key, std::string* out) {
   const std::size_t base = out->size();
   std::size_t start = 0;
   while (out->size() - base < kMaxPatternBytes) {
+    // One pass finds the segment's end and its shape.
     std::size_t end = start;
-    while (end < key.size() && !(ClassOf(key[end]) & kKeySep)) ++end;
-    AppendSegment(key.substr(start, end - start), out);
+    std::uint8_t any = 0, all = 0xff;
+    for (; end < key.size(); ++end) {
+      const std::uint8_t k = ClassOf(key[end]);
+      if (k & kKeySep) break;
+      any |= k;
+      all &= k;
+    }
+    AppendSegment(key.substr(start, end - start), ShapeFrom(any, all), out);
     if (end == key.size()) break;
     out->push_back(key[end] == ' ' ? '?' : key[end]);
     start = end + 1;
