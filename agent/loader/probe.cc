@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "loader/libbpf_log.h"
+#include "loader/ssl_places.h"
 #include "loader/syscall_table.h"
 #include "loader/uprobe_multi.h"
 #include "waitscope.skel.h"
@@ -563,41 +564,22 @@ Status Probe::AttachSsl(const std::string& path, std::span<const SslFunctionOffs
     DestroyLinksConcurrently(attached, attached_fds);
     return Error{"cannot attach the OpenSSL probes to " + path + " (" + what + "): " + why};
   };
-  // Each program's places in this file, once each: a place named twice
-  // (aliased wrappers returning through one program) would run it twice.
-  struct ProgramOffsets {
-    bpf_program* prog;
-    bool retprobe;
-    std::vector<std::uint64_t> offsets;
-  };
-  std::vector<ProgramOffsets> by_program;
-  for (const SslFunctionOffset& f : functions) {
-    auto [entry, ret] = SslProgramsOf(skel_, f.function);
-    for (bpf_program* prog : {entry, ret}) {
-      if (!prog) continue;
-      auto it = std::find_if(by_program.begin(), by_program.end(),
-                             [prog](const ProgramOffsets& p) { return p.prog == prog; });
-      if (it == by_program.end()) {
-        it = by_program.insert(by_program.end(), ProgramOffsets{prog, prog == ret, {}});
-      }
-      if (std::find(it->offsets.begin(), it->offsets.end(), f.offset) == it->offsets.end()) {
-        it->offsets.push_back(f.offset);
-      }
-    }
-  }
+  // Each program once per place (see ssl_places.h).
+  const std::vector<ProgramPlaces<bpf_program*>> by_program = GroupSslPlaces<bpf_program*>(
+      functions, [this](SslFunction f) { return SslProgramsOf(skel_, f); });
   // One uprobe_multi link per program, or one classic link per place.
-  for (const ProgramOffsets& p : by_program) {
+  for (const ProgramPlaces<bpf_program*>& p : by_program) {
     if (ssl_multi_) {
-      Result<int> fd = AttachUprobeMulti(bpf_program__fd(p.prog), path, p.offsets, p.retprobe);
-      if (!fd.ok()) return fail(bpf_program__name(p.prog), fd.error().message);
+      Result<int> fd = AttachUprobeMulti(bpf_program__fd(p.program), path, p.offsets, p.retprobe);
+      if (!fd.ok()) return fail(bpf_program__name(p.program), fd.error().message);
       attached_fds.push_back(fd.value());
       continue;
     }
     for (std::uint64_t offset : p.offsets) {
       LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.retprobe);
       // pid -1: every process mapping the file; the programs filter.
-      bpf_link* link = bpf_program__attach_uprobe_opts(p.prog, -1, path.c_str(), offset, &opts);
-      if (!link) return fail(bpf_program__name(p.prog), ErrnoText(errno));
+      bpf_link* link = bpf_program__attach_uprobe_opts(p.program, -1, path.c_str(), offset, &opts);
+      if (!link) return fail(bpf_program__name(p.program), ErrnoText(errno));
       attached.push_back(link);
     }
   }
