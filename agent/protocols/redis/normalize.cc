@@ -308,13 +308,26 @@ bool ValidName(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (ClassOf(c) & kNameChar) != 0; });
 }
 
-// Appends the uppercased name, or "?" when it is not a valid one.
+// Appends the uppercased name, or "?" when it is not a valid one (see
+// ValidName). One pass that writes and checks together: checking first,
+// then pushing byte by byte, was 5 % of the agent's Redis path.
 void AppendUpperName(std::string_view s, std::string* out) {
-  if (!ValidName(s)) {
+  if (s.empty() || s.size() > kMaxNameBytes) {
     out->push_back('?');
     return;
   }
-  for (char c : s) out->push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  const std::size_t at = out->size();
+  out->resize(at + s.size());
+  char* d = out->data() + at;
+  std::uint8_t all = 0xff;
+  for (char c : s) {
+    all &= ClassOf(c);
+    *d++ = c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+  }
+  if ((all & kNameChar) == 0) {
+    out->resize(at);
+    out->push_back('?');
+  }
 }
 
 // What one pass over a segment or part says about it.

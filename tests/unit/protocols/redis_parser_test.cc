@@ -532,6 +532,12 @@ TEST(RedisNormalizeTest, CommandTable) {
   EXPECT_EQ(norm({"GE", "user:1"}), "GE");
   EXPECT_EQ(norm({"HGETALL", "user:1"}), "HGETALL user:?");
   EXPECT_EQ(norm({std::string_view("\xff\x01", 2)}), "?");
+  // A name is uppercased and checked in one pass: one bad byte anywhere,
+  // or more than 32 bytes, makes it "?"; module names keep their dot.
+  EXPECT_EQ(norm({std::string_view("get\x01", 4), "user:1"}), "?");
+  EXPECT_EQ(norm({"json.get", "doc:1"}), "JSON.GET");
+  EXPECT_EQ(norm({std::string(32, 'x')}), std::string(32, 'X'));
+  EXPECT_EQ(norm({std::string(33, 'x')}), "?");
   EXPECT_EQ(redis::NormalizeCommand({"HMGET", "h:1", "a", "b"}, false).cache,
             redis::CacheRead::kMulti);
 }
