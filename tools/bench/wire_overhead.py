@@ -20,12 +20,15 @@ rounds of each workload and configuration:
   traced@base  as traced, with the binary given by --baseline-waitscope (another build,
              e.g. the commit before a change): a change's effect measured in the same run
 
-Diagnostics (only with --diagnose, e.g. --diagnose stopped,sched-idle): where the cost is.
+Diagnostics (only with --diagnose, e.g. --diagnose stopped,sched-idle,nice19): where the
+cost is.
   stopped    traced, but waitscope gets SIGSTOP once it has attached and SIGCONT after the
              client exits: the producer side alone (hooks, copies, ring buffers) with
              nobody consuming; ring-buffer drops are expected and shown
   sched-idle traced, every thread of waitscope moved to SCHED_IDLE once it has attached
              (what `chrt -a -i -p 0 PID` does): the agent only runs on idle CPU
+  nice19     traced, every thread of waitscope reniced to 19 once it has attached: the
+             workload's threads preempt the agent, which still gets a little CPU
 
 "Attached" is the client's exec: waitscope record forks the command parked, attaches, then
 lets it exec (the script polls /proc/PID/task/PID/children every 2 ms until then).
@@ -73,7 +76,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TARGET_LOSS_PCT = 5.0  # issue: <= 5 % throughput loss on the traced client, capture on
-DIAGNOSE_CONFIGS = ["stopped", "sched-idle"]  # --diagnose; see the module docstring
+DIAGNOSE_CONFIGS = ["stopped", "sched-idle", "nice19"]  # --diagnose; see the module docstring
 
 
 
@@ -212,16 +215,24 @@ def run_sampled(cmd, client_is_child=False, on_attach=None, on_client_exit=None,
             idle)
 
 
-def set_sched_idle(pid):
-    """Moves every thread of pid to SCHED_IDLE, like `chrt -a -i -p 0 PID`.
-
-    Threads it starts later inherit the policy from the thread that starts them.
-    """
+def for_each_thread(pid, fn):
+    """Calls fn(tid) for every thread of pid. Threads it starts later inherit
+    scheduling policy and nice value from the thread that starts them."""
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            os.sched_setscheduler(int(tid), os.SCHED_IDLE, os.sched_param(0))
+            fn(int(tid))
         except ProcessLookupError:
             pass  # the thread exited meanwhile
+
+
+def set_sched_idle(pid):
+    """Moves every thread of pid to SCHED_IDLE, like `chrt -a -i -p 0 PID`."""
+    for_each_thread(pid, lambda t: os.sched_setscheduler(t, os.SCHED_IDLE, os.sched_param(0)))
+
+
+def set_nice19(pid):
+    """Renices every thread of pid to 19 (nice values are per thread on Linux)."""
+    for_each_thread(pid, lambda t: os.setpriority(os.PRIO_PROCESS, t, 19))
 
 
 # ---------------------------------------------------------------- servers
@@ -323,6 +334,8 @@ class Bench:
                 os.kill(pid, signal.SIGSTOP)
             elif config == "sched-idle":
                 set_sched_idle(pid)
+            elif config == "nice19":
+                set_nice19(pid)
 
         def on_client_exit(pid):
             if config == "stopped":
@@ -418,7 +431,8 @@ def markdown(bench, workloads, configs, info, args, cmdline):
                      "after the client exits), so the throughput is the producer side alone "
                      "(hooks, copies, ring buffers) with nobody consuming and the drops are "
                      "what overflowed the rings; `sched-idle` moves all its threads to "
-                     "SCHED_IDLE (`chrt -a -i -p 0 PID`), so the agent only gets idle CPU.")
+                     "SCHED_IDLE (`chrt -a -i -p 0 PID`), so the agent only gets idle CPU; "
+                     "`nice19` renices all its threads to 19, so the workload preempts it.")
     lines.append("")
     lines.append("| workload | metric | config | throughput | loss vs plain | target | met "
                  "| client CPU s | agent CPU s | machine idle % | events_dropped "
@@ -487,7 +501,8 @@ def main():
                     help="extra traced configs that show where the cost is, comma list of "
                          "stopped (waitscope SIGSTOPped once attached: producer side alone, "
                          "drops expected), sched-idle (waitscope's threads SCHED_IDLE once "
-                         "attached); default none")
+                         "attached), nice19 (its threads reniced to 19 once attached); "
+                         "default none")
     ap.add_argument("--quick", action="store_true",
                     help="2 runs, 20000 requests, 3 s pgbench, scale 1")
     ap.add_argument("--markdown-out")
