@@ -45,6 +45,11 @@ constexpr std::size_t kMinRequestArg = 6;
   return i;
 }
 
+// Whether `s` has "\r\n" at `i` (ends of integer lines and of payloads).
+bool CrlfAt(std::string_view s, std::size_t i) {
+  return i + 2 <= s.size() && s[i] == '\r' && s[i + 1] == '\n';
+}
+
 // Strict RESP integer: all of `s` is one (see ScanInt).
 bool ParseInt(std::string_view s, std::int64_t* out) {
   std::int64_t v = 0;
@@ -98,7 +103,7 @@ S ReadIntLine(BinaryReader& r, std::int64_t* v, Need* need) {
   const std::string_view rest = r.rest();
   std::int64_t value = 0;
   const std::size_t n = ScanInt(rest, &value);
-  if (n > 0 && n + 2 <= rest.size() && rest[n] == '\r' && rest[n + 1] == '\n') {
+  if (n > 0 && CrlfAt(rest, n)) {
     r.Skip(n + 2);
     *v = value;
     return S::kOk;
@@ -119,8 +124,9 @@ S ReadIntLine(BinaryReader& r, std::int64_t* v, Need* need) {
     return S::kNeedMore;
   }
   *payload = r.Bytes(n).value_or(std::string_view());
-  std::string_view crlf = r.Bytes(2).value_or(std::string_view());
-  return crlf == "\r\n" ? S::kOk : S::kInvalid;
+  const bool crlf = CrlfAt(r.rest(), 0);
+  r.Skip(2);
+  return crlf ? S::kOk : S::kInvalid;
 }
 
 bool ValidDouble(std::string_view s) {
