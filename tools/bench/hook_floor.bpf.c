@@ -19,6 +19,9 @@
  *           event of TGID's threads (hook_floor.cc opens it): what every
  *           other task's context switch pays when only the traced tasks
  *           carry a hook
+ *   mode 7  empty sock_send_length and sock_recv_length programs only: the
+ *           floor the "sched" flavour's wire hooks put on every socket read
+ *           and write on the machine, traced or not
  */
 #include "vmlinux.h"
 
@@ -94,6 +97,18 @@ int BPF_PROG(floor_switch)
 
 SEC("perf_event")
 int floor_task_switch(struct bpf_perf_event_data *ctx)
+{
+  return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(floor_sock_send)
+{
+  return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(floor_sock_recv)
 {
   return 0;
 }

@@ -1,7 +1,7 @@
 // hook_floor MODE [TGID]: attach tools/bench/hook_floor.bpf.c's sys_enter/sys_exit/sched_switch
-// programs, or in mode 6 its program on TGID's per-thread context-switch perf events, in MODE
-// (see there) and keep them attached until SIGINT/SIGTERM.
-// Benchmark only: used to split waitscope's per-syscall cost (BENCHMARKS.md).
+// or socket-length programs, or in mode 6 its program on TGID's per-thread context-switch perf
+// events, in MODE (see there) and keep them attached until SIGINT/SIGTERM. Benchmark only: used to
+// split waitscope's per-syscall cost (BENCHMARKS.md).
 #include <dirent.h>
 #include <linux/perf_event.h>
 #include <signal.h>
@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
   bpf_program__set_autoload(skel->progs.floor_exit, mode <= 4);
   bpf_program__set_autoload(skel->progs.floor_switch, mode == 5);
   bpf_program__set_autoload(skel->progs.floor_task_switch, mode == 6);
+  bpf_program__set_autoload(skel->progs.floor_sock_send, mode == 7);
+  bpf_program__set_autoload(skel->progs.floor_sock_recv, mode == 7);
   std::vector<bpf_link*> links;
   const bool attached = hook_floor_bpf__load(skel) == 0 &&
                         (mode == 6 ? AttachTaskSwitch(skel, skel->rodata->target_tgid, &links)

@@ -2,11 +2,14 @@
 """Splits waitscope's per-syscall cost (see BENCHMARKS.md, "Where the syscall cost comes from").
 
 Runs `pingpong syscalls N` (getppid loop; or with --workload pingpong the 1-byte pipe
-ping-pong, whose reads block) pinned to one CPU, alternating, --runs rounds:
+ping-pong, whose reads block; or with --workload sockets the same ping-pong over UNIX
+socketpairs) pinned to one CPU, alternating, --runs rounds:
   baseline             nothing attached
   floor-empty          hook_floor mode 0: empty tp_btf sys_enter/sys_exit programs
   floor-exit-only      hook_floor mode 4: an empty sys_exit program, no sys_enter
   floor-switch-only    hook_floor mode 5: an empty sched_switch program, nothing else
+  floor-sock-only      hook_floor mode 7: empty sock_send_length/sock_recv_length programs
+                       (the sched flavour's wire hooks), nothing else
   floor-filter         hook_floor mode 1: pid_tgid + bitmap filter, never matches
   ws-untraced          waitscope record -p <sleeping process>
   floor-hash-upd-del   hook_floor mode 2 on the workload: ktime + hash update / lookup + delete
@@ -16,7 +19,8 @@ ping-pong, whose reads block) pinned to one CPU, alternating, --runs rounds:
                        per-task software context-switch perf events of another task
   floor-task-switch-self   hook_floor mode 6 on the workload (its threads inherit the event)
 and prints the median ns/syscall (min..max) and the difference to baseline. Root only.
-Usage: hook_floor.py [--build DIR] [--runs 5] [--syscalls 5000000] [--workload getppid|pingpong]
+Usage: hook_floor.py [--build DIR] [--runs 5] [--syscalls 5000000]
+                     [--workload getppid|pingpong|sockets]
                      [--round-trips 200000] [--configs a,b,...]
 """
 import argparse
@@ -38,8 +42,9 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--syscalls", type=int, default=5000000)
     ap.add_argument("--cpu", type=int, default=(os.cpu_count() or 1) - 1)
-    ap.add_argument("--workload", choices=("getppid", "pingpong"), default="getppid")
-    ap.add_argument("--round-trips", type=int, default=200000, help="pingpong round trips")
+    ap.add_argument("--workload", choices=("getppid", "pingpong", "sockets"), default="getppid")
+    ap.add_argument("--round-trips", type=int, default=200000,
+                    help="round trips of pingpong or sockets")
     ap.add_argument("--configs", default="", help="comma list (default: all)")
     args = ap.parse_args()
     ws_bin = os.path.join(args.build, "agent", "cli", "waitscope")
@@ -49,8 +54,9 @@ def main():
 
     def start_stopped_workload():
         # Stopped before exec, so a tracer can be pointed at its pid first.
-        work = (f"syscalls {args.syscalls}" if args.workload == "getppid"
-                else str(args.round_trips))
+        work = {"getppid": f"syscalls {args.syscalls}",
+                "pingpong": str(args.round_trips),
+                "sockets": f"sockets {args.round_trips}"}[args.workload]
         return subprocess.Popen(
             ["bash", "-c", f'kill -STOP $$; exec {pp_bin} --cpu {args.cpu} {work}'],
             stdout=subprocess.PIPE, text=True)
@@ -69,7 +75,7 @@ def main():
         if config.startswith("floor-"):
             mode = {"floor-empty": 0, "floor-filter": 1, "floor-hash-upd-del": 2, "floor-in-place": 3,
                     "floor-exit-only": 4, "floor-switch-only": 5, "floor-task-switch-other": 6,
-                    "floor-task-switch-self": 6}[config]
+                    "floor-task-switch-self": 6, "floor-sock-only": 7}[config]
             target = wl.pid
             if config == "floor-task-switch-other":
                 sleeper = subprocess.Popen(["sleep", "100000"])
@@ -99,7 +105,8 @@ def main():
         res = overhead.last_json(out)
         return res["cpu_ns_per_syscall"], res["ns_per_syscall"]
 
-    configs = ["baseline", "floor-empty", "floor-exit-only", "floor-switch-only", "floor-filter",
+    configs = ["baseline", "floor-empty", "floor-exit-only", "floor-switch-only", "floor-sock-only",
+               "floor-filter",
                "ws-untraced", "floor-hash-upd-del", "floor-in-place", "ws-traced",
                "floor-task-switch-other", "floor-task-switch-self"]
     if args.configs:
@@ -118,8 +125,9 @@ def main():
             wall[c].append(vw)
             overhead.log(f"round {i + 1} {c:20s} cpu {vc:7.1f} wall {vw:7.1f} ns/syscall")
     bc, bw = statistics.median(cpu["baseline"]), statistics.median(wall["baseline"])
-    what = (f"getppid loop, {args.syscalls} calls" if args.workload == "getppid"
-            else f"pipe ping-pong, {args.round_trips} round trips")
+    what = {"getppid": f"getppid loop, {args.syscalls} calls",
+            "pingpong": f"pipe ping-pong, {args.round_trips} round trips",
+            "sockets": f"socket ping-pong, {args.round_trips} round trips"}[args.workload]
     print(f"{what}, pinned to CPU {args.cpu}, median of {args.runs} "
           "(CPU = process CPU time per syscall; wall = elapsed)\n")
     print("| config | CPU ns/syscall (min..max) | vs baseline (CPU) | wall ns/syscall | vs baseline (wall) |")

@@ -2,8 +2,11 @@
 """waitscope overhead benchmark (see BENCHMARKS.md). Standard library only; run as root.
 
 Measures, in one run:
-  syscall overhead   pingpong (1-byte pipe ping-pong, 4 syscalls per round trip) and a
-                     getppid() loop, each run three ways, alternating, --runs times:
+  syscall overhead   pingpong (1-byte pipe ping-pong, 4 syscalls per round trip), sockets
+                     (the same ping-pong over UNIX socketpairs: the wire hooks' socket
+                     tracepoints fire at every read and write, for traced and untraced
+                     processes alike) and a getppid() loop, each run three ways,
+                     alternating, --runs times:
                        baseline  the workload alone, no waitscope
                        traced    waitscope record -q -o TMP --min-block 1ms -- WORKLOAD
                        untraced  WORKLOAD while waitscope records another (sleeping)
@@ -119,6 +122,8 @@ class Runner:
             pp += ["--cpu", str(self.args.cpu)]
         if workload == "pingpong":
             return pp + [str(self.args.round_trips)]
+        if workload == "sockets":
+            return pp + ["sockets", str(self.args.round_trips)]
         return pp + ["syscalls", str(self.args.syscalls)]
 
     def baseline(self, workload):
@@ -312,8 +317,9 @@ def markdown(info, args, overhead, agents):
                      "wall ns/syscall | added wall ns | target | met |")
         lines.append("|---|---|---|---|---|---:|---|---|")
         for workload, by_metric in overhead.items():
-            wl = (f"pingpong ({args.round_trips} round trips)" if workload == "pingpong"
-                  else f"getppid loop ({args.syscalls} calls)")
+            wl = {"pingpong": f"pingpong ({args.round_trips} round trips)",
+                  "sockets": f"socket ping-pong ({args.round_trips} round trips)"}.get(
+                      workload, f"getppid loop ({args.syscalls} calls)")
             cpu, wall = by_metric["cpu_ns_per_syscall"], by_metric["ns_per_syscall"]
             for c in ("baseline", "traced", "untraced"):
                 sc, sw = cpu[c], wall[c]
@@ -368,8 +374,8 @@ def main():
     ap.add_argument("--syscalls", type=int, default=5000000, help="getppid calls per run")
     ap.add_argument("--cpu", type=int, default=(os.cpu_count() or 1) - 1,
                     help="pin the workload to this CPU (-1: no pinning; default: last CPU)")
-    ap.add_argument("--workloads", default="pingpong,getppid",
-                    help="comma list of pingpong,getppid (default both)")
+    ap.add_argument("--workloads", default="pingpong,sockets,getppid",
+                    help="comma list of pingpong,sockets,getppid (default all three)")
     ap.add_argument("--rate", type=int, default=10000, help="blocking waits/s for agent cost")
     ap.add_argument("--agent-seconds", type=float, default=60, help="agent cost duration (default 60)")
     ap.add_argument("--agent-min-block", default="1ms", help="--min-block for the agent-cost recording")
@@ -394,6 +400,8 @@ def main():
         args.syscalls = min(args.syscalls, 1000000)
         args.agent_seconds = min(args.agent_seconds, 15)
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    if any(w not in ("pingpong", "sockets", "getppid") for w in args.workloads):
+        ap.error("--workloads takes a comma list of pingpong,sockets,getppid")
     only = set(x.strip() for x in args.only.split(",") if x.strip()) or {"overhead", "agent", "soak"}
 
     info = machine_info()

@@ -3,6 +3,8 @@
 //
 //   pingpong [--cpu C] N             two threads, 1-byte pipe ping-pong, N round trips
 //                                    (each round trip = 4 syscalls: write+read per side)
+//   pingpong sockets N               the same over two UNIX socketpairs: socket I/O,
+//                                    which the wire hooks see (pipes never reach them)
 //   pingpong syscalls N              one thread, N getppid() calls (non-blocking syscall cost)
 //   pingpong blocking-rate RATE SEC  ~RATE blocking waits per second for SEC seconds
 //
@@ -15,6 +17,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,9 +64,18 @@ long VoluntarySwitches() {
   return ru.ru_nvcsw;
 }
 
-int PingPong(long round_trips) {
+// Both modes write to [1] and read from [0]: a socketpair is bidirectional,
+// so two of them behave like two pipes.
+int PingPong(long round_trips, bool sockets) {
   int ping[2], pong[2];
-  if (pipe(ping) != 0 || pipe(pong) != 0) Die("pipe");
+  if (sockets) {
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, ping) != 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM, 0, pong) != 0) {
+      Die("socketpair");
+    }
+  } else if (pipe(ping) != 0 || pipe(pong) != 0) {
+    Die("pipe");
+  }
   // Echo side: read a byte, write it back.
   std::thread echo([&] {
     for (long i = 0; i < round_trips + 1000; i++) {
@@ -88,11 +100,11 @@ int PingPong(long round_trips) {
   echo.join();
   const double ns = static_cast<double>(t1 - t0);
   std::printf(
-      "{\"mode\":\"pingpong\",\"round_trips\":%ld,\"syscalls\":%ld,\"elapsed_s\":%.6f,"
+      "{\"mode\":\"%s\",\"round_trips\":%ld,\"syscalls\":%ld,\"elapsed_s\":%.6f,"
       "\"ns_per_round_trip\":%.1f,\"ns_per_syscall\":%.2f,\"cpu_ns_per_syscall\":%.2f,"
       "\"voluntary_switches\":%ld}\n",
-      round_trips, round_trips * 4, ns / 1e9, ns / static_cast<double>(round_trips),
-      ns / static_cast<double>(round_trips * 4),
+      sockets ? "sockets" : "pingpong", round_trips, round_trips * 4, ns / 1e9,
+      ns / static_cast<double>(round_trips), ns / static_cast<double>(round_trips * 4),
       static_cast<double>(c1 - c0) / static_cast<double>(round_trips * 4), vcsw1 - vcsw0);
   return 0;
 }
@@ -169,6 +181,7 @@ int BlockingRate(double rate, double seconds) {
 void Usage() {
   std::fprintf(stderr,
                "usage: pingpong [--cpu C] N\n"
+               "       pingpong [--cpu C] sockets N\n"
                "       pingpong syscalls N\n"
                "       pingpong blocking-rate RATE SECONDS\n");
   std::exit(2);
@@ -188,7 +201,12 @@ int main(int argc, char** argv) {
   if (argc == 2) {
     long n = std::strtol(argv[1], nullptr, 10);
     if (n <= 0) Usage();
-    return PingPong(n);
+    return PingPong(n, false);
+  }
+  if (argc == 3 && std::string(argv[1]) == "sockets") {
+    long n = std::strtol(argv[2], nullptr, 10);
+    if (n <= 0) Usage();
+    return PingPong(n, true);
   }
   if (argc == 3 && std::string(argv[1]) == "syscalls") {
     long n = std::strtol(argv[2], nullptr, 10);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Where does waitscope's per-syscall cost go? Runs the getppid loop (and the
-# pipe ping-pong) traced and untraced with kernel.bpf_stats_enabled=1 and prints
+# pipe and socket ping-pongs) traced and untraced with kernel.bpf_stats_enabled=1 and prints
 # each waitscope BPF program's run count and average run time (bpftool).
 # The rest of the added time (vs. overhead.py's numbers) is outside the BPF
 # programs: tracepoint dispatch and the syscall slow path. Root only; restores
@@ -10,12 +10,12 @@
 # traced redis-benchmark client (needs redis-server and redis-benchmark).
 # Usage: [REDIS_PIPELINE=N] tools/bench/prog_cost.sh [BUILD_DIR [SECTION...]]
 #   BUILD_DIR defaults to /work/build-bench; SECTION: syscalls, pingpong,
-#   floor, redis (default: all four, in that order). WAITSCOPE=PATH measures
+#   sockets, floor, redis (default: all five, in that order). WAITSCOPE=PATH measures
 #   another waitscope binary (e.g. another commit's) with BUILD_DIR's tools.
 set -euo pipefail
 B=${1:-/work/build-bench}
 shift || true
-SECTIONS=${*:-syscalls pingpong floor redis}
+SECTIONS=${*:-syscalls pingpong sockets floor redis}
 W=${WAITSCOPE:-$B/agent/cli/waitscope}
 P=$B/tools/bench/pingpong
 CPU=$(( $(nproc) - 1 ))
@@ -56,9 +56,13 @@ measure() {  # label, waitscope pid
 
 wanted() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
-for section in syscalls pingpong; do
+for section in syscalls pingpong sockets; do
   wanted $section || continue
-  if [ $section = syscalls ]; then workload=(syscalls 40000000); else workload=(400000000); fi
+  case $section in
+    syscalls) workload=(syscalls 40000000) ;;
+    pingpong) workload=(400000000) ;;
+    sockets) workload=(sockets 400000000) ;;
+  esac
   # traced: attach to a running workload
   $P --cpu $CPU "${workload[@]}" > "$TMP/out" & WL=$!
   $W record -q -o "$TMP/t" -p $WL 2>/dev/null & WS=$!
