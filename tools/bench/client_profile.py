@@ -1,5 +1,7 @@
 #!/usr/bin/python3
 """Where a traced client's added time goes, by kernel symbol (see BENCHMARKS.md).
+With --profile server: where the untraced redis-server's added time goes while
+waitscope records the client.
 
 Standard library only; run as root; needs perf (cpu-clock sampling is enough).
 Starts a redis-server on a free loopback port and a long `redis-benchmark -t get
@@ -7,6 +9,9 @@ Starts a redis-server on a free loopback port and a long `redis-benchmark -t get
 
   plain    perf record -e cpu-clock -g -p CLIENT for --seconds
   traced   the same with `waitscope record -p CLIENT` attached (default options)
+
+(--profile server samples redis-server instead, in both; waitscope still records
+the client, so the server only meets the hooks' untraced path.)
 
 Commands are counted from redis INFO commandstats around each perf window, so
 every symbol's samples are turned into CPU time per command. Per symbol, the
@@ -69,11 +74,11 @@ def bpf_links(pid):
         return 0
 
 
-def profile(client_pid, port, seconds, data):
-    """(commands, {symbol: samples}) over one perf window of the client."""
+def profile(pid, port, seconds, data):
+    """(commands, {symbol: samples}) over one perf window of process `pid`."""
     before = redis_calls(port)
     subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2999", "-g",
-                    "-p", str(client_pid), "-o", data, "--", "sleep", str(seconds)],
+                    "-p", str(pid), "-o", data, "--", "sleep", str(seconds)],
                    capture_output=True, check=True)
     commands = redis_calls(port) - before
     report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "sym",
@@ -95,6 +100,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=4)
     ap.add_argument("--pipeline", type=int, default=1, help="redis-benchmark -P")
     ap.add_argument("--top", type=int, default=12, help="symbols listed by added time")
+    ap.add_argument("--profile", choices=("client", "server"), default="client",
+                    help="the process perf samples; waitscope always records the client")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("client_profile.py: run as root (perf and BPF)")
@@ -129,7 +136,8 @@ def main():
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     wait_attached(ws)
                     time.sleep(0.5)
-                commands, samples = profile(client.pid, port, args.seconds,
+                sampled = client.pid if args.profile == "client" else redis.proc.pid
+                commands, samples = profile(sampled, port, args.seconds,
                                             os.path.join(tmp, "perf.data"))
                 if ws:
                     ws.send_signal(signal.SIGINT)
@@ -139,7 +147,7 @@ def main():
                 per_cmd[config].append({s: n * period_ns / commands for s, n in samples.items()})
                 totals[config].append(sum(samples.values()) * period_ns / commands)
                 print(f"run {run + 1} {config:6s}: {commands / args.seconds:9.0f} commands/s, "
-                      f"{totals[config][-1]:7.0f} ns of client CPU per command", flush=True)
+                      f"{totals[config][-1]:7.0f} ns of {args.profile} CPU per command", flush=True)
 
         def med(config, sym):
             return statistics.median(r.get(sym, 0.0) for r in per_cmd[config])
@@ -154,7 +162,7 @@ def main():
         print(f"redis-benchmark -t get -c 16 -P {args.pipeline}, {args.runs} runs of "
               f"{args.seconds:g} s each config, medians")
         print()
-        print("| | ns of client CPU per command |")
+        print(f"| | ns of {args.profile} CPU per command |")
         print("|---|---:|")
         print(f"| plain | {plain_total:.0f} |")
         print(f"| traced | {traced_total:.0f} |")
