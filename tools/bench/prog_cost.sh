@@ -79,17 +79,22 @@ for section in syscalls pingpong sockets; do
   kill -INT $WS; wait $WS || true; kill $SL; wait $SL 2>/dev/null || true
 done
 
-# The floor under the untraced figure: an empty sched_switch program
-# (tools/bench/hook_floor mode 5) on the same ping-pong; waitscope's untraced
-# body is its sched_switch average above minus this one.
+# The floors under the untraced figures: an empty sched_switch program
+# (tools/bench/hook_floor mode 5) on the pipe ping-pong, and empty socket
+# programs (mode 7) on the socket ping-pong; waitscope's untraced bodies are
+# its averages above minus these.
 if wanted floor; then
-  sleep 100000 & SL=$!
-  "$B/tools/bench/hook_floor" 5 $SL > "$TMP/hf" & HF=$!
-  wait_for 30 grep -q attached "$TMP/hf"
-  $P --cpu $CPU 400000000 > "$TMP/out" & WL=$!
-  measure "untraced: pingpong 400000000, an empty sched_switch program (hook_floor 5)" $HF
-  kill $WL; wait $WL 2>/dev/null || true
-  kill -INT $HF; wait $HF || true; kill $SL; wait $SL 2>/dev/null || true
+  for mode in 5 7; do
+    if [ $mode = 5 ]; then workload=(400000000); what="an empty sched_switch program";
+    else workload=(sockets 400000000); what="empty socket programs"; fi
+    sleep 100000 & SL=$!
+    "$B/tools/bench/hook_floor" $mode $SL > "$TMP/hf" & HF=$!
+    wait_for 30 grep -q attached "$TMP/hf"
+    $P --cpu $CPU "${workload[@]}" > "$TMP/out" & WL=$!
+    measure "untraced: pingpong ${workload[*]}, $what (hook_floor $mode)" $HF
+    kill $WL; wait $WL 2>/dev/null || true
+    kill -INT $HF; wait $HF || true; kill $SL; wait $SL 2>/dev/null || true
+  done
 fi
 
 # The socket programs on a traced Redis client: redis-benchmark -P 1, each
