@@ -301,21 +301,14 @@ std::uint8_t ClassOf(char c) {
   return kClass[static_cast<unsigned char>(c)];
 }
 
-// A name made of letters, digits and the separators module commands use
-// ("JSON.GET"); anything else is not a command name we repeat.
-bool ValidName(std::string_view s) {
+// Appends the uppercased name if it is a valid one, made of 1 to
+// kMaxNameBytes letters, digits and the separators module commands use
+// ("JSON.GET"); anything else is not a command name we repeat, and leaves
+// `out` as it was. Returns whether it appended. One pass that writes and
+// checks together: checking first, then pushing byte by byte, was 5 % of
+// the agent's Redis path.
+bool AppendUpperName(std::string_view s, std::string* out) {
   if (s.empty() || s.size() > kMaxNameBytes) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return (ClassOf(c) & kNameChar) != 0; });
-}
-
-// Appends the uppercased name, or "?" when it is not a valid one (see
-// ValidName). One pass that writes and checks together: checking first,
-// then pushing byte by byte, was 5 % of the agent's Redis path.
-void AppendUpperName(std::string_view s, std::string* out) {
-  if (s.empty() || s.size() > kMaxNameBytes) {
-    out->push_back('?');
-    return;
-  }
   const std::size_t at = out->size();
   out->resize(at + s.size());
   char* d = out->data() + at;
@@ -326,8 +319,9 @@ void AppendUpperName(std::string_view s, std::string* out) {
   }
   if ((all & kNameChar) == 0) {
     out->resize(at);
-    out->push_back('?');
+    return false;
   }
+  return true;
 }
 
 // What one pass over a segment or part says about it.
@@ -513,7 +507,7 @@ std::string KeyPattern(std::string_view key) {
 NormalizedCommand NormalizeCommand(const std::vector<std::string_view>& args, bool capture_values) {
   NormalizedCommand cmd;
   if (args.empty()) return cmd;
-  AppendUpperName(args[0], &cmd.statement);
+  if (!AppendUpperName(args[0], &cmd.statement)) cmd.statement.push_back('?');
   cmd.name_size = cmd.statement.size();
   const CommandSpec* spec = Lookup(cmd.name());
   if (spec != nullptr) cmd.cache = spec->cache;
@@ -528,9 +522,9 @@ NormalizedCommand NormalizeCommand(const std::vector<std::string_view>& args, bo
   }
   if (spec == nullptr) return cmd;  // unknown command: we cannot tell keys from values
   if (spec->keys == Keys::kSubcommand) {
-    if (args.size() > 1 && ValidName(args[1])) {
+    if (args.size() > 1) {
       cmd.statement.push_back(' ');
-      AppendUpperName(args[1], &cmd.statement);
+      if (!AppendUpperName(args[1], &cmd.statement)) cmd.statement.pop_back();
     }
     return cmd;
   }

@@ -524,6 +524,13 @@ TEST(RedisNormalizeTest, CommandTable) {
   EXPECT_EQ(norm({"BLPOP", "q:1", "q:2", "0"}), "BLPOP q:?");
   EXPECT_EQ(norm({"EVAL", "return 'secret'", "1", "lock:9", "arg"}), "EVAL lock:?");
   EXPECT_EQ(norm({"CLIENT", "SETNAME", "x"}), "CLIENT SETNAME");
+  // A subcommand follows the command name's rule; one that breaks it is
+  // left out, with its space.
+  EXPECT_EQ(norm({"client", "setname"}), "CLIENT SETNAME");
+  EXPECT_EQ(norm({"CLIENT"}), "CLIENT");
+  EXPECT_EQ(norm({"CLIENT", ""}), "CLIENT");
+  EXPECT_EQ(norm({"CLIENT", std::string_view("set\x01name", 8)}), "CLIENT");
+  EXPECT_EQ(norm({"CLIENT", std::string(33, 'x')}), "CLIENT");
   EXPECT_EQ(norm({"FOO.BAR", "k", "v"}), "FOO.BAR");  // unknown: no arguments at all
   // The table's names are looked up as up to 16 bytes, zero-padded: the
   // longest name, a longer one and a prefix of a known one.
