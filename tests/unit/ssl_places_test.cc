@@ -74,9 +74,22 @@ TEST(SslPlaces, AliasedFunctionsAttachOncePerPlace) {
   EXPECT_EQ(groups[2].offsets, (std::vector<std::uint64_t>{0x100}));
 }
 
-TEST(SslPlaces, NoFunctionsNoPlaces) {
+// A function without programs (here SSL_do_handshake) adds no group, and
+// its address joins no other program's places.
+TEST(SslPlaces, FunctionsWithoutProgramsAddNoPlaces) {
   EXPECT_TRUE(Group({}).empty());
-  EXPECT_TRUE(Group({{SslFunction::kDoHandshake, 0x10}}).empty());  // no programs here
+  EXPECT_TRUE(Group({{SslFunction::kDoHandshake, 0x10}}).empty());
+  const auto groups = Group({{SslFunction::kDoHandshake, 0x10},
+                             {SslFunction::kFree, 0x400},
+                             {SslFunction::kRead, 0x100},
+                             {SslFunction::kDoHandshake, 0x20}});
+  ASSERT_EQ(groups.size(), 3u);
+  EXPECT_EQ(groups[0].program, kFreeEntry);
+  EXPECT_EQ(groups[0].offsets, (std::vector<std::uint64_t>{0x400}));
+  EXPECT_EQ(groups[1].program, kReadEntry);
+  EXPECT_EQ(groups[1].offsets, (std::vector<std::uint64_t>{0x100}));
+  EXPECT_EQ(groups[2].program, kDataRet);
+  EXPECT_EQ(groups[2].offsets, (std::vector<std::uint64_t>{0x100}));
 }
 
 }  // namespace
