@@ -56,7 +56,6 @@ void WaitCollector::OnEvent(std::span<const std::byte> data) {
     case WS_EV_FORK: {
       ws_proc_event ev{};
       if (!ReadEvent(data, ev)) break;
-      ++stats_.processes_started;
       ProcessInfo& info = procs_.Observe(hdr.tgid, ev.parent_tgid);
       if (info.comm.empty()) info.comm = CommFrom(ev.comm);
       return;
@@ -70,7 +69,6 @@ void WaitCollector::OnEvent(std::span<const std::byte> data) {
     case WS_EV_EXIT: {
       ws_proc_event ev{};
       if (!ReadEvent(data, ev)) break;
-      ++stats_.processes_exited;
       procs_.Observe(hdr.tgid);
       procs_.OnExit(hdr.tgid);
       if (exit_handler_) exit_handler_(hdr.tgid, hdr.ts_ns);

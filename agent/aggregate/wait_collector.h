@@ -31,8 +31,6 @@ namespace waitscope {
 struct CollectorStats {
   std::uint64_t events = 0;      // ring-buffer events handled
   std::uint64_t bad_events = 0;  // events with an unknown type or a short size
-  std::uint64_t processes_started = 0;
-  std::uint64_t processes_exited = 0;
 };
 
 // One wait as the kernel sent it (WS_EV_WAIT), named and classified.
