@@ -52,6 +52,8 @@ TARGET_UNTRACED_NS = 50.0
 TARGET_CPU_PCT = 2.0
 TARGET_RSS_MIB = 64.0
 
+WORKLOADS = ("pingpong", "sockets", "getppid")  # --workloads
+
 
 
 
@@ -374,8 +376,8 @@ def main():
     ap.add_argument("--syscalls", type=int, default=5000000, help="getppid calls per run")
     ap.add_argument("--cpu", type=int, default=(os.cpu_count() or 1) - 1,
                     help="pin the workload to this CPU (-1: no pinning; default: last CPU)")
-    ap.add_argument("--workloads", default="pingpong,sockets,getppid",
-                    help="comma list of pingpong,sockets,getppid (default all three)")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS),
+                    help=f"comma list of {','.join(WORKLOADS)} (default all three)")
     ap.add_argument("--rate", type=int, default=10000, help="blocking waits/s for agent cost")
     ap.add_argument("--agent-seconds", type=float, default=60, help="agent cost duration (default 60)")
     ap.add_argument("--agent-min-block", default="1ms", help="--min-block for the agent-cost recording")
@@ -386,6 +388,9 @@ def main():
     ap.add_argument("--append-to", help="append the Markdown results to this file (e.g. BENCHMARKS.md)")
     ap.add_argument("--json-out", help="write raw results as JSON")
     args = ap.parse_args()
+    args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    if any(w not in WORKLOADS for w in args.workloads):
+        ap.error(f"--workloads takes a comma list of {','.join(WORKLOADS)}")
 
     if os.geteuid() != 0:
         sys.exit("run as root (waitscope needs CAP_BPF/CAP_PERFMON)")
@@ -399,9 +404,6 @@ def main():
         args.round_trips = min(args.round_trips, 50000)
         args.syscalls = min(args.syscalls, 1000000)
         args.agent_seconds = min(args.agent_seconds, 15)
-    args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
-    if any(w not in ("pingpong", "sockets", "getppid") for w in args.workloads):
-        ap.error("--workloads takes a comma list of pingpong,sockets,getppid")
     only = set(x.strip() for x in args.only.split(",") if x.strip()) or {"overhead", "agent", "soak"}
 
     info = machine_info()

@@ -3,7 +3,7 @@
 //
 //   pingpong [--cpu C] N             two threads, 1-byte pipe ping-pong, N round trips
 //                                    (each round trip = 4 syscalls: write+read per side)
-//   pingpong sockets N               the same over two UNIX socketpairs: socket I/O,
+//   pingpong [--cpu C] sockets N     the same over two UNIX socketpairs: socket I/O,
 //                                    which the wire hooks see (pipes never reach them)
 //   pingpong syscalls N              one thread, N getppid() calls (non-blocking syscall cost)
 //   pingpong blocking-rate RATE SEC  ~RATE blocking waits per second for SEC seconds
