@@ -154,33 +154,29 @@ Status CheckFpuFlag(waitscope_bpf* skel) {
 
 // The openssl family's uprobes: loaded in both flavours, never auto-attached
 // (their SEC names have no target; Probe::AttachSsl attaches them per file).
-std::vector<bpf_program*> SslPrograms(waitscope_bpf* s) {
-  return {s->progs.ssl_read_entry,     s->progs.ssl_read_ex_entry, s->progs.ssl_write_entry,
-          s->progs.ssl_write_ex_entry, s->progs.ssl_data_ret,      s->progs.ssl_handshake_entry,
-          s->progs.ssl_handshake_ret,  s->progs.ssl_free_entry};
-}
-
-// The (entry, return) programs of one OpenSSL function; return may be null.
-std::pair<bpf_program*, bpf_program*> SslProgramsOf(waitscope_bpf* s, SslFunction f) {
-  switch (f) {
-    case SslFunction::kRead:
-      return {s->progs.ssl_read_entry, s->progs.ssl_data_ret};
-    case SslFunction::kReadEx:
-    case SslFunction::kReadWorker:  // same arguments and result as SSL_read_ex
-      return {s->progs.ssl_read_ex_entry, s->progs.ssl_data_ret};
-    case SslFunction::kWrite:
-      return {s->progs.ssl_write_entry, s->progs.ssl_data_ret};
-    case SslFunction::kWriteEx:
-    case SslFunction::kWriteWorker:
-      return {s->progs.ssl_write_ex_entry, s->progs.ssl_data_ret};
-    case SslFunction::kDoHandshake:
-    case SslFunction::kConnect:
-    case SslFunction::kAccept:
-      return {s->progs.ssl_handshake_entry, s->progs.ssl_handshake_ret};
-    case SslFunction::kFree:
-      return {s->progs.ssl_free_entry, nullptr};
+// The skeleton's handle of one OpenSSL program (ssl_places.h names them).
+bpf_program* SslProgramHandle(waitscope_bpf* s, SslProgram p) {
+  switch (p) {
+    case SslProgram::kNone:
+      return nullptr;
+    case SslProgram::kReadEntry:
+      return s->progs.ssl_read_entry;
+    case SslProgram::kReadExEntry:
+      return s->progs.ssl_read_ex_entry;
+    case SslProgram::kWriteEntry:
+      return s->progs.ssl_write_entry;
+    case SslProgram::kWriteExEntry:
+      return s->progs.ssl_write_ex_entry;
+    case SslProgram::kDataRet:
+      return s->progs.ssl_data_ret;
+    case SslProgram::kHandshakeEntry:
+      return s->progs.ssl_handshake_entry;
+    case SslProgram::kHandshakeRet:
+      return s->progs.ssl_handshake_ret;
+    case SslProgram::kFreeEntry:
+      return s->progs.ssl_free_entry;
   }
-  return {nullptr, nullptr};
+  return nullptr;
 }
 
 // Opens, configures and loads the skeleton with one hook flavour, with or
@@ -211,7 +207,8 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, Flavor flavor, b
   // so kernels too old for task storage still load the raw_tp flavour.
   bpf_map__set_autocreate(skel->maps.inflight_task, use_btf);
   bpf_map__set_autocreate(skel->maps.inflight, !use_btf);
-  for (bpf_program* prog : SslPrograms(skel)) {
+  for (SslProgram p : kSslPrograms) {
+    bpf_program* prog = SslProgramHandle(skel, p);
     bpf_program__set_autoload(prog, with_ssl);
     bpf_program__set_autoattach(prog, false);
     if (with_ssl && ssl_multi) {
@@ -564,22 +561,22 @@ Status Probe::AttachSsl(const std::string& path, std::span<const SslFunctionOffs
     DestroyLinksConcurrently(attached, attached_fds);
     return Error{"cannot attach the OpenSSL probes to " + path + " (" + what + "): " + why};
   };
-  // Each program once per place (see ssl_places.h).
-  const std::vector<ProgramPlaces<bpf_program*>> by_program = GroupSslPlaces<bpf_program*>(
-      functions, [this](SslFunction f) { return SslProgramsOf(skel_, f); });
-  // One uprobe_multi link per program, or one classic link per place.
-  for (const ProgramPlaces<bpf_program*>& p : by_program) {
+  // One uprobe_multi link per program, or one classic link per place; each
+  // program once per place (ssl_places.h).
+  for (const ProgramPlaces& places : GroupSslPlaces(functions)) {
+    bpf_program* prog = SslProgramHandle(skel_, places.program);
     if (ssl_multi_) {
-      Result<int> fd = AttachUprobeMulti(bpf_program__fd(p.program), path, p.offsets, p.retprobe);
-      if (!fd.ok()) return fail(bpf_program__name(p.program), fd.error().message);
+      Result<int> fd =
+          AttachUprobeMulti(bpf_program__fd(prog), path, places.offsets, places.retprobe);
+      if (!fd.ok()) return fail(bpf_program__name(prog), fd.error().message);
       attached_fds.push_back(fd.value());
       continue;
     }
-    for (std::uint64_t offset : p.offsets) {
-      LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.retprobe);
+    for (std::uint64_t offset : places.offsets) {
+      LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = places.retprobe);
       // pid -1: every process mapping the file; the programs filter.
-      bpf_link* link = bpf_program__attach_uprobe_opts(p.program, -1, path.c_str(), offset, &opts);
-      if (!link) return fail(bpf_program__name(p.program), ErrnoText(errno));
+      bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, path.c_str(), offset, &opts);
+      if (!link) return fail(bpf_program__name(prog), ErrnoText(errno));
       attached.push_back(link);
     }
   }

@@ -1,50 +1,54 @@
-// Which places of one library file each OpenSSL program attaches to, from
-// the functions found there. Several functions share a program (SSL_read_ex
-// and its worker; every data function's return program), and aliases share
+// Which OpenSSL program runs at which places of one library file. Several
+// functions share a program (SSL_read_ex and its worker; every data
+// function's return program; the three handshake calls), and aliases share
 // an address: a program attached twice at one place would run twice per
 // call and copy the bytes twice. So each program gets each place once, in
-// the order first named. Generic over the program handle so tests can use
-// plain values.
+// the order first named. Programs are named by role here and mapped to the
+// skeleton's handles in probe.cc, so the tests check the real table.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <span>
-#include <utility>
 #include <vector>
 
 #include "loader/probe.h"
 
 namespace waitscope {
 
-template <typename Program>
+// The programs of bpf/openssl.bpf.h, by role.
+enum class SslProgram {
+  kNone,
+  kReadEntry,
+  kReadExEntry,  // SSL_read_ex and its worker: same arguments and result
+  kWriteEntry,
+  kWriteExEntry,
+  kDataRet,  // the return of every data function
+  kHandshakeEntry,
+  kHandshakeRet,
+  kFreeEntry,
+};
+
+// Every program but kNone, for whoever loads or lists them.
+inline constexpr SslProgram kSslPrograms[] = {
+    SslProgram::kReadEntry,    SslProgram::kReadExEntry, SslProgram::kWriteEntry,
+    SslProgram::kWriteExEntry, SslProgram::kDataRet,     SslProgram::kHandshakeEntry,
+    SslProgram::kHandshakeRet, SslProgram::kFreeEntry};
+
+struct SslEntryAndReturn {
+  SslProgram entry = SslProgram::kNone;
+  SslProgram ret = SslProgram::kNone;  // kNone: no return probe
+};
+
+// The (entry, return) programs of one OpenSSL function.
+SslEntryAndReturn SslProgramsOf(SslFunction f);
+
 struct ProgramPlaces {
-  Program program;
+  SslProgram program = SslProgram::kNone;
   bool retprobe = false;
   std::vector<std::uint64_t> offsets;  // file offsets, each once
 };
 
-// `programs_of(function)` returns the {entry, return} programs of a
-// function, either of them null (a value equal to Program{}) when it has none.
-template <typename Program, typename ProgramsOf>
-std::vector<ProgramPlaces<Program>> GroupSslPlaces(std::span<const SslFunctionOffset> functions,
-                                                   ProgramsOf&& programs_of) {
-  std::vector<ProgramPlaces<Program>> groups;
-  for (const SslFunctionOffset& f : functions) {
-    const auto [entry, ret] = programs_of(f.function);
-    for (const Program& program : {entry, ret}) {
-      if (program == Program{}) continue;
-      auto it = std::find_if(groups.begin(), groups.end(),
-                             [&](const ProgramPlaces<Program>& g) { return g.program == program; });
-      if (it == groups.end()) {
-        it = groups.insert(groups.end(), ProgramPlaces<Program>{program, program == ret, {}});
-      }
-      if (std::find(it->offsets.begin(), it->offsets.end(), f.offset) == it->offsets.end()) {
-        it->offsets.push_back(f.offset);
-      }
-    }
-  }
-  return groups;
-}
+// Each program with every place of `functions` it runs at, once each.
+std::vector<ProgramPlaces> GroupSslPlaces(std::span<const SslFunctionOffset> functions);
 
 }  // namespace waitscope

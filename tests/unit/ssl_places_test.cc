@@ -1,11 +1,11 @@
-// GroupSslPlaces: each OpenSSL program attaches once per place, whatever
-// aliases and shared programs the library's symbols imply.
+// The OpenSSL function -> program table and GroupSslPlaces: each program
+// attaches once per place, whatever aliases and shared programs the
+// library's symbols imply. Both are the code AttachSsl runs.
 #include "loader/ssl_places.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <utility>
 #include <vector>
 
 #include "loader/probe.h"
@@ -13,29 +13,31 @@
 namespace waitscope {
 namespace {
 
-// Programs as numbers; 0 is "none". As in the real table: SSL_read_ex and
-// its worker share an entry program, every data function shares one return
-// program, SSL_free has no return program.
-enum Prog : int { kNone, kReadEntry, kReadExEntry, kWriteEntry, kDataRet, kFreeEntry };
+using P = SslProgram;
+using Offsets = std::vector<std::uint64_t>;
 
-std::pair<Prog, Prog> ProgramsOf(SslFunction f) {
-  switch (f) {
-    case SslFunction::kRead:
-      return {kReadEntry, kDataRet};
-    case SslFunction::kReadEx:
-    case SslFunction::kReadWorker:
-      return {kReadExEntry, kDataRet};
-    case SslFunction::kWrite:
-      return {kWriteEntry, kDataRet};
-    case SslFunction::kFree:
-      return {kFreeEntry, kNone};
-    default:
-      return {kNone, kNone};
-  }
+std::vector<ProgramPlaces> Group(std::vector<SslFunctionOffset> functions) {
+  return GroupSslPlaces(functions);
 }
 
-std::vector<ProgramPlaces<Prog>> Group(std::vector<SslFunctionOffset> functions) {
-  return GroupSslPlaces<Prog>(std::span<const SslFunctionOffset>(functions), ProgramsOf);
+// What the BPF programs assume of the table: a worker has its public
+// function's arguments and result, the handshake calls share their programs,
+// and SSL_free alone has no return probe.
+TEST(SslPlaces, TableSharesProgramsWhereTheArgumentsMatch) {
+  auto same = [](SslFunction a, SslFunction b) {
+    const SslEntryAndReturn x = SslProgramsOf(a), y = SslProgramsOf(b);
+    return x.entry == y.entry && x.ret == y.ret;
+  };
+  EXPECT_TRUE(same(SslFunction::kReadWorker, SslFunction::kReadEx));
+  EXPECT_TRUE(same(SslFunction::kWriteWorker, SslFunction::kWriteEx));
+  EXPECT_TRUE(same(SslFunction::kConnect, SslFunction::kDoHandshake));
+  EXPECT_TRUE(same(SslFunction::kAccept, SslFunction::kDoHandshake));
+  EXPECT_FALSE(same(SslFunction::kRead, SslFunction::kReadEx));
+  for (SslFunction f :
+       {SslFunction::kRead, SslFunction::kReadEx, SslFunction::kWrite, SslFunction::kWriteEx}) {
+    EXPECT_EQ(SslProgramsOf(f).ret, P::kDataRet);
+  }
+  EXPECT_EQ(SslProgramsOf(SslFunction::kFree).ret, P::kNone);
 }
 
 TEST(SslPlaces, SharedProgramsGetEveryPlaceOnce) {
@@ -43,53 +45,44 @@ TEST(SslPlaces, SharedProgramsGetEveryPlaceOnce) {
                              {SslFunction::kReadEx, 0x200},
                              {SslFunction::kWrite, 0x300},
                              {SslFunction::kFree, 0x400}});
-  ASSERT_EQ(groups.size(), 5u);
-  EXPECT_EQ(groups[0].program, kReadEntry);
+  ASSERT_EQ(groups.size(), 5u);  // SSL_free's missing return program makes no group
+  EXPECT_EQ(groups[0].program, P::kReadEntry);
   EXPECT_FALSE(groups[0].retprobe);
-  EXPECT_EQ(groups[0].offsets, (std::vector<std::uint64_t>{0x100}));
-  EXPECT_EQ(groups[1].program, kDataRet);
+  EXPECT_EQ(groups[0].offsets, Offsets{0x100});
+  EXPECT_EQ(groups[1].program, P::kDataRet);
   EXPECT_TRUE(groups[1].retprobe);
-  EXPECT_EQ(groups[1].offsets, (std::vector<std::uint64_t>{0x100, 0x200, 0x300}));
-  EXPECT_EQ(groups[2].program, kReadExEntry);
-  EXPECT_EQ(groups[3].program, kWriteEntry);
-  EXPECT_EQ(groups[4].program, kFreeEntry);
+  EXPECT_EQ(groups[1].offsets, (Offsets{0x100, 0x200, 0x300}));
+  EXPECT_EQ(groups[2].program, P::kReadExEntry);
+  EXPECT_EQ(groups[3].program, P::kWriteEntry);
+  EXPECT_EQ(groups[4].program, P::kFreeEntry);
   EXPECT_FALSE(groups[4].retprobe);
+  EXPECT_EQ(groups[4].offsets, Offsets{0x400});
 }
 
 // A worker that is an alias of SSL_read_ex (one address, two symbols) and a
 // symbol listed twice: SSL_read_ex's entry and the return program each run
-// once per call there, not twice.
+// once per call there, not twice. The same for the handshake calls.
 TEST(SslPlaces, AliasedFunctionsAttachOncePerPlace) {
   const auto groups = Group({{SslFunction::kReadEx, 0x200},
                              {SslFunction::kReadWorker, 0x200},
                              {SslFunction::kReadWorker, 0x280},
                              {SslFunction::kRead, 0x100},
-                             {SslFunction::kRead, 0x100}});
-  ASSERT_EQ(groups.size(), 3u);
-  EXPECT_EQ(groups[0].program, kReadExEntry);
-  EXPECT_EQ(groups[0].offsets, (std::vector<std::uint64_t>{0x200, 0x280}));
-  EXPECT_EQ(groups[1].program, kDataRet);
-  EXPECT_EQ(groups[1].offsets, (std::vector<std::uint64_t>{0x200, 0x280, 0x100}));
-  EXPECT_EQ(groups[2].program, kReadEntry);
-  EXPECT_EQ(groups[2].offsets, (std::vector<std::uint64_t>{0x100}));
-}
-
-// A function without programs (here SSL_do_handshake) adds no group, and
-// its address joins no other program's places.
-TEST(SslPlaces, FunctionsWithoutProgramsAddNoPlaces) {
-  EXPECT_TRUE(Group({}).empty());
-  EXPECT_TRUE(Group({{SslFunction::kDoHandshake, 0x10}}).empty());
-  const auto groups = Group({{SslFunction::kDoHandshake, 0x10},
-                             {SslFunction::kFree, 0x400},
                              {SslFunction::kRead, 0x100},
-                             {SslFunction::kDoHandshake, 0x20}});
-  ASSERT_EQ(groups.size(), 3u);
-  EXPECT_EQ(groups[0].program, kFreeEntry);
-  EXPECT_EQ(groups[0].offsets, (std::vector<std::uint64_t>{0x400}));
-  EXPECT_EQ(groups[1].program, kReadEntry);
-  EXPECT_EQ(groups[1].offsets, (std::vector<std::uint64_t>{0x100}));
-  EXPECT_EQ(groups[2].program, kDataRet);
-  EXPECT_EQ(groups[2].offsets, (std::vector<std::uint64_t>{0x100}));
+                             {SslFunction::kConnect, 0x500},
+                             {SslFunction::kDoHandshake, 0x500}});
+  ASSERT_EQ(groups.size(), 5u);
+  EXPECT_EQ(groups[0].program, P::kReadExEntry);
+  EXPECT_EQ(groups[0].offsets, (Offsets{0x200, 0x280}));
+  EXPECT_EQ(groups[1].program, P::kDataRet);
+  EXPECT_EQ(groups[1].offsets, (Offsets{0x200, 0x280, 0x100}));
+  EXPECT_EQ(groups[2].program, P::kReadEntry);
+  EXPECT_EQ(groups[2].offsets, Offsets{0x100});
+  EXPECT_EQ(groups[3].program, P::kHandshakeEntry);
+  EXPECT_EQ(groups[3].offsets, Offsets{0x500});
+  EXPECT_EQ(groups[4].program, P::kHandshakeRet);
+  EXPECT_TRUE(groups[4].retprobe);
+  EXPECT_EQ(groups[4].offsets, Offsets{0x500});
+  EXPECT_TRUE(Group({}).empty());
 }
 
 }  // namespace
