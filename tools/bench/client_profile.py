@@ -14,7 +14,8 @@ Starts a redis-server on a free loopback port and a long `redis-benchmark -t get
 the client, so the server only meets the hooks' untraced path.)
 
 Commands are counted from redis INFO commandstats around each perf window, so
-every symbol's samples are turned into CPU time per command. Per symbol, the
+every symbol's samples are turned into CPU time per command; the sampled
+process's main-thread context switches (/proc/PID/status) too. Per symbol, the
 traced-minus-plain difference (medians over the runs) is then split in two:
 
   waitscope   samples in BPF programs and what only they call: bpf_prog_*,
@@ -74,13 +75,23 @@ def bpf_links(pid):
         return 0
 
 
+def context_switches(pid):
+    """Voluntary plus involuntary context switches of `pid`'s main thread."""
+    with open(f"/proc/{pid}/status") as f:
+        return sum(int(line.split()[1]) for line in f
+                   if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+
+
 def profile(pid, port, seconds, data):
-    """(commands, {symbol: samples}) over one perf window of process `pid`."""
+    """(commands, context switches, {symbol: samples}) over one perf window of
+    process `pid`."""
     before = redis_calls(port)
+    switches = context_switches(pid)
     subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2999", "-g",
                     "-p", str(pid), "-o", data, "--", "sleep", str(seconds)],
                    capture_output=True, check=True)
     commands = redis_calls(port) - before
+    switches = context_switches(pid) - switches
     report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "sym",
                              "--stdio", "-g", "none", "-F", "sample,sym"],
                             capture_output=True, text=True, check=True).stdout
@@ -89,7 +100,7 @@ def profile(pid, port, seconds, data):
         m = re.match(r"\s*(\d+)\s+\[.\]\s+(\S+)", line)
         if m:
             samples[m.group(2)] = samples.get(m.group(2), 0) + int(m.group(1))
-    return commands, samples
+    return commands, switches, samples
 
 
 def main():
@@ -126,6 +137,7 @@ def main():
         time.sleep(1)  # connections made, steady state
         per_cmd = {"plain": [], "traced": []}  # [{symbol: ns per command}] per run
         totals = {"plain": [], "traced": []}
+        switch_rate = {"plain": [], "traced": []}  # of the sampled process's main thread
         period_ns = 1e9 / 2999
         for run in range(args.runs):
             for config in ("plain", "traced"):
@@ -137,7 +149,7 @@ def main():
                     wait_attached(ws)
                     time.sleep(0.5)
                 sampled = client.pid if args.profile == "client" else redis.proc.pid
-                commands, samples = profile(sampled, port, args.seconds,
+                commands, switches, samples = profile(sampled, port, args.seconds,
                                             os.path.join(tmp, "perf.data"))
                 if ws:
                     ws.send_signal(signal.SIGINT)
@@ -146,8 +158,10 @@ def main():
                     raise RuntimeError("redis-benchmark made no progress")
                 per_cmd[config].append({s: n * period_ns / commands for s, n in samples.items()})
                 totals[config].append(sum(samples.values()) * period_ns / commands)
+                switch_rate[config].append(switches / commands)
                 print(f"run {run + 1} {config:6s}: {commands / args.seconds:9.0f} commands/s, "
-                      f"{totals[config][-1]:7.0f} ns of {args.profile} CPU per command", flush=True)
+                      f"{totals[config][-1]:7.0f} ns of {args.profile} CPU per command, "
+                      f"{switch_rate[config][-1]:.3f} context switches per command", flush=True)
 
         def med(config, sym):
             return statistics.median(r.get(sym, 0.0) for r in per_cmd[config])
@@ -169,6 +183,10 @@ def main():
         print(f"| added | {added:+.0f} |")
         print(f"| of which in waitscope's BPF code and hooks | {ours:+.0f} |")
         print(f"| of which everywhere else | {added - ours:+.0f} |")
+        print()
+        print(f"Context switches of the {args.profile}'s main thread per command: plain "
+              f"{statistics.median(switch_rate['plain']):.3f}, traced "
+              f"{statistics.median(switch_rate['traced']):.3f}")
         print()
         print("| symbol | plain ns/command | traced ns/command | added |")
         print("|---|---:|---:|---:|")
