@@ -593,6 +593,12 @@ class KnownWaitsTest(KnownWaitsBase):
         # show as a syscall the workload never made.
         made = {"fsync", "fdatasync", "read", "futex", "poll", "ppoll", "clock_nanosleep",
                 "nanosleep", "accept", "accept4"}  # the blocking syscalls of these modes and their helpers
+        # The modes' files are created, filled and deleted on ext4, whose
+        # journal can hold these syscalls for as long as the faults took
+        # (3 unlinks: 19.7 ms against 37.6 ms of faults on a busy CI disk).
+        # Not listed: the syscalls the fault loop is followed by (getrusage,
+        # munmap), where fault time would land if it were misattributed.
+        made |= {"openat", "write", "fadvise64", "close", "unlink", "unlinkat"}
         faulted = [w for w in self.report["waits"]
                    if w["pid"] == self.pid and w["total_ns"] >= 0.5 * m["offcpu_ns"]
                    and w["syscall"] not in made | {"page_fault"}]
