@@ -65,8 +65,13 @@ def main():
                     help="a build directory of this repository (for pingpong and hook_floor)")
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
+    if args.rounds < 1:
+        sys.exit("copy_path_ablation.py: --rounds must be at least 1")
     if os.geteuid() != 0:
         sys.exit("copy_path_ablation.py: run as root (BPF and bpf_stats)")
+    if not os.access(os.path.join(args.build, "tools", "bench", "pingpong"), os.X_OK):
+        sys.exit(f"copy_path_ablation.py: {args.build} has no tools/bench/pingpong: "
+                 "give a built build directory of this repository")
     tmp = tempfile.mkdtemp(prefix="ws-ablation-")
     tree = os.path.join(tmp, "src")
     try:
@@ -103,15 +108,20 @@ def main():
                     parts = line.split()
                     if parts and parts[0] in ("sched_sock_recv", "sched_sock_send"):
                         avg[parts[0]] = float(parts[-2])
+                if len(avg) != 2:
+                    # A variant whose programs never ran (or a changed
+                    # prog_cost.sh format) must not show as a 0-ns row.
+                    sys.exit(f"copy_path_ablation.py: no socket program averages for {name} "
+                             f"in prog_cost.sh's output:\n{out}")
                 results[name].append(avg)
                 print(f"round {r + 1} {name:20s} receive "
-                      f"{avg.get('sched_sock_recv', 0):6.1f} send "
-                      f"{avg.get('sched_sock_send', 0):6.1f} ns per run", flush=True)
+                      f"{avg['sched_sock_recv']:6.1f} send "
+                      f"{avg['sched_sock_send']:6.1f} ns per run", flush=True)
         print("\n| variant | " + " | ".join(f"round {r + 1}" for r in range(args.rounds)) + " |")
         print("|---|" + "---:|" * args.rounds)
         for name, rounds in results.items():
-            cells = " | ".join(f"{a.get('sched_sock_recv', 0):.0f} / "
-                               f"{a.get('sched_sock_send', 0):.0f}" for a in rounds)
+            cells = " | ".join(f"{a['sched_sock_recv']:.0f} / {a['sched_sock_send']:.0f}"
+                              for a in rounds)
             print(f"| {name} | {cells} |")
         print("\n(receive / send: the socket programs' average ns per run, bpf_stats, traced "
               "socket ping-pong)")
