@@ -384,7 +384,14 @@ class EventLoopBlockedTest(ShopTestCase):
         self.assertEqual(f["loop_blocks"], 0, fmt(f))
         self.assertEqual(self.fixed["service"]["loop_executor_mails"],
                          self.fixed["endpoint_requests"], fmt(self.fixed["service"]))
-        self.assertLess(f["loop_blocked_ms_max"], 10, f"the fix blocked the loop: {fmt(f)}")
+        # Handing a mail to the executor takes the loop well under a
+        # millisecond on average, but one hand-over can wait for the GIL or
+        # a CPU (18.9 ms once, with both CPUs busy beside the test). A mail
+        # sent on the loop would hold it for the sink's whole delay.
+        self.assertLess(f["loop_blocked_ms_mean"], 0.05 * self.fixed["smtp_delay_ms"],
+                        f"the fix blocked the loop: {fmt(f)}")
+        self.assertLess(f["loop_blocked_ms_max"], 0.5 * self.fixed["smtp_delay_ms"],
+                        f"the fix blocked the loop: {fmt(f)}")
 
     def test_loop_requests_counted_not_attributed(self):
         # The fixed twin's loop thread serves overlapping requests from the
