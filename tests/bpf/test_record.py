@@ -607,8 +607,9 @@ class KnownWaitsTest(KnownWaitsBase):
         # The modes' files are created, filled and deleted on ext4, whose
         # journal can hold these syscalls for as long as the faults took
         # (3 unlinks: 19.7 ms against 37.6 ms of faults on a busy CI disk).
-        # Not listed: the syscalls the fault loop is followed by (getrusage,
-        # munmap), where fault time would land if it were misattributed.
+        # Not listed: clock_gettime (the thread's CPU time), the syscall just
+        # before the fault loop and just after it, where misattributed fault
+        # time would land.
         made |= {"openat", "write", "fadvise64", "close", "unlink", "unlinkat"}
         faulted = [w for w in self.report["waits"]
                    if w["pid"] == self.pid and w["total_ns"] >= 0.5 * m["offcpu_ns"]
