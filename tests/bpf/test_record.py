@@ -647,26 +647,36 @@ class KnownWaitsTest(KnownWaitsBase):
         # than it +5 %, 1 ms and 10 us per block. An ASan-built workload saw
         # up to 1.27x (before this allowance), so the bound there is 1.5x.
         # The row also holds the process's other faults (start-up, ~2 ms
-        # under ASan).
+        # under ASan). On a busy machine the thread's CPU time also drifts
+        # from waitscope's clock (assert_offcpu_close): 232.8 ms recorded
+        # against 206.0 ms with two busy loops beside the test. So the
+        # run-queue time is allowed on top, and the loop's wall time, in
+        # waitscope's own clock, bounds it too.
         measured = m["offcpu_ns"]
         with open(WORKLOAD, "rb") as f:
             asan = b"libasan.so" in f.read()
         under = sum(v for f, v in folded_for(self.folded, self.pid, "disk", "page_fault", "-")
                     if has_function(f, "workload_touch_pages"))
         wake_allowance = m["blocks"] * 10_000
+        runq, steal, irq = (max(m[k], 0) for k in ("runq_ns", "steal_ns", "irq_ns"))
+        # (+5 % and 2 ms: the socket mode's one fault is under the same
+        # function, outside the loop.)
+        self.assertLessEqual(under, 1.05 * m["total_ns"] + 2_000_000,
+                             f"page-fault waits under workload_touch_pages: {under / 1e6:.2f} ms "
+                             f"recorded, more than the touch loop's {m['total_ns'] / 1e6:.2f} ms "
+                             f"of wall time")
         self.assertLessEqual(under,
-                             (1.5 if asan else 1.05) * measured + wake_allowance + 1_000_000,
+                             (1.5 if asan else 1.05) * measured + wake_allowance + runq + 1_000_000,
                              f"page-fault waits under workload_touch_pages: {under / 1e6:.2f} ms "
                              f"recorded, more than the {measured / 1e6:.2f} ms the workload "
                              f"spent off CPU (+{wake_allowance / 1e6:.2f} ms for "
-                             f"{m['blocks']} wake-ups)")
+                             f"{m['blocks']} wake-ups, +{runq / 1e6:.2f} ms on a run queue)")
         # The lower bound leaves out what of that time was surely no block:
         # the thread's wait on a run queue, and the steal and interrupt time
         # of every CPU (a hypervisor running another guest; interrupts the
         # thread's CPU time leaves out). 30 ms off CPU against 8-10 ms
         # recorded in two CI runs of the ASan build, before they were taken
         # out; 41-53 ms against 48-57 ms by hand.
-        runq, steal, irq = (max(m[k], 0) for k in ("runq_ns", "steal_ns", "irq_ns"))
         blocked_at_least = measured - runq - steal - irq
         for what, recorded in (("page-fault waits", w["total_ns"]),
                                ("page-fault waits under workload_touch_pages", under)):
