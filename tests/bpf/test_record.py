@@ -545,8 +545,18 @@ class KnownWaitsBase(WaitscopeTestCase):
         self.assertTrue(under, f"{function} is in no stack of {wait_class} {syscall} {target}; "
                         f"stacks: {[';'.join(f) for f, _ in stacks]}")
         if measured_ns is not None:
-            self.assert_total_close(sum(v for _, v in under), measured_ns,
-                                    f"{wait_class} time under {function}", abs_ns)
+            # A block whose switch-in the hook did not see is settled later,
+            # without its stack (docs/design.md, "A block whose end we did
+            # not see"; one 40-ms sleep in 8 recordings with two busy loops
+            # beside them), and the recorder says so: its time is in the
+            # wait's [stack unavailable] row instead.
+            unstacked = sum(v for f, v in stacks if f[2:-1] == ["[stack unavailable]"])
+            if unstacked:
+                self.assertRegex(self.result.stderr, r"blocks ended unseen|stacks could not be read",
+                                 f"{wait_class} time without a stack, and no word of it")
+            self.assert_total_close(sum(v for _, v in under) + unstacked, measured_ns,
+                                    f"{wait_class} time under {function} (+{unstacked / 1e6:.2f} "
+                                    f"ms without a stack)", abs_ns)
         return sum(v for _, v in under)
 
 
