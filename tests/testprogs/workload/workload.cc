@@ -23,6 +23,8 @@
 // Modes run in the order given. Each blocking call sits in its own noinline
 // workload_* function and is timed with CLOCK_MONOTONIC, so the test can compare
 // what waitscope recorded (class, target, stack, total) with what happened.
+// The Run* functions whose frames a test spells out are noinline too: GCC and
+// clang inline a function called once differently.
 // At the end a JSON summary is written to OUT.json.
 //
 // Only the measured calls block in the rows the test checks: the helper
@@ -325,7 +327,7 @@ __attribute__((noinline)) void workload_socket_reads(int fd, const ColdMapping& 
   }
 }
 
-void RunSocket() {
+__attribute__((noinline)) void RunSocket() {
   int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listener < 0) Die("socket");
   sockaddr_in addr{};
@@ -454,7 +456,7 @@ rusage ThreadUsage() {
   return ru;
 }
 
-void RunPageFaults() {
+__attribute__((noinline)) void RunPageFaults() {
   const ColdMapping cold(WorkloadPath("fault"), 4 << 20);
   const rusage before = ThreadUsage();
   const NotBlocked not_blocked = NotBlockedNow();
