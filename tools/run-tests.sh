@@ -8,8 +8,12 @@
 # kernel side differs, the user-space path they exercise does not) and the
 # Debian package test (label `package`: installs the .deb made from the
 # tested build) run once, in the normal build; the sanitizer build leaves out
-# the benchmark tools, which no test runs. Then every parser's libFuzzer
-# target runs for a bounded time, two at once (each is single-threaded).
+# the benchmark tools, which no test runs. The normal build uses the system
+# compiler (GCC, as the package ships); the sanitizer build uses clang, which
+# compiles this code at -O0 in 30% less time (303 against 423 s on a 2-core VM)
+# and puts a second compiler's warnings over the whole tree. Then every
+# parser's libFuzzer target runs for a bounded time, two at once (each is
+# single-threaded).
 # All three builds keep line tables only (-g1): sanitizer reports and gdb
 # backtraces still name files and lines, and compiling takes a quarter less
 # time than with full debug info (the suite's largest single cost).
@@ -57,8 +61,8 @@ run_ctest build -j2 -L unit
 run_ctest build -L bpf
 run_ctest build -L package
 
-echo "== build (ASan + UBSan) =="
-./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DWAITSCOPE_BENCH=OFF "${g1[@]}"
+echo "== build (ASan + UBSan, clang) =="
+CC=clang CXX=clang++ ./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DWAITSCOPE_BENCH=OFF "${g1[@]}"
 echo "== tests under sanitizers =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
