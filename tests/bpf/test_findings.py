@@ -4,9 +4,11 @@
 Each scenario of the demo switches one anti-pattern on in a thread-per-request
 Python web service backed by real PostgreSQL, Redis and an SMTP sink (plus an
 asyncio event-loop listener for event_loop_blocked), and has a fixed twin.
-For each scenario, one test class runs
-`tools/demo/shop/run_demo.py --scenario NAME --twins` with the service started
-under `waitscope record` (--service-wrapper), then checks that:
+For each scenario, one test class checks its two runs of
+`tools/demo/shop/run_demo.py --scenario all --twins`, which runs every
+scenario against one set of backends with the service started under
+`waitscope record` (--service-wrapper); one class run by hand runs only its
+own scenario. The checks:
 
   - the demo ran and knows what it did (truth.json: requests, orders listed
     per request, pool size, SMTP share, cache hit ratio, index, TLS mode);
@@ -37,8 +39,10 @@ package is missing) and nothing failed.
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -53,6 +57,14 @@ DURATION_S = float(os.environ.get("SHOP_DEMO_DURATION", "5"))
 
 # Why tests were skipped because a package is missing (printed loudly).
 DEMO_SKIPS = []
+
+# run_demo.py's --scenario for the scenario classes: "all" (one invocation,
+# one set of backends, for every class), or the one class main() was asked for.
+SHOP_SCENARIO = "all"
+# Its outcome, shared by every scenario class: {run name: truth.json run}, or
+# the exception that setting it up raised (each class re-raises it rather
+# than running the demo again).
+_shop_runs = None
 
 
 def fmt(rows):
@@ -80,8 +92,27 @@ def run_demo(tmp, *args):
         return json.load(f)
 
 
+def shop_runs():
+    """Every scenario's runs (SHOP_SCENARIO), from one run_demo.py invocation
+    made by the first class that asks."""
+    global _shop_runs
+    if _shop_runs is None:
+        tmp = tempfile.mkdtemp(prefix="waitscope-bpf-", dir="/var/tmp")
+        unittest.addModuleCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        try:
+            truth = run_demo(tmp, "--scenario", SHOP_SCENARIO, "--twins")
+            _shop_runs = {r["run"]: r for r in truth["runs"]}
+        except (AssertionError, unittest.SkipTest) as e:
+            _shop_runs = e
+        except subprocess.TimeoutExpired as e:
+            _shop_runs = AssertionError(f"run_demo.py did not finish: {e}")
+    if isinstance(_shop_runs, Exception):
+        raise type(_shop_runs)(*_shop_runs.args)
+    return _shop_runs
+
+
 class ShopTestCase(tr.WaitscopeTestCase):
-    """Runs one scenario's anti-pattern and fixed twin once per class."""
+    """One scenario's anti-pattern run and fixed twin."""
 
     SCENARIO = None  # run_demo.py --scenario
     KIND = None  # the finding kind the anti-pattern must produce
@@ -92,8 +123,7 @@ class ShopTestCase(tr.WaitscopeTestCase):
         if cls.SCENARIO is None:
             raise unittest.SkipTest("base class: each subclass runs one scenario")
         tr.check_bpf_or_skip()
-        truth = run_demo(cls.make_class_tmp(), "--scenario", cls.SCENARIO, "--twins")
-        runs = {r["run"]: r for r in truth["runs"]}
+        runs = shop_runs()
         cls.anti = runs[cls.SCENARIO]
         cls.fixed = runs[cls.SCENARIO + ".fixed"]
         cls.reports = {}
@@ -479,6 +509,12 @@ def main():
         print(f"test_findings.py: set {', '.join(missing)} (see tests/bpf/CMakeLists.txt)",
               file=sys.stderr)
         return 2
+    global SHOP_SCENARIO
+    named = {a.split(".")[0] for a in sys.argv[1:] if not a.startswith("-")}
+    classes = [globals().get(n) for n in named]
+    if (len(classes) == 1 and isinstance(classes[0], type)
+            and issubclass(classes[0], ShopTestCase)):
+        SHOP_SCENARIO = classes[0].SCENARIO
     prog = unittest.main(module=sys.modules[__name__], argv=sys.argv, exit=False, verbosity=2)
     if not prog.result.wasSuccessful():
         return 1
