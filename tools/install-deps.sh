@@ -39,6 +39,7 @@ test_pkgs=(
   mariadb-server mariadb-client
   nginx-light curl wrk libssl-dev
   prometheus systemd man-db groff-base adduser util-linux
+  procps # pgrep: tools/run-tests.sh stops its background builds with it
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -17,6 +17,10 @@
 # All three builds keep line tables only (-g1): sanitizer reports and gdb
 # backtraces still name files and lines, and compiling takes a quarter less
 # time than with full debug info (the suite's largest single cost).
+# The sanitizer and fuzz builds run while the normal build's tests do, in the
+# idle scheduling class (SCHED_IDLE): the bpf tier mostly waits on workloads,
+# servers and timers, and a task of the idle class yields its CPU as soon as
+# any normal task wakes, so the tests keep the CPUs whenever they want them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,26 +56,62 @@ run_ctest() {
   fi
 }
 
-echo "== build (RelWithDebInfo) =="
+# phase NAME: a section header with the seconds since the start, so a CI log
+# shows where the time went.
+phase() { echo "== $* == [${SECONDS} s]"; }
+
+# kill_tree PID: ends a background build and every process under it.
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+
+phase "build (RelWithDebInfo)"
 g1=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
   -DCMAKE_C_FLAGS_DEBUG=-g1 -DCMAKE_CXX_FLAGS_DEBUG=-g1)
 ./tools/build.sh build "${g1[@]}"
-echo "== tests =="
+
+phase "sanitizer and fuzz builds start beside the tests (idle class; their log follows the tests)"
+later_log=$(mktemp)
+(
+  set -e
+  phase "build (ASan + UBSan, clang)"
+  CC=clang CXX=clang++ chrt --idle 0 ./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=Debug -DWAITSCOPE_BENCH=OFF "${g1[@]}"
+  phase "build (fuzz targets: clang, libFuzzer + ASan/UBSan)"
+  CC=clang CXX=clang++ BUILD_TARGET=fuzz_targets chrt --idle 0 ./tools/build.sh build-fuzz \
+    -DWAITSCOPE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug "${g1[@]}" \
+    -DWAITSCOPE_FUZZ_SECONDS="${WAITSCOPE_FUZZ_SECONDS:-20}"
+  phase "sanitizer and fuzz builds done"
+) >"$later_log" 2>&1 &
+later_pid=$!
+trap 'kill_tree "$later_pid"; rm -f "$later_log"' EXIT
+
+phase "tests"
 run_ctest build -j2 -L unit
 run_ctest build -L bpf
 run_ctest build -L package
 
-echo "== build (ASan + UBSan, clang) =="
-CC=clang CXX=clang++ ./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DWAITSCOPE_BENCH=OFF "${g1[@]}"
-echo "== tests under sanitizers =="
+phase "waiting for the sanitizer and fuzz builds"
+later_rc=0
+wait "$later_pid" || later_rc=$?
+trap 'rm -f "$later_log"' EXIT
+cat "$later_log"
+if [[ $later_rc -ne 0 ]]; then
+  echo "run-tests: the sanitizer or fuzz build failed (exit $later_rc)"
+  echo "tests: $passed passed, $((failed > 0 ? failed : 1)) failed, $skipped skipped"
+  exit 1
+fi
+
+phase "tests under sanitizers"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest build-asan -j2 -L unit
 run_ctest build-asan -L bpf -LE 'demo|flavour'
 
-echo "== fuzz targets (clang, libFuzzer + ASan/UBSan, ${WAITSCOPE_FUZZ_SECONDS:-20}s each) =="
-CC=clang CXX=clang++ BUILD_TARGET=fuzz_targets ./tools/build.sh build-fuzz -DWAITSCOPE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug "${g1[@]}" \
-  -DWAITSCOPE_FUZZ_SECONDS="${WAITSCOPE_FUZZ_SECONDS:-20}"
+phase "fuzz targets (${WAITSCOPE_FUZZ_SECONDS:-20} s each)"
 run_ctest build-fuzz -j2 -L fuzz
 
+phase "done"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
