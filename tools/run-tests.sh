@@ -17,10 +17,11 @@
 # All three builds keep line tables only (-g1): sanitizer reports and gdb
 # backtraces still name files and lines, and compiling takes a quarter less
 # time than with full debug info (the suite's largest single cost).
-# The sanitizer and fuzz builds run while the normal build's tests do, in the
-# idle scheduling class (SCHED_IDLE): the bpf tier mostly waits on workloads,
-# servers and timers, and a task of the idle class yields its CPU as soon as
-# any normal task wakes, so the tests keep the CPUs whenever they want them.
+# The sanitizer and fuzz builds run while most of the normal build's bpf tier
+# does, in the idle scheduling class (SCHED_IDLE): those tests mostly wait on
+# workloads, servers and timers, and a task of the idle class yields its CPU
+# as soon as any normal task wakes, so the tests keep the CPUs when they want
+# them. The recorder's timing tests run before the builds start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,6 +73,14 @@ g1=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHD
   -DCMAKE_C_FLAGS_DEBUG=-g1 -DCMAKE_CXX_FLAGS_DEBUG=-g1)
 ./tools/build.sh build "${g1[@]}"
 
+phase "tests"
+run_ctest build -j2 -L unit
+# The recorder's tests compare off-CPU totals with the workload's own clocks
+# to a few percent. With the builds beside them, the fsync and page-fault
+# totals overran those bounds (while the other 45 bpf groups passed), so they
+# run before the builds start.
+run_ctest build -L bpf -R '^bpf_record[.]'
+
 phase "sanitizer and fuzz builds start beside the tests (idle class; their log follows the tests)"
 later_log=$(mktemp)
 (
@@ -88,9 +97,7 @@ later_log=$(mktemp)
 later_pid=$!
 trap 'kill_tree "$later_pid"; rm -f "$later_log"' EXIT
 
-phase "tests"
-run_ctest build -j2 -L unit
-run_ctest build -L bpf
+run_ctest build -L bpf -E '^bpf_record[.]'
 run_ctest build -L package
 
 phase "waiting for the sanitizer and fuzz builds"
