@@ -17,11 +17,12 @@
 # All three builds keep line tables only (-g1): sanitizer reports and gdb
 # backtraces still name files and lines, and compiling takes a quarter less
 # time than with full debug info (the suite's largest single cost).
-# The sanitizer and fuzz builds run while most of the normal build's bpf tier
-# does, in the idle scheduling class (SCHED_IDLE): those tests mostly wait on
-# workloads, servers and timers, and a task of the idle class yields its CPU
-# as soon as any normal task wakes, so the tests keep the CPUs when they want
-# them. The recorder's timing tests run before the builds start.
+# The sanitizer build runs beside the normal build's bpf tier, and the fuzz
+# build beside the sanitizer build's, each in the idle scheduling class
+# (SCHED_IDLE): those tests mostly wait on workloads, servers and timers, and
+# a task of the idle class yields its CPU as soon as any normal task wakes, so
+# the tests keep the CPUs when they want them. The recorder's timing tests
+# (bpf_record) run on a quiet machine, before each of these builds starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,12 +62,47 @@ run_ctest() {
 # shows where the time went.
 phase() { echo "== $* == [${SECONDS} s]"; }
 
-# kill_tree PID: ends a background build and every process under it.
+# kill_tree PID: ends a process and every process under it.
 kill_tree() {
   local child
   for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
   kill "$1" 2>/dev/null || true
 }
+
+# One build at a time runs beside the tests; its output waits in a file so
+# that it does not interleave with theirs.
+bg_pid=""
+bg_log=""
+bg_name=""
+# start_build NAME COMMAND...: starts a build in the idle class.
+start_build() {
+  bg_name=$1
+  shift
+  bg_log=$(mktemp)
+  phase "build ($bg_name) starts beside the tests; its log follows them"
+  chrt --idle 0 "$@" >"$bg_log" 2>&1 &
+  bg_pid=$!
+}
+# finish_build: waits for the build, shows its log, and fails the run if it failed.
+finish_build() {
+  phase "waiting for the build ($bg_name)"
+  local rc=0
+  wait "$bg_pid" || rc=$?
+  bg_pid=""
+  cat "$bg_log"
+  rm -f "$bg_log"
+  if [[ $rc -ne 0 ]]; then
+    echo "run-tests: the build ($bg_name) failed (exit $rc)"
+    echo "tests: $passed passed, $((failed > 0 ? failed : 1)) failed, $skipped skipped"
+    exit 1
+  fi
+  phase "build ($bg_name) done"
+}
+stop_build() {
+  if [[ -n "$bg_pid" ]]; then kill_tree "$bg_pid"; fi
+  if [[ -n "$bg_log" ]]; then rm -f "$bg_log"; fi
+}
+trap stop_build EXIT
 
 phase "build (RelWithDebInfo)"
 g1=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
@@ -76,46 +112,27 @@ g1=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHD
 phase "tests"
 run_ctest build -j2 -L unit
 # The recorder's tests compare off-CPU totals with the workload's own clocks
-# to a few percent. With the builds beside them, the fsync and page-fault
+# to a few percent. With a build beside them, the fsync and page-fault
 # totals overran those bounds (while the other 45 bpf groups passed), so they
-# run before the builds start.
+# run before a build starts.
 run_ctest build -L bpf -R '^bpf_record[.]'
-
-phase "sanitizer and fuzz builds start beside the tests (idle class; their log follows the tests)"
-later_log=$(mktemp)
-(
-  set -e
-  phase "build (ASan + UBSan, clang)"
-  CC=clang CXX=clang++ chrt --idle 0 ./tools/build.sh build-asan -DWAITSCOPE_SANITIZE=ON \
-    -DCMAKE_BUILD_TYPE=Debug -DWAITSCOPE_BENCH=OFF "${g1[@]}"
-  phase "build (fuzz targets: clang, libFuzzer + ASan/UBSan)"
-  CC=clang CXX=clang++ BUILD_TARGET=fuzz_targets chrt --idle 0 ./tools/build.sh build-fuzz \
-    -DWAITSCOPE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug "${g1[@]}" \
-    -DWAITSCOPE_FUZZ_SECONDS="${WAITSCOPE_FUZZ_SECONDS:-20}"
-  phase "sanitizer and fuzz builds done"
-) >"$later_log" 2>&1 &
-later_pid=$!
-trap 'kill_tree "$later_pid"; rm -f "$later_log"' EXIT
-
+start_build "ASan + UBSan, clang" env CC=clang CXX=clang++ ./tools/build.sh build-asan \
+  -DWAITSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DWAITSCOPE_BENCH=OFF "${g1[@]}"
 run_ctest build -L bpf -E '^bpf_record[.]'
 run_ctest build -L package
-
-phase "waiting for the sanitizer and fuzz builds"
-later_rc=0
-wait "$later_pid" || later_rc=$?
-trap 'rm -f "$later_log"' EXIT
-cat "$later_log"
-if [[ $later_rc -ne 0 ]]; then
-  echo "run-tests: the sanitizer or fuzz build failed (exit $later_rc)"
-  echo "tests: $passed passed, $((failed > 0 ? failed : 1)) failed, $skipped skipped"
-  exit 1
-fi
+finish_build
 
 phase "tests under sanitizers"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_ctest build-asan -L bpf -LE 'demo|flavour' -R '^bpf_record[.]'
+start_build "fuzz targets: clang, libFuzzer + ASan/UBSan" \
+  env CC=clang CXX=clang++ BUILD_TARGET=fuzz_targets ./tools/build.sh build-fuzz \
+  -DWAITSCOPE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug "${g1[@]}" \
+  -DWAITSCOPE_FUZZ_SECONDS="${WAITSCOPE_FUZZ_SECONDS:-20}"
 run_ctest build-asan -j2 -L unit
-run_ctest build-asan -L bpf -LE 'demo|flavour'
+run_ctest build-asan -L bpf -LE 'demo|flavour' -E '^bpf_record[.]'
+finish_build
 
 phase "fuzz targets (${WAITSCOPE_FUZZ_SECONDS:-20} s each)"
 run_ctest build-fuzz -j2 -L fuzz
