@@ -749,8 +749,15 @@ class KnownWaitsTest(KnownWaitsBase):
         the scan once added as callers."""
         stacks = [f for f, _ in folded_for(self.folded, self.pid, "sleep", "clock_nanosleep")
                   + folded_for(self.folded, self.pid, "sleep", "nanosleep")]
-        self.assertTrue(stacks, "no sleep stack")
-        for frames in stacks:
+        stacked = [f for f in stacks if not is_stackless(f)]
+        if len(stacked) < len(stacks):
+            # A sleep whose switch-in the hook did not see is settled later,
+            # without a stack (one in a CI run of the ASan build); the
+            # recorder says so, and the other sleeps still show the shape.
+            self.assert_stackless_announced(self.result.stderr, "a sleep")
+        self.assertTrue(stacked, f"no sleep stack with frames: {stacks}")
+        for frames in stacked:
+            self.assertTrue(has_function(frames, "main"), f"main is not in the sleep stack {frames}")
             chain = frames_below_main(frames)
             self.assertTrue(chain and is_function(chain[0], "workload_sleeps"),
                             f"workload_sleeps is not main's callee in {chain}")
