@@ -116,7 +116,7 @@ struct inflight {
   __u64 target_ino;
   __u64 fault_stack; /* WS_IN_FAULT: the stack taken when it blocked */
   __u64 arg0;        /* "sched" flavour: the syscall's first argument */
-  /* tp_btf: the thread's CPU time and run-queue delay at switch-out, to
+  /* The thread's CPU time and run-queue delay at switch-out, to
    * measure a block whose switch-in went unseen (settle_unseen_switch_in). */
   __u64 out_exec_ns;
   __u64 out_delay_ns;
@@ -826,33 +826,42 @@ static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, _
 
 /* The thread's time spent runnable but not running, so far (0 on kernels
  * without CONFIG_SCHED_INFO, which then count that time as blocked). */
-static __always_inline __u64 run_delay_of(struct task_struct *task)
+/* The scheduler's accounting of `task` (a BTF pointer if `btf`): time run,
+ * and time waited runnable on a run queue (0 without schedstats' field). */
+static __always_inline __u64 exec_runtime_of(struct task_struct *task, bool btf)
+{
+  return WS_READ(btf, task, se.sum_exec_runtime);
+}
+
+static __always_inline __u64 run_delay_of(struct task_struct *task, bool btf)
 {
   if (bpf_core_field_exists(task->sched_info.run_delay))
-    return task->sched_info.run_delay;
+    return WS_READ(btf, task, sched_info.run_delay);
   return 0;
 }
 
-/* tp_btf: task, the current task, leaves the CPU blocked at `now`. */
-static __always_inline void note_switch_out(struct task_struct *task, struct inflight *f, __u64 now)
+/* task, the current task, leaves the CPU blocked at `now`. */
+static __always_inline void note_switch_out(struct task_struct *task, struct inflight *f, __u64 now,
+                                            bool btf)
 {
   f->switch_out_ns = now;
-  f->out_exec_ns = task->se.sum_exec_runtime;
-  f->out_delay_ns = run_delay_of(task);
+  f->out_exec_ns = exec_runtime_of(task, btf);
+  f->out_delay_ns = run_delay_of(task, btf);
 }
 
-/* tp_btf: the length of a block of `task` (the current task) whose
- * switch-in our hook did not see (see settle_unseen_switch_in): the wall
- * time since the switch-out minus what the thread ran and waited runnable
- * since, from the scheduler's own accounting. That is exact at a
- * switch-out, where the scheduler has just updated both; elsewhere the
- * current time slice may not be in the run time yet, and counts as blocked.
- * Counted in WS_CNT_UNSEEN_SWITCH_IN. */
-static __always_inline __u64 unseen_block_ns(struct task_struct *task, const struct inflight *f)
+/* The length of a block of `task` (the current task) whose switch-in our
+ * hook did not see (see settle_unseen_switch_in): the wall time since the
+ * switch-out minus what the thread ran and waited runnable since, from the
+ * scheduler's own accounting. That is exact at a switch-out, where the
+ * scheduler has just updated both; elsewhere the current time slice may not
+ * be in the run time yet, and counts as blocked. Counted in
+ * WS_CNT_UNSEEN_SWITCH_IN. */
+static __always_inline __u64 unseen_block_ns(struct task_struct *task, const struct inflight *f,
+                                             bool btf)
 {
   const __u64 elapsed = bpf_ktime_get_ns() - f->switch_out_ns;
-  const __u64 ran = task->se.sum_exec_runtime - f->out_exec_ns;
-  const __u64 queued = run_delay_of(task) - f->out_delay_ns;
+  const __u64 ran = exec_runtime_of(task, btf) - f->out_exec_ns;
+  const __u64 queued = run_delay_of(task, btf) - f->out_delay_ns;
   count(WS_CNT_UNSEEN_SWITCH_IN);
   return elapsed > ran + queued ? elapsed - ran - queued : 0;
 }
@@ -994,8 +1003,10 @@ static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u6
   struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, false);
   if (!f || f->active != WS_IN_SYSCALL)
     return;
-  if (btf && f->switch_out_ns) {
-    f->offcpu_ns += unseen_block_ns(task, f);
+  if (f->switch_out_ns) {
+    if (!btf)
+      task = (struct task_struct *)bpf_get_current_task();
+    f->offcpu_ns += unseen_block_ns(task, f, btf);
     f->switch_out_ns = 0;
   }
   f->active = 0;
@@ -1256,7 +1267,7 @@ static __always_inline void end_block(struct task_struct *task, struct inflight 
     add_block(task, f, tgid, tid, block, may_defer);
 }
 
-/* tp_btf: f's thread, `task` (the current task), blocked at
+/* f's thread, `task` (the current task), blocked at
  * f->switch_out_ns and has run since, but our switch-in code never saw it
  * come back: the kernel reported no switch to it. Some kernels run no
  * sched_switch program for switches away from some tasks (on the
@@ -1267,9 +1278,9 @@ static __always_inline void end_block(struct task_struct *task, struct inflight 
  * with its length from unseen_block_ns, except that its stack is not taken:
  * the thread is no longer on its way back from that wait. */
 static __always_inline void settle_unseen_switch_in(struct task_struct *task, struct inflight *f,
-                                                    __u32 tgid, __u32 tid, bool sched)
+                                                    __u32 tgid, __u32 tid, bool btf, bool sched)
 {
-  end_block(task, f, tgid, tid, unseen_block_ns(task, f), sched, false);
+  end_block(task, f, tgid, tid, unseen_block_ns(task, f, btf), sched, false);
 }
 
 /* `btf`: prev and next are BTF pointers (tp_btf; see WS_READ). prev is the
@@ -1288,14 +1299,14 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
      * syscall is over (a later block with the flag set is another one). */
     struct inflight *f = inflight_of(prev, 0, true, false);
     if (f && f->switch_out_ns)
-      settle_unseen_switch_in(prev, f, prev_tgid, prev->pid, true);
+      settle_unseen_switch_in(prev, f, prev_tgid, prev->pid, true, true);
     if (f && f->active == WS_IN_SYSCALL && returned_to_user(prev))
       f->active = 0;
   }
   if (prev_state != TASK_RUNNING && prev_traced) {
     struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, btf);
-    if (btf && f && f->switch_out_ns)
-      settle_unseen_switch_in(prev, f, prev_tgid, WS_READ(btf, prev, pid), sched);
+    if (f && f->switch_out_ns)
+      settle_unseen_switch_in(prev, f, prev_tgid, WS_READ(btf, prev, pid), btf, sched);
     struct pt_regs *regs = btf && f ? (struct pt_regs *)bpf_task_pt_regs(prev) : 0;
     bool begin = f && f->active != WS_IN_SYSCALL;
     if (sched && f && !begin)
@@ -1316,10 +1327,7 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
       count(WS_CNT_INFLIGHT_FULL);
     if (f && f->active) {
       now = bpf_ktime_get_ns();
-      if (btf)
-        note_switch_out(prev, f, now);
-      else
-        f->switch_out_ns = now;
+      note_switch_out(prev, f, now, btf);
       if (!f->resolved) {
         f->resolved = 1;
         resolve_target(prev, f, btf);
@@ -1380,7 +1388,7 @@ static __always_inline void waits_thread_exit(struct task_struct *task, __u32 tg
     bpf_map_delete_elem(&inflight, &tid);
   struct inflight *f = btf ? inflight_of(task, 0, true, false) : 0;
   if (f && f->switch_out_ns)
-    settle_unseen_switch_in(task, f, tgid, tid, true);
+    settle_unseen_switch_in(task, f, tgid, tid, true, true);
   struct stack_work *w = btf ? bpf_map_lookup_elem(&stack_works, &tid) : 0;
   if (w) {
     /* Exits before its task work ran (killed in the syscall): the wait

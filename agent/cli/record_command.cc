@@ -186,8 +186,8 @@ int RunRecord(const RecordOptions& given) {
   }
   if (counters.unseen_switch_ins > 0) {
     spdlog::info(
-        "{} blocks ended unseen by the scheduler hook: measured when their thread next "
-        "left the CPU or exited, without their stack",
+        "{} blocks ended unseen by the scheduler hook: measured late, when their thread "
+        "returned from the syscall, or without their stack when it next left the CPU or exited",
         counters.unseen_switch_ins);
   }
   return command_exit_code;
