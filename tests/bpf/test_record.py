@@ -908,18 +908,22 @@ class BogusFramePointerTest(WaitscopeTestCase):
         out = os.path.join(cls.tmp, "report")
         summary_path = os.path.join(cls.tmp, "workload.json")
         # The sleeps after keep the process alive while its stacks are named.
-        result = ws("record", "-o", out, "--", WORKLOAD, summary_path, "bogus-rbp", "sleep")
-        if result.returncode != 0:
-            raise AssertionError(f"waitscope record failed (exit {result.returncode}):\n"
-                                 f"{result.stderr}")
+        cls.result = ws("record", "-o", out, "--", WORKLOAD, summary_path, "bogus-rbp", "sleep")
+        if cls.result.returncode != 0:
+            raise AssertionError(f"waitscope record failed (exit {cls.result.returncode}):\n"
+                                 f"{cls.result.stderr}")
         with open(summary_path, encoding="utf-8") as f:
             cls.pid = json.load(f)["pid"]
         cls.folded = parse_folded(os.path.join(out, "waits.folded"))
 
     def test_walk_from_a_bogus_frame_pointer_is_dropped(self):
         stacks = [f for f, _ in folded_for(self.folded, self.pid, "sleep", "nanosleep")]
-        self.assertTrue(stacks, f"no nanosleep stack in {self.folded}")
-        for frames in stacks:
+        stacked = [f for f in stacks if not is_stackless(f)]
+        if len(stacked) < len(stacks):
+            # Settled late, without a stack (see KnownWaitsBase.assert_stack_has).
+            self.assert_stackless_announced(self.result.stderr, "a sleep")
+        self.assertTrue(stacked, f"no nanosleep stack with frames in {self.folded}")
+        for frames in stacked:
             self.assertFalse(any("0x2faf080" in f for f in frames),
                              f"the fake frame's number is a frame of {frames}")
             chain = frames_below_main(frames) if has_function(frames, "main") else []
