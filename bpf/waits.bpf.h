@@ -824,15 +824,15 @@ static __always_inline __u64 store_user_stack(void *ctx, struct pt_regs *regs, _
 
 /* ---- syscall and scheduler bodies -------------------------------------- */
 
-/* The thread's time spent runnable but not running, so far (0 on kernels
- * without CONFIG_SCHED_INFO, which then count that time as blocked). */
-/* The scheduler's accounting of `task` (a BTF pointer if `btf`): time run,
- * and time waited runnable on a run queue (0 without schedstats' field). */
+/* The thread's CPU time so far, by the scheduler's accounting. `btf`: task
+ * is a BTF pointer (tp_btf), else it is read with CO-RE (raw_tp). */
 static __always_inline __u64 exec_runtime_of(struct task_struct *task, bool btf)
 {
   return WS_READ(btf, task, se.sum_exec_runtime);
 }
 
+/* The thread's time spent runnable but not running, so far (0 on kernels
+ * without CONFIG_SCHED_INFO, which then count that time as blocked). */
 static __always_inline __u64 run_delay_of(struct task_struct *task, bool btf)
 {
   if (bpf_core_field_exists(task->sched_info.run_delay))
