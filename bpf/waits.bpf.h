@@ -996,24 +996,6 @@ static __always_inline void aggregate_wait(void *ctx, struct pt_regs *regs,
   add_wait(&key, (__u32)pid_tgid, offcpu);
 }
 
-static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u64 pid_tgid,
-                                           bool btf)
-{
-  struct task_struct *task = btf ? bpf_get_current_task_btf() : 0;
-  struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, false);
-  if (!f || f->active != WS_IN_SYSCALL)
-    return;
-  if (f->switch_out_ns) {
-    if (!btf)
-      task = (struct task_struct *)bpf_get_current_task();
-    f->offcpu_ns += unseen_block_ns(task, f, btf);
-    f->switch_out_ns = 0;
-  }
-  f->active = 0;
-  if (f->offcpu_ns) /* 0: never left the CPU, not a wait */
-    aggregate_wait(ctx, regs, f, pid_tgid);
-}
-
 /* Fills f->target for the fd of the syscall f describes. Runs once per
  * blocking syscall, when the thread first leaves the CPU, so syscalls that
  * never block never pay for it; a thread blocking on the same open file as
@@ -1274,13 +1256,34 @@ static __always_inline void end_block(struct task_struct *task, struct inflight 
  * Firecracker guests this project runs on, the sandbox's own PID 1 threads;
  * docs/design.md, "A block whose end we did not see"), so the task that
  * runs next is never seen switching in. Left alone, the thread's next block
- * resets switch_out_ns and the wait vanishes without a count. The block is added as the switch-in would have,
- * with its length from unseen_block_ns, except that its stack is not taken:
- * the thread is no longer on its way back from that wait. */
+ * resets switch_out_ns and the wait vanishes without a count. The block is
+ * added as the switch-in would have, with its length from unseen_block_ns;
+ * no task work takes its stack here (may_defer false): at a switch-out or an
+ * exit, the thread is no longer on its way back from that wait. */
 static __always_inline void settle_unseen_switch_in(struct task_struct *task, struct inflight *f,
                                                     __u32 tgid, __u32 tid, bool btf, bool sched)
 {
   end_block(task, f, tgid, tid, unseen_block_ns(task, f, btf), sched, false);
+}
+
+/* tp_btf and raw_tp flavours (the sched flavour has no sys_exit). A block
+ * whose switch-in went unseen is settled here; the wait then still gets its
+ * stack, from aggregate_wait, since the thread is in that syscall's return. */
+static __always_inline void waits_sys_exit(void *ctx, struct pt_regs *regs, __u64 pid_tgid,
+                                           bool btf)
+{
+  struct task_struct *task = btf ? bpf_get_current_task_btf() : 0;
+  struct inflight *f = inflight_of(task, (__u32)pid_tgid, btf, false);
+  if (!f || f->active != WS_IN_SYSCALL)
+    return;
+  if (f->switch_out_ns) {
+    if (!btf)
+      task = (struct task_struct *)bpf_get_current_task();
+    settle_unseen_switch_in(task, f, pid_tgid >> 32, (__u32)pid_tgid, btf, false);
+  }
+  f->active = 0;
+  if (f->offcpu_ns) /* 0: never left the CPU, not a wait */
+    aggregate_wait(ctx, regs, f, pid_tgid);
 }
 
 /* `btf`: prev and next are BTF pointers (tp_btf; see WS_READ). prev is the
