@@ -31,6 +31,13 @@ cd "$(dirname "$0")/.."
 passed=0
 failed=0
 skipped=0
+# fail_run MESSAGE: ends the run, failed, with the counts so far (a failure
+# is at least one, also when what failed was no test).
+fail_run() {
+  echo "run-tests: $1"
+  echo "tests: $passed passed, $((failed > 0 ? failed : 1)) failed, $skipped skipped"
+  exit 1
+}
 # run_ctest BUILD_DIR ARGS...: runs ctest, echoes its output, adds up its counts.
 run_ctest() {
   local dir=$1
@@ -51,11 +58,7 @@ run_ctest() {
     passed=$((passed + total - f - s))
   fi
   rm -f "$log"
-  if [[ $rc -ne 0 ]]; then
-    echo "run-tests: ctest $* in $dir failed"
-    echo "tests: $passed passed, $((failed > 0 ? failed : 1)) failed, $skipped skipped"
-    exit 1
-  fi
+  if [[ $rc -ne 0 ]]; then fail_run "ctest $* in $dir failed"; fi
 }
 
 # phase NAME: a section header with the seconds since the start, so a CI log
@@ -91,11 +94,8 @@ finish_build() {
   bg_pid=""
   cat "$bg_log"
   rm -f "$bg_log"
-  if [[ $rc -ne 0 ]]; then
-    echo "run-tests: the build ($bg_name) failed (exit $rc)"
-    echo "tests: $passed passed, $((failed > 0 ? failed : 1)) failed, $skipped skipped"
-    exit 1
-  fi
+  bg_log=""
+  if [[ $rc -ne 0 ]]; then fail_run "the build ($bg_name) failed (exit $rc)"; fi
   phase "build ($bg_name) done"
 }
 stop_build() {
