@@ -65,11 +65,15 @@ run_ctest() {
 # shows where the time went.
 phase() { echo "== $* == [${SECONDS} s]"; }
 
-# kill_tree PID: ends a process and every process under it.
+# kill_tree PID: ends a process and every process under it. Each process is
+# stopped before its children are listed, so that it cannot start one the
+# walk would miss; SIGCONT lets it act on the SIGTERM.
 kill_tree() {
   local child
+  kill -STOP "$1" 2>/dev/null || return 0
   for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
-  kill "$1" 2>/dev/null || true
+  kill -TERM "$1" 2>/dev/null || true
+  kill -CONT "$1" 2>/dev/null || true
 }
 
 # One build at a time runs beside the tests; its output waits in a file so
