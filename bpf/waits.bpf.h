@@ -1088,10 +1088,11 @@ static __always_inline bool has_user_fpu(struct task_struct *task)
   return !(task->flags & (WS_PF_KTHREAD | WS_PF_USER_WORKER));
 }
 
-/* Whether sched_switch follows `task` (of process tgid). Never a kernel
- * thread: it makes no syscalls and has no user stack, yet in agent mode
- * (trace_all) the idle task and every kworker would otherwise take the
- * traced path at each of their switches, with a task-storage entry each. */
+/* Whether sched_switch and thread exit follow `task` (of process tgid).
+ * Never a kernel thread: it makes no syscalls and has no user stack, yet in
+ * agent mode (trace_all) the idle task and every kworker would otherwise
+ * take the traced path at each of their switches, with a task-storage
+ * entry each. */
 static __always_inline bool traced_task(struct task_struct *task, __u32 tgid, bool btf)
 {
   return is_traced(tgid) && !(WS_READ(btf, task, flags) & WS_PF_KTHREAD);

@@ -55,11 +55,13 @@ static __always_inline void on_set_state(struct sock *sk, int oldstate, int news
 
 /* A thread exits: each family forgets it, then, at the process's last
  * thread, the process leaves the traced set (after the families, which
- * check that set). */
+ * check that set). A kernel thread is skipped as at sched_switch: the
+ * families kept nothing for it, and in agent mode (trace_all) each exiting
+ * kworker would otherwise reach user space as a process exit. */
 static __always_inline void on_exit(struct task_struct *p, bool btf)
 {
   __u32 tgid = BPF_CORE_READ(p, tgid);
-  if (!is_traced(tgid))
+  if (!traced_task(p, tgid, btf))
     return;
   __u32 tid = BPF_CORE_READ(p, pid);
   waits_thread_exit(p, tgid, tid, btf);
