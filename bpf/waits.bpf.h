@@ -1308,9 +1308,11 @@ static __always_inline void waits_sched_switch(void *ctx, struct task_struct *pr
       f->active = 0;
   }
   if (prev_state != TASK_RUNNING && prev_traced) {
-    struct inflight *f = inflight_of(prev, btf ? 0 : BPF_CORE_READ(prev, pid), btf, btf);
+    /* The raw_tp flavour keys a thread's state by tid; read it once. */
+    __u32 prev_tid = btf ? 0 : BPF_CORE_READ(prev, pid);
+    struct inflight *f = inflight_of(prev, prev_tid, btf, btf);
     if (f && f->switch_out_ns)
-      settle_unseen_switch_in(prev, f, prev_tgid, WS_READ(btf, prev, pid), btf, sched);
+      settle_unseen_switch_in(prev, f, prev_tgid, btf ? prev->pid : prev_tid, btf, sched);
     struct pt_regs *regs = btf && f ? (struct pt_regs *)bpf_task_pt_regs(prev) : 0;
     bool begin = f && f->active != WS_IN_SYSCALL;
     if (sched && f && !begin)
