@@ -152,33 +152,6 @@ Status CheckFpuFlag(waitscope_bpf* skel) {
   return Status::Ok();
 }
 
-// The openssl family's uprobes: loaded in both flavours, never auto-attached
-// (their SEC names have no target; Probe::AttachSsl attaches them per file).
-// The skeleton's handle of one OpenSSL program (ssl_places.h names them).
-bpf_program* SslProgramHandle(waitscope_bpf* s, SslProgram p) {
-  switch (p) {
-    case SslProgram::kNone:
-      return nullptr;
-    case SslProgram::kReadEntry:
-      return s->progs.ssl_read_entry;
-    case SslProgram::kReadExEntry:
-      return s->progs.ssl_read_ex_entry;
-    case SslProgram::kWriteEntry:
-      return s->progs.ssl_write_entry;
-    case SslProgram::kWriteExEntry:
-      return s->progs.ssl_write_ex_entry;
-    case SslProgram::kDataRet:
-      return s->progs.ssl_data_ret;
-    case SslProgram::kHandshakeEntry:
-      return s->progs.ssl_handshake_entry;
-    case SslProgram::kHandshakeRet:
-      return s->progs.ssl_handshake_ret;
-    case SslProgram::kFreeEntry:
-      return s->progs.ssl_free_entry;
-  }
-  return nullptr;
-}
-
 // Opens, configures and loads the skeleton with one hook flavour, with or
 // without the openssl uprobes. Returns the skeleton or a description of what
 // the kernel refused.
@@ -207,6 +180,9 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, Flavor flavor, b
   // so kernels too old for task storage still load the raw_tp flavour.
   bpf_map__set_autocreate(skel->maps.inflight_task, use_btf);
   bpf_map__set_autocreate(skel->maps.inflight, !use_btf);
+  // The openssl family's uprobes: loaded in both flavours, never
+  // auto-attached (their SEC names have no target; Probe::AttachSsl attaches
+  // them per file).
   for (SslProgram p : kSslPrograms) {
     bpf_program* prog = SslProgramHandle(skel, p);
     bpf_program__set_autoload(prog, with_ssl);

@@ -2,7 +2,33 @@
 
 #include <algorithm>
 
+#include "waitscope.skel.h"
+
 namespace waitscope {
+
+bpf_program* SslProgramHandle(waitscope_bpf* skel, SslProgram p) {
+  switch (p) {
+    case SslProgram::kNone:
+      return nullptr;
+    case SslProgram::kReadEntry:
+      return skel->progs.ssl_read_entry;
+    case SslProgram::kReadExEntry:
+      return skel->progs.ssl_read_ex_entry;
+    case SslProgram::kWriteEntry:
+      return skel->progs.ssl_write_entry;
+    case SslProgram::kWriteExEntry:
+      return skel->progs.ssl_write_ex_entry;
+    case SslProgram::kDataRet:
+      return skel->progs.ssl_data_ret;
+    case SslProgram::kHandshakeEntry:
+      return skel->progs.ssl_handshake_entry;
+    case SslProgram::kHandshakeRet:
+      return skel->progs.ssl_handshake_ret;
+    case SslProgram::kFreeEntry:
+      return skel->progs.ssl_free_entry;
+  }
+  return nullptr;
+}
 
 SslEntryAndReturn SslProgramsOf(SslFunction f) {
   switch (f) {

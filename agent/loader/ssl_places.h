@@ -4,7 +4,8 @@
 // an address: a program attached twice at one place would run twice per
 // call and copy the bytes twice. So each program gets each place once, in
 // the order first named. Programs are named by role here and mapped to the
-// skeleton's handles in probe.cc, so the tests check the real table.
+// skeleton's handles by SslProgramHandle, so the tests check the real table
+// against the real BPF object.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,9 @@
 #include <vector>
 
 #include "loader/probe.h"
+
+struct bpf_program;
+struct waitscope_bpf;
 
 namespace waitscope {
 
@@ -33,6 +37,9 @@ inline constexpr SslProgram kSslPrograms[] = {
     SslProgram::kReadEntry,    SslProgram::kReadExEntry, SslProgram::kWriteEntry,
     SslProgram::kWriteExEntry, SslProgram::kDataRet,     SslProgram::kHandshakeEntry,
     SslProgram::kHandshakeRet, SslProgram::kFreeEntry};
+
+// The skeleton's handle of program `p`; nullptr for kNone.
+bpf_program* SslProgramHandle(waitscope_bpf* skel, SslProgram p);
 
 struct SslEntryAndReturn {
   SslProgram entry = SslProgram::kNone;

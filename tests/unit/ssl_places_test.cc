@@ -1,14 +1,20 @@
 // The OpenSSL function -> program table and GroupSslPlaces: each program
 // attaches once per place, whatever aliases and shared programs the
-// library's symbols imply. Both are the code AttachSsl runs.
+// library's symbols imply; and the roles are the BPF object's uprobe
+// programs. All of it is the code AttachSsl runs.
 #include "loader/ssl_places.h"
 
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "loader/probe.h"
+#include "waitscope.skel.h"
 
 namespace waitscope {
 namespace {
@@ -83,6 +89,48 @@ TEST(SslPlaces, AliasedFunctionsAttachOncePerPlace) {
   EXPECT_TRUE(groups[4].retprobe);
   EXPECT_EQ(groups[4].offsets, Offsets{0x500});
   EXPECT_TRUE(Group({}).empty());
+}
+
+// The three lists of a role (the enum, kSslPrograms, SslProgramHandle)
+// against the object the skeleton embeds: every uprobe program in it is
+// exactly one role's, and each function's entry and return roles are entry
+// and return programs. Opening the skeleton parses the object; it needs no
+// privileges and loads nothing.
+TEST(SslPlaces, RolesAreTheObjectsUprobePrograms) {
+  waitscope_bpf* skel = waitscope_bpf__open();
+  ASSERT_NE(skel, nullptr);
+  EXPECT_EQ(SslProgramHandle(skel, P::kNone), nullptr);
+  std::set<std::string> roles;  // program names
+  for (SslProgram p : kSslPrograms) {
+    const bpf_program* prog = SslProgramHandle(skel, p);
+    ASSERT_NE(prog, nullptr) << static_cast<int>(p);
+    EXPECT_TRUE(roles.insert(bpf_program__name(prog)).second)
+        << bpf_program__name(prog) << " has two roles";
+  }
+  std::set<std::string> uprobes;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel->obj) {
+    const std::string_view section = bpf_program__section_name(prog);
+    if (section.starts_with("uprobe") || section.starts_with("uretprobe")) {
+      uprobes.insert(bpf_program__name(prog));
+    }
+  }
+  EXPECT_EQ(roles, uprobes) << "a uprobe program of bpf/openssl.bpf.h has no role, or a role "
+                               "is no uprobe program";
+  const auto section_of = [&](SslProgram p) {
+    return std::string_view(bpf_program__section_name(SslProgramHandle(skel, p)));
+  };
+  for (SslFunction f :
+       {SslFunction::kRead, SslFunction::kReadEx, SslFunction::kWrite, SslFunction::kWriteEx,
+        SslFunction::kReadWorker, SslFunction::kWriteWorker, SslFunction::kDoHandshake,
+        SslFunction::kConnect, SslFunction::kAccept, SslFunction::kFree}) {
+    const SslEntryAndReturn programs = SslProgramsOf(f);
+    EXPECT_EQ(section_of(programs.entry), "uprobe") << static_cast<int>(f);
+    if (programs.ret != P::kNone) {
+      EXPECT_EQ(section_of(programs.ret), "uretprobe") << static_cast<int>(f);
+    }
+  }
+  waitscope_bpf__destroy(skel);
 }
 
 }  // namespace
