@@ -43,7 +43,7 @@ struct SpoolOptions {
   // Directory of pending request bodies; created if missing. Empty keeps the
   // queue in memory only (same bound, lost when the agent stops).
   std::string dir;
-  std::uint64_t max_bytes = 64ull << 20;  // oldest entries are dropped beyond this
+  std::uint64_t max_bytes = 64ull << 20;  // oldest entries are dropped beyond this; 0: none
 };
 
 // One OTLP signal's own request settings, so that metrics and logs can go to

@@ -13,6 +13,16 @@ namespace waitscope::otlp {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
+namespace {
+
+// Why a request got no answer to act on, for a log line.
+std::string TransportOrStatus(const HttpResponse& response) {
+  return response.status == 0 ? response.transport_error
+                              : "HTTP " + std::to_string(response.status);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Sender>> Sender::Start(SenderConfig config) {
   Result<Spool> spool = Spool::Open(config.spool);
   if (!spool) return spool.error();
@@ -163,7 +173,9 @@ void Sender::Deliver(std::unique_lock<std::mutex>& lock) {
     }
   }
   const bool aborted = abort_ && response.status == 0;
-  if (!aborted && outcome != Outcome::kRetry) spool_.PopFront();
+  // Without a spool nothing waits for a retry: the request is dropped.
+  const bool unspooled = !aborted && outcome == Outcome::kRetry && spool_.none();
+  if (!aborted && (outcome != Outcome::kRetry || unspooled)) spool_.PopFront();
 
   lock.lock();
   in_flight_ = false;
@@ -194,6 +206,19 @@ void Sender::Deliver(std::unique_lock<std::mutex>& lock) {
         break;
       case Outcome::kRetry: {
         ++stats_.failed_attempts;
+        if (unspooled) {
+          ++stats_.dropped_oldest;
+          if (!endpoint_down_) {
+            spdlog::warn(
+                "{}: {} unavailable ({}); no spool (spool.max_bytes: 0), so requests "
+                "are dropped until it is back",
+                config_.name, url, TransportOrStatus(response));
+          }
+          endpoint_down_ = true;
+          attempt_ = 0;
+          next_attempt_ = {};
+          break;
+        }
         thread_local std::mt19937_64 rng{std::random_device{}()};
         const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
         const milliseconds delay = NextDelay(
@@ -201,8 +226,7 @@ void Sender::Deliver(std::unique_lock<std::mutex>& lock) {
             config_.retry, unit);
         ++attempt_;
         next_attempt_ = steady_clock::now() + delay;
-        const std::string why = response.status == 0 ? response.transport_error
-                                                     : "HTTP " + std::to_string(response.status);
+        const std::string why = TransportOrStatus(response);
         if (!endpoint_down_) {
           spdlog::warn("{}: {} unavailable ({}); keeping data in the spool and retrying",
                        config_.name, url, why);

@@ -46,7 +46,8 @@ struct SenderStats {
   std::uint64_t failed_attempts = 0;  // requests that got no 2xx (retryable or not)
   std::uint64_t retried = 0;          // requests that were a retry of an earlier one
   std::uint64_t rejected = 0;         // bodies dropped on a non-retryable answer (400, 500...)
-  std::uint64_t dropped_oldest = 0;   // bodies pushed out by the spool bound, oldest first
+  std::uint64_t dropped_oldest = 0;   // bodies pushed out by the spool bound, oldest first;
+                                      // with no spool (max_bytes 0), each retryable failure
   std::uint64_t lost = 0;             // bodies that could not be written to or read from disk
   std::uint64_t spool_bytes = 0;      // pending, on disk or in memory
   std::uint64_t spool_entries = 0;

@@ -73,7 +73,7 @@ Result<SpoolEntry> ParseSpoolEntry(std::string_view data) {
 
 Result<Spool> Spool::Open(const SpoolOptions& options) {
   Spool spool(options);
-  if (!options.dir.empty()) {
+  if (!spool.in_memory()) {
     std::error_code ec;
     std::filesystem::create_directories(options.dir, ec);
     if (ec) return Error{"cannot create spool directory " + options.dir + ": " + ec.message()};
@@ -119,12 +119,12 @@ Result<std::uint64_t> Spool::Push(std::string_view route, std::string_view encod
                                   std::string_view body) {
   const std::uint64_t dropped_before = dropped_;
   std::string data = SerializeSpoolEntry(route, encoding, body);
-  if (data.size() > options_.max_bytes) {
+  if (data.size() > options_.max_bytes && !none()) {
     ++dropped_;
     return dropped_ - dropped_before;
   }
   Slot slot{next_seq_, data.size(), {}};
-  if (options_.dir.empty()) {
+  if (in_memory()) {
     slot.data = std::move(data);
   } else if (Status s = WriteFileAtomically(PathOf(slot.seq), data); !s) {
     return s.error();
@@ -137,7 +137,7 @@ Result<std::uint64_t> Spool::Push(std::string_view route, std::string_view encod
 }
 
 void Spool::Trim() {
-  while (bytes_ > options_.max_bytes && !entries_.empty()) {
+  while (none() ? entries_.size() > 1 : bytes_ > options_.max_bytes && !entries_.empty()) {
     PopFront();
     ++dropped_;
   }
@@ -147,7 +147,7 @@ Result<SpoolEntry> Spool::Front() const {
   if (entries_.empty()) return Error{"spool is empty"};
   const Slot& slot = entries_.front();
   Result<SpoolEntry> entry = Error{""};
-  if (options_.dir.empty()) {
+  if (in_memory()) {
     entry = ParseSpoolEntry(slot.data);
   } else {
     Result<std::string> data = ReadWhole(PathOf(slot.seq));
@@ -162,7 +162,7 @@ Result<SpoolEntry> Spool::Front() const {
 void Spool::PopFront() {
   if (entries_.empty()) return;
   const Slot& slot = entries_.front();
-  if (!options_.dir.empty()) unlink(PathOf(slot.seq).c_str());
+  if (!in_memory()) unlink(PathOf(slot.seq).c_str());
   bytes_ -= std::min(bytes_, slot.size);
   entries_.pop_front();
 }

@@ -13,7 +13,10 @@
 //  - at Open, leftover temporaries of an interrupted write are deleted, other
 //    foreign files are left alone, and an over-full directory (a smaller bound
 //    than last run) is trimmed oldest first, counted;
-//  - without a directory the same queue lives in memory only.
+//  - without a directory the same queue lives in memory only;
+//  - max_bytes 0 is "no spool": nothing touches the directory, and only the
+//    newest entry (the one being sent) is kept, in memory; Push drops the one
+//    before it, counted. The Sender then sends each entry once (none()).
 // Not thread-safe: the Sender's worker thread is its only user.
 #pragma once
 
@@ -54,6 +57,7 @@ class Spool {
   std::uint64_t bytes() const { return bytes_; }
   std::uint64_t dropped() const { return dropped_; }  // by the bound, since Open
   const std::string& dir() const { return options_.dir; }
+  bool none() const { return options_.max_bytes == 0; }  // "no spool"
 
  private:
   struct Slot {
@@ -63,6 +67,7 @@ class Spool {
   };
 
   explicit Spool(SpoolOptions options) : options_(std::move(options)) {}
+  bool in_memory() const { return options_.dir.empty() || none(); }
   std::string PathOf(std::uint64_t seq) const;
   Status Load();
   void Trim();

@@ -251,6 +251,31 @@ TEST(SenderTest, TinySpoolDropsOldestWhileDown) {
   EXPECT_EQ(server.Requests().size(), 1u);
 }
 
+// spool.max_bytes: 0: a request the endpoint does not take is dropped and
+// counted, not retried, and the next one is still sent.
+TEST(SenderTest, NoSpoolDropsWhatTheEndpointDoesNotTake) {
+  TestHttpServer server;
+  ASSERT_TRUE(server.ok());
+  server.Script({{503, ""}, {200, ""}});
+  SenderConfig config = Config(server.Url("/v1/metrics"));
+  config.spool.max_bytes = 0;
+  auto sender = Sender::Start(config);
+  ASSERT_TRUE(sender.ok()) << sender.error().message;
+  (*sender)->Enqueue("metrics", "w0");
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  (*sender)->Enqueue("metrics", "w1");
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].body, "w0");
+  EXPECT_EQ(requests[1].body, "w1");
+  const SenderStats stats = (*sender)->Stats();
+  EXPECT_EQ(stats.sent, 1u);
+  EXPECT_EQ(stats.dropped_oldest, 1u);
+  EXPECT_EQ(stats.retried, 0u);
+  EXPECT_EQ(stats.spool_entries, 0u);
+}
+
 // OTEL_EXPORTER_OTLP_METRICS_* / _LOGS_*: a signal with its own settings uses
 // them whole; the other keeps the shared ones.
 TEST(OtlpSenderConfigTest, EachSignalUsesItsOwnSettingsWhenGiven) {

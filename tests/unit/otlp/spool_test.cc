@@ -160,6 +160,22 @@ TEST(SpoolMemoryTest, SameBoundWithoutDirectory) {
   EXPECT_EQ(spool->Front()->body, "b2");
 }
 
+// max_bytes 0 (spool.max_bytes: 0 in the config): no spool. The directory is
+// not touched, and only the entry being sent is kept.
+TEST_F(SpoolTest, ZeroBoundKeepsOnlyTheNewestEntryInMemory) {
+  const std::string unused = dir_ + "/never-created";
+  auto spool = Spool::Open({unused, 0});
+  ASSERT_TRUE(spool.ok()) << spool.error().message;
+  EXPECT_TRUE(spool->none());
+  EXPECT_EQ(*spool->Push("metrics", "", "w0"), 0u);
+  EXPECT_EQ(*spool->Push("metrics", "", "w1"), 1u);
+  EXPECT_EQ(spool->size(), 1u);
+  EXPECT_EQ(spool->dropped(), 1u);
+  EXPECT_EQ(spool->bytes(), EntrySize("w1"));
+  EXPECT_FALSE(fs::exists(unused));
+  EXPECT_EQ(Drain(*spool), std::vector<std::string>{"w1"});
+}
+
 TEST(SpoolEntryTest, ParseRejectsTruncatedHeader) {
   EXPECT_FALSE(ParseSpoolEntry("WSQ1\ngzip").ok());
   auto entry = ParseSpoolEntry(SerializeSpoolEntry("name=a&from=1", "", "\n\nbody\n"));
