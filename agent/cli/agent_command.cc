@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -54,6 +55,15 @@ spdlog::level::level_enum SpdlogLevel(config::LogLevel level) {
   return spdlog::level::info;
 }
 
+// The level the agent logs at: the config's log_level, made more verbose by
+// -v (debug) or -vv (trace) on the command line, never quieter.
+spdlog::level::level_enum AgentLogLevel(config::LogLevel configured, int verbosity) {
+  const spdlog::level::level_enum asked = verbosity >= 2   ? spdlog::level::trace
+                                          : verbosity == 1 ? spdlog::level::debug
+                                                           : spdlog::level::off;
+  return std::min(SpdlogLevel(configured), asked);
+}
+
 // The settings that are baked into the loaded BPF programs or the session:
 // changing them on SIGHUP means a new session.
 bool SameSessionSettings(const config::AgentConfig& a, const config::AgentConfig& b) {
@@ -64,14 +74,15 @@ bool SameSessionSettings(const config::AgentConfig& a, const config::AgentConfig
 
 class Agent {
  public:
-  Agent(config::AgentConfig config, std::string config_path)
+  Agent(config::AgentConfig config, std::string config_path, int verbosity)
       : config_(std::move(config)),
         config_path_(std::move(config_path)),
+        verbosity_(verbosity),
         start_unix_ns_(UnixNowNs()),
         accumulator_(metrics::AccumulatorOptions{.start_unix_ns = start_unix_ns_}) {}
 
   Status Start() {
-    spdlog::set_level(SpdlogLevel(config_.log_level));
+    spdlog::set_level(AgentLogLevel(config_.log_level, verbosity_));
     for (const std::string& w : config_.warnings) spdlog::warn("{}", w);
     if (Status s = StartSession(); !s.ok()) return s;
     Result<std::unique_ptr<AgentExports>> exports = AgentExports::Start(config_);
@@ -211,7 +222,7 @@ class Agent {
         !(next.exports == config_.exports) || !(next.spool == config_.spool);
     config::AgentConfig previous = config_;
     config_ = std::move(next);
-    spdlog::set_level(SpdlogLevel(config_.log_level));
+    spdlog::set_level(AgentLogLevel(config_.log_level, verbosity_));
     if (restart_session) {
       if (Status s = StartSession(); !s.ok()) {
         spdlog::error("reload: cannot trace with the new configuration ({}); back to the old one",
@@ -250,6 +261,7 @@ class Agent {
 
   config::AgentConfig config_;
   std::string config_path_;
+  int verbosity_;  // -v count of the command line
   std::int64_t start_unix_ns_;
   metrics::MetricsAccumulator accumulator_;
   std::unique_ptr<TraceSession> session_;
@@ -332,7 +344,7 @@ int RunAgent(const AgentOptions& options) {
   // start their own), so every thread inherits the mask and the signals
   // reach only the signalfd.
   SignalReader signals({SIGINT, SIGTERM, SIGHUP});
-  Agent agent(std::move(loaded.value()), path);
+  Agent agent(std::move(loaded.value()), path, options.verbosity);
   if (Status s = agent.Start(); !s.ok()) return Fail(s.error().message);
   return agent.Run(signals);
 }

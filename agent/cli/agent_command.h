@@ -14,6 +14,7 @@ struct AgentOptions {
   // --allow-missing-capabilities: run without CAP_SYS_PTRACE or
   // CAP_DAC_READ_SEARCH, with fewer symbols, instead of refusing to start.
   bool allow_partial_view = false;
+  int verbosity = 0;  // -v / -vv: at least debug / trace, whatever log_level says
 };
 
 CLI::App* AddAgentSubcommand(CLI::App& app, AgentOptions& options);

@@ -189,7 +189,10 @@ int RunCli(int argc, char** argv) {
     return waitscope::RunRecord(record);
   }
   if (top->parsed()) return waitscope::RunTop(top_options);
-  if (agent->parsed()) return waitscope::RunAgent(agent_options);
+  if (agent->parsed()) {
+    agent_options.verbosity = verbosity;
+    return waitscope::RunAgent(agent_options);
+  }
   return 0;
 }
 

@@ -124,13 +124,13 @@ def programs_held_by(pid):
 class Agent:
     """A running `waitscope agent` with its own config file and log."""
 
-    def __init__(self, workdir, config_text):
+    def __init__(self, workdir, config_text, global_args=()):
         self.config = os.path.join(workdir, "waitscope.yaml")
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(config_text)
         self.log_path = os.path.join(workdir, "agent.log")
         self.log = open(self.log_path, "w", encoding="utf-8")
-        self.proc = subprocess.Popen([tr.WAITSCOPE, "agent", "--config", self.config],
+        self.proc = subprocess.Popen([tr.WAITSCOPE, *global_args, "agent", "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def log_text(self):
@@ -326,6 +326,20 @@ class AgentStopTest(tr.WaitscopeTestCase):
         # The kernel frees a closed program asynchronously (after an RCU grace period).
         wait_until(lambda: not (ours & {p["id"] for p in loaded_programs()}), 15,
                    f"the agent's programs {sorted(ours)} to be unloaded")
+
+    def test_verbose_flag_outranks_a_quieter_log_level(self):
+        """`waitscope -v agent` logs debug lines even when the config says
+        `log_level: warn` (the config's level used to replace the flag's)."""
+        tr.check_bpf_or_skip()
+        tmp = self.make_tmp()
+        port = free_port()
+        agent = Agent(tmp, f"log_level: warn\nwindow: 1s\nexports:\n  prometheus:\n"
+                           f"    listen: 127.0.0.1:{port}\nspool:\n  dir: {tmp}/spool\n",
+                      global_args=["-v"])
+        wait_until(lambda: scrape(port), 30, "the agent to serve /metrics")
+        self.assertEqual(agent.stop(signal.SIGTERM), 0, agent.log_text())
+        self.assertRegex(agent.log_text(), r"(?m)^waitscope: debug: ",
+                         "no debug line from `waitscope -v agent` with log_level: warn")
 
 
 if __name__ == "__main__":
