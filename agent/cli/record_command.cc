@@ -64,9 +64,11 @@ int RunRecord(const RecordOptions& given) {
     ~EmptyDirCleanup() { rmdir(dir.c_str()); }
   } cleanup{out_dir};
 
-  // SIGINT/SIGTERM end the recording; SIGCHLD tells us the command may have
-  // exited. Read from a signalfd in the loop, so no handler touches state.
-  SignalReader signals({SIGINT, SIGTERM, SIGCHLD});
+  // SIGINT/SIGTERM end the recording, and so do SIGHUP (its terminal went
+  // away) and SIGQUIT (Ctrl-\): each would otherwise end waitscope without a
+  // report and leave the command running. SIGCHLD tells us the command may
+  // have exited. Read from a signalfd in the loop, so no handler touches state.
+  SignalReader signals({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD});
 
   // Fork the command first (parked before exec), so its pid is in the traced
   // set before it runs a single instruction of the new program.
@@ -125,7 +127,7 @@ int RunRecord(const RecordOptions& given) {
       return Fail(st.error().message);
     }
     for (int sig = signals.Next(); sig != 0; sig = signals.Next()) {
-      if (sig == SIGINT || sig == SIGTERM) stop_reason = "interrupted";
+      if (sig != SIGCHLD) stop_reason = sig == SIGHUP ? "hung up" : "interrupted";
     }
     // A signal to waitscope wins over the command's end seen in the same
     // round: Ctrl-C signals both, and the recording was asked to stop (exit 0).

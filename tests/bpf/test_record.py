@@ -1132,6 +1132,17 @@ class ProcessTests(WaitscopeTestCase):
                                  0.10 * measured["sleep"]["total_ns"])
 
     def test_ctrl_c_writes_report(self):
+        self.assert_signal_writes_report(signal.SIGINT, "interrupted")
+
+    def test_hangup_and_quit_write_report(self):
+        """A closed terminal (SIGHUP) or Ctrl-\\ (SIGQUIT) ends the recording
+        as Ctrl-C does; both used to end waitscope with no report, leaving
+        the command running."""
+        for sig, reason in ((signal.SIGHUP, "hung up"), (signal.SIGQUIT, "interrupted")):
+            with self.subTest(signal=sig.name):
+                self.assert_signal_writes_report(sig, reason)
+
+    def assert_signal_writes_report(self, sig, reason):
         tmp = self.make_tmp()
         out = os.path.join(tmp, "report")
         rec = subprocess.Popen(
@@ -1152,16 +1163,16 @@ class ProcessTests(WaitscopeTestCase):
             self.assertLess(time.monotonic(), deadline, "the workload does not sleep")
             time.sleep(0.02)
         t0 = time.monotonic()
-        rec.send_signal(signal.SIGINT)
+        rec.send_signal(sig)
         try:
             rc = rec.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            self.fail("waitscope did not exit within 5 s of SIGINT")
+            self.fail(f"waitscope did not exit within 5 s of {sig.name}")
         self.assertLess(time.monotonic() - t0, 5)
         stderr = err.text(wait_eof_s=5)
         self.assertEqual(rc, 0, stderr)
-        self.assertIn("interrupted", stderr)
-        # Only waitscope got SIGINT (not the terminal's process group): it
+        self.assertRegex(stderr, rf"recorded [0-9.]+s \({reason}\); report in ")
+        # Only waitscope got the signal (not the terminal's process group): it
         # ended its command itself, and reaped it.
         self.assertIn("ended the command, still running: it was killed by SIGTERM", stderr)
         self.assertFalse(os.path.exists(f"/proc/{workload_pid}"), "the command outlived waitscope")
