@@ -72,6 +72,10 @@ Status ParseTls(const MapReader& exporter, TlsConfig& out) {
   return r->ReadBool("insecure_skip_verify", out.insecure_skip_verify);
 }
 
+Status ReadHeaders(const MapReader& r, std::map<std::string, std::string>& out) {
+  return r.ReadStringMap("headers", out, HttpHeaderNameProblem, HttpHeaderValueProblem);
+}
+
 Status ParseOtlp(const MapReader& exports, OtlpConfig& out) {
   Result<MapReader> r = exports.Child(
       "otlp", {"enabled", "endpoint", "metrics_endpoint", "logs_endpoint", "headers", "compression",
@@ -81,7 +85,7 @@ Status ParseOtlp(const MapReader& exports, OtlpConfig& out) {
   if (Status s = ReadUrl(*r, "endpoint", out.endpoint); !s) return s;
   if (Status s = ReadUrl(*r, "metrics_endpoint", out.metrics_endpoint); !s) return s;
   if (Status s = ReadUrl(*r, "logs_endpoint", out.logs_endpoint); !s) return s;
-  if (Status s = r->ReadStringMap("headers", out.headers); !s) return s;
+  if (Status s = ReadHeaders(*r, out.headers); !s) return s;
   if (r->Has("compression")) {
     Result<std::string> text = r->Scalar("compression", "gzip or none");
     if (!text) return text.error();
@@ -116,7 +120,7 @@ Status ParsePyroscope(const MapReader& exports, PyroscopeConfig& out) {
                                         out.app_name + "'");
     }
   }
-  if (Status s = r->ReadStringMap("headers", out.headers); !s) return s;
+  if (Status s = ReadHeaders(*r, out.headers); !s) return s;
   if (Status s = r->ReadDuration("timeout", out.timeout_ns, kMs, kMaxTimeout); !s) return s;
   if (Status s = ParseTls(*r, out.tls); !s) return s;
   if (out.enabled && out.url.empty()) {

@@ -29,6 +29,10 @@ class Overlay {
   void Warn(const std::string& name, const std::string& value, const std::string& why) {
     config_.warnings.push_back(name + "='" + value + "' ignored: " + why);
   }
+  // For a variable that may hold credentials (headers): the log shows no value.
+  void WarnHidingValue(const std::string& name, const std::string& why) {
+    config_.warnings.push_back(name + " ignored (its value is not shown): " + why);
+  }
 
   // A whole number of milliseconds in [min_ms, max_ms], as OTel's *_INTERVAL
   // and *_TIMEOUT variables are.
@@ -107,9 +111,9 @@ void ApplyRequestVariables(Overlay& o, const std::string& signal,
                            OtlpSignalConfig& out) {
   const std::string headers_name = OtlpVariable(signal, "HEADERS");
   if (std::string v = EnvValue(o.env_, headers_name); !v.empty()) {
-    Result<std::map<std::string, std::string>> headers = ParseOtelKeyValueList(v);
+    Result<std::map<std::string, std::string>> headers = ParseHttpHeaderList(v);
     if (!headers) {
-      o.Warn(headers_name, v, headers.error().message);
+      o.WarnHidingValue(headers_name, headers.error().message);
     } else {
       // A per-signal list replaces the generic one, as in the OTel SDKs.
       out.headers = file_headers;

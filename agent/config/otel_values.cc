@@ -1,5 +1,7 @@
 #include "config/otel_values.h"
 
+#include <utility>
+
 namespace waitscope::config {
 namespace {
 
@@ -65,6 +67,43 @@ Result<std::map<std::string, std::string>> ParseOtelKeyValueList(std::string_vie
     out[std::move(*key_text)] = std::move(*value);
   }
   return out;
+}
+
+std::string HttpHeaderNameProblem(std::string_view name) {
+  if (name.empty()) return "a header name is empty";
+  constexpr std::string_view kTokenSymbols = "!#$%&'*+-.^_`|~";
+  for (char c : name) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && kTokenSymbols.find(c) == std::string_view::npos) {
+      return "'" + std::string(name) +
+             "' is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)";
+    }
+  }
+  return {};
+}
+
+std::string HttpHeaderValueProblem(std::string_view value) {
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      return "the value holds a control character (such as a line break), which no HTTP "
+             "header value may hold";
+    }
+  }
+  return {};
+}
+
+Result<std::map<std::string, std::string>> ParseHttpHeaderList(std::string_view text) {
+  Result<std::map<std::string, std::string>> headers = ParseOtelKeyValueList(text);
+  // ParseOtelKeyValueList's errors quote the entry, value included.
+  if (!headers) return Error{"not a list of name=value pairs with percent-encoded values"};
+  for (const auto& [name, value] : *headers) {
+    if (std::string why = HttpHeaderNameProblem(name); !why.empty()) return Error{why};
+    if (std::string why = HttpHeaderValueProblem(value); !why.empty()) {
+      return Error{"header '" + name + "': " + std::move(why)};
+    }
+  }
+  return headers;
 }
 
 Status CheckHttpUrl(std::string_view url) {

@@ -19,6 +19,18 @@ namespace waitscope::config {
 
 Result<std::map<std::string, std::string>> ParseOtelKeyValueList(std::string_view text);
 
+// HTTP headers, from the config or OTEL_EXPORTER_OTLP_*HEADERS: a name is a
+// token (RFC 9110, 5.6.2), a value holds no control character but tab (a CR
+// or LF would end the header and start one nobody wrote). Each returns what
+// is wrong, or "" when nothing is; neither shows the value, which may be a
+// credential.
+std::string HttpHeaderNameProblem(std::string_view name);
+std::string HttpHeaderValueProblem(std::string_view value);
+
+// OTEL_EXPORTER_OTLP_*HEADERS: a key-value list whose entries are all valid
+// headers. The error names a bad header, never a value.
+Result<std::map<std::string, std::string>> ParseHttpHeaderList(std::string_view text);
+
 // "%20" -> " "; a '%' not followed by two hex digits is an error.
 Result<std::string> PercentDecode(std::string_view text);
 

@@ -207,8 +207,8 @@ Status MapReader::ReadCount(std::string_view key, std::uint64_t& out, std::uint6
   return Status::Ok();
 }
 
-Status MapReader::ReadStringMap(std::string_view key,
-                                std::map<std::string, std::string>& out) const {
+Status MapReader::ReadStringMap(std::string_view key, std::map<std::string, std::string>& out,
+                                StringCheck check_name, StringCheck check_value) const {
   if (!Has(key)) return Status::Ok();
   const YAML::Node value = Value(key);
   if (!value.IsMap()) {
@@ -226,7 +226,17 @@ Status MapReader::ReadStringMap(std::string_view key,
                              Quote(PathOf(key) + "." + it->first.Scalar()) +
                                  " must be a string, got " + Describe(it->second));
     }
-    read[it->first.Scalar()] = it->second.Scalar();
+    const std::string& name = it->first.Scalar();
+    if (std::string why = check_name ? check_name(name) : ""; !why.empty()) {
+      return config::ErrorAt(*ctx_, it->first, Quote(PathOf(key)) + ": " + why);
+    }
+    if (std::string why = check_value ? check_value(it->second.Scalar()) : ""; !why.empty()) {
+      std::string where = PathOf(key);
+      where += '.';
+      where += name;
+      return config::ErrorAt(*ctx_, it->second, Quote(where) + ": " + why);
+    }
+    read[name] = it->second.Scalar();
   }
   for (auto& [k, v] : read) out[k] = std::move(v);
   return Status::Ok();

@@ -56,8 +56,12 @@ class MapReader {
   Status ReadByteSize(std::string_view key, std::uint64_t& out, std::uint64_t min) const;
   Status ReadCount(std::string_view key, std::uint64_t& out, std::uint64_t min,
                    std::uint64_t max) const;
+  // What is wrong with a name or value of a string map ("" when nothing is).
+  using StringCheck = std::string (*)(std::string_view);
   // A mapping of strings; its entries replace same-named ones already in `out`.
-  Status ReadStringMap(std::string_view key, std::map<std::string, std::string>& out) const;
+  // `check_name`/`check_value` (optional) refuse an entry, at its position.
+  Status ReadStringMap(std::string_view key, std::map<std::string, std::string>& out,
+                       StringCheck check_name = nullptr, StringCheck check_value = nullptr) const;
   // The scalar text of `key`, or an error naming `what` it must be.
   Result<std::string> Scalar(std::string_view key, const std::string& what) const;
 

@@ -85,10 +85,33 @@ TEST(OtelEnv, MalformedHeadersAreDroppedWhole) {
   EXPECT_TRUE(c.exports.otlp.headers.empty());
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_EQ(c.warnings[0],
-            "OTEL_EXPORTER_OTLP_HEADERS='good=1,broken' ignored: 'broken' is not key=value");
+            "OTEL_EXPORTER_OTLP_HEADERS ignored (its value is not shown): not a list of "
+            "name=value pairs with percent-encoded values");
   c = Parse("", {{"OTEL_EXPORTER_OTLP_HEADERS", "k=100%"}});
   EXPECT_TRUE(c.exports.otlp.headers.empty());
   EXPECT_EQ(c.warnings.size(), 1u);
+}
+
+// A percent-encoded CR LF would end the header and start one the user never
+// wrote; a name with a blank is no header at all. The warning shows no value:
+// header values are credentials.
+TEST(OtelEnv, HeadersThatHttpCannotCarryAreRefused) {
+  AgentConfig c = Parse(
+      "", {{"OTEL_EXPORTER_OTLP_HEADERS", "Authorization=secret%0d%0aX-Injected: 1,X-Team=a"}});
+  EXPECT_TRUE(c.exports.otlp.headers.empty());
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0],
+            "OTEL_EXPORTER_OTLP_HEADERS ignored (its value is not shown): header "
+            "'Authorization': the value holds a control character (such as a line break), "
+            "which no HTTP header value may hold");
+  c = Parse("", {{"OTEL_EXPORTER_OTLP_METRICS_HEADERS", "bad name=v"}});
+  EXPECT_TRUE(c.exports.otlp.metrics.headers.empty());
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("'bad name' is not an HTTP header name"), std::string::npos)
+      << c.warnings[0];
+  c = Parse("", {{"OTEL_EXPORTER_OTLP_HEADERS", "X-Tab=a%09b,x-token_1.~=v"}});
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_EQ(c.exports.otlp.headers.at("X-Tab"), "a\tb");
 }
 
 TEST(OtelEnv, ExportIntervalSetsTheWindowUnlessTheFileDoes) {
@@ -267,7 +290,8 @@ TEST(OtelEnv, MalformedSignalVariablesFallBackToTheGenericOnes) {
   EXPECT_EQ(otlp.metrics.tls.key_file, "/c/generic.key");
   EXPECT_EQ(c.warnings,
             (std::vector<std::string>{
-                "OTEL_EXPORTER_OTLP_METRICS_HEADERS='broken' ignored: 'broken' is not key=value",
+                "OTEL_EXPORTER_OTLP_METRICS_HEADERS ignored (its value is not shown): not a "
+                "list of name=value pairs with percent-encoded values",
                 "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY='/c/metrics.key' ignored: "
                 "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE is not set",
                 "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION='zstd' ignored: expected gzip or none",

@@ -319,6 +319,12 @@ TEST(ParseAgentConfig, BadValues) {
   EXPECT_EQ(ErrorOf("exports:\n  otlp:\n    tls: {ca_file: /nonexistent/ca.pem}\n"),
             "waitscope.yaml:3:20: 'exports.otlp.tls.ca_file': cannot read '/nonexistent/ca.pem': "
             "No such file or directory");
+  EXPECT_EQ(ErrorOf("exports:\n  otlp:\n    headers: {X-A: \"a\\r\\nX-Injected: 1\"}\n"),
+            "waitscope.yaml:3:20: 'exports.otlp.headers.X-A': the value holds a control "
+            "character (such as a line break), which no HTTP header value may hold");
+  EXPECT_EQ(ErrorOf("exports:\n  pyroscope:\n    headers:\n      bad name: v\n"),
+            "waitscope.yaml:4:7: 'exports.pyroscope.headers': 'bad name' is not an HTTP header "
+            "name (letters, digits and !#$%&'*+-.^_`|~ only)");
   EXPECT_EQ(ErrorOf("exports:\n  pyroscope:\n    enabled: true\n"),
             "waitscope.yaml:3:14: 'exports.pyroscope.enabled' is true but no 'url' is set (for "
             "example http://pyroscope:4040)");
