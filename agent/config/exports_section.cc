@@ -1,11 +1,10 @@
 // The `exports` section of waitscope.yaml: prometheus, otlp, pyroscope, files.
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <map>
+#include <string>
 
 #include "config/listen_address.h"
 #include "config/otel_values.h"
+#include "config/pem_file.h"
 #include "config/sections.h"
 
 namespace waitscope::config {
@@ -29,11 +28,11 @@ Status ReadNonEmpty(const MapReader& r, const char* key, std::string& out) {
   return Status::Ok();
 }
 
-Status ReadReadableFile(const MapReader& r, const char* key, std::string& out) {
+Status ReadPemFile(const MapReader& r, const char* key, std::string& out) {
   if (Status s = ReadNonEmpty(r, key, out); !s) return s;
-  if (r.Has(key) && access(out.c_str(), R_OK) != 0) {
-    return r.ErrorAt(key,
-                     "'" + r.PathOf(key) + "': cannot read '" + out + "': " + std::strerror(errno));
+  if (!r.Has(key)) return Status::Ok();
+  if (std::string why = PemFileProblem(out); !why.empty()) {
+    return r.ErrorAt(key, "'" + r.PathOf(key) + "': " + why);
   }
   return Status::Ok();
 }
@@ -61,9 +60,9 @@ Status ParseTls(const MapReader& exporter, TlsConfig& out) {
   Result<MapReader> r =
       exporter.Child("tls", {"ca_file", "cert_file", "key_file", "insecure_skip_verify"});
   if (!r) return r.error();
-  if (Status s = ReadReadableFile(*r, "ca_file", out.ca_file); !s) return s;
-  if (Status s = ReadReadableFile(*r, "cert_file", out.cert_file); !s) return s;
-  if (Status s = ReadReadableFile(*r, "key_file", out.key_file); !s) return s;
+  if (Status s = ReadPemFile(*r, "ca_file", out.ca_file); !s) return s;
+  if (Status s = ReadPemFile(*r, "cert_file", out.cert_file); !s) return s;
+  if (Status s = ReadPemFile(*r, "key_file", out.key_file); !s) return s;
   if (r->Has("cert_file") != r->Has("key_file")) {
     const char* set = r->Has("cert_file") ? "cert_file" : "key_file";
     return r->ErrorAt(

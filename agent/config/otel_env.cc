@@ -7,6 +7,7 @@
 
 #include "config/listen_address.h"
 #include "config/otel_values.h"
+#include "config/pem_file.h"
 #include "config/sections.h"
 
 namespace waitscope::config {
@@ -132,9 +133,13 @@ void ApplyRequestVariables(Overlay& o, const std::string& signal,
   if (std::string v = o.Take(timeout, "exports.otlp.timeout"); !v.empty()) {
     o.Milliseconds(timeout, v, 1, 600'000, out.timeout_ns);
   }
-  if (std::string v = o.Take(OtlpVariable(signal, "CERTIFICATE"), "exports.otlp.tls.ca_file");
-      !v.empty()) {
-    out.tls.ca_file = v;
+  const std::string ca_name = OtlpVariable(signal, "CERTIFICATE");
+  if (std::string v = o.Take(ca_name, "exports.otlp.tls.ca_file"); !v.empty()) {
+    if (std::string why = PemFileProblem(v); !why.empty()) {
+      o.Warn(ca_name, v, why);
+    } else {
+      out.tls.ca_file = v;
+    }
   }
   // The client certificate and key come as a pair, from one place: a
   // signal's pair replaces the generic pair, never half of it.
@@ -144,8 +149,15 @@ void ApplyRequestVariables(Overlay& o, const std::string& signal,
     const std::string cert = EnvValue(o.env_, cert_name);
     const std::string key = EnvValue(o.env_, key_name);
     if (!cert.empty() && !key.empty()) {
-      out.tls.cert_file = cert;
-      out.tls.key_file = key;
+      // Never half a pair: either file unusable ignores both.
+      if (std::string why = PemFileProblem(cert); !why.empty()) {
+        o.Warn(cert_name, cert, why);
+      } else if (std::string why = PemFileProblem(key); !why.empty()) {
+        o.Warn(key_name, key, why);
+      } else {
+        out.tls.cert_file = cert;
+        out.tls.key_file = key;
+      }
     } else if (!cert.empty()) {
       o.Warn(cert_name, cert, key_name + " is not set");
     } else if (!key.empty()) {

@@ -122,6 +122,24 @@ Status CheckHttpUrl(std::string_view url) {
   if (authority.find_first_of(" \t") != std::string_view::npos) {
     return Error{shown + " has a blank in its host"};
   }
+  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);  // user:password@
+  }
+  // The port follows the last ':' outside an IPv6 literal's brackets.
+  const std::size_t bracket = authority.front() == '[' ? authority.find(']') : 0;
+  if (bracket == std::string_view::npos) return Error{shown + " has an unclosed '[' in its host"};
+  const std::size_t colon = authority.find(':', bracket);
+  if (colon == std::string_view::npos) return Status::Ok();
+  const std::string_view port = authority.substr(colon + 1);
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || value > 65535) break;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos ||
+      value == 0 || value > 65535) {
+    return Error{shown + " has no valid port ('" + std::string(port) + "': expected 1 to 65535)"};
+  }
   return Status::Ok();
 }
 

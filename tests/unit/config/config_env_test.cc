@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config_parser.h"
+#include "pem_files.h"
 
 namespace waitscope::config {
 namespace {
@@ -130,14 +131,14 @@ TEST(OtelEnv, ExportIntervalSetsTheWindowUnlessTheFileDoes) {
 TEST(OtelEnv, TimeoutCompressionAndCertificates) {
   AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"},
                              {"OTEL_EXPORTER_OTLP_COMPRESSION", "none"},
-                             {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ssl/ca.pem"},
-                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/etc/ssl/c.pem"},
-                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/etc/ssl/c.key"}});
+                             {"OTEL_EXPORTER_OTLP_CERTIFICATE", Pem("etc-ssl-ca.pem")},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", Pem("etc-ssl-c.pem")},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", Pem("etc-ssl-c.key")}});
   EXPECT_EQ(c.exports.otlp.timeout_ns, 2'500'000'000u);
   EXPECT_FALSE(c.exports.otlp.gzip);
-  EXPECT_EQ(c.exports.otlp.tls.ca_file, "/etc/ssl/ca.pem");
-  EXPECT_EQ(c.exports.otlp.tls.cert_file, "/etc/ssl/c.pem");
-  EXPECT_EQ(c.exports.otlp.tls.key_file, "/etc/ssl/c.key");
+  EXPECT_EQ(c.exports.otlp.tls.ca_file, Pem("etc-ssl-ca.pem"));
+  EXPECT_EQ(c.exports.otlp.tls.cert_file, Pem("etc-ssl-c.pem"));
+  EXPECT_EQ(c.exports.otlp.tls.key_file, Pem("etc-ssl-c.key"));
   EXPECT_TRUE(c.warnings.empty());
 
   c = Parse("exports:\n  otlp: {compression: gzip, timeout: 1s}\n",
@@ -145,11 +146,28 @@ TEST(OtelEnv, TimeoutCompressionAndCertificates) {
   EXPECT_EQ(c.exports.otlp.timeout_ns, 1'000'000'000u);
   EXPECT_TRUE(c.exports.otlp.gzip);
 
-  c = Parse("", {{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/etc/ssl/c.pem"},
+  c = Parse("", {{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", Pem("etc-ssl-c.pem")},
                  {"OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"}});
   EXPECT_TRUE(c.exports.otlp.tls.cert_file.empty());
   EXPECT_TRUE(c.exports.otlp.gzip);
   EXPECT_EQ(c.warnings.size(), 2u);
+}
+
+// As in the file: a certificate variable must name a usable PEM file, or
+// every export would fail as if the collector were down. A client pair with
+// one bad file is ignored whole.
+TEST(OtelEnv, CertificatesMustBeUsablePemFiles) {
+  AgentConfig c = Parse("", {{"OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", Pem("pair.pem")},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/etc/hostname"}});
+  EXPECT_TRUE(c.exports.otlp.tls.ca_file.empty());
+  EXPECT_TRUE(c.exports.otlp.tls.cert_file.empty());
+  EXPECT_TRUE(c.exports.otlp.tls.key_file.empty());
+  EXPECT_EQ(c.warnings, (std::vector<std::string>{
+                            "OTEL_EXPORTER_OTLP_CERTIFICATE='/nonexistent/ca.pem' ignored: cannot "
+                            "read '/nonexistent/ca.pem': No such file or directory",
+                            "OTEL_EXPORTER_OTLP_CLIENT_KEY='/etc/hostname' ignored: "
+                            "'/etc/hostname' is not a PEM file (no -----BEGIN line)"}));
 }
 
 TEST(OtelEnv, ServiceNameAndResourceAttributes) {
@@ -212,12 +230,12 @@ TEST(OtelEnv, SignalVariablesBeatGenericOnesForTheirSignal) {
                              {"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "7000"},
                              {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"},
                              {"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "none"},
-                             {"OTEL_EXPORTER_OTLP_CERTIFICATE", "/ca/generic.pem"},
-                             {"OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", "/ca/metrics.pem"},
-                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c/generic.pem"},
-                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/c/generic.key"},
-                             {"OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", "/c/logs.pem"},
-                             {"OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", "/c/logs.key"}});
+                             {"OTEL_EXPORTER_OTLP_CERTIFICATE", Pem("ca-generic.pem")},
+                             {"OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", Pem("ca-metrics.pem")},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", Pem("c-generic.pem")},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", Pem("c-generic.key")},
+                             {"OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", Pem("c-logs.pem")},
+                             {"OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", Pem("c-logs.key")}});
   EXPECT_TRUE(c.warnings.empty());
   const OtlpConfig& otlp = c.exports.otlp;
   // The shared values are the generic variables'.
@@ -228,18 +246,18 @@ TEST(OtelEnv, SignalVariablesBeatGenericOnesForTheirSignal) {
   EXPECT_EQ(otlp.metrics.headers, otlp.headers);
   EXPECT_EQ(otlp.metrics.timeout_ns, 7'000'000'000u);
   EXPECT_TRUE(otlp.metrics.gzip);
-  EXPECT_EQ(otlp.metrics.tls.ca_file, "/ca/metrics.pem");
-  EXPECT_EQ(otlp.metrics.tls.cert_file, "/c/generic.pem");
-  EXPECT_EQ(otlp.metrics.tls.key_file, "/c/generic.key");
+  EXPECT_EQ(otlp.metrics.tls.ca_file, Pem("ca-metrics.pem"));
+  EXPECT_EQ(otlp.metrics.tls.cert_file, Pem("c-generic.pem"));
+  EXPECT_EQ(otlp.metrics.tls.key_file, Pem("c-generic.key"));
 
   // A signal's headers replace the generic list (X-Team is not inherited).
   EXPECT_EQ(otlp.logs.headers,
             (std::map<std::string, std::string>{{"Authorization", "Bearer logs"}}));
   EXPECT_EQ(otlp.logs.timeout_ns, 2'000'000'000u);
   EXPECT_FALSE(otlp.logs.gzip);
-  EXPECT_EQ(otlp.logs.tls.ca_file, "/ca/generic.pem");
-  EXPECT_EQ(otlp.logs.tls.cert_file, "/c/logs.pem");
-  EXPECT_EQ(otlp.logs.tls.key_file, "/c/logs.key");
+  EXPECT_EQ(otlp.logs.tls.ca_file, Pem("ca-generic.pem"));
+  EXPECT_EQ(otlp.logs.tls.cert_file, Pem("c-logs.pem"));
+  EXPECT_EQ(otlp.logs.tls.key_file, Pem("c-logs.key"));
 }
 
 TEST(OtelEnv, WithoutSignalVariablesBothSignalsGetTheSharedValues) {
@@ -278,16 +296,16 @@ TEST(OtelEnv, MalformedSignalVariablesFallBackToTheGenericOnes) {
                              {"OTEL_EXPORTER_OTLP_TIMEOUT", "4000"},
                              {"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "4s"},
                              {"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "zstd"},
-                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c/generic.pem"},
-                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/c/generic.key"},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", Pem("c-generic.pem")},
+                             {"OTEL_EXPORTER_OTLP_CLIENT_KEY", Pem("c-generic.key")},
                              {"OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", "/c/metrics.key"}});
   const OtlpConfig& otlp = c.exports.otlp;
   EXPECT_EQ(otlp.metrics.headers, (std::map<std::string, std::string>{{"k", "generic"}}));
   EXPECT_EQ(otlp.logs.timeout_ns, 4'000'000'000u);
   EXPECT_TRUE(otlp.logs.gzip);
   // Never half a pair: the metrics key alone leaves the generic pair in force.
-  EXPECT_EQ(otlp.metrics.tls.cert_file, "/c/generic.pem");
-  EXPECT_EQ(otlp.metrics.tls.key_file, "/c/generic.key");
+  EXPECT_EQ(otlp.metrics.tls.cert_file, Pem("c-generic.pem"));
+  EXPECT_EQ(otlp.metrics.tls.key_file, Pem("c-generic.key"));
   EXPECT_EQ(c.warnings,
             (std::vector<std::string>{
                 "OTEL_EXPORTER_OTLP_METRICS_HEADERS ignored (its value is not shown): not a "

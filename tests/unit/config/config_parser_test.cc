@@ -3,11 +3,15 @@
 #include "config/config_parser.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "pem_files.h"
 
 namespace waitscope::config {
 namespace {
@@ -313,9 +317,22 @@ TEST(ParseAgentConfig, BadValues) {
             "http:// or https://");
   EXPECT_EQ(ErrorOf("exports:\n  otlp:\n    compression: zstd\n"),
             "waitscope.yaml:3:18: 'exports.otlp.compression' must be gzip or none, got 'zstd'");
-  EXPECT_EQ(ErrorOf("exports:\n  otlp:\n    tls:\n      cert_file: /etc/hostname\n"),
+  EXPECT_EQ(ErrorOf("exports:\n  otlp:\n    tls:\n      cert_file: " + Pem("c.pem") + "\n"),
             "waitscope.yaml:4:18: 'exports.otlp.tls.cert_file' needs its pair: set cert_file "
             "and key_file together");
+  // curl would fail every request on these, as if the collector were down.
+  EXPECT_EQ(ErrorOf("exports:\n  otlp:\n    tls: {ca_file: /etc/hostname}\n"),
+            "waitscope.yaml:3:20: 'exports.otlp.tls.ca_file': '/etc/hostname' is not a PEM "
+            "file (no -----BEGIN line)");
+  EXPECT_EQ(ErrorOf("exports:\n  pyroscope:\n    tls: {ca_file: /tmp}\n"),
+            "waitscope.yaml:3:20: 'exports.pyroscope.tls.ca_file': '/tmp' is not a regular file");
+  EXPECT_EQ(ErrorOf("exports:\n  otlp:\n    tls: {ca_file: " + Pem("ca.pem") + "}\n"), "(parsed)");
+  // A FIFO is refused without waiting for a writer.
+  const std::string fifo = Pem("fifo-dir-marker") + ".fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  EXPECT_EQ(
+      ErrorOf("exports:\n  otlp:\n    tls: {ca_file: " + fifo + "}\n"),
+      "waitscope.yaml:3:20: 'exports.otlp.tls.ca_file': '" + fifo + "' is not a regular file");
   EXPECT_EQ(ErrorOf("exports:\n  otlp:\n    tls: {ca_file: /nonexistent/ca.pem}\n"),
             "waitscope.yaml:3:20: 'exports.otlp.tls.ca_file': cannot read '/nonexistent/ca.pem': "
             "No such file or directory");

@@ -88,6 +88,17 @@ TEST(OtlpUrls, SignalAndBase) {
   EXPECT_FALSE(CheckHttpUrl("http://").ok());
   EXPECT_FALSE(CheckHttpUrl("http://:4318/").ok());
   EXPECT_FALSE(CheckHttpUrl("grpc://h:4317").ok());
+  // Ports: curl refuses these at every request, so the config does at once.
+  for (const char* good : {"http://h:1", "http://h:65535/v1", "http://[::1]:4318", "http://[::1]/x",
+                           "https://u:p@h:443", "http://h?x=1"}) {
+    EXPECT_TRUE(CheckHttpUrl(good).ok()) << good;
+  }
+  for (const char* bad : {"http://h:99999", "http://h:0", "http://h:/", "http://h:43a8",
+                          "http://h:123456789012345678901", "http://[::1:4318"}) {
+    EXPECT_FALSE(CheckHttpUrl(bad).ok()) << bad;
+  }
+  EXPECT_EQ(CheckHttpUrl("http://h:99999").error().message,
+            "'http://h:99999' has no valid port ('99999': expected 1 to 65535)");
 }
 
 TEST(ClosestMatch, PlausibleTyposOnly) {
