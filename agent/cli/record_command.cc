@@ -103,7 +103,13 @@ int RunRecord(const RecordOptions& given) {
     // lists a command that exits at once.
     session.Trace(static_cast<std::uint32_t>(child->pid()));
     spdlog::debug("tracing pid {} (the command)", child->pid());
-    if (Status s = child->Release(); !s.ok()) return Fail(s.error().message);
+    if (Status s = child->Release(); !s.ok()) {
+      Fail(s.error().message);
+      // As a shell would: 127 (not found) or 126 (cannot run), unlike a
+      // command that ran and failed.
+      const int code = child->ExecFailureExitCode();
+      return code != 0 ? code : 1;
+    }
   }
 
   const auto start = std::chrono::steady_clock::now();

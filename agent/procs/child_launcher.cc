@@ -92,9 +92,15 @@ Status ChildLauncher::Release() {
     int status = 0;
     waitpid(pid_, &status, 0);
     reaped_ = true;
+    exec_errno_ = child_errno;
     return Error{"cannot run '" + program_ + "': " + std::strerror(child_errno)};
   }
   return Status::Ok();
+}
+
+int ChildLauncher::ExecFailureExitCode() const {
+  if (exec_errno_ == 0) return 0;
+  return exec_errno_ == ENOENT ? 127 : 126;
 }
 
 std::optional<int> ChildLauncher::TryWait() {

@@ -29,6 +29,10 @@ class ChildLauncher {
 
   // Lets the child exec. Fails if exec failed (the child is then reaped).
   Status Release();
+  // After Release failed because exec did: the status a shell gives such a
+  // command, 127 for a program it cannot find and 126 for one it cannot run;
+  // 0 otherwise.
+  int ExecFailureExitCode() const;
 
   // Non-blocking: the exit status once the child has exited (reaps it).
   std::optional<int> TryWait();
@@ -53,6 +57,7 @@ class ChildLauncher {
   int go_fd_ = -1;        // parent writes one byte: "exec now"
   int exec_err_fd_ = -1;  // child writes errno if exec fails; EOF means exec succeeded
   bool reaped_ = false;
+  int exec_errno_ = 0;  // why exec failed, once Release read it
   std::string program_;
 };
 

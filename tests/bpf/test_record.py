@@ -1233,9 +1233,19 @@ class ProcessTests(WaitscopeTestCase):
                 self.assert_valid_report(out)
 
     def test_command_not_found(self):
+        """A command that never ran exits as a shell says (127: not found,
+        126: cannot run), so a script tells it from one that ran and failed."""
         tmp = self.make_tmp()
         r = ws("record", "-q", "-o", os.path.join(tmp, "out"), "--", "/nonexistent/prog")
         self.assert_one_error_line(r, "/nonexistent/prog")
+        self.assertEqual(r.returncode, 127, r.stderr)
+        not_executable = os.path.join(tmp, "notes.txt")
+        with open(not_executable, "w", encoding="utf-8") as f:
+            f.write("not a program\n")
+        os.chmod(not_executable, 0o644)
+        r = ws("record", "-q", "-o", os.path.join(tmp, "out"), "--", not_executable)
+        self.assert_one_error_line(r, not_executable, "Permission denied")
+        self.assertEqual(r.returncode, 126, r.stderr)
 
 
 # ---- main ------------------------------------------------------------------------------
