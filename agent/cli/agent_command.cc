@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cli/agent_exports.h"
+#include "cli/cli_checks.h"
 #include "cli/version.h"
 #include "config/config_parser.h"
 #include "config/environment.h"
@@ -302,9 +303,11 @@ CLI::App* AddAgentSubcommand(CLI::App& app, AgentOptions& options) {
       "agent",
       "Run continuously: trace the configured processes, aggregate in windows and export "
       "(Prometheus, OTLP/HTTP, Pyroscope, report directories)");
-  agent->add_option("-c,--config", options.config_path,
-                    "Configuration file (default: " + std::string(config::kDefaultConfigPath) +
-                        "; built-in defaults when that file does not exist)");
+  agent
+      ->add_option("-c,--config", options.config_path,
+                   "Configuration file (default: " + std::string(config::kDefaultConfigPath) +
+                       "; built-in defaults when that file does not exist)")
+      ->check(cli::NonEmptyPathCheck("FILE"));
   agent->add_flag("--check", options.check_only,
                   "Only validate the configuration (and the OTEL_* environment) and exit");
   agent->add_flag("--allow-missing-capabilities", options.allow_partial_view,

@@ -49,6 +49,28 @@ CLI::Validator CountCheck(std::string zero_means) {
       "N");
 }
 
+CLI::Validator WholeNumberCheck(std::uint64_t min, std::uint64_t max, std::string what) {
+  return CLI::Validator(
+      [min, max, what = std::move(what)](std::string& value) -> std::string {
+        const std::optional<std::uint64_t> n = ParseWhole(value);
+        if (!n || *n < min || *n > max) {
+          return "'" + value + "' is not " + what + " (a whole number from " + std::to_string(min) +
+                 " to " + std::to_string(max) + ")";
+        }
+        value = std::to_string(*n);  // "010" is ten: CLI11 would read it as octal
+        return {};
+      },
+      "N");
+}
+
+CLI::Validator NonEmptyPathCheck(std::string type_name) {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        return value.empty() ? "an empty path names nothing" : std::string();
+      },
+      std::move(type_name));
+}
+
 std::string UnknownSubcommand(int argc, char** argv, const CLI::App& app) {
   std::vector<std::string> known;
   for (const CLI::App* sub : app.get_subcommands({})) known.push_back(sub->get_name());

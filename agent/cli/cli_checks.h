@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 
 namespace waitscope::cli {
@@ -14,6 +15,14 @@ CLI::Validator PidCheck();
 // A count of things (rows, refreshes): a whole number, 0 or more; `zero_means`
 // says what 0 does ("all", "no limit") in the message.
 CLI::Validator CountCheck(std::string zero_means);
+
+// A whole number from `min` to `max`, digits only (no sign, unit, prefix or
+// blank): `what` names it in the message ("a byte count").
+CLI::Validator WholeNumberCheck(std::uint64_t min, std::uint64_t max, std::string what);
+
+// A path that is not empty: an unset shell variable ("-o $DIR") must not
+// fall back to a default, nor mean "no file". `type_name`: "DIR", "FILE".
+CLI::Validator NonEmptyPathCheck(std::string type_name);
 
 // The subcommand named first on the command line, when it is not one of
 // `app`'s: "unknown command 'frobnicate' (commands: record, top, agent)".

@@ -19,6 +19,7 @@
 #include "cli/version.h"
 #include "core/duration.h"
 #include "findings/detector_config.h"
+#include "waitscope/bpf/sockets.h"
 
 namespace {
 
@@ -113,12 +114,7 @@ int RunCli(int argc, char** argv) {
       ->check(DurationValidator(true, false));
   rec->add_option("-o,--output", record.output_dir,
                   "Report directory, created if missing (default: ./waitscope-DATE-TIME)")
-      ->check(CLI::Validator(
-          [](std::string& value) -> std::string {
-            // An unset shell variable ("-o $DIR") must not fall back to the default.
-            return value.empty() ? "an empty path is not a directory" : std::string();
-          },
-          "DIR"));
+      ->check(waitscope::cli::NonEmptyPathCheck("DIR"));
   rec->add_option("--min-block", min_block_text,
                   "Take the user stack of waits at least this long (e.g. 1ms, 200us, 0 for "
                   "every wait). Shorter waits are still counted, without a stack")
@@ -133,7 +129,7 @@ int RunCli(int argc, char** argv) {
   rec->add_option("--capture-bytes", record.capture_bytes,
                   "Socket payload copied per read/write for protocol parsing (0 turns wire "
                   "tracing off; at most 16384)")
-      ->check(CLI::Range(0, 16384))
+      ->check(waitscope::cli::WholeNumberCheck(0, WS_MAX_CAPTURE, "a byte count"))
       ->capture_default_str();
   rec->add_flag("--capture-values", record.capture_values,
                 "Keep SQL literals, Redis values and full URLs in the report (off: they are "
@@ -148,7 +144,7 @@ int RunCli(int argc, char** argv) {
                   "Also write the request stage's inputs (waits, statements, requests, connects, "
                   "TLS handshakes; redacted like the report) to FILE as JSON lines (.gz: "
                   "compressed), to replay them into the detectors in tests and benchmarks")
-      ->type_name("FILE");
+      ->check(waitscope::cli::NonEmptyPathCheck("FILE"));
   rec->add_option("command", record.command,
                   "Command to start and trace until it exits (put it after --); if the "
                   "recording stops first, it gets SIGTERM (SIGKILL 5 s later). Exits with "

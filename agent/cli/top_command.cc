@@ -21,6 +21,7 @@
 #include "top/top_keys.h"
 #include "top/top_model.h"
 #include "top/top_view.h"
+#include "waitscope/bpf/sockets.h"
 
 namespace waitscope {
 namespace {
@@ -184,7 +185,7 @@ CLI::App* AddTopSubcommand(CLI::App& app, TopOptions& options) {
   top->add_option("--capture-bytes", options.capture_bytes,
                   "Socket payload copied per read/write for protocol parsing (0 turns wire "
                   "tracing off: no endpoints, statements, peers or findings; at most 16384)")
-      ->check(CLI::Range(0, 16384))
+      ->check(cli::WholeNumberCheck(0, WS_MAX_CAPTURE, "a byte count"))
       ->capture_default_str();
   return top;
 }

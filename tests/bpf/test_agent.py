@@ -171,6 +171,11 @@ class AgentConfigTest(tr.WaitscopeTestCase):
         r = tr.ws("agent", "--config", "/nonexistent/waitscope.yaml")
         self.assertEqual(r.returncode, 1)
         self.assert_one_error_line(r, "/nonexistent/waitscope.yaml")
+        # An unset variable (--config "$CONF") once ran the built-in defaults,
+        # tracing every process.
+        r = tr.ws("agent", "--check", "--config", "")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assert_one_error_line(r, "--config", "empty path")
 
 
 class AgentRunTest(tr.WaitscopeTestCase):

@@ -425,6 +425,20 @@ class CliErrorTests(WaitscopeTestCase):
         r = ws("record", "-o", "", "--", "/bin/true", cwd=self.make_tmp())
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assert_one_error_line(r, "--output", "empty path")
+        # --save-events "" once recorded and wrote no event file, exit 0.
+        r = ws("record", "--save-events", "", "--", "/bin/true", cwd=self.make_tmp())
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assert_one_error_line(r, "--save-events", "empty path")
+
+    def test_capture_bytes_is_a_plain_number(self):
+        # CLI11's range check said "Value 5x not in range 0 to 16384" and took
+        # 0x10 as hexadecimal.
+        for bad in ("5x", "0x10", " 5", "1.5", "", "16385", "-1"):
+            with self.subTest(value=bad):
+                r = ws("record", "--capture-bytes", bad, "--", "/bin/true", cwd=self.make_tmp())
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assert_one_error_line(r, "--capture-bytes", f"'{bad}' is not a byte count",
+                                           "from 0 to 16384")
 
     def test_version(self):
         r = ws("--version")
