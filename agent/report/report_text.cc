@@ -85,9 +85,12 @@ std::string NoWaitsText(const Report& r) {
     out += "  - check the pid: " + std::string(one ? "is " : "are ") + pids +
            (one ? " the process" : " the processes") + " you meant, and running?\n";
   }
-  out += "  - lower --min-block (now " + FormatDuration(r.min_block_ns) +
-         ") to record shorter waits\n";
+  // Not --min-block: it decides which waits get a stack, and every wait is
+  // counted whatever its length.
   out += "  - the process may have been idle (nothing to do) while recording\n";
+  out +=
+      "  - a wait still going on when the recording stops is not counted: record "
+      "for longer than the waits you expect\n";
   return out;
 }
 
