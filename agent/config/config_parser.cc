@@ -1,10 +1,15 @@
 #include "config/config_parser.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <exception>
+#include <vector>
 
 #include "config/sections.h"
 #include "symbols/read_file.h"
@@ -102,10 +107,29 @@ Result<AgentConfig> ParseAgentConfig(std::string_view yaml_text, std::string_vie
   ParseContext ctx{std::string(source_name), {}};
   AgentConfig config;
   config.source = std::string(source_name);
+  if (yaml_text.size() > kMaxConfigBytes) {
+    return Error{ctx.source + ": " + std::to_string(yaml_text.size()) +
+                 " bytes is no configuration file (at most " + std::to_string(kMaxConfigBytes) +
+                 ")"};
+  }
+  // yaml-cpp takes a NUL for an escape or the end of the text.
+  if (const std::size_t nul = yaml_text.find('\0'); nul != std::string_view::npos) {
+    const std::string_view before = yaml_text.substr(0, nul);
+    const std::size_t line_start = before.rfind('\n');
+    const std::size_t column = line_start == std::string_view::npos ? nul : nul - line_start - 1;
+    return Error{
+        ctx.source + ":" + std::to_string(std::count(before.begin(), before.end(), '\n') + 1) +
+        ":" + std::to_string(column + 1) + ": not valid YAML: a NUL byte (is this a text file?)"};
+  }
   // The file's attributes are merged onto nothing: service.name is resolved last.
   config.exports.otlp.resource_attributes.clear();
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml_text));
+    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml_text));
+    if (documents.size() > 1) {
+      return Error{ctx.source + ": holds " + std::to_string(documents.size()) +
+                   " YAML documents (separated by ---); the configuration is one"};
+    }
+    const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
     if (Status s = ParseDocument(root, ctx, config); !s) return s.error();
   } catch (const YAML::Exception& e) {
     const std::string where = e.mark.is_null()
@@ -121,12 +145,17 @@ Result<AgentConfig> ParseAgentConfig(std::string_view yaml_text, std::string_vie
 }
 
 Result<AgentConfig> LoadAgentConfig(const std::string& path, const Environment& env) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{"cannot read config file '" + path + "': " + std::strerror(errno)};
   int err = 0;
-  Result<std::string> text = ReadWholeFile(path, &err);
-  if (!text) {
-    return Error{"cannot read config file '" + path +
-                 "': " + (err != 0 ? std::strerror(err) : text.error().message.c_str())};
+  // Bounded, so that /dev/zero or a huge file is refused, not read to its end.
+  Result<std::string> text = ReadOpenFile(fd, path, kMaxConfigBytes, &err);
+  close(fd);
+  if (!text && err == 0) {  // ReadOpenFile's one error without an errno: the bound
+    return Error{path + ": more than " + std::to_string(kMaxConfigBytes) +
+                 " bytes is no configuration file"};
   }
+  if (!text) return Error{"cannot read config file '" + path + "': " + std::strerror(err)};
   return ParseAgentConfig(*text, path, env);
 }
 

@@ -15,6 +15,7 @@
 // LoadAgentConfig reading the file; safe to call from any thread.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@
 namespace waitscope::config {
 
 inline constexpr char kDefaultConfigPath[] = "/etc/waitscope/waitscope.yaml";
+// A configuration is a few KiB; anything past this is refused unread (the
+// packaged file is ~5 KiB).
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 Result<AgentConfig> LoadAgentConfig(const std::string& path, const Environment& env);
 

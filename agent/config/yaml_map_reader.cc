@@ -19,6 +19,9 @@ bool IsBareNumber(std::string_view text) {
 }
 
 std::string Quote(std::string_view key) {
+  // A key is echoed in one line of the log, not in full if it is a page long.
+  constexpr std::size_t kShown = 80;
+  if (key.size() > kShown) return "'" + std::string(key.substr(0, kShown)) + "...'";
   return "'" + std::string(key) + "'";
 }
 

@@ -379,11 +379,33 @@ TEST(ParseAgentConfig, DuplicateKeysAndBrokenYaml) {
   EXPECT_EQ(syntax.find('\n'), std::string::npos);
 }
 
+// Text that is no single configuration: a second document (silently ignored
+// before), NUL bytes (read by yaml-cpp as escapes or the end: a file of NULs
+// was "valid"), and a key of a thousand characters (echoed in full).
+TEST(ParseAgentConfig, TextThatIsNoOneConfiguration) {
+  EXPECT_EQ(ErrorOf("window: 10s\n---\nwindow: 20s\n"),
+            "waitscope.yaml: holds 2 YAML documents (separated by ---); the configuration is one");
+  EXPECT_EQ(ErrorOf("---\nwindow: 10s\n"), "(parsed)");
+  EXPECT_EQ(ErrorOf(std::string("window: 10s\nlog_level: i\0nfo\n", 29)),
+            "waitscope.yaml:2:13: not valid YAML: a NUL byte (is this a text file?)");
+  EXPECT_EQ(ErrorOf(std::string(16, '\0')),
+            "waitscope.yaml:1:1: not valid YAML: a NUL byte (is this a text file?)");
+  EXPECT_EQ(ErrorOf(std::string(kMaxConfigBytes + 1, '#')),
+            "waitscope.yaml: 1048577 bytes is no configuration file (at most 1048576)");
+  const std::string long_key = ErrorOf(std::string(1000, 'x') + ": 1\n");
+  EXPECT_LT(long_key.size(), 300u) << long_key.substr(0, 300);
+  EXPECT_NE(long_key.find("unknown key 'xxxx"), std::string::npos) << long_key.substr(0, 300);
+}
+
 TEST(LoadAgentConfig, MissingFileIsNamed) {
   Result<AgentConfig> config = LoadAgentConfig("/nonexistent/waitscope.yaml", {});
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message,
             "cannot read config file '/nonexistent/waitscope.yaml': No such file or directory");
+  // Refused by size, not read to its end.
+  config = LoadAgentConfig("/dev/zero", {});
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "/dev/zero: more than 1048576 bytes is no configuration file");
 }
 
 TEST(LogLevelName, RoundTrips) {
