@@ -48,7 +48,8 @@ void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Excha
                         std::get<3>(last_query_->first) == statement &&
                         std::get<2>(last_query_->first) == peer &&
                         std::get<1>(last_query_->first) == protocol;
-  if (!same_row) last_query_ = FindOrAddEntry(queries_, o.pid, protocol, peer, statement);
+  if (!same_row) last_query_ = QueryRowOf(o.pid, protocol, peer, statement);
+  if (std::get<3>(last_query_->first) == kFoldedStatement) ++statements_folded_;
   QueryAgg& q = last_query_->second;
   ++q.count;
   if (ex.error) ++q.errors;
@@ -62,6 +63,19 @@ void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Excha
     last_cache_->second.reads += ex.cache_reads;
     last_cache_->second.hits += ex.cache_hits;
   }
+}
+
+WireAggregator::QueryMap::iterator WireAggregator::QueryRowOf(std::uint32_t pid,
+                                                              std::string_view protocol,
+                                                              std::string_view peer,
+                                                              std::string_view statement) {
+  auto it = queries_.find(std::make_tuple(pid, protocol, peer, statement));
+  if (it != queries_.end()) return it;
+  std::size_t& rows = statement_rows_[pid];
+  if (rows >= max_statements_)
+    return FindOrAddEntry(queries_, pid, protocol, peer, kFoldedStatement);
+  ++rows;
+  return queries_.emplace(QueryMap::key_type(pid, protocol, peer, statement), QueryAgg{}).first;
 }
 
 WireAggregator::ConnKey WireAggregator::KeyOf(std::uint32_t pid, bool server,
@@ -184,6 +198,7 @@ void WireAggregator::AddTlsHandshake(const ExchangeOrigin& o, const protocols::t
 
 void WireAggregator::Reset() {
   queries_.clear();
+  statement_rows_.clear();
   last_query_ = queries_.end();
   cache_.clear();
   last_cache_ = cache_.end();

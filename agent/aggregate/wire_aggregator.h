@@ -4,7 +4,10 @@
 // a cache per (pid, protocol, peer), an endpoint per (pid, role), a
 // connection row per (pid, role, peer) — for servers, per local address and
 // peer host, since the client's port changes with every connection.
-// Memory is bounded by the number of distinct keys, not by traffic.
+// Memory is bounded by the number of distinct keys, not by traffic, and the
+// statements of one process by max_statements per window (the agent's
+// limits.max_statements): past it, a process's new statements are summed in
+// one row, kFoldedStatement, and each exchange so summed is counted.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +41,11 @@ struct ExchangeOrigin {
 
 class WireAggregator {
  public:
-  WireAggregator() = default;
+  static constexpr std::size_t kDefaultMaxStatements = 2000;  // per process and window
+  static constexpr std::string_view kFoldedStatement = "(other statements: limits.max_statements)";
+
+  explicit WireAggregator(std::size_t max_statements = kDefaultMaxStatements)
+      : max_statements_(max_statements) {}
   // Not copyable: last_query_ and last_cache_ point into the maps.
   WireAggregator(const WireAggregator&) = delete;
   WireAggregator& operator=(const WireAggregator&) = delete;
@@ -69,6 +76,8 @@ class WireAggregator {
   std::vector<TlsRow> Tls() const;  // by count, largest first
   // Forgets every row (the next window starts from zero).
   void Reset();
+  // Exchanges summed in a kFoldedStatement row, since construction.
+  std::uint64_t statements_folded() const { return statements_folded_; }
 
  private:
   struct QueryAgg {
@@ -124,6 +133,12 @@ class WireAggregator {
   };
   using QueryMap = std::map<std::tuple<std::uint32_t, std::string, std::string, std::string>,
                             QueryAgg, ViewLess>;
+  QueryMap::iterator QueryRowOf(std::uint32_t pid, std::string_view protocol, std::string_view peer,
+                                std::string_view statement);
+
+  std::size_t max_statements_;
+  std::uint64_t statements_folded_ = 0;
+  std::map<std::uint32_t, std::size_t> statement_rows_;  // per pid, this window
   QueryMap queries_;
   QueryMap::iterator last_query_ = queries_.end();  // the previous exchange's row
   using CacheMap =

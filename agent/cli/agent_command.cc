@@ -70,7 +70,8 @@ spdlog::level::level_enum AgentLogLevel(config::LogLevel configured, int verbosi
 bool SameSessionSettings(const config::AgentConfig& a, const config::AgentConfig& b) {
   const bool a_all = a.targets.include.empty() && a.targets.exclude.empty();
   const bool b_all = b.targets.include.empty() && b.targets.exclude.empty();
-  return a.capture == b.capture && a_all == b_all && a.finding_overrides == b.finding_overrides;
+  return a.capture == b.capture && a_all == b_all && a.finding_overrides == b.finding_overrides &&
+         a.limits == b.limits;
 }
 
 class Agent {
@@ -139,6 +140,9 @@ class Agent {
     if (config_.capture.capture_bytes > 0) options.probe.wait_event_min_ns = 0;
     selector_.emplace(config_.targets, static_cast<std::uint32_t>(getpid()));
     options.probe.trace_all = selector_->SelectsAll();
+    options.probe.max_connections = static_cast<std::uint32_t>(config_.limits.max_connections);
+    options.probe.max_stacks = static_cast<std::uint32_t>(config_.limits.max_stacks);
+    options.max_statements = config_.limits.max_statements;
     options.parser.capture_values = config_.capture.capture_values;
     options.findings = config_.findings;
     Result<std::unique_ptr<TraceSession>> session = TraceSession::Start(options);
@@ -181,7 +185,8 @@ class Agent {
     const SessionHealth sh = session_->health();
     h.events = events_before_ + sh.events;
     h.events_dropped = dropped_before_ + sh.dropped;
-    h.evictions = evictions_;
+    // Matching processes left untraced, and statements summed past the cap.
+    h.evictions = evictions_ + folded_before_ + sh.statements_folded;
     return h;
   }
 
@@ -217,6 +222,7 @@ class Agent {
       const SessionHealth sh = session_->health();
       events_before_ += sh.events;
       dropped_before_ += sh.dropped;
+      folded_before_ += sh.statements_folded;
       session_.reset();  // detach before attaching again
     }
     const bool restart_exports =
@@ -272,6 +278,7 @@ class Agent {
   std::uint64_t evictions_ = 0;
   std::uint64_t events_before_ = 0;  // of sessions replaced on reload
   std::uint64_t dropped_before_ = 0;
+  std::uint64_t folded_before_ = 0;
 };
 
 // Unattended, a partial view would go unnoticed for weeks (reports without

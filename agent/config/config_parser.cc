@@ -51,7 +51,8 @@ Status ParseLimits(const MapReader& top, LimitsConfig& out) {
     return s;
   }
   if (Status s = limits->ReadCount("max_statements", out.max_statements, 1, 1 << 20); !s) return s;
-  return limits->ReadCount("max_stacks", out.max_stacks, 1, 1 << 24);
+  // A stack is ~520 bytes of kernel memory: at most ~540 MiB.
+  return limits->ReadCount("max_stacks", out.max_stacks, 1, 1 << 20);
 }
 
 Status ParseSpool(const MapReader& top, SpoolConfig& out) {

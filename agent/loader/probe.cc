@@ -197,6 +197,12 @@ Result<waitscope_bpf*> OpenAndLoad(const ProbeOptions& options, Flavor flavor, b
     waitscope_bpf__destroy(skel);
     return Error{"cannot size the capture buffers for this machine's CPUs"};
   }
+  if (bpf_map__set_max_entries(skel->maps.conns, options.max_connections) != 0 ||
+      bpf_map__set_max_entries(skel->maps.conn_ctl, options.max_connections) != 0 ||
+      bpf_map__set_max_entries(skel->maps.stacks, options.max_stacks) != 0) {
+    waitscope_bpf__destroy(skel);
+    return Error{"cannot size the connection and stack tables"};
+  }
   if (int err = waitscope_bpf__load(skel); err != 0) {
     waitscope_bpf__destroy(skel);
     return Error{"the kernel refused to load them (" + ErrnoText(err) + ")"};

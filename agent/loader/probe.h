@@ -37,6 +37,11 @@ struct ProbeOptions {
   // Send every wait at least this long as a WS_EV_WAIT event (request
   // attribution); nullopt: none.
   std::optional<std::uint64_t> wait_event_min_ns;
+  // Kernel table sizes (the agent's limits.max_connections and max_stacks;
+  // bpf/ has the same defaults): past them a connection is not followed, or
+  // a wait keeps no stack, each counted in the report's loss.
+  std::uint32_t max_connections = 65536;
+  std::uint32_t max_stacks = 16384;
 };
 
 struct KernelCounters {

@@ -97,7 +97,8 @@ const std::array<MetricDef, kMetricCount> kDefs = {{
     {"waitscope.agent.evictions",
      "{entry}",
      kCounter,
-     "Entries the agent evicted from its bounded tables",
+     "Entries past the agent's limits: matching processes left untraced, exchanges summed "
+     "past limits.max_statements",
      {}},
     {"waitscope.agent.payload.truncated",
      "By",

@@ -63,6 +63,7 @@ TraceSession::TraceSession(std::unique_ptr<Probe> probe, const SessionOptions& o
     : probe_(std::move(probe)),
       options_(options),
       collector_(*probe_, procs_, symbolizer_),
+      wire_(options.max_statements),
       events_(std::move(events)) {
   probe_->SetWaitsHandler([this](std::span<const std::byte> data) { collector_.OnEvent(data); });
   if (!probe_->sockets_enabled()) return;
@@ -209,6 +210,7 @@ SessionHealth TraceSession::health() const {
   h.waits = k.waits;
   h.dropped = LossSinceStart(k).events_dropped;
   h.processes = procs_.Targets().size();
+  h.statements_folded = wire_.statements_folded();
   return h;
 }
 

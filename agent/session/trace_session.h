@@ -42,6 +42,9 @@ struct SessionOptions {
   // needs wire tracing). Empty: no.
   std::string save_events_path;
   std::string tool_version;  // written in the event stream's header
+  // Distinct statements kept per process and window; past it they are summed
+  // in one row (aggregate/wire_aggregator.h).
+  std::size_t max_statements = WireAggregator::kDefaultMaxStatements;
 };
 
 // Counts of what the session read and lost so far (cumulative).
@@ -50,6 +53,7 @@ struct SessionHealth {
   std::uint64_t events = 0;   // kernel events handled (waits and sockets rings)
   std::uint64_t dropped = 0;  // everything in Loss::events_dropped
   std::uint64_t processes = 0;
+  std::uint64_t statements_folded = 0;  // exchanges summed past max_statements
 };
 
 class TraceSession {

@@ -121,6 +121,27 @@ def programs_held_by(pid):
     return ids
 
 
+def map_sizes_held_by(pid):
+    """{map name: max_entries} of the BPF maps a process holds open (sizes
+    from its fds' fdinfo, names from bpftool)."""
+    sizes = {}
+    fdinfo = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd), encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            continue
+        map_id = re.search(r"^map_id:\s+(\d+)", text, re.M)
+        entries = re.search(r"^max_entries:\s+(\d+)", text, re.M)
+        if map_id and entries:
+            sizes[int(map_id.group(1))] = int(entries.group(1))
+    r = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True,
+                       check=True)
+    return {m.get("name", ""): sizes[m["id"]] for m in json.loads(r.stdout or "[]")
+            if m["id"] in sizes}
+
+
 class Agent:
     """A running `waitscope agent` with its own config file and log."""
 
@@ -331,6 +352,21 @@ class AgentStopTest(tr.WaitscopeTestCase):
         # The kernel frees a closed program asynchronously (after an RCU grace period).
         wait_until(lambda: not (ours & {p["id"] for p in loaded_programs()}), 15,
                    f"the agent's programs {sorted(ours)} to be unloaded")
+
+    def test_limits_size_the_kernel_tables(self):
+        """limits.max_connections and max_stacks are the sizes of the kernel
+        tables they bound (they used to be parsed and then ignored)."""
+        tr.check_bpf_or_skip()
+        tmp = self.make_tmp()
+        port = free_port()
+        agent = Agent(tmp, f"limits: {{max_connections: 1000, max_stacks: 500}}\n"
+                           f"exports:\n  prometheus:\n    listen: 127.0.0.1:{port}\n"
+                           f"spool:\n  dir: {tmp}/spool\n")
+        wait_until(lambda: scrape(port), 30, "the agent to serve /metrics")
+        sizes = map_sizes_held_by(agent.proc.pid)
+        self.assertEqual(agent.stop(signal.SIGTERM), 0, agent.log_text())
+        self.assertEqual((sizes.get("conns"), sizes.get("conn_ctl"), sizes.get("stacks")),
+                         (1000, 1000, 500), sizes)
 
     def test_verbose_flag_outranks_a_quieter_log_level(self):
         """`waitscope -v agent` logs debug lines even when the config says

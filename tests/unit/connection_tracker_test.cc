@@ -385,6 +385,35 @@ TEST_F(TrackerTest, PlaintextOfAnUnknownConnectionIsCounted) {
   EXPECT_EQ(tracker_.stats().plaintext_unknown_conn, 1u);
 }
 
+// limits.max_statements: past the cap a process's new statements are summed
+// in one row, each exchange counted; its known statements keep their rows,
+// other processes are not affected, and the next window starts over.
+TEST(WireAggregatorRows, StatementsPastTheCapAreSummedInOneRow) {
+  WireAggregator wire(/*max_statements=*/2);
+  auto add = [&](std::uint32_t pid, const std::string& statement) {
+    protocols::Exchange ex;
+    ex.protocol = protocols::Protocol::kPostgres;
+    ex.statement = statement;
+    wire.AddExchange(ExchangeOrigin{pid, false, "127.0.0.1:5432", "postgres", 1, 1}, ex);
+  };
+  auto counts = [&] {
+    std::map<std::string, std::uint64_t> out;
+    for (const QueryRow& q : wire.Queries())
+      out[std::to_string(q.pid) + " " + q.statement] = q.count;
+    return out;
+  };
+  const std::string folded(WireAggregator::kFoldedStatement);
+  for (const char* statement : {"A", "B", "C", "D", "A", "D"}) add(1, statement);
+  add(2, "C");
+  EXPECT_EQ(counts(), (std::map<std::string, std::uint64_t>{
+                          {"1 A", 2}, {"1 B", 1}, {"1 " + folded, 3}, {"2 C", 1}}));
+  EXPECT_EQ(wire.statements_folded(), 3u);
+  wire.Reset();
+  add(1, "C");
+  EXPECT_EQ(counts(), (std::map<std::string, std::uint64_t>{{"1 C", 1}}));
+  EXPECT_EQ(wire.statements_folded(), 3u);
+}
+
 // Consecutive exchanges reuse the previous row (and its cache row) when
 // every key part matches, and only then; a reset forgets those rows too.
 TEST(WireAggregatorRows, EachKeyPartSeparatesRowsAcrossResets) {
