@@ -12,6 +12,7 @@
 
 #include "cli/agent_exports.h"
 #include "cli/cli_checks.h"
+#include "cli/error_line.h"
 #include "cli/version.h"
 #include "config/config_parser.h"
 #include "config/environment.h"
@@ -27,10 +28,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "waitscope: error: %s\n", message.c_str());
-  return 1;
-}
+using cli::Fail;
 
 std::int64_t UnixNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

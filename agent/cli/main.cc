@@ -14,6 +14,7 @@
 
 #include "cli/agent_command.h"
 #include "cli/cli_checks.h"
+#include "cli/error_line.h"
 #include "cli/record_command.h"
 #include "cli/top_command.h"
 #include "cli/version.h"
@@ -159,7 +160,7 @@ int RunCli(int argc, char** argv) {
   // CLI11 would take an unknown command for a stray argument and say that a
   // subcommand is required.
   if (std::string unknown = waitscope::cli::UnknownSubcommand(argc, argv, app); !unknown.empty()) {
-    std::fprintf(stderr, "waitscope: error: %s (see waitscope --help)\n", unknown.c_str());
+    waitscope::cli::PrintError(unknown + " (see waitscope --help)");
     return 2;
   }
   try {
@@ -168,7 +169,7 @@ int RunCli(int argc, char** argv) {
     // --help and --version print and exit 0; usage errors are one line,
     // like every other error, and exit 2 (the shell convention).
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "waitscope: error: %s (see waitscope --help)\n", e.what());
+    waitscope::cli::PrintError(std::string(e.what()) + " (see waitscope --help)");
     return 2;
   }
   SetUpLogging(verbosity);

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 
+#include "cli/error_line.h"
 #include "cli/progress_line.h"
 #include "cli/version.h"
 #include "core/signal_reader.h"
@@ -25,10 +26,7 @@
 namespace waitscope {
 namespace {
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "waitscope: error: %s\n", message.c_str());
-  return 1;
-}
+using cli::Fail;
 
 std::string DefaultOutputDir() {
   std::time_t now = std::time(nullptr);

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "cli/cli_checks.h"
+#include "cli/error_line.h"
 #include "core/duration.h"
 #include "core/signal_reader.h"
 #include "loader/privileges.h"
@@ -191,10 +192,7 @@ CLI::App* AddTopSubcommand(CLI::App& app, TopOptions& options) {
 }
 
 int RunTop(const TopOptions& given) {
-  auto fail = [](const std::string& message) {
-    std::fprintf(stderr, "waitscope: error: %s\n", message.c_str());
-    return 1;
-  };
+  const auto fail = [](const std::string& message) { return cli::Fail(message); };
   Result<TracePids> pids = ResolveTracePids(given.pids);
   if (!pids.ok()) return fail(pids.error().message);
   // Before the screen takes over the terminal, which keeps these lines.

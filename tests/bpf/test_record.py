@@ -430,6 +430,18 @@ class CliErrorTests(WaitscopeTestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assert_one_error_line(r, "--save-events", "empty path")
 
+    def test_error_line_is_safe_for_a_terminal(self):
+        # A value is echoed in the error: an escape sequence in it recoloured
+        # the terminal, a newline broke the one line, and 100 KB came back whole.
+        r = ws("record", "--duration", "1\x1b[31mRED\n2", "--", "/bin/true")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assert_one_error_line(r, "--duration", "?[31mRED?2")
+        self.assertNotIn("\x1b", r.stderr)
+        r = ws("record", "--duration", "9" * 100_000 + "x", "--", "/bin/true")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assert_one_error_line(r, "--duration")
+        self.assertLess(len(r.stderr), 500, r.stderr[:500])
+
     def test_capture_bytes_is_a_plain_number(self):
         # CLI11's range check said "Value 5x not in range 0 to 16384" and took
         # 0x10 as hexadecimal.
