@@ -6,6 +6,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace waitscope {
 namespace {
@@ -27,7 +28,11 @@ int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args)
   va_end(again);
   line.resize(static_cast<std::size_t>(n));
   while (!line.empty() && line.back() == '\n') line.pop_back();
-  spdlog::debug("libbpf: {}", line);
+  // Most of libbpf's messages name it already ("libbpf: map 'x': ...").
+  constexpr std::string_view kPrefix = "libbpf: ";
+  const std::string_view text =
+      line.starts_with(kPrefix) ? std::string_view(line).substr(kPrefix.size()) : line;
+  spdlog::debug("libbpf: {}", text);
   return n;
 }
 
