@@ -242,6 +242,7 @@ class Agent {
       selector_.emplace(config_.targets, static_cast<std::uint32_t>(getpid()));
       ScanTargets();
     }
+    bool kept_exports = false;
     if (restart_exports) {
       // The old exports go first: the new ones may need the same port.
       exports_->Stop();
@@ -252,6 +253,7 @@ class Agent {
                       exports.error().message);
         config_.exports = previous.exports;
         config_.spool = previous.spool;
+        kept_exports = true;
         exports = AgentExports::Start(config_);
       }
       if (!exports.ok()) {
@@ -261,7 +263,14 @@ class Agent {
       exports_ = std::move(exports.value());
       PublishHealthOnly();
     }
-    spdlog::info("reload: configuration from {} in force", config_path_);
+    if (kept_exports) {
+      spdlog::warn(
+          "reload: configuration from {} in force, but with the previous exports and "
+          "spool",
+          config_path_);
+    } else {
+      spdlog::info("reload: configuration from {} in force", config_path_);
+    }
   }
 
   config::AgentConfig config_;

@@ -336,6 +336,27 @@ spool:
             with open(self.agent.config, "w", encoding="utf-8") as f:
                 f.write(self.config_text)
 
+    def test_sighup_with_a_taken_port_keeps_the_old_exports(self):
+        """The reload's last line says the old exports stay (it used to say
+        only 'in force', just after the error)."""
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with open(self.agent.config, "w", encoding="utf-8") as f:
+            f.write(self.config_text.replace(f"127.0.0.1:{self.port}",
+                                             f"127.0.0.1:{taken.getsockname()[1]}"))
+        try:
+            self.agent.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: "in force, but with the previous exports" in self.agent.log_text(),
+                       10, "the agent to keep its exports")
+            self.assertIn("the new exports fail", self.agent.log_text())
+            self.assertIsNone(self.agent.proc.poll(), "the agent keeps running")
+            self.assertTrue(scrape(self.port), "and keeps serving /metrics on the old port")
+        finally:
+            taken.close()
+            with open(self.agent.config, "w", encoding="utf-8") as f:
+                f.write(self.config_text)
+
 
 class AgentStopTest(tr.WaitscopeTestCase):
     def test_sigterm_exits_zero_and_detaches_everything(self):
