@@ -49,8 +49,8 @@ void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Excha
                         std::get<2>(last_query_->first) == peer &&
                         std::get<1>(last_query_->first) == protocol;
   if (!same_row) last_query_ = QueryRowOf(o.pid, protocol, peer, statement);
-  if (std::get<3>(last_query_->first) == kFoldedStatement) ++statements_folded_;
   QueryAgg& q = last_query_->second;
+  if (q.folded) ++statements_folded_;
   ++q.count;
   if (ex.error) ++q.errors;
   if (ex.rows > 0) q.rows += ex.rows;
@@ -72,8 +72,11 @@ WireAggregator::QueryMap::iterator WireAggregator::QueryRowOf(std::uint32_t pid,
   auto it = queries_.find(std::make_tuple(pid, protocol, peer, statement));
   if (it != queries_.end()) return it;
   std::size_t& rows = statement_rows_[pid];
-  if (rows >= max_statements_)
-    return FindOrAddEntry(queries_, pid, protocol, peer, kFoldedStatement);
+  if (rows >= max_statements_) {
+    it = FindOrAddEntry(queries_, pid, protocol, peer, kFoldedStatement);
+    it->second.folded = true;
+    return it;
+  }
   ++rows;
   return queries_.emplace(QueryMap::key_type(pid, protocol, peer, statement), QueryAgg{}).first;
 }

@@ -81,6 +81,7 @@ class WireAggregator {
 
  private:
   struct QueryAgg {
+    bool folded = false;  // the kFoldedStatement row of its process
     std::uint64_t count = 0, errors = 0;
     std::int64_t rows = 0;
     LatencyHistogram latency;

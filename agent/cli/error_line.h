@@ -5,6 +5,7 @@
 // screen or break the one-line promise), valid UTF-8, and a bounded length.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
