@@ -60,6 +60,7 @@ Status ParseSpool(const MapReader& top, SpoolConfig& out) {
   if (!spool) return spool.error();
   if (Status s = spool->ReadString("dir", out.dir); !s) return s;
   if (out.dir.empty()) return spool->ErrorAt("dir", "'spool.dir' must not be empty");
+  if (Status s = CheckDirectory(*spool, "dir", out.dir); !s) return s;
   return spool->ReadByteSize("max_bytes", out.max_bytes, 0);
 }
 

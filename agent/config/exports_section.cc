@@ -4,7 +4,7 @@
 
 #include "config/listen_address.h"
 #include "config/otel_values.h"
-#include "config/pem_file.h"
+#include "config/path_checks.h"
 #include "config/sections.h"
 
 namespace waitscope::config {
@@ -135,11 +135,20 @@ Status ParseFiles(const MapReader& exports, FilesConfig& out) {
   if (!r) return r.error();
   if (Status s = r->ReadBool("enabled", out.enabled); !s) return s;
   if (Status s = ReadNonEmpty(*r, "dir", out.dir); !s) return s;
+  if (Status s = CheckDirectory(*r, "dir", out.dir); !s) return s;
   if (Status s = r->ReadByteSize("max_bytes", out.max_bytes, 1 << 20); !s) return s;
   return r->ReadCount("keep", out.keep, 1, 1'000'000);
 }
 
 }  // namespace
+
+Status CheckDirectory(const MapReader& r, const char* key, const std::string& path) {
+  if (!r.Has(key)) return Status::Ok();
+  if (std::string why = DirectoryProblem(path); !why.empty()) {
+    return r.ErrorAt(key, "'" + r.PathOf(key) + "': " + why);
+  }
+  return Status::Ok();
+}
 
 Status ParseExports(const MapReader& top, ExportsConfig& out) {
   Result<MapReader> exports = top.Child("exports", {"prometheus", "otlp", "pyroscope", "files"});

@@ -7,7 +7,7 @@
 
 #include "config/listen_address.h"
 #include "config/otel_values.h"
-#include "config/pem_file.h"
+#include "config/path_checks.h"
 #include "config/sections.h"
 
 namespace waitscope::config {

@@ -1,11 +1,15 @@
-#include "config/pem_file.h"
+#include "config/path_checks.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <string_view>
 
 namespace waitscope::config {
@@ -42,6 +46,32 @@ std::string PemFileProblem(const std::string& path) {
   }
   close(fd);
   return problem;
+}
+
+std::string DirectoryProblem(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    return S_ISDIR(st.st_mode) ? std::string() : "'" + path + "' exists and is not a directory";
+  }
+  // Missing: the agent creates it under its nearest existing ancestor.
+  std::filesystem::path ancestor = std::filesystem::absolute(path).parent_path();
+  while (stat(ancestor.c_str(), &st) != 0 && ancestor.has_relative_path()) {
+    ancestor = ancestor.parent_path();
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return "cannot create '" + path + "': '" + ancestor.string() + "' is not a directory";
+  }
+  struct statfs fs {};
+  if (statfs(ancestor.c_str(), &fs) == 0 &&
+      (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC)) {
+    return "cannot create '" + path + "' in the kernel's " +
+           (fs.f_type == PROC_SUPER_MAGIC ? "/proc" : "/sys");
+  }
+  struct statvfs vfs {};
+  if (statvfs(ancestor.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY) != 0) {
+    return "cannot create '" + path + "': '" + ancestor.string() + "' is on a read-only filesystem";
+  }
+  return {};
 }
 
 }  // namespace waitscope::config

@@ -327,6 +327,17 @@ TEST(ParseAgentConfig, BadValues) {
   EXPECT_EQ(ErrorOf("exports:\n  pyroscope:\n    tls: {ca_file: /tmp}\n"),
             "waitscope.yaml:3:20: 'exports.pyroscope.tls.ca_file': '/tmp' is not a regular file");
   EXPECT_EQ(ErrorOf("exports:\n  otlp:\n    tls: {ca_file: " + Pem("ca.pem") + "}\n"), "(parsed)");
+  // Directories the agent creates at start: --check finds what would stop it.
+  EXPECT_EQ(ErrorOf("exports:\n  files:\n    dir: /etc/hostname\n"),
+            "waitscope.yaml:3:10: 'exports.files.dir': '/etc/hostname' exists and is not a "
+            "directory");
+  EXPECT_EQ(ErrorOf("spool:\n  dir: /proc/waitscope-spool\n"),
+            "waitscope.yaml:2:8: 'spool.dir': cannot create '/proc/waitscope-spool' in the "
+            "kernel's /proc");
+  EXPECT_EQ(ErrorOf("spool:\n  dir: /etc/hostname/spool\n"),
+            "waitscope.yaml:2:8: 'spool.dir': cannot create '/etc/hostname/spool': "
+            "'/etc/hostname' is not a directory");
+  EXPECT_EQ(ErrorOf("spool:\n  dir: " + Pem("x") + ".d/not/yet\n"), "(parsed)");
   // A FIFO is refused without waiting for a writer.
   const std::string fifo = Pem("fifo-dir-marker") + ".fifo";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);

@@ -1,5 +1,5 @@
 // Usable PEM files for the config tests: the TLS settings must name one
-// (config/pem_file.h), so paths that exist nowhere no longer pass.
+// (config/path_checks.h), so paths that exist nowhere no longer pass.
 #pragma once
 
 #include <stdlib.h>
