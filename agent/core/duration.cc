@@ -27,7 +27,10 @@ Result<std::uint64_t> Parse(std::string_view text, bool bare_is_seconds) {
   if (unit.empty()) {
     if (value == 0) return std::uint64_t{0};
     if (!bare_is_seconds) {
-      return Error{"'" + shown + "' needs a unit (ns, us, ms, s), for example " + shown + "ms"};
+      // "5." -> "5ms"; no example when even milliseconds would be too long.
+      std::string example(number.ends_with('.') ? number.substr(0, number.size() - 1) : number);
+      return Error{"'" + shown + "' needs a unit (ns, us, ms, s)" +
+                   (value * 1e6 <= kMaxNs ? ", for example " + example + "ms" : std::string())};
     }
     scale = 1e9;
   } else if (unit == "ns") {
@@ -48,6 +51,8 @@ Result<std::uint64_t> Parse(std::string_view text, bool bare_is_seconds) {
   }
   const double ns = value * scale;
   if (ns > kMaxNs) return Error{"'" + shown + "' is too long (at most 100 days)"};
+  // Not 0, which often means something else ("a stack for every wait").
+  if (ns < 0.5 && value > 0) return Error{"'" + shown + "' is shorter than a nanosecond"};
   return static_cast<std::uint64_t>(std::llround(ns));
 }
 

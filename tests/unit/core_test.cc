@@ -32,6 +32,18 @@ TEST(ParseDurationNs, RejectsWhatAPersonCouldMisread) {
   ASSERT_FALSE(unit.ok());
   EXPECT_NE(unit.error().message.find("unknown unit"), std::string::npos);
   EXPECT_FALSE(ParseDurationNs("1000000h").ok());  // over 100 days
+  // Under a nanosecond once became 0 ("--min-block 0.5ns": a stack for
+  // every wait) without a word.
+  EXPECT_EQ(ParseDurationNs("0.0000001ns").error().message,
+            "'0.0000001ns' is shorter than a nanosecond");
+  EXPECT_FALSE(ParseSecondsOrDurationNs("0.0000000001").ok());
+  EXPECT_EQ(*ParseDurationNs("0.5ns"), 1u);
+  EXPECT_EQ(*ParseDurationNs("0ns"), 0u);
+  // The suggested spelling parses, or there is none.
+  EXPECT_EQ(ParseDurationNs("5.").error().message,
+            "'5.' needs a unit (ns, us, ms, s), for example 5ms");
+  EXPECT_EQ(ParseDurationNs("99999999999999999999").error().message,
+            "'99999999999999999999' needs a unit (ns, us, ms, s)");
 }
 
 TEST(ParseSecondsOrDurationNs, BareNumberIsSeconds) {
