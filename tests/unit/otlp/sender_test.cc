@@ -13,6 +13,8 @@
 
 #include <filesystem>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "otlp/otlp_exporter.h"
 #include "test_http_server.h"
@@ -36,6 +38,13 @@ SenderConfig Config(const std::string& url) {
   config.content_type = "application/x-protobuf";
   config.url_for = [url](const std::string&) { return url; };
   return config;
+}
+
+// The bodies the server received, in order.
+std::vector<std::string> BodiesOf(const TestHttpServer& server) {
+  std::vector<std::string> bodies;
+  for (const auto& r : server.Requests()) bodies.push_back(r.body);
+  return bodies;
 }
 
 std::string Gunzip(const std::string& in) {
@@ -108,11 +117,8 @@ TEST(SenderTest, DropsOnBadRequestAndOther5xxAndGoesOn) {
   (*sender)->Enqueue("metrics", "broken");
   (*sender)->Enqueue("metrics", "good");
   ASSERT_TRUE((*sender)->WaitIdle(kWait));
-  const auto requests = server.Requests();
-  ASSERT_EQ(requests.size(), 3u);  // none of the refused ones was sent twice
-  EXPECT_EQ(requests[0].body, "bad");
-  EXPECT_EQ(requests[1].body, "broken");
-  EXPECT_EQ(requests[2].body, "good");
+  // None of the refused ones was sent twice.
+  EXPECT_EQ(BodiesOf(server), (std::vector<std::string>{"bad", "broken", "good"}));
   const SenderStats stats = (*sender)->Stats();
   EXPECT_EQ(stats.rejected, 2u);
   EXPECT_EQ(stats.sent, 1u);
@@ -219,10 +225,7 @@ TEST(SenderTest, SpoolSurvivesRestartWhileEndpointIsDown) {
   auto sender = Sender::Start(down);
   ASSERT_TRUE(sender.ok());
   ASSERT_TRUE((*sender)->WaitIdle(kWait));
-  const auto requests = server.Requests();
-  ASSERT_EQ(requests.size(), 3u);
-  EXPECT_EQ(requests[0].body, "f0");
-  EXPECT_EQ(requests[2].body, "f2");
+  EXPECT_EQ(BodiesOf(server), (std::vector<std::string>{"f0", "f1", "f2"}));
   EXPECT_EQ((*sender)->Stats().sent, 3u);
   std::filesystem::remove_all(dir);
 }
@@ -265,10 +268,7 @@ TEST(SenderTest, NoSpoolDropsWhatTheEndpointDoesNotTake) {
   ASSERT_TRUE((*sender)->WaitIdle(kWait));
   (*sender)->Enqueue("metrics", "w1");
   ASSERT_TRUE((*sender)->WaitIdle(kWait));
-  const auto requests = server.Requests();
-  ASSERT_EQ(requests.size(), 2u);
-  EXPECT_EQ(requests[0].body, "w0");
-  EXPECT_EQ(requests[1].body, "w1");
+  EXPECT_EQ(BodiesOf(server), (std::vector<std::string>{"w0", "w1"}));
   const SenderStats stats = (*sender)->Stats();
   EXPECT_EQ(stats.sent, 1u);
   EXPECT_EQ(stats.dropped_oldest, 1u);
