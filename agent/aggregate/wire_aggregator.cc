@@ -50,7 +50,6 @@ void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Excha
                         std::get<1>(last_query_->first) == protocol;
   if (!same_row) last_query_ = QueryRowOf(o.pid, protocol, peer, statement);
   QueryAgg& q = last_query_->second;
-  if (q.folded) ++statements_folded_;
   ++q.count;
   if (ex.error) ++q.errors;
   if (ex.rows > 0) q.rows += ex.rows;
@@ -74,7 +73,9 @@ WireAggregator::QueryMap::iterator WireAggregator::QueryRowOf(std::uint32_t pid,
   std::size_t& rows = statement_rows_[pid];
   if (rows >= max_statements_) {
     it = FindOrAddEntry(queries_, pid, protocol, peer, kFoldedStatement);
-    it->second.folded = true;
+    if (std::find(folded_rows_.begin(), folded_rows_.end(), it) == folded_rows_.end()) {
+      folded_rows_.push_back(it);
+    }
     return it;
   }
   ++rows;
@@ -199,7 +200,15 @@ void WireAggregator::AddTlsHandshake(const ExchangeOrigin& o, const protocols::t
   if (!h.failed && h.end_ns > h.start_ns) t.handshake.Add(h.end_ns - h.start_ns);
 }
 
+std::uint64_t WireAggregator::statements_folded() const {
+  std::uint64_t n = folded_before_;
+  for (QueryMap::const_iterator row : folded_rows_) n += row->second.count;
+  return n;
+}
+
 void WireAggregator::Reset() {
+  folded_before_ = statements_folded();
+  folded_rows_.clear();
   queries_.clear();
   statement_rows_.clear();
   last_query_ = queries_.end();

@@ -77,11 +77,10 @@ class WireAggregator {
   // Forgets every row (the next window starts from zero).
   void Reset();
   // Exchanges summed in a kFoldedStatement row, since construction.
-  std::uint64_t statements_folded() const { return statements_folded_; }
+  std::uint64_t statements_folded() const;
 
  private:
   struct QueryAgg {
-    bool folded = false;  // the kFoldedStatement row of its process
     std::uint64_t count = 0, errors = 0;
     std::int64_t rows = 0;
     LatencyHistogram latency;
@@ -138,10 +137,13 @@ class WireAggregator {
                                 std::string_view statement);
 
   std::size_t max_statements_;
-  std::uint64_t statements_folded_ = 0;
+  // Counted from the folded rows' own counts, so that AddExchange does no
+  // work for the cap; folded_before_ keeps those of earlier windows.
+  std::uint64_t folded_before_ = 0;
   std::map<std::uint32_t, std::size_t> statement_rows_;  // per pid, this window
   QueryMap queries_;
   QueryMap::iterator last_query_ = queries_.end();  // the previous exchange's row
+  std::vector<QueryMap::iterator> folded_rows_;     // this window's kFoldedStatement rows
   using CacheMap =
       std::map<std::tuple<std::uint32_t, std::string, std::string>, CacheAgg, ViewLess>;
   CacheMap cache_;
