@@ -192,9 +192,8 @@ CLI::App* AddTopSubcommand(CLI::App& app, TopOptions& options) {
 }
 
 int RunTop(const TopOptions& given) {
-  const auto fail = [](const std::string& message) { return cli::Fail(message); };
   Result<TracePids> pids = ResolveTracePids(given.pids);
-  if (!pids.ok()) return fail(pids.error().message);
+  if (!pids.ok()) return cli::Fail(pids.error().message);
   // Before the screen takes over the terminal, which keeps these lines.
   for (const std::string& note : pids->notes) {
     std::fprintf(stderr, "waitscope: info: %s\n", note.c_str());
@@ -202,16 +201,16 @@ int RunTop(const TopOptions& given) {
   TopOptions options = given;
   options.pids = std::move(pids->pids);
   Result<std::uint64_t> interval_ns = ParseInterval(options.interval);
-  if (!interval_ns.ok()) return fail("--interval: " + interval_ns.error().message);
+  if (!interval_ns.ok()) return cli::Fail("--interval: " + interval_ns.error().message);
   top::ViewState view;
   if (!top::ParseSortKey(options.sort, &view.sort))
-    return fail("unknown sort key '" + options.sort + "'");
+    return cli::Fail("unknown sort key '" + options.sort + "'");
   view.interval_s = static_cast<double>(*interval_ns) / 1e9;
   view.wire_tracing = options.capture_bytes > 0;
   view.traced_pids = options.pids.size();
-  if (Status s = CheckTracingPrivileges(); !s.ok()) return fail(s.error().message);
-  if (Status s = CheckKernelBtf(); !s.ok()) return fail(s.error().message);
-  if (Status s = RunLoop(options, view); !s.ok()) return fail(s.error().message);
+  if (Status s = CheckTracingPrivileges(); !s.ok()) return cli::Fail(s.error().message);
+  if (Status s = CheckKernelBtf(); !s.ok()) return cli::Fail(s.error().message);
+  if (Status s = RunLoop(options, view); !s.ok()) return cli::Fail(s.error().message);
   return 0;
 }
 

@@ -1,7 +1,6 @@
 #include "config/config_parser.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 
 #include "config/sections.h"
 #include "symbols/read_file.h"
+#include "symbols/unique_fd.h"
 #include "waitscope/bpf/sockets.h"
 
 namespace waitscope::config {
@@ -147,12 +147,13 @@ Result<AgentConfig> ParseAgentConfig(std::string_view yaml_text, std::string_vie
 }
 
 Result<AgentConfig> LoadAgentConfig(const std::string& path, const Environment& env) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error{"cannot read config file '" + path + "': " + std::strerror(errno)};
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return Error{"cannot read config file '" + path + "': " + std::strerror(errno)};
+  }
   int err = 0;
   // Bounded, so that /dev/zero or a huge file is refused, not read to its end.
-  Result<std::string> text = ReadOpenFile(fd, path, kMaxConfigBytes, &err);
-  close(fd);
+  Result<std::string> text = ReadOpenFile(fd.get(), path, kMaxConfigBytes, &err);
   if (!text && err == 0) {  // ReadOpenFile's one error without an errno: the bound
     return Error{path + ": more than " + std::to_string(kMaxConfigBytes) +
                  " bytes is no configuration file"};

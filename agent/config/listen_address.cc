@@ -40,14 +40,20 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
       return Error{shown + ": '" + out.host + "' is not an IP address (or localhost)"};
     }
   }
-  unsigned value = 0;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value == 0 ||
-      value > 65535) {
-    return Error{shown + ": the port must be a number from 1 to 65535"};
-  }
-  out.port = static_cast<std::uint16_t>(value);
+  const std::optional<std::uint16_t> number = ParsePort(port);
+  if (!number) return Error{shown + ": the port must be a number from 1 to 65535"};
+  out.port = *number;
   return out;
+}
+
+std::optional<std::uint16_t> ParsePort(std::string_view text) {
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value == 0 ||
+      value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
 }
 
 }  // namespace waitscope::config

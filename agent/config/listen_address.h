@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,8 @@ struct ListenAddress {
 // "[::]:9464" and ":9464". Host names other than localhost are refused (the
 // agent binds before DNS may be up); the port must be 1-65535.
 Result<ListenAddress> ParseListenAddress(std::string_view text);
+
+// A TCP port: digits only, 1 to 65535 (listen addresses and endpoint URLs).
+std::optional<std::uint16_t> ParsePort(std::string_view text);
 
 }  // namespace waitscope::config

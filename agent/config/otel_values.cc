@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "config/listen_address.h"
+
 namespace waitscope::config {
 namespace {
 
@@ -131,13 +133,7 @@ Status CheckHttpUrl(std::string_view url) {
   const std::size_t colon = authority.find(':', bracket);
   if (colon == std::string_view::npos) return Status::Ok();
   const std::string_view port = authority.substr(colon + 1);
-  unsigned value = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9' || value > 65535) break;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos ||
-      value == 0 || value > 65535) {
+  if (!ParsePort(port)) {
     return Error{shown + " has no valid port ('" + std::string(port) + "': expected 1 to 65535)"};
   }
   return Status::Ok();

@@ -12,15 +12,17 @@
 #include <filesystem>
 #include <string_view>
 
+#include "symbols/unique_fd.h"
+
 namespace waitscope::config {
 
 std::string PemFileProblem(const std::string& path) {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return "cannot read '" + path + "': " + std::strerror(errno);
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) return "cannot read '" + path + "': " + std::strerror(errno);
   std::string problem;
   struct stat st {};
-  if (fstat(fd, &st) != 0) {
+  if (fstat(fd.get(), &st) != 0) {
     problem = "cannot read '" + path + "': " + std::strerror(errno);
   } else if (!S_ISREG(st.st_mode)) {
     problem = "'" + path + "' is not a regular file";
@@ -30,7 +32,7 @@ std::string PemFileProblem(const std::string& path) {
     std::string head(kLimit, '\0');
     std::size_t got = 0;
     while (got < kLimit) {
-      const ssize_t n = read(fd, head.data() + got, kLimit - got);
+      const ssize_t n = read(fd.get(), head.data() + got, kLimit - got);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         problem = "cannot read '" + path + "': " + std::strerror(errno);
@@ -44,7 +46,6 @@ std::string PemFileProblem(const std::string& path) {
       problem = "'" + path + "' is not a PEM file (no -----BEGIN line)";
     }
   }
-  close(fd);
   return problem;
 }
 
