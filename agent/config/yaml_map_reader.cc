@@ -7,7 +7,6 @@
 #include "config/spelling.h"
 #include "core/byte_size.h"
 #include "core/duration.h"
-#include "core/units.h"
 
 namespace waitscope::config {
 namespace {
@@ -169,8 +168,8 @@ Status MapReader::ReadDuration(std::string_view key, std::uint64_t& out_ns, std:
     return ErrorAt(key, message);
   }
   if (*ns < min_ns || *ns > max_ns) {
-    return ErrorAt(key, Quote(PathOf(key)) + " must be between " + FormatDuration(min_ns) +
-                            " and " + FormatDuration(max_ns) + ", got " + Quote(*text));
+    return ErrorAt(key, Quote(PathOf(key)) + " must be between " + DurationSpelling(min_ns) +
+                            " and " + DurationSpelling(max_ns) + ", got " + Quote(*text));
   }
   out_ns = *ns;
   return Status::Ok();

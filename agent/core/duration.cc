@@ -66,4 +66,19 @@ Result<std::uint64_t> ParseSecondsOrDurationNs(std::string_view text) {
   return Parse(text, true);
 }
 
+std::string DurationSpelling(std::uint64_t ns) {
+  if (ns == 0) return "0";
+  struct Unit {
+    std::uint64_t ns;
+    const char* suffix;
+  };
+  static constexpr Unit kUnits[] = {{3600'000'000'000, "h"}, {60'000'000'000, "m"},
+                                    {1'000'000'000, "s"},    {1'000'000, "ms"},
+                                    {1'000, "us"},           {1, "ns"}};
+  for (const Unit& unit : kUnits) {
+    if (ns % unit.ns == 0) return std::to_string(ns / unit.ns) + unit.suffix;
+  }
+  return std::to_string(ns) + "ns";  // not reached: every ns divides by 1
+}
+
 }  // namespace waitscope

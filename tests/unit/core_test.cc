@@ -20,6 +20,19 @@ TEST(ParseDurationNs, AcceptsUnits) {
   EXPECT_EQ(*ParseDurationNs("2m"), 120'000'000'000u);
 }
 
+TEST(DurationSpelling, LargestExactUnitAndReadBack) {
+  EXPECT_EQ(DurationSpelling(0), "0");
+  EXPECT_EQ(DurationSpelling(86'400'000'000'000), "24h");
+  EXPECT_EQ(DurationSpelling(90'000'000'000), "90s");
+  EXPECT_EQ(DurationSpelling(120'000'000'000), "2m");
+  EXPECT_EQ(DurationSpelling(1'000'000'000), "1s");
+  EXPECT_EQ(DurationSpelling(1'500'000), "1500us");
+  EXPECT_EQ(DurationSpelling(7), "7ns");
+  for (std::uint64_t ns : {0ull, 1ull, 999ull, 1'000ull, 60'000'000'000ull, 3'599'999'999'999ull}) {
+    EXPECT_EQ(*ParseDurationNs(DurationSpelling(ns)), ns) << DurationSpelling(ns);
+  }
+}
+
 TEST(ParseDurationNs, RejectsWhatAPersonCouldMisread) {
   auto bare = ParseDurationNs("5");
   ASSERT_FALSE(bare.ok());

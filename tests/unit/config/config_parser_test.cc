@@ -305,7 +305,7 @@ TEST(ParseAgentConfig, BadValues) {
             "waitscope.yaml:3:13: 'exports.prometheus.listen': '9464' has no port (expected "
             "HOST:PORT such as 127.0.0.1:9464 or [::1]:9464)");
   EXPECT_EQ(ErrorOf("window: 100ms\n"),
-            "waitscope.yaml:1:9: 'window' must be between 1.00s and 86400s, got '100ms'");
+            "waitscope.yaml:1:9: 'window' must be between 1s and 24h, got '100ms'");
   EXPECT_EQ(ErrorOf("capture: {capture_bytes: 20000}\n"),
             "waitscope.yaml:1:26: 'capture.capture_bytes' must be a whole number from 0 to "
             "16384, got '20000'");
