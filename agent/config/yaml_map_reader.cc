@@ -60,7 +60,7 @@ Result<MapReader> MapReader::Open(ParseContext& ctx, const YAML::Node& node, std
       return config::ErrorAt(ctx, key_node,
                              "keys " + where + " must be plain names, got " + Describe(key_node));
     }
-    const std::string key = key_node.Scalar();
+    const std::string& key = key_node.Scalar();
     if (std::find(allowed_keys.begin(), allowed_keys.end(), key) == allowed_keys.end()) {
       std::string message = "unknown key " + Quote(key) + " " + where;
       if (std::string near = ClosestMatch(key, allowed_keys); !near.empty()) {
