@@ -516,14 +516,7 @@ def main():
             and issubclass(classes[0], ShopTestCase)):
         SHOP_SCENARIO = classes[0].SCENARIO
     prog = unittest.main(module=sys.modules[__name__], argv=sys.argv, exit=False, verbosity=2)
-    if not prog.result.wasSuccessful():
-        return 1
-    reasons = ([tr.BPF_SKIP_REASON] if tr.BPF_SKIP_REASON else []) + DEMO_SKIPS
-    if reasons:
-        for reason in reasons:
-            print(f"\n*** findings tests SKIPPED: {reason} ***", file=sys.stderr)
-        return SKIP_EXIT_CODE
-    return 0
+    return tr.exit_status(prog.result, "findings", DEMO_SKIPS)
 
 
 if __name__ == "__main__":

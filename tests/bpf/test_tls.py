@@ -686,14 +686,7 @@ def main():
               file=sys.stderr)
         return 2
     prog = unittest.main(module=sys.modules[__name__], argv=sys.argv, exit=False, verbosity=2)
-    if not prog.result.wasSuccessful():
-        return 1
-    reasons = ([tr.BPF_SKIP_REASON] if tr.BPF_SKIP_REASON else []) + SKIPS
-    if reasons:
-        for reason in reasons:
-            print(f"\n*** TLS tests SKIPPED: {reason} ***", file=sys.stderr)
-        return SKIP_EXIT_CODE
-    return 0
+    return tr.exit_status(prog.result, "TLS", SKIPS)
 
 
 if __name__ == "__main__":

@@ -266,12 +266,7 @@ def main():
               file=sys.stderr)
         return 2
     prog = unittest.main(module=sys.modules[__name__], argv=sys.argv, exit=False, verbosity=2)
-    if not prog.result.wasSuccessful():
-        return 1
-    if tr.BPF_SKIP_REASON:
-        print(f"\n*** top tests SKIPPED: {tr.BPF_SKIP_REASON} ***", file=sys.stderr)
-        return SKIP_EXIT_CODE
-    return 0
+    return tr.exit_status(prog.result, "top")
 
 
 if __name__ == "__main__":

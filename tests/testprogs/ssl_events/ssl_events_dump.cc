@@ -9,7 +9,9 @@
 // every 200 ms. Stops when the command exits, at SIGINT/SIGTERM, or after
 // --duration-ms. Lines ("type"): ready, open, close, data, ssl_data,
 // ssl_handshake, tcp_connect, ssl_scan (a process got plaintext), ssl_error,
-// counters (last). Payload is hex in "hex". Exit 77 when BPF is unavailable.
+// counters (last). Payload is hex in "hex". Exit 77 when this machine cannot
+// trace (no privileges, no kernel BTF); 1 when it can but our programs do not
+// load, which is a failure, not a reason to skip.
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -221,9 +223,11 @@ class Dumper {
 };
 
 int Run(const Options& options) {
-  if (Status s = CheckTracingPrivileges(); !s.ok()) {
-    std::cerr << "ssl_events_dump: " << s.error().message << '\n';
-    return kSkip;
+  for (const Status& s : {CheckTracingPrivileges(), CheckKernelBtf()}) {
+    if (!s.ok()) {
+      std::cerr << "ssl_events_dump: " << s.error().message << '\n';
+      return kSkip;
+    }
   }
   sigset_t mask;
   sigemptyset(&mask);
@@ -246,12 +250,12 @@ int Run(const Options& options) {
   Result<std::unique_ptr<Probe>> started = Probe::Start(probe_options);
   if (!started.ok()) {
     std::cerr << "ssl_events_dump: " << started.error().message << '\n';
-    return kSkip;
+    return 1;
   }
   Probe& probe = *started.value();
   if (!probe.ssl_enabled()) {
     std::cerr << "ssl_events_dump: the kernel refused the OpenSSL uprobe programs (-v for why)\n";
-    return kSkip;
+    return 1;
   }
 
   std::ofstream file;
