@@ -69,22 +69,19 @@ class OutageBase(tr.WaitscopeTestCase):
                         *[os.path.join(ta.PROTO_ROOT, p) for p in ta.PROTOS]], check=True)
 
     def setUp(self):
+        # Cleanups, not tearDown: they run when setUp fails half-way too.
         self.tmp = self.make_tmp()
         self.receiver = te.Receiver(self.tmp, self.gen_dir)
+        self.addCleanup(self.receiver.stop)
         self.receiver.start()
         self.load = subprocess.Popen([tr.PYTHON, "-c", ta.LOAD_SCRIPT,
                                       os.path.join(self.tmp, "data")],
                                      stdout=subprocess.PIPE, text=True)
+        self.addCleanup(self.load.stdout.close)
+        self.addCleanup(ta.stop_process, self.load)
         self.assertEqual(self.load.stdout.readline().strip(), "ready")
         self.agent = None
-
-    def tearDown(self):
-        if self.agent:
-            self.agent.stop()
-        self.load.kill()
-        self.load.wait()
-        self.load.stdout.close()
-        self.receiver.stop()
+        self.addCleanup(lambda: self.agent and self.agent.stop())
 
     def start_agent(self, spool_max_bytes=None):
         self.prom_port = ta.free_port()
