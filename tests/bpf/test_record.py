@@ -1099,8 +1099,9 @@ class ProcessTests(WaitscopeTestCase):
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.addCleanup(kill_quietly, rec)
         err = LineReader(rec.stderr)
-        self.assertIsNotNone(err.wait_for(r"BPF hooks attached", timeout=30),
-                             f"waitscope did not attach: {err.text()}")
+        # Logged once the pid is in the traced set (the hooks are attached before).
+        self.assertIsNotNone(err.wait_for(rf"tracing pid {pid}\b", timeout=30),
+                             f"waitscope did not start tracing pid {pid}: {err.text()}")
         wl.stdin.write("go\n")
         wl.stdin.close()
         self.assertEqual(wl.wait(timeout=20), 0)
@@ -1121,13 +1122,12 @@ class ProcessTests(WaitscopeTestCase):
         self.assertEqual(os.path.realpath(targets[0]["exe"]), os.path.realpath(WORKLOAD))
         sleeps = row(report, pid, "sleep", ["clock_nanosleep", "nanosleep"])
         self.assertEqual(len(sleeps), 1, report["waits"])
-        # The spin loop started after "BPF hooks attached", but waitscope logs
-        # that before it fills its syscall table and adds the pid to the traced
-        # set, so the first few 20 ms sleeps may be missed: allow up to 10
-        # (200 ms). None may be missed at the end, and none invented.
+        # The spin loop started after the pid was in the traced set: every
+        # sleep is seen (one spare for a kernel that delays the bitmap
+        # store's visibility to the other CPU), and none is invented.
         count, total_ns = sleeps[0]["count"], sleeps[0]["total_ns"]
         self.assertLessEqual(count, measured["count"], sleeps)
-        self.assertGreaterEqual(count, measured["count"] - 10, (sleeps, measured))
+        self.assertGreaterEqual(count, measured["count"] - 1, (sleeps, measured))
         self.assertLessEqual(total_ns, measured["total_ns"] * 1.02, (sleeps, measured))
         self.assertGreaterEqual(total_ns, measured["total_ns"] * count / measured["count"] * 0.9,
                                 (sleeps, measured))
@@ -1193,11 +1193,13 @@ class ProcessTests(WaitscopeTestCase):
             time.sleep(0.02)
         t0 = time.monotonic()
         rec.send_signal(sig)
+        # The report (symbols, pprof, SVG) is written before the exit; 15 s
+        # leaves room for the sanitizer build on a loaded machine.
         try:
-            rc = rec.wait(timeout=5)
+            rc = rec.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.fail(f"waitscope did not exit within 5 s of {sig.name}")
-        self.assertLess(time.monotonic() - t0, 5)
+            self.fail(f"waitscope did not exit within 15 s of {sig.name}")
+        self.assertLess(time.monotonic() - t0, 15)
         stderr = err.text(wait_eof_s=5)
         self.assertEqual(rc, 0, stderr)
         self.assertRegex(stderr, rf"recorded [0-9.]+s \({reason}\); report in ")

@@ -1596,16 +1596,19 @@ class ExitedProcessConnectionsTest(tr.WaitscopeTestCase):
                                stderr=subprocess.PIPE, text=True)
         self.addCleanup(tr.kill_quietly, rec)
         err = tr.LineReader(rec.stderr)
-        line = rec.stdout.readline()
-        self.assertRegex(line, r"^\d+$", f"the holder did not start: {err.text()}")
-        holder = int(line)
+        # The flavour is logged before the command starts.
+        hooks = err.wait_for(r"BPF hooks attached \((\w+)", timeout=30)
+        self.assertIsNotNone(hooks, f"waitscope did not attach: {err.text()}")
+        started = tr.LineReader(rec.stdout).wait_for(r"^\d+$", timeout=30)
+        self.assertIsNotNone(started, f"the holder did not start: {err.text()}")
+        holder = int(started.group(0))
         held = wait_for_condition(lambda: len(conns_entries(rec.pid, holder)) == 6, timeout=10)
         self.assertTrue(held, f"the kernel does not follow the 6 sockets of {holder}: "
                         f"{[e['formatted'] for e in conns_entries(rec.pid, holder)]}\n"
                         f"{err.text()}")
         # The "sched" hooks' message cursor for its sendmmsg (a thread's:
         # the holder has one, tid = pid).
-        sched = "BPF hooks attached (sched" in err.text()
+        sched = hooks.group(1) == "sched"
         if sched:
             self.assertIn(holder, cursor_tids(rec.pid), "no mmsg cursor for the holder")
         rec.stdin.write("exit\n")
