@@ -41,7 +41,7 @@ void ForEachTime(Event& event, Fn&& fn) {
 }  // namespace
 
 EventReplayer::EventReplayer(DetectorConfig config, AttributorOptions options)
-    : pipeline_(config, options) {}
+    : pipeline_(config, std::move(options)) {}
 
 void EventReplayer::Add(const StreamExchange& e) {
   // As ConnectionTracker::Drain: tables only for connections with a peer.
@@ -107,7 +107,7 @@ std::pair<std::uint64_t, std::uint64_t> StreamTimeSpan(const EventStream& stream
 
 Report ReplayEventStream(const EventStream& stream, DetectorConfig config,
                          AttributorOptions options) {
-  EventReplayer replayer(config, options);
+  EventReplayer replayer(config, std::move(options));
   double duration_s = -1;
   std::uint64_t first_flush = 0, last_flush = 0;
   for (const StreamEvent& e : stream.events) {

@@ -1,5 +1,7 @@
 #include "findings/request_pipeline.h"
 
+#include <utility>
+
 #include "findings/request_tree_text.h"
 
 namespace waitscope::findings {
@@ -13,7 +15,8 @@ RequestPipeline::RequestPipeline(DetectorConfig config, AttributorOptions option
             current_->engine.AddRequest(r);
             if (r.attributed) current_->profile.AddRequest(r);
           },
-          [this](EventLoopBlock&& b) { current_->engine.AddEventLoopBlock(b); }, options) {}
+          [this](EventLoopBlock&& b) { current_->engine.AddEventLoopBlock(b); },
+          std::move(options)) {}
 
 void RequestPipeline::TakeWindow(Report& report, bool last) {
   if (last) attributor_.Finish();
