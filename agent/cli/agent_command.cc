@@ -171,7 +171,7 @@ class Agent {
     const double window_s = std::chrono::duration<double>(length).count();
     Report report = session_->TakeWindow(window_s, last, /*clear_kernel_maps=*/true);
     report.tool_version = kWaitscopeVersion;
-    accumulator_.AddWindow(report);
+    accumulator_.AddWindow(report, start_unix_ns);
     exports_->ExportWindow(report, start_unix_ns, UnixNowNs(), Health(), accumulator_);
     // Pids of processes that exited may be reused: forget them.
     std::erase_if(traced_, [this](std::uint32_t pid) { return !session_->IsTraced(pid); });

@@ -22,9 +22,13 @@ enum class MetricType : std::uint8_t {
   kHistogram,  // explicit-bucket, cumulative since start
 };
 
+// start_unix_ns: when a counter's or histogram's series began counting (the
+// start of the window it first appeared in; after an eviction, its
+// comeback's), for OTLP's start_time_unix_nano. 0 for gauges.
 struct NumberPoint {
   Labels labels;
   double value = 0;
+  std::int64_t start_unix_ns = 0;
 };
 
 struct HistogramPoint {
@@ -33,6 +37,7 @@ struct HistogramPoint {
   std::vector<std::uint64_t> counts;  // bounds.size() + 1 buckets (last: +Inf), not cumulative
   std::uint64_t count = 0;
   double sum = 0;
+  std::int64_t start_unix_ns = 0;
 };
 
 struct Metric {
@@ -45,7 +50,7 @@ struct Metric {
 };
 
 struct MetricSnapshot {
-  std::int64_t start_unix_ns = 0;  // when cumulative counters started (agent start)
+  std::int64_t start_unix_ns = 0;  // agent start: the oldest series' start
   std::int64_t time_unix_ns = 0;   // end of the window this snapshot closes
   std::vector<Metric> metrics;
 };

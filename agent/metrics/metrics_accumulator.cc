@@ -91,7 +91,7 @@ double AsDouble(std::uint64_t n) {
 }  // namespace
 
 MetricsAccumulator::MetricsAccumulator(AccumulatorOptions options)
-    : options_(options), table_(options.max_series_per_metric) {}
+    : options_(options), table_(options.max_series_per_metric, options.start_unix_ns) {}
 
 void MetricsAccumulator::Touch(std::string_view process) {
   auto it = last_seen_.find(process);
@@ -105,7 +105,11 @@ const std::string& MetricsAccumulator::ProcessOf(std::uint32_t pid) const {
   return it == window_comms_.end() ? kUnknown : it->second;
 }
 
-void MetricsAccumulator::AddWindow(const Report& report) {
+void MetricsAccumulator::AddWindow(const Report& report, std::int64_t window_start_unix_ns) {
+  // The first window's series count from the agent's start (the session,
+  // and the health totals, began before the window did).
+  table_.BeginWindow(windows_ == 0 || window_start_unix_ns == 0 ? options_.start_unix_ns
+                                                                : window_start_unix_ns);
   window_comms_.clear();
   for (const Target& t : report.targets) {
     window_comms_[t.pid] = t.comm;

@@ -1,7 +1,7 @@
 // MetricsAccumulator: turns the agent's per-window reports into cumulative
 // metrics (docs/metrics.md lists them). The agent loop calls, each window:
 //
-//   accumulator.AddWindow(window_report);        // the window's rows
+//   accumulator.AddWindow(window_report, start); // the window's rows
 //   accumulator.SetHealth(health);               // totals since start
 //   publish(accumulator.Snapshot(now_unix_ns));  // Prometheus and OTLP
 //
@@ -87,7 +87,9 @@ class MetricsAccumulator {
  public:
   explicit MetricsAccumulator(AccumulatorOptions options = {});
 
-  void AddWindow(const Report& window_report);
+  // window_start_unix_ns: when the window began; series first seen in it
+  // start counting then (in the first window, or if 0: options.start_unix_ns).
+  void AddWindow(const Report& window_report, std::int64_t window_start_unix_ns = 0);
 
   void AddStatementLatency(const StatementSample& sample);
   void AddHttpLatency(const HttpSample& sample);

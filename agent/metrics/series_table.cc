@@ -1,6 +1,7 @@
 #include "metrics/series_table.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "core/utf8.h"
 
@@ -18,21 +19,24 @@ Labels MakeLabels(std::initializer_list<std::pair<std::string_view, std::string_
   return labels;
 }
 
-SeriesTable::SeriesTable(std::size_t max_series_per_metric) : max_series_(max_series_per_metric) {}
+SeriesTable::SeriesTable(std::size_t max_series_per_metric, std::int64_t start_unix_ns)
+    : max_series_(max_series_per_metric), window_start_unix_ns_(start_unix_ns) {}
 
 SeriesTable::Series& SeriesTable::Find(MetricId id, const Labels& labels,
                                        std::string_view process) {
   Family& family = families_[static_cast<std::size_t>(id)];
   auto it = family.find(labels);
   if (it != family.end()) return it->second;
+  bool made = false;
   if (family.size() >= max_series_) {
     // Overflow series belong to no process: they hold the sums of many.
     static const Labels kOverflowLabels = {{std::string(label::kOverflow), "true"}};
-    it = family.try_emplace(kOverflowLabels).first;
+    std::tie(it, made) = family.try_emplace(kOverflowLabels);
   } else {
-    it = family.try_emplace(labels).first;
+    std::tie(it, made) = family.try_emplace(labels);
     it->second.process = std::string(process);
   }
+  if (made) it->second.start_unix_ns = window_start_unix_ns_;
   const MetricDef& def = Def(id);
   if (def.type == MetricType::kHistogram && !it->second.histogram) {
     it->second.histogram.emplace(def.bounds);
@@ -90,7 +94,7 @@ void SeriesTable::AppendTo(std::vector<Metric>* out) const {
     m.type = def.type;
     for (const auto& [labels, series] : family) {
       if (def.type != MetricType::kHistogram) {
-        m.numbers.push_back(NumberPoint{labels, series.value});
+        m.numbers.push_back(NumberPoint{labels, series.value, series.start_unix_ns});
         continue;
       }
       const ExplicitBuckets& h = *series.histogram;
@@ -100,6 +104,7 @@ void SeriesTable::AppendTo(std::vector<Metric>* out) const {
       p.counts = h.counts();
       p.count = h.count();
       p.sum = h.sum_s();
+      p.start_unix_ns = series.start_unix_ns;
       m.histograms.push_back(std::move(p));
     }
     out->push_back(std::move(m));

@@ -5,6 +5,9 @@
 //    label sets fold into one series labelled otel.metric.overflow="true";
 //  - series remember the process (comm) they belong to, so the accumulator
 //    can drop every series of a process that is gone (EvictProcess).
+// Each series remembers when it began counting (the window start set by
+// BeginWindow when it was made), so a series made again after an eviction
+// is a new sequence to OTLP consumers, not a counter that went down.
 // Iteration order is the catalog's, then the label sets' (std::map), so
 // snapshots are deterministic. Not thread-safe.
 #pragma once
@@ -29,7 +32,10 @@ Labels MakeLabels(std::initializer_list<std::pair<std::string_view, std::string_
 
 class SeriesTable {
  public:
-  explicit SeriesTable(std::size_t max_series_per_metric);
+  SeriesTable(std::size_t max_series_per_metric, std::int64_t start_unix_ns);
+
+  // Series made from now on began counting at start_unix_ns.
+  void BeginWindow(std::int64_t start_unix_ns) { window_start_unix_ns_ = start_unix_ns; }
 
   // `process` is the comm the series belongs to; "" for series that are
   // never evicted (agent health, overflow).
@@ -50,6 +56,7 @@ class SeriesTable {
  private:
   struct Series {
     std::string process;
+    std::int64_t start_unix_ns = 0;
     double value = 0;
     std::optional<ExplicitBuckets> histogram;
   };
@@ -58,6 +65,7 @@ class SeriesTable {
   Series& Find(MetricId id, const Labels& labels, std::string_view process);
 
   std::size_t max_series_;
+  std::int64_t window_start_unix_ns_;
   std::array<Family, kMetricCount> families_;
 };
 

@@ -14,6 +14,13 @@ void SetLabels(const metrics::Labels& labels, Point* point) {
   for (const auto& [key, value] : labels) SetString(point->add_attributes(), key, value);
 }
 
+// A series made after the agent started (or made again after an eviction)
+// began then: a new sequence, not a counter that went down. Points without a
+// start of their own (hand-built snapshots) use the snapshot's.
+std::uint64_t PointStart(std::int64_t point_start_unix_ns, std::uint64_t snapshot_start) {
+  return point_start_unix_ns > 0 ? static_cast<std::uint64_t>(point_start_unix_ns) : snapshot_start;
+}
+
 }  // namespace
 
 std::string EncodeMetricsRequest(const metrics::MetricSnapshot& snapshot,
@@ -39,7 +46,7 @@ std::string EncodeMetricsRequest(const metrics::MetricSnapshot& snapshot,
         for (const metrics::NumberPoint& p : metric.numbers) {
           auto* dp = sum->add_data_points();
           SetLabels(p.labels, dp);
-          dp->set_start_time_unix_nano(start);
+          dp->set_start_time_unix_nano(PointStart(p.start_unix_ns, start));
           dp->set_time_unix_nano(time);
           dp->set_as_double(p.value);
         }
@@ -61,7 +68,7 @@ std::string EncodeMetricsRequest(const metrics::MetricSnapshot& snapshot,
         for (const metrics::HistogramPoint& p : metric.histograms) {
           auto* dp = histogram->add_data_points();
           SetLabels(p.labels, dp);
-          dp->set_start_time_unix_nano(start);
+          dp->set_start_time_unix_nano(PointStart(p.start_unix_ns, start));
           dp->set_time_unix_nano(time);
           dp->set_count(p.count);
           dp->set_sum(p.sum);

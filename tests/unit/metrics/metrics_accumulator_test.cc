@@ -217,6 +217,33 @@ TEST(MetricsAccumulator, GoneProcessesLoseTheirSeriesAfterNWindows) {
   EXPECT_NE(FindNumber(s, "waitscope.agent.parse.errors", {}), nullptr);
 }
 
+TEST(MetricsAccumulator, ASeriesMadeAgainStartsAtItsComeback) {
+  // OTLP: a cumulative series that restarts from 0 must carry a new start
+  // time, or consumers see one sequence whose total went down.
+  AccumulatorOptions options;
+  options.evict_after_windows = 1;
+  options.start_unix_ns = 1'000;
+  MetricsAccumulator acc(options);
+  const Labels api_disk = {{"process.executable.name", "api"}, {"waitscope.wait.class", "disk"}};
+  const Labels loss = {};
+  acc.AddWindow(testing::SampleWindow(), 1'500);  // the first: from the agent's start
+  EXPECT_EQ(FindNumber(acc.Snapshot(0), "waitscope.wait.time", api_disk)->start_unix_ns, 1'000);
+  EXPECT_EQ(FindHistogram(acc.Snapshot(0), "waitscope.db.statement.duration", kOrdersStatement)
+                ->start_unix_ns,
+            1'000);
+
+  acc.AddWindow(Report{}, 2'000);  // api gone: its series are dropped
+  ASSERT_EQ(FindNumber(acc.Snapshot(0), "waitscope.wait.time", api_disk), nullptr);
+  acc.AddWindow(testing::SampleWindow(), 3'000);  // and back
+  const MetricSnapshot s = acc.Snapshot(4'000);
+  EXPECT_EQ(FindNumber(s, "waitscope.wait.time", api_disk)->start_unix_ns, 3'000);
+  EXPECT_EQ(FindHistogram(s, "waitscope.db.statement.duration", kOrdersStatement)->start_unix_ns,
+            3'000);
+  // Series that were never dropped keep the agent's start.
+  EXPECT_EQ(FindNumber(s, "waitscope.agent.parse.errors", loss)->start_unix_ns, 1'000);
+  EXPECT_EQ(s.start_unix_ns, 1'000);
+}
+
 TEST(MetricsAccumulator, SeriesLimitFoldsIntoOverflow) {
   AccumulatorOptions options;
   options.max_series_per_metric = 2;

@@ -48,6 +48,7 @@ metrics::MetricSnapshot Snapshot() {
   h.counts = {1, 2, 3, 4};
   h.count = 10;
   h.sum = 1.25;
+  h.start_unix_ns = 1700000005000000000;  // made after the agent started
   s.metrics.push_back(
       {"waitscope.http.server.duration", "Latency", "s", metrics::MetricType::kHistogram, {}, {h}});
   return s;
@@ -89,6 +90,7 @@ TEST(MetricsEncoderTest, MapsTypesTimestampsAndResource) {
   EXPECT_EQ(ms[2].histogram().aggregation_temporality(),
             pb_metrics::AGGREGATION_TEMPORALITY_CUMULATIVE);
   const auto& hp = ms[2].histogram().data_points(0);
+  EXPECT_EQ(hp.start_time_unix_nano(), 1700000005000000000u);  // its own, not the snapshot's
   EXPECT_EQ(hp.count(), 10u);
   EXPECT_DOUBLE_EQ(hp.sum(), 1.25);
   EXPECT_EQ(std::vector<double>(hp.explicit_bounds().begin(), hp.explicit_bounds().end()),
