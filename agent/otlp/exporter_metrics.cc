@@ -20,12 +20,17 @@ metrics::Metric& FindOrAdd(metrics::MetricSnapshot* snapshot, const std::string&
 void AppendSenderMetrics(const SenderStats& stats, const std::string& exporter,
                          metrics::MetricSnapshot* snapshot) {
   auto& requests = FindOrAdd(snapshot, "waitscope.exporter.requests",
-                             "Export requests by outcome: sent, retried, failed attempts, rejected "
-                             "by the server, dropped (spool full, oldest first), lost (disk)",
+                             "Export requests by outcome: sent (partial: of those, taken only in "
+                             "part), retried, failed attempts, rejected by the server, dropped "
+                             "(spool full, oldest first), lost (disk)",
                              "{request}", metrics::MetricType::kCounter);
-  const std::pair<const char*, std::uint64_t> outcomes[] = {
-      {"dropped", stats.dropped_oldest}, {"failed", stats.failed_attempts}, {"lost", stats.lost},
-      {"rejected", stats.rejected},      {"retried", stats.retried},        {"sent", stats.sent}};
+  const std::pair<const char*, std::uint64_t> outcomes[] = {{"dropped", stats.dropped_oldest},
+                                                            {"failed", stats.failed_attempts},
+                                                            {"lost", stats.lost},
+                                                            {"partial", stats.partial},
+                                                            {"rejected", stats.rejected},
+                                                            {"retried", stats.retried},
+                                                            {"sent", stats.sent}};
   for (const auto& [outcome, value] : outcomes) {
     requests.numbers.push_back(
         {{{"exporter", exporter}, {"outcome", outcome}}, static_cast<double>(value)});

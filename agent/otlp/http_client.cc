@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 namespace waitscope::otlp {
 namespace {
@@ -32,19 +34,33 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// The value of header line `line` if its name is `name` (lower case), with
+// the blanks around it and the line end trimmed.
+std::optional<std::string_view> HeaderValue(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || line[name.size()] != ':') return std::nullopt;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return std::nullopt;
+  }
+  line.remove_prefix(name.size() + 1);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ' ||
+                           line.back() == '\t')) {
+    line.remove_suffix(1);
+  }
+  while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+  return line;
+}
+
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* response = static_cast<HttpResponse*>(user);
   const size_t n = size * count;
-  std::string_view line(data, n);
-  constexpr std::string_view kName = "retry-after:";
-  if (line.size() > kName.size()) {
-    bool match = true;
-    for (size_t i = 0; i < kName.size() && match; ++i)
-      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
-    if (match) {
-      line.remove_prefix(kName.size());
-      while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
-      response->retry_after = std::string(line);
+  const std::string_view line(data, n);
+  constexpr size_t kValueMax = 512;  // for log lines; a server may send anything
+  for (auto [name, field] :
+       {std::pair{std::string_view("retry-after"), &response->retry_after},
+        std::pair{std::string_view("location"), &response->location},
+        std::pair{std::string_view("content-type"), &response->content_type}}) {
+    if (std::optional<std::string_view> value = HeaderValue(line, name)) {
+      *field = std::string(value->substr(0, kValueMax));
     }
   }
   return n;
@@ -82,7 +98,11 @@ HttpResponse HttpClient::Post(const std::string& url, std::string_view body,
   // curl would otherwise send "Expect: 100-continue" for bodies over 1 KiB and
   // wait a second for an answer some servers never give.
   headers.Add("Expect:");
-  for (const auto& [name, value] : options_.headers) headers.Add(name + ": " + value);
+  std::string line;
+  for (const auto& [name, value] : options_.headers) {
+    line.assign(name).append(": ").append(value);
+    headers.Add(line);
+  }
 
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -92,7 +112,7 @@ HttpResponse HttpClient::Post(const std::string& url, std::string_view body,
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM in a multithreaded agent
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "waitscope");
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);

@@ -22,7 +22,9 @@ struct HttpResponse {
   long status = 0;              // 0: no HTTP response (see transport_error)
   std::string transport_error;  // curl's message when status is 0
   std::string retry_after;      // the Retry-After header, if any
-  std::string body;             // first bytes of the response body, for error messages
+  std::string location;         // the Location header (of a redirect), if any
+  std::string content_type;     // the Content-Type header, if any
+  std::string body;             // first bytes of the response body, for messages
 };
 
 class HttpClient {

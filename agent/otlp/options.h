@@ -27,6 +27,8 @@ struct HttpOptions {
   // traffic is encrypted, but whoever is on the path can pose as the
   // collector and read it.
   bool insecure_skip_verify = false;
+  // The OTLP exporter spec asks for the exporter's name and version here.
+  std::string user_agent = "waitscope";
 };
 
 // When a failed request is tried again (see retry_policy.h).

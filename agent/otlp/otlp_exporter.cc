@@ -3,11 +3,12 @@
 #include "otlp/exporter_metrics.h"
 #include "otlp/logs_encoder.h"
 #include "otlp/metrics_encoder.h"
+#include "otlp/response_body.h"
 
 namespace waitscope::otlp {
 
 SenderConfig OtlpSenderConfig(const OtlpExporterOptions& options, const std::string& signal,
-                              const std::string& url) {
+                              const std::string& url, const std::string& version) {
   SenderConfig config;
   config.name = "OTLP " + signal;
   const std::optional<OtlpSignalOptions>& own =
@@ -19,6 +20,9 @@ SenderConfig OtlpSenderConfig(const OtlpExporterOptions& options, const std::str
     config.http = HttpOptionsOf(options);
     config.gzip = options.gzip;
   }
+  config.http.user_agent = "waitscope/" + version;
+  const OtlpSignal kind = signal == "metrics" ? OtlpSignal::kMetrics : OtlpSignal::kLogs;
+  config.partial_success = [kind](std::string_view body) { return PartialSuccessText(kind, body); };
   config.retry = options.retry;
   config.spool.dir = options.spool_dir.empty() ? "" : options.spool_dir + "/" + signal;
   config.spool.max_bytes = options.spool_max_bytes;
@@ -37,12 +41,13 @@ Result<std::unique_ptr<OtlpExporter>> OtlpExporter::Create(const OtlpExporterOpt
   exporter->resource_ =
       BuildResource(options.service_name, options.resource_attributes, scope_version);
   if (!options.metrics_url.empty()) {
-    auto sender = Sender::Start(OtlpSenderConfig(options, "metrics", options.metrics_url));
+    auto sender =
+        Sender::Start(OtlpSenderConfig(options, "metrics", options.metrics_url, scope_version));
     if (!sender) return sender.error();
     exporter->metrics_ = std::move(*sender);
   }
   if (!options.logs_url.empty()) {
-    auto sender = Sender::Start(OtlpSenderConfig(options, "logs", options.logs_url));
+    auto sender = Sender::Start(OtlpSenderConfig(options, "logs", options.logs_url, scope_version));
     if (!sender) return sender.error();
     exporter->logs_ = std::move(*sender);
   }

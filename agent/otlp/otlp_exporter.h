@@ -62,9 +62,9 @@ class OtlpExporter {
   std::unique_ptr<Sender> logs_;
 };
 
-// The Sender configuration of one OTLP signal, "metrics" or "logs" (exposed
-// for tests).
+// The Sender configuration of one OTLP signal, "metrics" or "logs"; `version`
+// goes into the User-Agent (exposed for tests).
 SenderConfig OtlpSenderConfig(const OtlpExporterOptions& options, const std::string& signal,
-                              const std::string& url);
+                              const std::string& url, const std::string& version);
 
 }  // namespace waitscope::otlp

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "export/gzip.h"
+#include "otlp/response_body.h"
 #include "otlp/retry_policy.h"
 
 namespace waitscope::otlp {
@@ -19,6 +20,17 @@ namespace {
 std::string TransportOrStatus(const HttpResponse& response) {
   return response.status == 0 ? response.transport_error
                               : "HTTP " + std::to_string(response.status);
+}
+
+// Why a server refused: its error message, or for a redirect where to (not
+// followed: the configured headers, credentials among them, would go to
+// another host).
+std::string RefusalText(const HttpResponse& response) {
+  if (response.status >= 300 && response.status < 400 && !response.location.empty()) {
+    return "a redirect to " + ErrorBodyText("", response.location) +
+           ", which is not followed: set the endpoint to that URL";
+  }
+  return ErrorBodyText(response.content_type, response.body);
 }
 
 }  // namespace
@@ -191,6 +203,18 @@ void Sender::Deliver(std::unique_lock<std::mutex>& lock) {
     switch (outcome) {
       case Outcome::kDelivered:
         ++stats_.sent;
+        if (std::optional<std::string> part =
+                config_.partial_success ? config_.partial_success(response.body) : std::nullopt) {
+          // Not retried (the spec forbids it); warned once, then counted.
+          if (stats_.partial++ == 0) {
+            spdlog::warn(
+                "{}: {} took a request only in part ({}); further ones are counted in "
+                "waitscope.exporter.requests{{outcome=\"partial\"}}",
+                config_.name, url, *part);
+          } else {
+            spdlog::debug("{}: {} took a request only in part ({})", config_.name, url, *part);
+          }
+        }
         if (endpoint_down_) spdlog::info("{}: {} reachable again", config_.name, url);
         endpoint_down_ = false;
         attempt_ = 0;
@@ -200,7 +224,7 @@ void Sender::Deliver(std::unique_lock<std::mutex>& lock) {
         ++stats_.failed_attempts;
         ++stats_.rejected;
         spdlog::warn("{}: {} refused a request with HTTP {}, dropped it: {}", config_.name, url,
-                     response.status, response.body.substr(0, 200));
+                     response.status, RefusalText(response));
         attempt_ = 0;
         next_attempt_ = {};
         break;

@@ -29,7 +29,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "core/result.h"
@@ -42,6 +44,7 @@ namespace waitscope::otlp {
 struct SenderStats {
   std::uint64_t enqueued = 0;         // bodies handed to Enqueue
   std::uint64_t sent = 0;             // bodies delivered (2xx)
+  std::uint64_t partial = 0;          // of those, bodies the server took only in part
   std::uint64_t attempts = 0;         // HTTP requests made
   std::uint64_t failed_attempts = 0;  // requests that got no 2xx (retryable or not)
   std::uint64_t retried = 0;          // requests that were a retry of an earlier one
@@ -64,6 +67,9 @@ struct SenderConfig {
   // thread; resolved at send time so a restarted agent with a new endpoint
   // sends its old spool there.
   std::function<std::string(const std::string& route)> url_for;
+  // Reads a 2xx answer's body: what the server did not take of the request
+  // (OTLP's partial success), or nullopt if it took everything. Optional.
+  std::function<std::optional<std::string>(std::string_view body)> partial_success;
 };
 
 class Sender {

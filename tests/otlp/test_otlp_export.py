@@ -198,6 +198,8 @@ class OtlpExportTest(unittest.TestCase):
         self.assertEqual(record["headers"]["content-type"], "application/x-protobuf")
         self.assertEqual(record["headers"]["content-encoding"], "gzip")
         self.assertEqual(record["headers"]["authorization"], "Bearer s3cret")
+        # The exporter spec: name and version (the demo passes "test").
+        self.assertEqual(record["headers"]["user-agent"], "waitscope/test")
         rm = record["request"]["resourceMetrics"][0]
         resource = attrs(rm["resource"]["attributes"])
         self.assertEqual(resource["service.name"], "waitscope")

@@ -202,7 +202,7 @@ TEST(ExporterMetricsTest, AppendsCountersAndGaugesPerExporter) {
   AppendSenderMetrics(stats, "pyroscope", &snapshot);
   ASSERT_EQ(snapshot.metrics.size(), 3u);
   EXPECT_EQ(snapshot.metrics[0].name, "waitscope.exporter.requests");
-  EXPECT_EQ(snapshot.metrics[0].numbers.size(), 12u);
+  EXPECT_EQ(snapshot.metrics[0].numbers.size(), 14u);
   const auto& dropped = snapshot.metrics[0].numbers[0];
   EXPECT_EQ(dropped.labels,
             (metrics::Labels{{"exporter", "otlp_metrics"}, {"outcome", "dropped"}}));

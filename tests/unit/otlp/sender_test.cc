@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "otlp/otlp_exporter.h"
 #include "test_http_server.h"
 
@@ -122,6 +123,31 @@ TEST(SenderTest, DropsOnBadRequestAndOther5xxAndGoesOn) {
   const SenderStats stats = (*sender)->Stats();
   EXPECT_EQ(stats.rejected, 2u);
   EXPECT_EQ(stats.sent, 1u);
+  EXPECT_EQ(stats.retried, 0u);
+}
+
+TEST(SenderTest, APartialSuccessIsCountedAndNotRetried) {
+  TestHttpServer server;
+  ASSERT_TRUE(server.ok());
+  opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceResponse partial;
+  partial.mutable_partial_success()->set_rejected_data_points(2);
+  partial.mutable_partial_success()->set_error_message("bad unit");
+  server.Script({{200, "Content-Type: application/x-protobuf\r\n", partial.SerializeAsString()},
+                 {200, "", ""}});
+  OtlpExporterOptions options;
+  SenderConfig config = OtlpSenderConfig(options, "metrics", server.Url("/v1/metrics"), "t");
+  config.retry = Config("").retry;
+  config.gzip = false;  // the options' default compresses
+  auto sender = Sender::Start(config);
+  ASSERT_TRUE(sender.ok());
+  (*sender)->Enqueue("metrics", "half-taken");
+  (*sender)->Enqueue("metrics", "taken");
+  ASSERT_TRUE((*sender)->WaitIdle(kWait));
+  // The spec forbids retrying a partial success.
+  EXPECT_EQ(BodiesOf(server), (std::vector<std::string>{"half-taken", "taken"}));
+  const SenderStats stats = (*sender)->Stats();
+  EXPECT_EQ(stats.sent, 2u);
+  EXPECT_EQ(stats.partial, 1u);
   EXPECT_EQ(stats.retried, 0u);
 }
 
@@ -294,15 +320,16 @@ TEST(OtlpSenderConfigTest, EachSignalUsesItsOwnSettingsWhenGiven) {
   logs.gzip = false;
   options.logs_signal = logs;
 
-  const SenderConfig m = OtlpSenderConfig(options, "metrics", "http://m/v1/metrics");
+  const SenderConfig m = OtlpSenderConfig(options, "metrics", "http://m/v1/metrics", "1.2");
   EXPECT_EQ(m.http.headers, (KeyValues{{"Authorization", "shared"}}));
   EXPECT_EQ(m.http.timeout, milliseconds(10000));
   EXPECT_EQ(m.http.ca_file, "/shared/ca.pem");
   EXPECT_TRUE(m.gzip);
   EXPECT_EQ(m.spool.dir, "/spool/metrics");
   EXPECT_EQ(m.url_for("metrics"), "http://m/v1/metrics");
+  EXPECT_EQ(m.http.user_agent, "waitscope/1.2");
 
-  const SenderConfig l = OtlpSenderConfig(options, "logs", "http://l/v1/logs");
+  const SenderConfig l = OtlpSenderConfig(options, "logs", "http://l/v1/logs", "1.2");
   EXPECT_EQ(l.http.headers, (KeyValues{{"Authorization", "logs-only"}}));
   EXPECT_EQ(l.http.timeout, milliseconds(2500));
   EXPECT_EQ(l.http.ca_file, "/logs/ca.pem");
@@ -310,6 +337,7 @@ TEST(OtlpSenderConfigTest, EachSignalUsesItsOwnSettingsWhenGiven) {
   EXPECT_EQ(l.http.key_file, "/logs/c.key");
   EXPECT_FALSE(l.gzip);
   EXPECT_EQ(l.spool.dir, "/spool/logs");
+  EXPECT_EQ(l.http.user_agent, "waitscope/1.2");  // its own settings, the same agent
   EXPECT_EQ(l.url_for("logs"), "http://l/v1/logs");
   EXPECT_EQ(l.url_for("metrics"), "");
 }
@@ -319,17 +347,17 @@ TEST(OtlpSenderConfigTest, EachSignalUsesItsOwnSettingsWhenGiven) {
 // the client honouring it).
 TEST(OtlpSenderConfigTest, InsecureSkipVerifyReachesTheHttpOptions) {
   OtlpExporterOptions options;
-  EXPECT_FALSE(OtlpSenderConfig(options, "metrics", "https://m").http.insecure_skip_verify);
+  EXPECT_FALSE(OtlpSenderConfig(options, "metrics", "https://m", "1.2").http.insecure_skip_verify);
   options.insecure_skip_verify = true;
-  EXPECT_TRUE(OtlpSenderConfig(options, "metrics", "https://m").http.insecure_skip_verify);
+  EXPECT_TRUE(OtlpSenderConfig(options, "metrics", "https://m", "1.2").http.insecure_skip_verify);
 
   options.insecure_skip_verify = false;
   OtlpSignalOptions logs;
   logs.http.insecure_skip_verify = true;
   options.logs_signal = logs;
   options.metrics_signal = OtlpSignalOptions{};
-  EXPECT_TRUE(OtlpSenderConfig(options, "logs", "https://l").http.insecure_skip_verify);
-  EXPECT_FALSE(OtlpSenderConfig(options, "metrics", "https://m").http.insecure_skip_verify);
+  EXPECT_TRUE(OtlpSenderConfig(options, "logs", "https://l", "1.2").http.insecure_skip_verify);
+  EXPECT_FALSE(OtlpSenderConfig(options, "metrics", "https://m", "1.2").http.insecure_skip_verify);
 }
 
 TEST(OtlpExporterTest, AppendsItsOwnCountersForEachSignalItSends) {
@@ -353,7 +381,7 @@ TEST(OtlpExporterTest, AppendsItsOwnCountersForEachSignalItSends) {
               (std::pair<std::string, std::string>{"exporter", "otlp_metrics"}));
     by_outcome[point.labels.at(1).second] = point.value;
   }
-  EXPECT_EQ(by_outcome.size(), 6u);
+  EXPECT_EQ(by_outcome.size(), 7u);
   EXPECT_EQ(by_outcome["sent"], 1);
   EXPECT_EQ(by_outcome["dropped"], 0);
 }

@@ -31,6 +31,7 @@ struct RecordedRequest {
 struct ScriptedResponse {
   int status = 200;
   std::string extra_headers;  // "Retry-After: 0\r\n"
+  std::string body;
 };
 
 class TestHttpServer {
@@ -137,8 +138,9 @@ class TestHttpServer {
       }
     }
     const std::string out = "HTTP/1.1 " + std::to_string(response.status) +
-                            " Scripted\r\nContent-Length: 0\r\nConnection: close\r\n" +
-                            response.extra_headers + "\r\n";
+                            " Scripted\r\nContent-Length: " + std::to_string(response.body.size()) +
+                            "\r\nConnection: close\r\n" + response.extra_headers + "\r\n" +
+                            response.body;
     // Record before answering, so a client that saw the answer also sees the record.
     {
       std::lock_guard lock(mu_);
