@@ -7,8 +7,15 @@
 namespace waitscope {
 namespace {
 
+// A process whose name was never seen: "?", in the frame and in the pprof
+// label alike (pprof drops a label whose value is "", so -tagfocus could not
+// find those samples).
+std::string ShownComm(const WaitStack& s) {
+  return s.comm.empty() ? std::string("?") : s.comm;
+}
+
 std::string ProcessFrame(const WaitStack& s) {
-  return (s.comm.empty() ? std::string("?") : s.comm) + " (" + std::to_string(s.pid) + ")";
+  return ShownComm(s) + " (" + std::to_string(s.pid) + ")";
 }
 
 std::string LeafFrame(const WaitStack& s) {
@@ -62,7 +69,7 @@ PprofProfile WaitPprofProfile(const Report& report, std::int64_t start_unix_ns) 
     }
     sample.frames.push_back(Frame{LeafFrame(s), "[kernel]"});
     sample.values = {Clamp(s.count), Clamp(s.total_ns)};
-    sample.str_labels = {{"comm", s.comm},
+    sample.str_labels = {{"comm", ShownComm(s)},
                          {"class", std::string(WaitClassName(s.wait_class))},
                          {"syscall", s.syscall},
                          {"target", s.target}};

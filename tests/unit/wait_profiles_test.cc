@@ -70,6 +70,16 @@ TEST(WaitPprofProfile, TwoSampleTypesAndLabels) {
   EXPECT_EQ(p.duration_nanos, 2'000'000'000);
 }
 
+TEST(WaitPprofProfile, AProcessWithoutANameIsLabelledAsInTheGraph) {
+  Report r = SampleReport();
+  r.stacks[0].comm.clear();
+  PprofProfile p = WaitPprofProfile(r, 0);
+  ASSERT_FALSE(p.samples.empty());
+  ASSERT_FALSE(p.samples[0].str_labels.empty());
+  EXPECT_EQ(p.samples[0].str_labels[0], (std::pair<std::string, std::string>{"comm", "?"}));
+  EXPECT_EQ(WaitFoldedStacks(r)[0].frames[0], "? (42)");
+}
+
 TEST(SummarizeWaits, SumsStacksPerTargetLargestFirst) {
   Report r = SampleReport();
   WaitStack again = r.stacks[0];
