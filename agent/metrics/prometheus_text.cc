@@ -164,23 +164,31 @@ std::string_view TypeName(MetricType type) {
 
 }  // namespace
 
+// Appends c, or '_' for a character outside the name's alphabet, never two
+// '_' in a row (the compatibility rules collapse runs; for label keys this
+// also keeps out Prometheus' reserved "__" prefix).
+void AppendNameChar(std::string* out, char c, bool colon_ok) {
+  const bool kept = IsAlpha(c) || IsDigit(c) || (colon_ok && c == ':');
+  if (kept) {
+    *out += c;
+  } else if (out->empty() || out->back() != '_') {
+    *out += '_';
+  }
+}
+
 std::string SanitizeMetricName(std::string_view name) {
   std::string out;
   out.reserve(name.size() + 1);
   if (name.empty() || IsDigit(name.front())) out += '_';
-  for (char c : name) out += (IsAlpha(c) || IsDigit(c) || c == '_' || c == ':') ? c : '_';
+  for (char c : name) AppendNameChar(&out, c, /*colon_ok=*/true);
   return out;
 }
 
 std::string SanitizeLabelName(std::string_view name) {
   std::string out;
   out.reserve(name.size() + 4);
-  for (char c : name) out += (IsAlpha(c) || IsDigit(c) || c == '_') ? c : '_';
-  if (out.empty() || IsDigit(out.front())) {
-    out.insert(0, "key_");
-  } else if (out.starts_with("__")) {
-    out.insert(0, "key");
-  }
+  for (char c : name) AppendNameChar(&out, c, /*colon_ok=*/false);
+  if (out.empty() || IsDigit(out.front())) out.insert(0, "key_");
   return out;
 }
 

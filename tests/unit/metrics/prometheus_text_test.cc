@@ -11,7 +11,7 @@ namespace {
 TEST(PrometheusText, GoldenOutput) {
   const std::string expected = R"(# HELP _9lives_metric_x_bytes Odd name
 # TYPE _9lives_metric_x_bytes gauge
-_9lives_metric_x_bytes{a_b="1;2",key_0key="v",key__reserved="w"} 0.00001
+_9lives_metric_x_bytes{_reserved="w",a_b="1;2",key_0key="v"} 0.00001
 # HELP cache_hit_ratio A ratio
 # TYPE cache_hit_ratio gauge
 cache_hit_ratio 0.75
@@ -61,7 +61,9 @@ TEST(PrometheusText, Sanitizing) {
   EXPECT_EQ(SanitizeLabelName("server.address"), "server_address");
   EXPECT_EQ(SanitizeLabelName("a:b"), "a_b");  // ':' is valid in metric names only
   EXPECT_EQ(SanitizeLabelName("7up"), "key_7up");
-  EXPECT_EQ(SanitizeLabelName("__name__"), "key__name__");
+  EXPECT_EQ(SanitizeLabelName("__name__"), "_name_");  // runs of '_' collapse: not reserved
+  EXPECT_EQ(SanitizeMetricName("a..b__c"), "a_b_c");
+  EXPECT_EQ(SanitizeLabelName("db..system"), "db_system");
   EXPECT_EQ(SanitizeLabelName("_ok"), "_ok");
   EXPECT_EQ(EscapeLabelValue("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
 }
