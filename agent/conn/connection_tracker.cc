@@ -376,7 +376,11 @@ void ConnectionTracker::Decide(Connection& c) {
       sink_.AddConnection(c.pid, IsServer(c), c.local, c.peer, ReportProtocol(c));
       c.in_report = true;
     }
-    peer_protocols_[{c.pid, c.peer}] = c.protocol;
+    // Only what classifies waits: a client's database servers. (A server's
+    // peers are its clients, one ephemeral port each: kept, they grew the
+    // map by every accepted connection for the agent's whole life.)
+    if (!IsServer(c) && protocols::IsDatabase(c.protocol))
+      peer_protocols_[{c.pid, c.peer}] = c.protocol;
   }
   c.parser = protocols::MakeParser(c.protocol, options_);
   if (!c.parser) StopFeed(c);
@@ -449,7 +453,14 @@ std::vector<std::int32_t> ConnectionTracker::CloseProcess(std::uint32_t pid, std
     it = Forget(it);
   }
   may_serve_pids_.erase(pid);
+  exited_pids_.insert(pid);
   return fds;
+}
+
+void ConnectionTracker::ForgetExitedPeers() {
+  std::erase_if(peer_protocols_,
+                [this](const auto& entry) { return exited_pids_.contains(entry.first.first); });
+  exited_pids_.clear();
 }
 
 void ConnectionTracker::Finish() {

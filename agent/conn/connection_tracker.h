@@ -68,11 +68,15 @@ class ConnectionTracker {
   // Requests the parsers had to drop unanswered after lost bytes.
   std::uint64_t exchanges_lost() const;
 
-  // Peer "ip:port" -> protocol of connections seen, for classifying waits.
+  // (pid, peer "ip:port") -> protocol of the database servers each process
+  // connected to, for classifying its waits on them.
   const std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol>& peer_protocols()
       const {
     return peer_protocols_;
   }
+  // Drops the peer_protocols() of processes that exited (CloseProcess) since
+  // the last call: once the window that holds their last waits is built.
+  void ForgetExitedPeers();
 
  private:
   void OnOpen(const ws_sock_open_event& ev);
@@ -109,6 +113,7 @@ class ConnectionTracker {
   // Processes with a connection they did not connect() themselves (accepted,
   // UNIX, or open before tracing): ExchangeOrigin::may_serve.
   std::unordered_set<std::uint32_t> may_serve_pids_;
+  std::unordered_set<std::uint32_t> exited_pids_;  // since ForgetExitedPeers
   std::uint64_t closed_parse_errors_ = 0;
   std::uint64_t closed_exchanges_lost_ = 0;
   TrackerStats stats_;

@@ -229,7 +229,10 @@ Report TraceSession::TakeWindow(double window_s, bool last, bool clear_kernel_ma
     probe_->ClearAggregates();
     collector_.OnKernelMapsCleared();
   }
-  if (tracker_) ClassifyDatabaseWaits(tracker_->peer_protocols(), report.stacks);
+  if (tracker_) {
+    ClassifyDatabaseWaits(tracker_->peer_protocols(), report.stacks);
+    tracker_->ForgetExitedPeers();
+  }
   report.waits = SummarizeWaits(report.stacks);
   report.connections = wire_.Connections();
   report.queries = wire_.Queries();

@@ -169,6 +169,25 @@ TEST_F(TrackerTest, ExitedProcessConnectionsAreClosed) {
   EXPECT_EQ(Find("PING")->count, 1u);
 }
 
+TEST_F(TrackerTest, PeerProtocolsHoldClientsDatabasesUntilTheirWindowIsBuilt) {
+  using PeerMap = std::map<std::pair<std::uint32_t, std::string>, protocols::Protocol>;
+  Open(1, WS_ROLE_CLIENT, 6379, /*fd=*/7, /*pid=*/100);
+  Data(1, true, 0, kPing, 10);
+  Data(1, false, 0, kPong, 20);
+  // A server's peers are its clients, an ephemeral port each: not kept.
+  Open(2, WS_ROLE_SERVER, 51000, /*fd=*/8, /*pid=*/300);
+  Data(2, false, 0, kPing, 30);
+  Data(2, true, 0, kPong, 40);
+  EXPECT_EQ(tracker_.peer_protocols(),
+            (PeerMap{{{100u, "127.0.0.1:6379"}, protocols::Protocol::kRedis}}));
+  tracker_.CloseProcess(100, 50);
+  // Still there for the window that holds the process's last waits...
+  EXPECT_EQ(tracker_.peer_protocols().size(), 1u);
+  tracker_.ForgetExitedPeers();
+  // ...and gone after it.
+  EXPECT_TRUE(tracker_.peer_protocols().empty());
+}
+
 // Every exchange's origin says whether its process may be serving: not while
 // each of its connections is one it connected itself (the open event's
 // client role), from its first other one (accepted, UNIX, or open before
