@@ -313,8 +313,13 @@ void ConnectionTracker::Feed(Connection& c, bool egress, std::string_view bytes,
         return;
       }
       // A TLS server reads the 5-byte record header first: wait for the
-      // rest before deciding it is not TLS.
-      if (MaybeTlsHeader(c.egress.first_bytes) || MaybeTlsHeader(c.ingress.first_bytes)) return;
+      // rest before deciding it is not TLS, but not past the pending cap
+      // (a side that sent "\x16" and nothing more must not hold the other
+      // side's bytes forever).
+      if ((MaybeTlsHeader(c.egress.first_bytes) || MaybeTlsHeader(c.ingress.first_bytes)) &&
+          c.pending_bytes <= kMaxPendingBytes) {
+        return;
+      }
     }
     Decide(c);
     if (!c.protocol_decided && c.pending_bytes > kMaxPendingBytes) {

@@ -237,6 +237,17 @@ TEST_F(TrackerTest, UninterestingProtocolStopsCapture) {
   EXPECT_TRUE(wire_.Queries().empty());
 }
 
+TEST_F(TrackerTest, AHalfTlsHeaderDoesNotHoldTheOtherSideForever) {
+  // "\x16" could start a TLS record header, so detection waits for more of
+  // that side; the other side's bytes are held meanwhile, up to the cap.
+  Open(1, WS_ROLE_CLIENT, 4433);
+  Data(1, true, 0, "\x16", 10);
+  const std::string chunk(16384, 'x');
+  for (std::uint64_t i = 0; i < 8 && stopped_.empty(); ++i)
+    Data(1, false, i * chunk.size(), chunk, 20);
+  EXPECT_EQ(stopped_, (std::vector<std::uint64_t>{1}));
+}
+
 TEST_F(TrackerTest, UnixSocketExchangesAreReportedWithTheSocketPath) {
   ws_sock_open_event ev{};
   ev.hdr.type = WS_EV_SOCK_OPEN;
