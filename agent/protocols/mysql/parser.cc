@@ -333,6 +333,10 @@ bool MysqlParser::OnCommand(const Packet& p) {
     phase_ = Phase::kAuth;  // re-authentication, no exchange
     return true;
   }
+  if (pending_.size() >= kMaxPending) {
+    pending_.pop_front();  // its response, if it ever comes, is unmatched
+    ++stats_.exchanges_lost;
+  }
   pending_.push_back(std::move(req));
   if (resp_wait_request_) {
     // First request after a gap: its response starts at the next response

@@ -65,6 +65,9 @@ class MysqlParser final : public ConnectionParser {
 
   // Upper bound of remembered prepared statements per connection.
   static constexpr std::size_t kMaxPreparedStatements = 4096;
+  // Upper bound of commands awaiting their response (a peer that never
+  // answers must not grow the queue for the connection's life).
+  static constexpr std::size_t kMaxPending = 4096;
 
  private:
   enum class Phase : std::uint8_t { kHandshake, kHandshakeResponse, kAuth, kCommand, kStopped };

@@ -137,6 +137,19 @@ TEST(MysqlParser, PreparedStatements) {
   EXPECT_EQ(ex[7].response_end_ns, chunks[NthChunk(chunks, Direction::kResponse, 9)].ts_ns);
 }
 
+TEST(MysqlParser, CommandsNeverAnsweredAreCappedAndCounted) {
+  auto parser = MakeMysqlParser(ParserOptions{});
+  std::vector<Chunk> session = Load("libmariadb_stmt.capture");
+  session.pop_back();  // its COM_QUIT
+  testing::Replay(*parser, session);
+  // COM_STMT_EXECUTE of statement 1 (closed by now), sent and never answered.
+  const std::string execute("\x0a\x00\x00\x00\x17\x01\x00\x00\x00\x00\x01\x00\x00\x00", 14);
+  const std::size_t sent = mysql::MysqlParser::kMaxPending + 100;
+  for (std::size_t i = 0; i < sent; ++i) parser->OnData(Direction::kRequest, execute, 1);
+  EXPECT_EQ(parser->stats().exchanges_lost, 100u);
+  EXPECT_EQ(parser->stats().parse_errors, 0u);
+}
+
 TEST(MysqlParser, MultiStatementsOneExchangePerResult) {
   auto chunks = Load("pymysql_multi.capture");
   auto ex = Parse(chunks);
