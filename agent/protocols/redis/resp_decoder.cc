@@ -30,6 +30,13 @@ constexpr std::int64_t kMaxAggregate = std::int64_t{1} << 31;
 constexpr std::size_t kMinReplyElement = 3;
 constexpr std::size_t kMinRequestArg = 6;
 
+// The fewest bytes `count` more elements of at least `min` bytes each take:
+// added to a need when an aggregate's element is incomplete, so the next
+// attempt waits until the rest can fit.
+std::size_t RestMinimum(std::int64_t count, std::size_t min) {
+  return count > 0 ? static_cast<std::size_t>(count) * min : 0;
+}
+
 // Reads a RESP integer from the start of `s`: optional '-', then 1..18
 // digits (no overflow possible). Returns the bytes it took, 0 if none.
 // Inlined into ReadInt's fast path (see there).
@@ -232,7 +239,13 @@ S DecodeValue(BinaryReader& r, int depth, ValueSummary* s, std::vector<ValueSumm
         }
         for (std::int64_t i = 0; i < items; ++i) {
           ValueSummary child;
-          if ((st = DecodeValue(r, depth + 1, &child, nullptr, need)) != S::kOk) return st;
+          if ((st = DecodeValue(r, depth + 1, &child, nullptr, need)) != S::kOk) {
+            // The elements after this one need their minimum too: without it
+            // a reply arriving a few bytes at a time was decoded again from
+            // its first byte on every piece (quadratic in its size).
+            if (st == S::kNeedMore) need->total += RestMinimum(items - i - 1, kMinReplyElement);
+            return st;
+          }
           if (child.is_null) {
             ++s->child_nulls;
           } else {
@@ -277,13 +290,24 @@ DecodeResult DecodeMultibulk(std::string_view in, RequestFrame* out) {
   if (r.remaining() < min_rest) return Finish(S::kNeedMore, r, Need{r.position() + min_rest, 0});
   for (std::int64_t i = 0; i < count; ++i) {
     auto t = r.U8();
-    if (!t) return Finish(S::kNeedMore, r, Need{r.position() + 1, 0});
+    if (!t) {
+      return Finish(
+          S::kNeedMore, r,
+          Need{r.position() + kMinRequestArg + RestMinimum(count - i - 1, kMinRequestArg), 0});
+    }
     if (*t != '$') return Finish(S::kInvalid, r, need);
     std::int64_t len = 0;
-    if ((st = ReadInt(r, &len, &need)) != S::kOk) return Finish(st, r, need);
+    if ((st = ReadInt(r, &len, &need)) != S::kOk) {
+      if (st == S::kNeedMore) need.total += RestMinimum(count - i - 1, kMinRequestArg);
+      return Finish(st, r, need);
+    }
     if (len < 0 || len > kMaxBulkBytes) return Finish(S::kInvalid, r, need);
     std::string_view arg;
-    if ((st = ReadPayload(r, len, &arg, &need)) != S::kOk) return Finish(st, r, need);
+    if ((st = ReadPayload(r, len, &arg, &need)) != S::kOk) {
+      // As for replies: the arguments after this one need their minimum.
+      if (st == S::kNeedMore) need.total += RestMinimum(count - i - 1, kMinRequestArg);
+      return Finish(st, r, need);
+    }
     out->args.push_back(arg);
   }
   return Finish(S::kOk, r, need);
