@@ -762,7 +762,9 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
     return WS_STACK_MISSING;
   }
   st->depth = bytes / sizeof(__u64) + WS_LEAF_SCAN_SLOTS;
-  st->flags = 0;
+  /* A full buffer: the walk may have gone on (cleared below if it ended
+   * early at a frame that was no frame). */
+  st->flags = bytes >= room ? WS_STACK_TRUNCATED : 0;
   st->ips[0] = st->ips[WS_LEAF_SCAN_SLOTS];
   for (int i = 1; i <= WS_LEAF_SCAN_SLOTS; i++)
     st->ips[i] = 0;
@@ -787,6 +789,7 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
     if (i > WS_LEAF_SCAN_SLOTS && !in_user_range(ip)) {
       st->depth = i;
       st->ips[i & (WS_MAX_STACK_DEPTH - 1)] = 0;
+      st->flags &= ~WS_STACK_TRUNCATED;
       break;
     }
     hash ^= ip;

@@ -97,6 +97,11 @@ std::shared_ptr<const std::vector<Frame>> WaitCollector::Symbolize(std::uint32_t
     const ProcessMaps* maps = procs_.MapsFor(tgid, ips);
     frames = maps ? symbolizer_.ResolveStack(tgid, *maps, ips)
                   : symbolizer_.ResolveStack(tgid, ProcessMaps(), ips);
+    // Deeper than the kernel's walk goes: say so at the root rather than
+    // root the graph at a middle frame.
+    if (stack->flags & WS_STACK_TRUNCATED) {
+      frames.insert(frames.begin(), Frame{kTruncatedStackFrame, ""});
+    }
   }
   auto shared = std::make_shared<const std::vector<Frame>>(std::move(frames));
   stacks_.emplace(key, shared);

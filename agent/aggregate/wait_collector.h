@@ -28,6 +28,10 @@
 
 namespace waitscope {
 
+// The root frame of a stack deeper than the kernel's walk (WS_STACK_TRUNCATED):
+// its outermost frames are not known.
+inline constexpr const char* kTruncatedStackFrame = "[stack cut: deeper than the walk]";
+
 struct CollectorStats {
   std::uint64_t events = 0;      // ring-buffer events handled
   std::uint64_t bad_events = 0;  // events with an unknown type or a short size

@@ -962,6 +962,41 @@ class BogusFramePointerTest(WaitscopeTestCase):
                 f"not main, workload_bogus_rbp_sleeps, workload_sleep_bogus_rbp: {frames}")
 
 
+class DeepStackTest(WaitscopeTestCase):
+    """A wait 100 calls below main is deeper than the kernel's stack walk
+    goes: its stack keeps the frames nearest the wait and says at its root
+    that the rest was cut (it used to start at a middle frame, with nothing
+    to tell). A shallow stack in the same run has no such frame."""
+
+    @classmethod
+    def setUpClass(cls):
+        check_bpf_or_skip()
+        cls.tmp = cls.make_class_tmp()
+        out = os.path.join(cls.tmp, "report")
+        summary_path = os.path.join(cls.tmp, "workload.json")
+        cls.result = ws("record", "-o", out, "--", WORKLOAD, summary_path, "deep-sleep", "sleep")
+        if cls.result.returncode != 0:
+            raise AssertionError(f"waitscope record failed (exit {cls.result.returncode}):\n"
+                                 f"{cls.result.stderr}")
+        with open(summary_path, encoding="utf-8") as f:
+            cls.pid = json.load(f)["pid"]
+        cls.folded = parse_folded(os.path.join(out, "waits.folded"))
+
+    def test_a_cut_stack_says_so_at_its_root(self):
+        stacks = [f for f, _ in folded_for(self.folded, self.pid, "sleep", "clock_nanosleep")
+                  + folded_for(self.folded, self.pid, "sleep", "nanosleep")]
+        stacked = self.with_frames(stacks, self.result.stderr, "sleep")
+        deep = [f for f in stacked if any(is_function(x, "workload_deep_sleeps") for x in f)]
+        shallow = [f for f in stacked if any(is_function(x, "workload_sleeps") for x in f)]
+        self.assertTrue(deep and shallow, f"expected both kinds of sleep stacks: {stacked}")
+        for frames in deep:
+            self.assertEqual(frames[2], "[stack cut: deeper than the walk]", frames)
+            self.assertFalse(has_function(frames, "main"), f"main is 100 calls out: {frames}")
+        for frames in shallow:
+            self.assertNotIn("[stack cut: deeper than the walk]", frames)
+            self.assertTrue(has_function(frames, "main"), frames)
+
+
 class ReusedInodeTest(WaitscopeTestCase):
     """A file is fsynced and deleted, then a new file in the same directory is
     fsynced by the same thread: ext4 gives the new file the deleted one's inode

@@ -100,6 +100,7 @@ struct ws_stack {
   __u64 ips[WS_MAX_STACK_DEPTH];
 };
 #define WS_STACK_LEAF_CALLER_ADDED 0x1 /* a scanned caller is present */
+#define WS_STACK_TRUNCATED 0x2         /* the walk filled ips: outer frames are cut */
 #define WS_LEAF_SCAN_SLOTS 4           /* callers the scan may add */
 #define WS_LEAF_SCAN_WORDS 64          /* user stack words it looks at */
 

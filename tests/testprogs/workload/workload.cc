@@ -15,6 +15,8 @@
 //                (measured: wall time, wall minus the thread's CPU time, and
 //                the time in that which is no block: run-queue wait, steal,
 //                interrupts)
+//   deep-sleep   nanosleep 3 x 20 ms 100 calls below main (deeper than the
+//                kernel's stack walk goes)
 //   bogus-rbp    (x86-64) nanosleep 3 x 20 ms from a function that points rbp
 //                at a fake frame whose return address is a number, as code
 //                built without frame pointers may leave rbp
@@ -86,7 +88,7 @@ struct Measured {
   }
 };
 
-Measured g_fsync, g_socket, g_futex, g_sleep, g_spin, g_stdin, g_fault;
+Measured g_fsync, g_socket, g_futex, g_sleep, g_spin, g_stdin, g_fault, g_deep_sleep;
 long g_major_faults = 0;
 long g_fault_blocks = 0;             // voluntary context switches while touching the pages
 std::int64_t g_fault_offcpu_ns = 0;  // wall time minus the thread's CPU time
@@ -409,6 +411,22 @@ __attribute__((noinline)) void workload_sleeps() {
   }
 }
 
+// ---- a stack deeper than the walk ------------------------------------------
+
+__attribute__((noinline)) void workload_deep_sleeps(int depth) {
+  if (depth > 0) {
+    workload_deep_sleeps(depth - 1);
+    asm volatile("" ::: "memory");  // keeps the call from becoming a jump
+    return;
+  }
+  for (int i = 0; i < 3; ++i) {
+    timespec ts{0, 20 * 1000 * 1000};
+    std::int64_t t0 = NowNs();
+    nanosleep(&ts, nullptr);
+    g_deep_sleep.Add(NowNs() - t0);
+  }
+}
+
 // ---- a bogus frame pointer -------------------------------------------------
 
 #if defined(__x86_64__)
@@ -525,6 +543,7 @@ void WriteSummary(const char* path) {
   AppendMeasured(out, "socket", g_socket, ", \"peer\": \"" + g_peer + "\"");
   AppendMeasured(out, "futex", g_futex);
   AppendMeasured(out, "sleep", g_sleep);
+  AppendMeasured(out, "deep_sleep", g_deep_sleep);
   AppendMeasured(out, "spin", g_spin);
   AppendMeasured(out, "wait_stdin", g_stdin);
   AppendMeasured(out, "pagefault", g_fault,
@@ -550,7 +569,8 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: workload OUT.json MODE...\n"
-                 "modes: fsync reuse-inode socket futex sleep pagefault bogus-rbp wait-stdin "
+                 "modes: fsync reuse-inode socket futex sleep deep-sleep pagefault bogus-rbp "
+                 "wait-stdin "
                  "'spin SECONDS'\n");
     return 2;
   }
@@ -569,6 +589,8 @@ int main(int argc, char** argv) {
       workload_sleeps();
     } else if (mode == "pagefault") {
       RunPageFaults();
+    } else if (mode == "deep-sleep") {
+      workload_deep_sleeps(100);
     } else if (mode == "bogus-rbp") {
       workload_bogus_rbp_sleeps();
     } else if (mode == "wait-stdin") {
