@@ -807,7 +807,12 @@ static __always_inline __u64 store_user_stack_of(void *ctx, struct task_struct *
       ev->hdr.tgid = tgid;
       ev->hdr.ts_ns = bpf_ktime_get_ns();
       ev->hash = hash;
-      bpf_ringbuf_submit(ev, 0);
+      /* Forced: user space reads the process's maps when it gets this, and
+       * a process that lives less than its poll interval (100 ms) would be
+       * gone, its frames unnamed, if this waited for the next poll (the
+       * default wakes it only if it had read everything before). New
+       * stacks are rare. */
+      bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
     } else {
       /* user space still finds the stack in the map at the end */
       count(WS_CNT_RINGBUF_DROPS);
