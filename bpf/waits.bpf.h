@@ -969,6 +969,9 @@ static __always_inline void add_wait_time(const struct ws_wait_key *key, __u32 t
   struct ws_wait_val *v = ws_lookup_or_init(&waits, key, &zero);
   if (!v) {
     count(WS_CNT_AGG_FULL);
+    /* The request stage does not need the row: it still gets the wait. */
+    if (event)
+      send_wait_event(key, tid, offcpu);
     return;
   }
   if (counts) {
