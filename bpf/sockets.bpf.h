@@ -545,13 +545,22 @@ static __always_inline void on_data(const struct sock_call *a, __u32 tgid, __u32
   struct ws_conn_key key = {.tgid = tgid, .fd = a->fd};
   struct ws_conn_state *st = bpf_map_lookup_elem(&conns, &key);
   if (sk) {
-    if (st && st->cookie != cookie) {
-      end_conn(tgid, &key, st); /* the fd was closed and reused, unseen */
-      st = 0;
-    }
-    if (!st) {
+    if (!st || st->cookie != cookie) {
       if (!followed_sock(sk))
         return;
+      /* A new connection on this fd, or the fd was closed and reused,
+       * unseen: but only if the fd in the registers really is sk's. It is
+       * not when no syscall on sk is running (io_uring's workers, a task
+       * work on the way out of another syscall): those bytes have no place
+       * in any stream we follow, and are counted as not copied. */
+      if (fd_to_sock(a->fd) != sk) {
+        scount(WS_SCNT_BYTES_TRUNCATED, ret);
+        return;
+      }
+      if (st) {
+        end_conn(tgid, &key, st);
+        st = 0;
+      }
       __u8 role = WS_ROLE_UNKNOWN;
       if (bpf_map_lookup_elem(&client_socks, &cookie)) {
         role = WS_ROLE_CLIENT;
@@ -745,6 +754,13 @@ static __always_inline void sockets_sys_exit(struct pt_regs *regs, long ret, __u
     return;
   if (k == WS_SOCK_RECVFROM)
     k = WS_SOCK_RECV;
+  /* splice's socket may be either end; which, only the "sched" flavour's
+   * send/receive tracepoints say. */
+  if (k == WS_SOCK_SPLICE)
+    return;
+  const bool sendfile = k == WS_SOCK_SENDFILE;
+  if (sendfile)
+    k = WS_SOCK_SEND;
   struct ws_conn_key key = {.tgid = tgid, .fd = fd};
   if (bpf_map_lookup_elem(&not_sockets, &key))
     return;
@@ -754,6 +770,7 @@ static __always_inline void sockets_sys_exit(struct pt_regs *regs, long ret, __u
       .arg2 = WS_SYSCALL_ARG(btf, 3, regs),
       .fd = fd,
       .kind = k,
+      .no_copy = sendfile,
       .ssl = current_ssl(pid_tgid),
   };
   if (k == WS_SOCK_SENDMMSG || k == WS_SOCK_RECVMMSG) {
@@ -887,12 +904,24 @@ static __always_inline void sockets_sock_io(struct sock *sk, int ret, int flags,
   }
   if (ret == 0)
     return;
+  if (k == WS_SOCK_SENDFILE || k == WS_SOCK_SPLICE) {
+    /* No buffer to copy (the bytes go kernel to kernel), but the position
+     * moves: a sent file's bytes become a gap in the stream, not bytes
+     * missing from the middle of a message. splice's socket is fd_out when
+     * it sends, fd_in when it receives; sendfile only sends. */
+    if (k == WS_SOCK_SENDFILE && !egress)
+      return;
+    call.fd = (int)(k == WS_SOCK_SPLICE && egress ? WS_SYSCALL_ARG(true, 3, regs)
+                                                  : WS_SYSCALL_ARG(true, 1, regs));
+    call.kind = egress ? WS_SOCK_SEND : WS_SOCK_RECV;
+    call.no_copy = true;
+  }
   k = call.kind;
   bool send = k == WS_SOCK_SEND || k == WS_SOCK_SENDV || k == WS_SOCK_SENDMSG;
   bool recv = k == WS_SOCK_RECV || k == WS_SOCK_RECVFROM || k == WS_SOCK_RECVV ||
               k == WS_SOCK_RECVMSG;
-  /* Anything else has no buffer in its registers we can name: sendfile,
-   * splice, io_uring, the kernel's own sends. */
+  /* Anything else has no buffer in its registers we can name: io_uring,
+   * the kernel's own sends. */
   if (egress ? !send : !recv)
     return;
   if (k == WS_SOCK_RECVFROM)

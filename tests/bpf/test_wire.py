@@ -1448,6 +1448,73 @@ class UninterestingConnectionTest(tr.WaitscopeTestCase):
         self.assertEqual(report["queries"], [], "an unknown protocol produced queries")
 
 
+# An HTTP/1.1 server whose response bodies go out with sendfile(2) (as
+# nginx's static files do), and a keep-alive client, in one process. argv:
+# the file to serve, the number of requests.
+SENDFILE_HTTP = r"""
+import http.client, os, socket, sys, threading
+path, requests = sys.argv[1], int(sys.argv[2])
+size = os.path.getsize(path)
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+
+def serve():
+    conn, _ = listener.accept()
+    with conn, open(path, "rb") as body:
+        buf = b""
+        for _ in range(requests):
+            while b"\r\n\r\n" not in buf:
+                buf += conn.recv(4096)
+            buf = buf.split(b"\r\n\r\n", 1)[1]
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+            body.seek(0)
+            conn.sendfile(body)  # os.sendfile for a regular file
+
+threading.Thread(target=serve, daemon=True).start()
+client = http.client.HTTPConnection("127.0.0.1", listener.getsockname()[1])
+for _ in range(requests):
+    client.request("GET", "/static/file.bin")
+    response = client.getresponse()
+    assert response.status == 200 and len(response.read()) == size
+"""
+
+
+class SendfileTest(tr.WaitscopeTestCase):
+    """Response bodies sent with sendfile(2) have no user buffer to copy.
+    Their bytes must still move the stream on (as a gap), or the parser,
+    told by the head that a body of N bytes comes, takes the next response
+    for that body: every response after the first was lost."""
+
+    REQUESTS = 5
+    BODY_BYTES = 20000
+
+    @classmethod
+    def setUpClass(cls):
+        tr.check_bpf_or_skip()
+
+    def test_each_response_is_seen_and_the_body_counted(self):
+        tmp = self.make_tmp()
+        path = os.path.join(tmp, "file.bin")
+        with open(path, "wb") as f:
+            f.write(b"x" * self.BODY_BYTES)
+        out = os.path.join(tmp, "report")
+        r = tr.ws("record", "-q", "-o", out, "--", PYTHON, "-c", SENDFILE_HTTP, path,
+                  str(self.REQUESTS), timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        report = self.assert_valid_report(out)
+        rows = {h["role"]: h for h in report["http"] if h["endpoint"] == "GET /static/file.bin"}
+        self.assertEqual(set(rows), {"client", "server"}, report["http"])
+        for role, h in rows.items():
+            self.assertEqual(h["count"], self.REQUESTS, f"{role}: {h}")
+            self.assertEqual(h["status"], {"200": self.REQUESTS}, f"{role}: {h}")
+        loss = report["loss"]
+        self.assertEqual(loss["parse_errors"], 0, loss)
+        self.assertEqual(loss["exchanges_lost"], 0, loss)
+        # The sent bodies were not copied, and say so.
+        self.assertGreaterEqual(loss["bytes_truncated"], self.REQUESTS * self.BODY_BYTES, loss)
+
+
 # A process that talks RESP over three sockets, then exec()s a program that
 # reads a file through the fd number of the last one. Python sockets are
 # close-on-exec, so exec closed them without a close syscall. (The lowest fd

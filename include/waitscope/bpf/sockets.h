@@ -36,6 +36,11 @@ enum ws_sock_syscall {
   WS_SOCK_CLOSE = 11,
   WS_SOCK_DUP2 = 12, /* dup2, dup3: argument 1 is closed if open */
   WS_SOCK_RECVFROM = 13, /* (fd, buf, len, flags): as WS_SOCK_RECV unless flags has MSG_PEEK */
+  /* Bytes the kernel moves between its own buffers: nothing to copy, but
+   * the stream position moves (user space sees a gap, not bytes missing
+   * from the middle of a message). */
+  WS_SOCK_SENDFILE = 14, /* (out_fd, in_fd, offset, count): sends to out_fd */
+  WS_SOCK_SPLICE = 15,   /* (fd_in, off_in, fd_out, ...): "sched" flavour only */
 };
 
 enum ws_sock_role {
