@@ -51,7 +51,7 @@ struct KernelCounters {
   std::uint64_t inflight_full = 0;
   std::uint64_t stacks_full = 0;
   std::uint64_t stack_errors = 0;
-  std::uint64_t tgids_full = 0;
+  std::uint64_t tgids_full = 0;  // a traced process's child not traced (pid past the set)
   // Blocks whose end our sched_switch hook did not see, measured later from
   // the scheduler's accounting, without their stack.
   std::uint64_t unseen_switch_ins = 0;

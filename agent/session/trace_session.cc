@@ -189,9 +189,11 @@ void TraceSession::CloseExitedConnections() {
 Loss TraceSession::LossSinceStart(const KernelCounters& k) const {
   const SocketCounters s = probe_->ReadSocketCounters();
   Loss loss;
+  // tgids_full: a child of a traced process left untraced, all its events
+  // with it (pid_max above the set's 2^22; never seen on a default kernel).
   loss.events_dropped = k.ringbuf_drops + k.waits_lost() + k.stacks_full + k.hook_misses +
-                        collector_.stats().bad_events + s.ringbuf_drops + s.conns_full +
-                        s.ssl_ringbuf_drops + s.ssl_inflight_lost;
+                        k.tgids_full + collector_.stats().bad_events + s.ringbuf_drops +
+                        s.conns_full + s.ssl_ringbuf_drops + s.ssl_inflight_lost;
   if (tracker_) {
     // Plaintext of an SSL object never tied to a socket cannot be placed.
     loss.events_dropped += tracker_->stats().bad_events + tracker_->stats().unknown_conn +
