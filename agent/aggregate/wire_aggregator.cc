@@ -31,7 +31,7 @@ void WireAggregator::AddExchange(const ExchangeOrigin& o, const protocols::Excha
   const std::uint64_t latency =
       ex.response_end_ns > ex.request_end_ns ? ex.response_end_ns - ex.request_end_ns : 0;
   if (ex.protocol == protocols::Protocol::kHttp1) {
-    HttpAgg& h = FindOrAdd(http_, o.pid, o.server, std::string_view(ex.statement));
+    HttpAgg& h = HttpRowOf(o.pid, o.server, ex.statement)->second;
     ++h.count;
     ++h.status[ex.http_status];
     h.latency.Add(latency);
@@ -80,6 +80,19 @@ WireAggregator::QueryMap::iterator WireAggregator::QueryRowOf(std::uint32_t pid,
   }
   ++rows;
   return queries_.emplace(QueryMap::key_type(pid, protocol, peer, statement), QueryAgg{}).first;
+}
+
+WireAggregator::HttpMap::iterator WireAggregator::HttpRowOf(std::uint32_t pid, bool server,
+                                                            std::string_view endpoint) {
+  auto it = http_.find(std::make_tuple(pid, server, endpoint));
+  if (it != http_.end()) return it;
+  std::size_t& rows = endpoint_rows_[{pid, server}];
+  if (rows >= max_statements_) {
+    ++endpoints_folded_;
+    return FindOrAddEntry(http_, pid, server, kFoldedEndpoint);
+  }
+  ++rows;
+  return http_.emplace(HttpMap::key_type(pid, server, endpoint), HttpAgg{}).first;
 }
 
 WireAggregator::ConnKey WireAggregator::KeyOf(std::uint32_t pid, bool server,
@@ -201,13 +214,13 @@ void WireAggregator::AddTlsHandshake(const ExchangeOrigin& o, const protocols::t
 }
 
 std::uint64_t WireAggregator::statements_folded() const {
-  std::uint64_t n = folded_before_;
+  std::uint64_t n = folded_before_ + endpoints_folded_;
   for (QueryMap::const_iterator row : folded_rows_) n += row->second.count;
   return n;
 }
 
 void WireAggregator::Reset() {
-  folded_before_ = statements_folded();
+  folded_before_ = statements_folded() - endpoints_folded_;  // the query rows' share
   folded_rows_.clear();
   queries_.clear();
   statement_rows_.clear();
@@ -216,6 +229,7 @@ void WireAggregator::Reset() {
   last_cache_ = cache_.end();
   last_cache_query_ = queries_.end();
   http_.clear();
+  endpoint_rows_.clear();
   conns_.clear();
   tls_.clear();
 }

@@ -43,6 +43,9 @@ class WireAggregator {
  public:
   static constexpr std::size_t kDefaultMaxStatements = 2000;  // per process and window
   static constexpr std::string_view kFoldedStatement = "(other statements: limits.max_statements)";
+  // The same cap holds each process's HTTP endpoints per role (a scanner's
+  // unique paths made a row, ~15 KB of histogram, each).
+  static constexpr std::string_view kFoldedEndpoint = "(other endpoints: limits.max_statements)";
 
   explicit WireAggregator(std::size_t max_statements = kDefaultMaxStatements)
       : max_statements_(max_statements) {}
@@ -76,7 +79,8 @@ class WireAggregator {
   std::vector<TlsRow> Tls() const;  // by count, largest first
   // Forgets every row (the next window starts from zero).
   void Reset();
-  // Exchanges summed in a kFoldedStatement row, since construction.
+  // Exchanges summed in a kFoldedStatement or kFoldedEndpoint row, since
+  // construction.
   std::uint64_t statements_folded() const;
 
  private:
@@ -152,7 +156,11 @@ class WireAggregator {
   // finds it without a walk of cache_.
   CacheMap::iterator last_cache_ = cache_.end();
   QueryMap::iterator last_cache_query_ = queries_.end();
-  std::map<std::tuple<std::uint32_t, bool, std::string>, HttpAgg, ViewLess> http_;
+  using HttpMap = std::map<std::tuple<std::uint32_t, bool, std::string>, HttpAgg, ViewLess>;
+  HttpMap::iterator HttpRowOf(std::uint32_t pid, bool server, std::string_view endpoint);
+  HttpMap http_;
+  std::map<std::pair<std::uint32_t, bool>, std::size_t> endpoint_rows_;  // this window
+  std::uint64_t endpoints_folded_ = 0;                                   // since construction
   std::map<ConnKey, ConnAgg> conns_;
   // (pid, server, peer key, version, resumed)
   std::map<std::tuple<std::uint32_t, bool, std::string, std::string, bool>, TlsAgg> tls_;

@@ -444,6 +444,37 @@ TEST(WireAggregatorRows, StatementsPastTheCapAreSummedInOneRow) {
   EXPECT_EQ(wire.statements_folded(), 3u);
 }
 
+// The same cap holds HTTP endpoints, per process and role: a scanner's
+// unique paths do not make a row (and a histogram) each.
+TEST(WireAggregatorRows, EndpointsPastTheCapAreSummedInOneRow) {
+  WireAggregator wire(/*max_statements=*/2);
+  auto add = [&](bool server, const std::string& endpoint) {
+    protocols::Exchange ex;
+    ex.protocol = protocols::Protocol::kHttp1;
+    ex.statement = endpoint;
+    ex.http_status = 404;
+    wire.AddExchange(ExchangeOrigin{1, server, "127.0.0.1:8080", "http", 1, 1}, ex);
+  };
+  auto counts = [&] {
+    std::map<std::string, std::uint64_t> out;
+    for (const HttpRow& h : wire.Http())
+      out[(h.server ? "server " : "client ") + h.endpoint] = h.count;
+    return out;
+  };
+  const std::string folded(WireAggregator::kFoldedEndpoint);
+  for (const char* path : {"GET /a", "GET /b", "GET /c", "GET /d", "GET /a"}) add(true, path);
+  add(false, "GET /c");  // the client side has its own cap
+  EXPECT_EQ(counts(), (std::map<std::string, std::uint64_t>{{"server GET /a", 2},
+                                                            {"server GET /b", 1},
+                                                            {"server " + folded, 2},
+                                                            {"client GET /c", 1}}));
+  EXPECT_EQ(wire.statements_folded(), 2u);
+  wire.Reset();
+  add(true, "GET /d");
+  EXPECT_EQ(counts(), (std::map<std::string, std::uint64_t>{{"server GET /d", 1}}));
+  EXPECT_EQ(wire.statements_folded(), 2u);
+}
+
 // Consecutive exchanges reuse the previous row (and its cache row) when
 // every key part matches, and only then; a reset forgets those rows too.
 TEST(WireAggregatorRows, EachKeyPartSeparatesRowsAcrossResets) {
