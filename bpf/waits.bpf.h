@@ -1156,8 +1156,17 @@ static __always_inline void take_back_no_stack(const struct inflight *f,
     return;
   struct ws_wait_val *v = bpf_map_lookup_elem(&waits, key);
   if (v) {
-    __sync_fetch_and_add(&v->count, -1);
-    __sync_fetch_and_add(&v->total_ns, -(f->offcpu_ns - block));
+    /* Never below zero: in agent mode user space empties `waits` at each
+     * window's end, so the row may be a new one that never held these
+     * blocks (they were reported in the last window, the whole wait comes
+     * again with its stack). Taking them back from it anyway wrapped its
+     * total to ~1.8e19 ns. (Two take-backs racing on one row could still
+     * both pass the check.) */
+    const __u64 back = f->offcpu_ns - block;
+    const __u64 total = v->total_ns;
+    if (v->count > 0)
+      __sync_fetch_and_add(&v->count, -1);
+    __sync_fetch_and_add(&v->total_ns, -(back < total ? back : total));
   }
   count_n(WS_CNT_WAITS, (__u64)-1); /* counted again in the other row */
 }
