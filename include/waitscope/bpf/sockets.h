@@ -11,7 +11,10 @@
 
 #include "waitscope/bpf/waits.h" /* ws_event_header, WS_SYSCALL_TABLE_SIZE */
 
-#define WS_SOCKETS_ABI_VERSION 7 /* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM; 4: UNIX paths ; 5: ws_conn_state.stats_ms; 6: conn_ctl map, ws_conn_state kernel-only; 7: syscall_ns 0 in socket data events (no sys_enter hook) */
+/* 2: SSL counters, WS_CONN_NO_PLAINTEXT, openssl.h events; 3: WS_SOCK_RECVFROM;
+ * 4: UNIX paths; 5: ws_conn_state.stats_ms; 6: conn_ctl map, ws_conn_state
+ * kernel-only; 7: syscall_ns 0 in socket data events (no sys_enter hook) */
+#define WS_SOCKETS_ABI_VERSION 7
 #define WS_MAX_CAPTURE 16384 /* power of two: the kernel masks copy sizes with it - 1 */
 #define WS_MAX_IOV 8         /* iovec entries copied from readv/writev/sendmsg/recvmsg */
 #define WS_UNIX_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
@@ -34,7 +37,7 @@ enum ws_sock_syscall {
   WS_SOCK_CONNECT = 9,
   WS_SOCK_ACCEPT = 10, /* accept, accept4: the return value is the new fd */
   WS_SOCK_CLOSE = 11,
-  WS_SOCK_DUP2 = 12, /* dup2, dup3: argument 1 is closed if open */
+  WS_SOCK_DUP2 = 12,     /* dup2, dup3: argument 1 is closed if open */
   WS_SOCK_RECVFROM = 13, /* (fd, buf, len, flags): as WS_SOCK_RECV unless flags has MSG_PEEK */
   /* Bytes the kernel moves between its own buffers: nothing to copy, but
    * the stream position moves (user space sees a gap, not bytes missing
@@ -66,9 +69,9 @@ struct ws_sock_open_event {
   struct ws_event_header hdr;
   __u64 conn_id; /* unique per connection for the whole recording */
   __s32 fd;
-  __u8 role;     /* enum ws_sock_role */
-  __u8 flags;    /* WS_OPEN_* */
-  __u16 family;  /* AF_INET, AF_INET6, AF_UNIX */
+  __u8 role;    /* enum ws_sock_role */
+  __u8 flags;   /* WS_OPEN_* */
+  __u16 family; /* AF_INET, AF_INET6, AF_UNIX */
   __u16 local_port;
   __u16 peer_port;
   __u32 pad1;
@@ -99,9 +102,9 @@ struct ws_sock_data_event {
   __u64 stream_pos; /* offset of data[0] in this direction's byte stream */
   __u64 syscall_ns; /* WS_EV_SSL_DATA: duration of the SSL call; socket data: 0 (not measured) */
   __u32 tid;
-  __u32 len;        /* bytes the syscall moved */
-  __u32 captured;   /* bytes in data[] (< len: the rest was not copied) */
-  __u8 direction;   /* enum ws_sock_direction */
+  __u32 len;      /* bytes the syscall moved */
+  __u32 captured; /* bytes in data[] (< len: the rest was not copied) */
+  __u8 direction; /* enum ws_sock_direction */
   __u8 pad[3];
   __u32 srtt_us;
   __u32 retransmits;
@@ -140,14 +143,14 @@ enum ws_sock_counter {
   WS_SCNT_DATA_EVENTS = 0,
   WS_SCNT_RINGBUF_DROPS = 1, /* a data/open/close event was lost */
   WS_SCNT_BYTES_TRUNCATED = 2,
-  WS_SCNT_CONNS_FULL = 3,    /* connection map full: a connection was not followed */
+  WS_SCNT_CONNS_FULL = 3, /* connection map full: a connection was not followed */
   /* The openssl family (openssl.h): */
   WS_SCNT_SSL_DATA_EVENTS = 4,
-  WS_SCNT_SSL_RINGBUF_DROPS = 5,     /* a plaintext or handshake event was lost */
-  WS_SCNT_SSL_BYTES_TRUNCATED = 6,   /* plaintext bytes not copied (capture limit, unreadable) */
-  WS_SCNT_SSL_INFLIGHT_LOST = 7,     /* an SSL call was not followed (per-thread map full/evicted) */
-  WS_SCNT_SSL_UNKNOWN_CONN = 8,      /* plaintext sent with conn_id 0: socket not known yet */
-  WS_SCNT_SSL_CONNS_FULL = 9,        /* (tgid, SSL*) map refused an entry: positions restart */
+  WS_SCNT_SSL_RINGBUF_DROPS = 5,   /* a plaintext or handshake event was lost */
+  WS_SCNT_SSL_BYTES_TRUNCATED = 6, /* plaintext bytes not copied (capture limit, unreadable) */
+  WS_SCNT_SSL_INFLIGHT_LOST = 7,   /* an SSL call was not followed (per-thread map full/evicted) */
+  WS_SCNT_SSL_UNKNOWN_CONN = 8,    /* plaintext sent with conn_id 0: socket not known yet */
+  WS_SCNT_SSL_CONNS_FULL = 9,      /* (tgid, SSL*) map refused an entry: positions restart */
   WS_SCNT_MAX = 10,
 };
 
