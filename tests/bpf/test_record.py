@@ -280,6 +280,21 @@ class WaitscopeTestCase(unittest.TestCase):
         cls.addClassCleanup(shutil.rmtree, d, ignore_errors=True)
         return d
 
+    @classmethod
+    def record_workload_stacks(cls, *modes):
+        """`waitscope record -- workload SUMMARY MODES...` into a class temp
+        dir; sets cls.result, cls.pid (the workload's) and cls.folded."""
+        cls.tmp = cls.make_class_tmp()
+        out = os.path.join(cls.tmp, "report")
+        summary_path = os.path.join(cls.tmp, "workload.json")
+        cls.result = ws("record", "-o", out, "--", WORKLOAD, summary_path, *modes)
+        if cls.result.returncode != 0:
+            raise AssertionError(f"waitscope record failed (exit {cls.result.returncode}):\n"
+                                 f"{cls.result.stderr}")
+        with open(summary_path, encoding="utf-8") as f:
+            cls.pid = json.load(f)["pid"]
+        cls.folded = parse_folded(os.path.join(out, "waits.folded"))
+
     def assert_valid_report(self, out_dir):
         path = os.path.join(out_dir, "report.json")
         self.assertTrue(os.path.isfile(path), f"no report.json in {out_dir}")
@@ -938,17 +953,8 @@ class BogusFramePointerTest(WaitscopeTestCase):
         check_bpf_or_skip()
         if platform.machine() != "x86_64":
             raise unittest.SkipTest(f"bogus-rbp is x86-64 assembly; this is {platform.machine()}")
-        cls.tmp = cls.make_class_tmp()
-        out = os.path.join(cls.tmp, "report")
-        summary_path = os.path.join(cls.tmp, "workload.json")
         # The sleeps after keep the process alive while its stacks are named.
-        cls.result = ws("record", "-o", out, "--", WORKLOAD, summary_path, "bogus-rbp", "sleep")
-        if cls.result.returncode != 0:
-            raise AssertionError(f"waitscope record failed (exit {cls.result.returncode}):\n"
-                                 f"{cls.result.stderr}")
-        with open(summary_path, encoding="utf-8") as f:
-            cls.pid = json.load(f)["pid"]
-        cls.folded = parse_folded(os.path.join(out, "waits.folded"))
+        cls.record_workload_stacks("bogus-rbp", "sleep")
 
     def test_walk_from_a_bogus_frame_pointer_is_dropped(self):
         stacks = [f for f, _ in folded_for(self.folded, self.pid, "sleep", "nanosleep")]
@@ -971,16 +977,7 @@ class DeepStackTest(WaitscopeTestCase):
     @classmethod
     def setUpClass(cls):
         check_bpf_or_skip()
-        cls.tmp = cls.make_class_tmp()
-        out = os.path.join(cls.tmp, "report")
-        summary_path = os.path.join(cls.tmp, "workload.json")
-        cls.result = ws("record", "-o", out, "--", WORKLOAD, summary_path, "deep-sleep", "sleep")
-        if cls.result.returncode != 0:
-            raise AssertionError(f"waitscope record failed (exit {cls.result.returncode}):\n"
-                                 f"{cls.result.stderr}")
-        with open(summary_path, encoding="utf-8") as f:
-            cls.pid = json.load(f)["pid"]
-        cls.folded = parse_folded(os.path.join(out, "waits.folded"))
+        cls.record_workload_stacks("deep-sleep", "sleep")
 
     def test_a_cut_stack_says_so_at_its_root(self):
         stacks = [f for f, _ in folded_for(self.folded, self.pid, "sleep", "clock_nanosleep")
