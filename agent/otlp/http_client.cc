@@ -11,7 +11,9 @@
 namespace waitscope::otlp {
 namespace {
 
-constexpr std::size_t kBodyKept = 512;
+// Enough for an OTLP partial success or google.rpc.Status with a long message
+// (a cut one does not parse); the log shows at most 200 bytes of it.
+constexpr std::size_t kBodyKept = 4096;
 
 // curl_global_init is not safe to race with other threads' curl use; doing it
 // once before the first handle is enough for the process.
