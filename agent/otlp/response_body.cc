@@ -7,19 +7,15 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+#include "report/display_text.h"
 
 namespace waitscope::otlp {
 namespace {
 
-constexpr std::size_t kTextMax = 200;
+constexpr std::size_t kTextMax = 200;  // characters
 
 std::string Printable(std::string_view text) {
-  std::string out(text.substr(0, kTextMax));
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  return out;
+  return TruncateEnd(SanitizeForTerminal(text), kTextMax);
 }
 
 std::optional<std::string> Describe(std::int64_t rejected, const char* what,

@@ -22,7 +22,8 @@ std::optional<std::string> PartialSuccessText(OtlpSignal signal, std::string_vie
 
 // An error body for a log line: the message of a google.rpc.Status if
 // `content_type` is protobuf and it parses, else the body's text; control
-// bytes become '?', and the result is at most 200 bytes.
+// characters become '?' and bytes that are not UTF-8 U+FFFD
+// (SanitizeForTerminal), and the result is at most 200 characters.
 std::string ErrorBodyText(std::string_view content_type, std::string_view body);
 
 }  // namespace waitscope::otlp

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "otlp/response_body.h"
+#include "report/display_text.h"
 
 namespace {
 
@@ -21,8 +22,8 @@ void Check(bool ok) {
 }
 
 void CheckPrintable(std::string_view text, std::size_t max) {
-  Check(text.size() <= max);
-  for (char c : text) Check(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f);
+  Check(waitscope::DisplayWidth(text) <= max);
+  Check(waitscope::SanitizeForTerminal(text) == text);  // no control character left
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+#include "report/display_text.h"
 
 namespace waitscope::otlp {
 namespace {
@@ -78,7 +79,8 @@ TEST(ErrorBodyText, StatusMessageOfAProtobufBody) {
 
 TEST(ErrorBodyText, OtherBodiesAsPrintableText) {
   EXPECT_EQ(ErrorBodyText("text/plain", "quota\texceeded\n"), "quota?exceeded?");
-  EXPECT_EQ(ErrorBodyText("", std::string(300, 'y')).size(), 200u);
+  EXPECT_EQ(DisplayWidth(ErrorBodyText("", std::string(300, 'y'))), 200u);
+  EXPECT_EQ(ErrorBodyText("", "\xff ok"), "\xEF\xBF\xBD ok");  // not UTF-8: U+FFFD
   // Protobuf that is not a Status, or a truncated one: the bytes, made printable.
   const std::string status = StatusBody("unknown metric type");
   for (std::size_t n = 0; n < status.size(); ++n) {
